@@ -1,0 +1,53 @@
+//! Typed database ids, so an organization id can never be passed where a pass id is expected.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = std::num::ParseIntError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                s.trim().parse().map($name)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An organization: the partner, a customer organization or a sub-organization.
+    OrgId
+);
+id_type!(
+    /// A person with a log-in (cardholder or administrator).
+    UserId
+);
+id_type!(
+    /// A charging pass (RFID card or tag) registered in one organization.
+    PassId
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_parse_and_print_as_plain_numbers() {
+        assert_eq!(" 42 ".parse::<OrgId>().unwrap(), OrgId(42));
+        assert_eq!(PassId(7).to_string(), "7");
+        assert!("x".parse::<UserId>().is_err());
+        assert_eq!(serde_json::to_string(&OrgId(3)).unwrap(), "3");
+    }
+}

@@ -1,0 +1,24 @@
+//! ChargeDesk's domain: the types and rules that the browser and the server must apply identically.
+//!
+//! Everything here is plain Rust (no leptos, sqlx or axum), compiled both into the wasm frontend and into the
+//! server. Values that carry a rule are newtypes built only through `parse`, so holding one is proof that the
+//! input passed validation; their errors are written for the partner or administrator who typed the input.
+//!
+//! - [`pass_id`]: the Public Card ID (visible contract ID: EMAID / DIN SPEC 91286) and Hidden ID (RFID UID) rules.
+//! - [`names`]: e-mail addresses, person names, nicknames, organization names, passwords.
+//! - [`role`], [`mode`]: the user role and the per-organization pass mode ("Whitelist" or roaming).
+//! - [`access`]: the organization-tree rules that decide who may see and change what.
+//! - [`ids`], [`model`]: typed ids and the records the server sends to the browser.
+
+pub mod access;
+pub mod ids;
+pub mod mode;
+pub mod model;
+pub mod names;
+pub mod pass_id;
+pub mod role;
+pub mod time;
+
+pub use ids::{OrgId, PassId, UserId};
+pub use mode::PassMode;
+pub use role::Role;
