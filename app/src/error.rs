@@ -1,0 +1,111 @@
+//! The one error type of every server function, and the only place where storage errors become messages.
+//!
+//! A server function is a public HTTP endpoint: what it returns is shown to whoever called it. So an error
+//! carries a message written for a person, optionally the form field it belongs to, and never database text.
+//! Internal failures are logged on the server and reach the browser as a generic sentence.
+
+use serde::{Deserialize, Serialize};
+use server_fn::codec::JsonEncoding;
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// No valid session: the browser is sent to the log-in page.
+    #[error("Your session has ended. Please log in again.")]
+    Unauthenticated,
+    /// Refused. Deliberately the same for "not yours" and "does not exist", so nothing is revealed.
+    #[error("This page does not exist or you do not have access to it.")]
+    NoAccess,
+    /// Not found inside the caller's own organization (e.g. a pass that was deleted meanwhile).
+    #[error("That {what} was not found in this organization. It may have been deleted; reload the page.")]
+    NotFound { what: String },
+    /// Bad input in one form field (`field` is the input's `name`).
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    /// The request contradicts what is stored, e.g. the same pass ID twice in one organization.
+    #[error("{message}")]
+    Conflict { field: Option<String>, message: String },
+    #[error("Too many failed log-in attempts. Wait {retry_after_secs} seconds and try again.")]
+    Throttled { retry_after_secs: u64 },
+    #[error("Something went wrong on our side and nothing was saved. Please try again; if it keeps happening, contact support.")]
+    Internal,
+    /// The request itself could not be made or read (network down, malformed arguments).
+    #[error("The request could not be completed: {0}")]
+    Transport(ServerFnErrorErr),
+}
+
+impl AppError {
+    pub fn invalid(field: &str, message: impl ToString) -> Self {
+        Self::Invalid {
+            field: field.to_owned(),
+            message: message.to_string(),
+        }
+    }
+
+    /// The message to show beside form field `field`, if this error belongs there.
+    pub fn for_field(&self, field: &str) -> Option<String> {
+        match self {
+            Self::Invalid { field: f, message } if f == field => Some(message.clone()),
+            Self::Conflict {
+                field: Some(f),
+                message,
+            } if f == field => Some(message.clone()),
+            _ => None,
+        }
+    }
+
+    /// Whether the error belongs to a specific field (and is therefore shown there, not in the form's banner).
+    pub fn is_field_error(&self) -> bool {
+        matches!(
+            self,
+            Self::Invalid { .. } | Self::Conflict { field: Some(_), .. }
+        )
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        Self::Transport(value)
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<storage::StorageError> for AppError {
+    fn from(e: storage::StorageError) -> Self {
+        use storage::StorageError as S;
+        match e {
+            S::NoAccess => Self::NoAccess,
+            S::NotFound { what } => Self::NotFound {
+                what: what.to_owned(),
+            },
+            S::Conflict { message } => Self::Conflict {
+                field: None,
+                message,
+            },
+            S::Throttled { retry_after_secs } => Self::Throttled { retry_after_secs },
+            other => {
+                tracing::error!(error = ?other, "storage failure");
+                Self::Internal
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_errors_are_shown_only_at_their_field() {
+        let e = AppError::invalid("nickname", "Give the pass a nickname.");
+        assert_eq!(
+            e.for_field("nickname").as_deref(),
+            Some("Give the pass a nickname.")
+        );
+        assert_eq!(e.for_field("email"), None);
+        assert!(e.is_field_error());
+        assert!(!AppError::NoAccess.is_field_error());
+    }
+}

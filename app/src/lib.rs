@@ -1,0 +1,77 @@
+//! ChargeDesk's user interface and server functions.
+//!
+//! One module per feature, each holding its server functions (`#[server]`, public HTTP endpoints under `/api`)
+//! and its components: [`auth`], [`orgs`], [`users`], [`passes`], [`settings`]. Every server function starts by
+//! turning the session into a typed authorization value (`auth::server::admin_of`), see ARCHITECTURE.md.
+//! Compiled twice: with `ssr` into the server, with `hydrate` into the browser's wasm; never both at once.
+
+pub mod auth;
+pub mod components;
+pub mod error;
+pub mod layout;
+pub mod orgs;
+pub mod passes;
+pub mod settings;
+pub mod users;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+
+pub use error::AppError;
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body class="bg-slate-100 text-slate-900 antialiased">
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    layout::provide_current_user();
+
+    // Set only in the browser once the wasm has taken over the page: end-to-end tests wait for it, because
+    // clicks before hydration would be lost.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/chargedesk.css"/>
+        <Title text="ChargeDesk"/>
+        <div id="chargedesk" data-hydrated=move || hydrated.get().to_string()>
+            <Router>
+                <Routes fallback=|| view! { <layout::NotFoundPage/> }>
+                    <Route path=path!("/login") view=auth::LoginPage/>
+                    <Route path=path!("/") view=layout::HomePage/>
+                    <Route path=path!("/my/passes") view=passes::MyPassesPage/>
+                    <ParentRoute path=path!("/orgs/:org") view=layout::OrgShell>
+                        <Route path=path!("") view=orgs::OrganizationsPage/>
+                        <Route path=path!("organizations") view=orgs::OrganizationsPage/>
+                        <Route path=path!("users") view=users::UsersPage/>
+                        <Route path=path!("passes") view=passes::PassesPage/>
+                        <ParentRoute path=path!("settings") view=settings::SettingsPage>
+                            <Route path=path!("") view=settings::PassModesTab/>
+                            <Route path=path!("passes") view=settings::PassModesTab/>
+                            <Route path=path!("audit") view=settings::AuditLogTab/>
+                        </ParentRoute>
+                    </ParentRoute>
+                </Routes>
+            </Router>
+        </div>
+    }
+}

@@ -1,0 +1,615 @@
+//! "Passes": the charging passes of an organization, "+ Add Pass" by Public Card ID or Hidden ID, and deleting.
+//!
+//! The ID rules are `shared::pass_id`'s: [`NewPass::parse`] is called by the form on every keystroke and by
+//! [`add_pass`] on the server, so both sides accept and refuse exactly the same input.
+
+use crate::components::*;
+use crate::error::AppError;
+use crate::layout::{org_resource, use_org_id, AppFrame};
+use crate::users::list_users;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use shared::mode::{initial_for, PassMode};
+use shared::model::PassSummary;
+use shared::names::Nickname;
+use shared::pass_id::{check_pass_id, PassIdError, PassIdKind, PassIdWarning, PassIdentifier};
+use shared::{OrgId, PassId, UserId};
+
+/// Form field names, shared by the inputs, the live checks and the server's errors.
+pub mod field {
+    pub const USER: &str = "user_id";
+    pub const PUBLIC_CARD_ID: &str = "public_card_id";
+    pub const HIDDEN_ID: &str = "hidden_id";
+    pub const NICKNAME: &str = "nickname";
+}
+
+/// A valid "+ Add Pass" form.
+#[derive(Debug)]
+pub struct NewPass {
+    pub user: UserId,
+    pub id: PassIdentifier,
+    pub nickname: Nickname,
+    pub warnings: Vec<PassIdWarning>,
+}
+
+/// What the form would save, or every field's message. `confirmed` is the "save anyway" tick for an ID whose
+/// check character does not match.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct PassFormCheck {
+    pub errors: Vec<(&'static str, String)>,
+    pub warnings: Vec<(&'static str, PassIdWarning)>,
+    /// Set while the only thing missing is the confirmation of a warning.
+    pub needs_confirmation: bool,
+}
+
+impl NewPass {
+    pub fn parse(
+        user: &str,
+        public_card_id: &str,
+        hidden_id: &str,
+        nickname: &str,
+        confirmed: bool,
+    ) -> Result<NewPass, PassFormCheck> {
+        let mut check = PassFormCheck::default();
+        let user = user.trim().parse::<UserId>().ok();
+        if user.is_none() {
+            check
+                .errors
+                .push((field::USER, "Select the user who holds this pass.".into()));
+        }
+        let (public, hidden) = (public_card_id.trim(), hidden_id.trim());
+        let (kind, field, input) = match (public.is_empty(), hidden.is_empty()) {
+            (false, false) => {
+                check.errors.push((
+                    field::HIDDEN_ID,
+                    "Fill in either the Public Card ID or the Hidden ID, not both. Use the Hidden ID only when the card has no usable visible ID.".into(),
+                ));
+                (None, field::HIDDEN_ID, "")
+            }
+            (true, true) => {
+                check.errors.push((
+                    field::PUBLIC_CARD_ID,
+                    "Enter the Public Card ID printed on the card, or the card's Hidden ID (UID).".into(),
+                ));
+                (None, field::PUBLIC_CARD_ID, "")
+            }
+            (false, true) => (Some(PassIdKind::Visible), field::PUBLIC_CARD_ID, public),
+            (true, false) => (Some(PassIdKind::Hidden), field::HIDDEN_ID, hidden),
+        };
+        let id = kind.and_then(|kind| match check_pass_id(kind, input, confirmed) {
+            Ok(checked) => {
+                check
+                    .warnings
+                    .extend(checked.warnings.iter().cloned().map(|w| (field, w)));
+                Some((checked.value, checked.warnings))
+            }
+            Err(PassIdError::NeedsConfirmation(warning)) => {
+                check.needs_confirmation = true;
+                check.errors.push((field, warning.to_string()));
+                check.warnings.push((field, warning));
+                None
+            }
+            Err(e) => {
+                check.errors.push((field, e.to_string()));
+                None
+            }
+        });
+        let nickname = Nickname::parse(nickname)
+            .map_err(|e| check.errors.push((field::NICKNAME, e.to_string())))
+            .ok();
+        match (user, id, nickname) {
+            (Some(user), Some((id, warnings)), Some(nickname)) if check.errors.is_empty() => {
+                Ok(NewPass {
+                    user,
+                    id,
+                    nickname,
+                    warnings,
+                })
+            }
+            _ => Err(check),
+        }
+    }
+}
+
+/// The mode a newly added pass got, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddedPass {
+    pub id: PassId,
+    pub mode: PassMode,
+    pub explanation: String,
+}
+
+/// The live passes of `org`, newest first.
+#[server(prefix = "/api", endpoint = "list_passes")]
+pub async fn list_passes(org: OrgId) -> Result<Vec<PassSummary>, AppError> {
+    let org = crate::auth::server::admin_of(org).await?;
+    Ok(org.passes().await?)
+}
+
+/// "+ Add Pass": one of `public_card_id` / `hidden_id`, for a member of `org`.
+#[server(prefix = "/api", endpoint = "add_pass")]
+pub async fn add_pass(
+    org: OrgId,
+    user_id: String,
+    public_card_id: String,
+    hidden_id: String,
+    nickname: String,
+    confirmed: bool,
+) -> Result<AddedPass, AppError> {
+    let org = crate::auth::server::admin_of(org).await?;
+    let new = NewPass::parse(&user_id, &public_card_id, &hidden_id, &nickname, confirmed)
+        .map_err(|check| {
+            let (field, message) = check.errors.into_iter().next().expect("an error");
+            AppError::invalid(field, message)
+        })?;
+    let (mode, explanation) = initial_for(&new.id);
+    let id_field = match new.id.kind() {
+        PassIdKind::Visible => field::PUBLIC_CARD_ID,
+        PassIdKind::Hidden => field::HIDDEN_ID,
+    };
+    let id = org
+        .add_pass(new.user, &new.id, &new.nickname, mode)
+        .await
+        .map_err(|e| match AppError::from(e) {
+            AppError::Conflict { message, .. } => AppError::Conflict {
+                field: Some(id_field.into()),
+                message,
+            },
+            AppError::NotFound { .. } => AppError::invalid(
+                field::USER,
+                "That user is not a member of this organization. Add them under Users first.",
+            ),
+            other => other,
+        })?;
+    Ok(AddedPass {
+        id,
+        mode,
+        explanation: explanation.to_owned(),
+    })
+}
+
+/// Deletes a pass (kept in the audit log). Passes cannot be edited: delete and add again.
+#[server(prefix = "/api", endpoint = "delete_pass")]
+pub async fn delete_pass(org: OrgId, pass: PassId) -> Result<(), AppError> {
+    let org = crate::auth::server::admin_of(org).await?;
+    Ok(org.delete_pass(pass).await?)
+}
+
+/// Sets a pass to "Whitelist" or roaming in `org`.
+#[server(prefix = "/api", endpoint = "set_pass_mode")]
+pub async fn set_pass_mode(org: OrgId, pass: PassId, mode: PassMode) -> Result<(), AppError> {
+    let org = crate::auth::server::admin_of(org).await?;
+    Ok(org.set_pass_mode(pass, mode).await?)
+}
+
+/// The caller's own passes, in every organization (what a cardholder sees).
+#[server(prefix = "/api", endpoint = "my_passes")]
+pub async fn my_passes() -> Result<Vec<PassSummary>, AppError> {
+    let (db, caller) = crate::auth::server::caller().await?;
+    Ok(caller.own_passes(&db).await?)
+}
+
+#[component]
+pub fn PassesPage() -> impl IntoView {
+    let add = ServerAction::<AddPass>::new();
+    let delete = ServerAction::<DeletePass>::new();
+    let passes = org_resource(
+        move || add.version().get() + delete.version().get(),
+        list_passes,
+    );
+    let (show_form, set_show_form) = signal(false);
+    let (pending_delete, set_pending_delete) = signal(None::<PassSummary>);
+
+    view! {
+        <PageHeader title="Passes">
+            <button type="button" class=PRIMARY_BUTTON on:click=move |_| set_show_form.update(|v| *v = !*v)
+                aria-expanded=move || show_form.get().to_string()>
+                "+ Add Pass"
+            </button>
+        </PageHeader>
+        <p class="mb-4 text-sm text-slate-600">
+            "Passes cannot be edited. To correct a pass, delete it with the recycle-bin icon and add it again."
+        </p>
+        <div class="mb-4 space-y-2">
+            <Notice message=Signal::derive(move || add.value().get().and_then(|r| r.ok()).map(|added| {
+                format!("The pass was added as {}. {}", added.mode.label(), added.explanation)
+            }))/>
+            <Notice message=Signal::derive(move || matches!(delete.value().get(), Some(Ok(()))).then(|| "The pass was deleted. The audit log keeps a record of it.".to_owned()))/>
+            <FormBanner error=Signal::derive(move || delete.value().get().and_then(|r| r.err()))/>
+        </div>
+        <Show when=move || show_form.get()>
+            <AddPassForm action=add on_done=move || set_show_form.set(false)/>
+        </Show>
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match passes.await {
+                    Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <EmptyState title="No passes yet" hint="Add a charging card or tag with “+ Add Pass”."/>
+                    }.into_any(),
+                    Ok(list) => view! { <PassesTable passes=list on_delete=move |p| set_pending_delete.set(Some(p))/> }.into_any(),
+                }
+            })}
+        </Transition>
+        {move || pending_delete.get().map(|pass| view! {
+            <ConfirmDelete pass=pass
+                on_confirm=move |p: PassSummary| {
+                    delete.dispatch(DeletePass { org: p.org_id, pass: p.id });
+                    set_pending_delete.set(None);
+                }
+                on_cancel=move || set_pending_delete.set(None)/>
+        })}
+    }
+}
+
+/// How a pass's ID is shown: "Public Card ID NL-TNM-012204-5".
+pub fn id_label(p: &PassSummary) -> String {
+    format!("{} {}", p.id_kind.label(), p.id_value)
+}
+
+#[component]
+fn PassesTable(
+    passes: Vec<PassSummary>,
+    on_delete: impl Fn(PassSummary) + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    view! {
+        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+            <table class="min-w-full divide-y divide-slate-200 text-sm">
+                <caption class="sr-only">"Passes of this organization"</caption>
+                <thead class="bg-slate-50 text-left text-slate-600">
+                    <tr>
+                        <th scope="col" class="px-4 py-3 font-medium">"Nickname"</th>
+                        <th scope="col" class="px-4 py-3 font-medium">"User"</th>
+                        <th scope="col" class="px-4 py-3 font-medium">"Card ID"</th>
+                        <th scope="col" class="px-4 py-3 font-medium">"Mode"</th>
+                        <th scope="col" class="px-4 py-3 font-medium">"Added"</th>
+                        <th scope="col" class="px-4 py-3 font-medium"><span class="sr-only">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100">
+                    {passes.into_iter().map(|p| {
+                        let label = format!("Delete pass {}", p.nickname);
+                        let for_delete = p.clone();
+                        view! {
+                            <tr>
+                                <td class="px-4 py-3 font-medium text-slate-900">{p.nickname.clone()}</td>
+                                <td class="px-4 py-3 text-slate-700">{p.user_name.clone()}</td>
+                                <td class="px-4 py-3 text-slate-700">
+                                    <span class="block text-xs text-slate-500">{p.id_kind.label()}</span>
+                                    <span class="font-mono">{p.id_value.clone()}</span>
+                                </td>
+                                <td class="px-4 py-3"><ModeBadge mode=p.mode/></td>
+                                <td class="px-4 py-3 text-slate-600">
+                                    {p.created_at.to_string()}
+                                    <span class="block text-xs">{format!("by {}", p.created_by)}</span>
+                                </td>
+                                <td class="px-4 py-3 text-right">
+                                    <button type="button" aria-label=label.clone() title=label
+                                        on:click=move |_| on_delete(for_delete.clone())
+                                        class="rounded p-1 text-slate-500 hover:bg-red-50 hover:text-red-700 focus:outline-none focus:ring-2 focus:ring-red-600/40">
+                                        <RecycleBinIcon/>
+                                    </button>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+pub fn ModeBadge(mode: PassMode) -> impl IntoView {
+    let class = match mode {
+        PassMode::Whitelist => "rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-900",
+        PassMode::Roaming => "rounded-full bg-sky-100 px-2 py-0.5 text-xs font-medium text-sky-900",
+    };
+    view! { <span class=class>{mode.label()}</span> }
+}
+
+#[component]
+fn RecycleBinIcon() -> impl IntoView {
+    view! {
+        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.8"
+            class="h-5 w-5" aria-hidden="true">
+            <path stroke-linecap="round" stroke-linejoin="round"
+                d="M4 7h16M10 11v6M14 11v6M5 7l1 12a2 2 0 0 0 2 2h8a2 2 0 0 0 2-2l1-12M9 7V4h6v3"/>
+        </svg>
+    }
+}
+
+#[component]
+fn ConfirmDelete(
+    pass: PassSummary,
+    on_confirm: impl Fn(PassSummary) + Send + Sync + 'static,
+    on_cancel: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let cancel_ref = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if let Some(button) = cancel_ref.get() {
+            let _ = button.focus();
+        }
+    });
+    let summary = format!("{} · {} · {}", pass.nickname, id_label(&pass), pass.user_name);
+    view! {
+        <div class="fixed inset-0 z-10 flex items-center justify-center bg-slate-900/40 px-4"
+            on:keydown=move |ev| if ev.key() == "Escape" { on_cancel() }>
+            <div role="alertdialog" aria-modal="true" aria-labelledby="delete-title" aria-describedby="delete-text"
+                class="w-full max-w-md rounded-lg bg-white p-6 shadow-xl">
+                <h2 id="delete-title" class="text-lg font-semibold">"Delete this pass?"</h2>
+                <p id="delete-text" class="mt-2 text-sm text-slate-700">
+                    {summary}<br/>
+                    "The card will no longer be recognised in this organization. The audit log keeps a record. To correct a pass, delete it and add it again."
+                </p>
+                <div class="mt-6 flex justify-end gap-2">
+                    <button type="button" class=SECONDARY_BUTTON node_ref=cancel_ref on:click=move |_| on_cancel()>"Cancel"</button>
+                    <button type="button" class=DANGER_BUTTON on:click=move |_| on_confirm(pass.clone())>"Delete"</button>
+                </div>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn AddPassForm(
+    action: ServerAction<AddPass>,
+    on_done: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let org = use_org_id();
+    let users = org_resource(|| 0, list_users);
+    let user = RwSignal::new(String::new());
+    let public = RwSignal::new(String::new());
+    let hidden = RwSignal::new(String::new());
+    let nickname = RwSignal::new(String::new());
+    let confirmed = RwSignal::new(false);
+    let touched = RwSignal::new(Vec::<&'static str>::new());
+    let touch = move |f: &'static str| {
+        touched.update(|t| {
+            if !t.contains(&f) {
+                t.push(f)
+            }
+        })
+    };
+    let check = Memo::new(move |_| {
+        NewPass::parse(
+            &user.get(),
+            &public.get(),
+            &hidden.get(),
+            &nickname.get(),
+            confirmed.get(),
+        )
+    });
+    let server_error = move || action.value().get().and_then(|r| r.err());
+    let error_for = move |field: &'static str| {
+        Signal::derive(move || {
+            let live = touched.get().contains(&field).then(|| {
+                check.with(|c| {
+                    c.as_ref().err().and_then(|c| {
+                        c.errors
+                            .iter()
+                            .find(|(f, _)| *f == field)
+                            .map(|(_, m)| m.clone())
+                    })
+                })
+            });
+            live.flatten()
+                .or_else(|| server_error().and_then(|e| e.for_field(field)))
+        })
+    };
+    let warning_for = move |field: &'static str| {
+        Signal::derive(move || {
+            let warnings = check.with(|c| match c {
+                Ok(p) => p.warnings.iter().map(|w| (field, w.clone())).collect::<Vec<_>>(),
+                Err(c) => c.warnings.clone(),
+            });
+            let relevant = warnings
+                .into_iter()
+                .filter(|(f, w)| *f == field && !(w.needs_confirmation() && !confirmed.get()))
+                .map(|(_, w)| w.to_string())
+                .collect::<Vec<_>>();
+            (!relevant.is_empty()).then(|| relevant.join(" "))
+        })
+    };
+    let needs_confirmation = Signal::derive(move || {
+        check.with(|c| match c {
+            Ok(p) => p.warnings.iter().any(|w| w.needs_confirmation()),
+            Err(c) => c.needs_confirmation,
+        })
+    });
+    let starts_as = move || {
+        check.with(|c| {
+            c.as_ref().ok().map(|p| {
+                let (mode, why) = initial_for(&p.id);
+                format!("This pass will start as {}. {}", mode.label(), why)
+            })
+        })
+    };
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            on_done();
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        for f in [field::USER, field::PUBLIC_CARD_ID, field::HIDDEN_ID, field::NICKNAME] {
+            touch(f);
+        }
+        if check.get_untracked().is_err() {
+            return;
+        }
+        if let Some(org) = org.get_untracked() {
+            action.dispatch(AddPass {
+                org,
+                user_id: user.get_untracked(),
+                public_card_id: public.get_untracked(),
+                hidden_id: hidden.get_untracked(),
+                nickname: nickname.get_untracked(),
+                confirmed: confirmed.get_untracked(),
+            });
+        }
+    };
+    let id_input = move |id: &'static str, name: &'static str, label: &'static str, hint: &'static str, value: RwSignal<String>| {
+        let error = error_for(name);
+        let warning = warning_for(name);
+        let hint_id = format!("{id}-hint");
+        view! {
+            <div>
+                <label for=id class=LABEL_CLASS>{label}</label>
+                <input id=id name=name type="text" autocomplete="off" spellcheck="false"
+                    class=move || format!("{} font-mono", if error.get().is_some() { INPUT_INVALID_CLASS } else { INPUT_CLASS })
+                    aria-invalid=move || error.get().is_some().to_string()
+                    aria-describedby=hint_id.clone()
+                    prop:value=value
+                    on:input=move |ev| { value.set(event_target_value(&ev)); confirmed.set(false); touch(name); }
+                    on:blur=move |_| touch(name)/>
+                <p id=hint_id class="mt-1 text-xs text-slate-500">{hint}</p>
+                <FieldError error=error/>
+                <FieldWarning warning=warning/>
+            </div>
+        }
+    };
+
+    view! {
+        <form on:submit=submit aria-label="Add pass" novalidate
+            class="mb-6 space-y-4 rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+            <h2 class="text-lg font-semibold">"Add Pass"</h2>
+            <div>
+                <label for="pass-user" class=LABEL_CLASS>"User"</label>
+                <Transition fallback=Loading>
+                    {move || Suspend::new(async move {
+                        let list = users.await.unwrap_or_default();
+                        let empty = list.is_empty();
+                        let error = error_for(field::USER);
+                        view! {
+                            <select id="pass-user" name=field::USER class=INPUT_CLASS
+                                aria-invalid=move || error.get().is_some().to_string()
+                                on:change=move |ev| { user.set(event_target_value(&ev)); touch(field::USER); }>
+                                <option value="" selected=move || user.get().is_empty()>"Select a user…"</option>
+                                {list.into_iter().map(|u| {
+                                    let value = u.id.to_string();
+                                    let v2 = value.clone();
+                                    view! {
+                                        <option value=value selected=move || user.get() == v2>
+                                            {format!("{} ({})", u.full_name(), u.email)}
+                                        </option>
+                                    }
+                                }).collect_view()}
+                            </select>
+                            {empty.then(|| view! {
+                                <p class="mt-1 text-sm text-slate-600">"This organization has no users yet. Add the cardholder under Users first."</p>
+                            })}
+                            <FieldError error=error/>
+                        }
+                    })}
+                </Transition>
+            </div>
+            <div class="grid gap-4 md:grid-cols-2">
+                {id_input("pass-public-id", field::PUBLIC_CARD_ID, "Public Card ID",
+                    "The visible ID printed on the front of the card: letters, numbers and hyphens, e.g. NL-TNM-012204-5. Recommended.", public)}
+                {id_input("pass-hidden-id", field::HIDDEN_ID, "Hidden ID",
+                    "The card's UID in hex, e.g. 04AAAB11CD2345, as shown in the idTag of a station's Authorize message. Only for tags and cards without a usable visible ID.", hidden)}
+            </div>
+            <Show when=move || needs_confirmation.get()>
+                <label class="flex items-start gap-2 rounded-md bg-amber-50 p-3 text-sm text-amber-900">
+                    <input type="checkbox" class="mt-0.5" prop:checked=confirmed
+                        on:change=move |ev| confirmed.set(event_target_checked(&ev))/>
+                    <span>"The card shows exactly this ID — save it anyway"</span>
+                </label>
+            </Show>
+            <div>
+                <label for="pass-nickname" class=LABEL_CLASS>"Nickname"</label>
+                {
+                    let error = error_for(field::NICKNAME);
+                    view! {
+                        <input id="pass-nickname" name=field::NICKNAME type="text" maxlength="50"
+                            class=move || if error.get().is_some() { INPUT_INVALID_CLASS } else { INPUT_CLASS }
+                            aria-invalid=move || error.get().is_some().to_string()
+                            prop:value=nickname
+                            on:input=move |ev| nickname.set(event_target_value(&ev))
+                            on:blur=move |_| touch(field::NICKNAME)/>
+                        <FieldError error=error/>
+                    }
+                }
+            </div>
+            {move || starts_as().map(|text| view! { <p class="text-sm text-slate-700" role="status">{text}</p> })}
+            <FormBanner error=Signal::derive(move || server_error().filter(|e| !e.is_field_error()))/>
+            <div class="flex gap-2">
+                <button type="submit" class=PRIMARY_BUTTON disabled=action.pending()>"Save"</button>
+                <button type="button" class=SECONDARY_BUTTON on:click=move |_| on_done()>"Cancel"</button>
+            </div>
+        </form>
+    }
+}
+
+/// `/my/passes`: a cardholder's own passes.
+#[component]
+pub fn MyPassesPage() -> impl IntoView {
+    let passes = Resource::new(|| (), |_| my_passes());
+    view! {
+        <AppFrame org=Signal::derive(|| None)>
+            <PageHeader title="My passes">{()}</PageHeader>
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    match passes.await {
+                        Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                        Ok(list) if list.is_empty() => view! {
+                            <EmptyState title="You have no passes yet" hint="Your organization's administrator adds your charging cards."/>
+                        }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="space-y-3" aria-label="My passes">
+                                {list.into_iter().map(|p| view! {
+                                    <li class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
+                                        <p class="font-medium">{p.nickname.clone()}</p>
+                                        <p class="text-sm text-slate-600">{id_label(&p)}</p>
+                                        <p class="mt-1"><ModeBadge mode=p.mode/></p>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </AppFrame>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_complete_public_card_id_form_is_valid() {
+        let p = NewPass::parse("7", "NL-TNM-012204-5", "", "Company car", false).unwrap();
+        assert_eq!(p.user, UserId(7));
+        assert_eq!(p.id.kind(), PassIdKind::Visible);
+        assert_eq!(p.nickname.as_str(), "Company car");
+    }
+
+    #[test]
+    fn each_mistake_is_reported_at_its_field() {
+        let c = NewPass::parse("", "", "", "", false).unwrap_err();
+        let fields: Vec<_> = c.errors.iter().map(|(f, _)| *f).collect();
+        assert_eq!(fields, [field::USER, field::PUBLIC_CARD_ID, field::NICKNAME]);
+
+        let c = NewPass::parse("1", "", "NL-TNM-012204-5", "Tag", false).unwrap_err();
+        assert_eq!(c.errors[0].0, field::HIDDEN_ID);
+        assert!(c.errors[0].1.contains("hyphens"), "{}", c.errors[0].1);
+
+        let c = NewPass::parse("1", "04AAAB11CD2345", "", "Tag", false).unwrap_err();
+        assert_eq!(c.errors[0].0, field::PUBLIC_CARD_ID);
+        assert!(c.errors[0].1.contains("Hidden ID"), "{}", c.errors[0].1);
+
+        let c = NewPass::parse("1", "NL-TNM-012204-5", "04AAAB11CD2345", "Tag", false).unwrap_err();
+        assert_eq!(c.errors[0].0, field::HIDDEN_ID);
+    }
+
+    #[test]
+    fn a_wrong_check_digit_needs_confirmation() {
+        let c = NewPass::parse("1", "NL-TNM-B12345-6", "", "Card", false).unwrap_err();
+        assert!(c.needs_confirmation);
+        assert_eq!(c.errors[0].0, field::PUBLIC_CARD_ID);
+        let p = NewPass::parse("1", "NL-TNM-B12345-6", "", "Card", true).unwrap();
+        assert!(p.warnings.iter().any(|w| w.needs_confirmation()));
+    }
+}

@@ -1,0 +1,261 @@
+//! "Users": the cardholders and administrators of an organization, and adding one.
+
+use crate::components::*;
+use crate::error::AppError;
+use crate::layout::{org_resource, use_org_id};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use shared::model::UserSummary;
+use shared::names::{Email, PersonName};
+use shared::role::Role;
+use shared::OrgId;
+
+/// The members of `org`.
+#[server(prefix = "/api", endpoint = "list_users")]
+pub async fn list_users(org: OrgId) -> Result<Vec<UserSummary>, AppError> {
+    let org = crate::auth::server::admin_of(org).await?;
+    Ok(org.users().await?)
+}
+
+/// What adding a user did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddedUser {
+    /// An account with this e-mail existed already (in this or another organization) and was reused.
+    pub reused_existing_account: bool,
+}
+
+/// The form's fields, validated by the browser while typing and again by the server with the same code.
+pub struct NewUser {
+    pub first_name: PersonName,
+    pub last_name: PersonName,
+    pub email: Email,
+}
+
+impl NewUser {
+    /// Every field's error at once, keyed by the input's `name`.
+    pub fn parse(first: &str, last: &str, email: &str) -> Result<Self, Vec<(&'static str, String)>> {
+        let first = PersonName::parse(first);
+        let last = PersonName::parse(last);
+        let email = Email::parse(email);
+        match (first, last, email) {
+            (Ok(first_name), Ok(last_name), Ok(email)) => Ok(Self {
+                first_name,
+                last_name,
+                email,
+            }),
+            (f, l, e) => Err([
+                ("first_name", f.err().map(|e| e.to_string())),
+                ("last_name", l.err().map(|e| e.to_string())),
+                ("email", e.err().map(|e| e.to_string())),
+            ]
+            .into_iter()
+            .filter_map(|(field, e)| e.map(|e| (field, e)))
+            .collect()),
+        }
+    }
+}
+
+/// Adds a cardholder or administrator to `org`. An e-mail that already has an account reuses that account.
+#[server(prefix = "/api", endpoint = "add_user")]
+pub async fn add_user(
+    org: OrgId,
+    first_name: String,
+    last_name: String,
+    email: String,
+    role: Role,
+) -> Result<AddedUser, AppError> {
+    let org = crate::auth::server::admin_of(org).await?;
+    let new = NewUser::parse(&first_name, &last_name, &email).map_err(|errors| {
+        let (field, message) = errors.into_iter().next().expect("at least one error");
+        AppError::invalid(field, message)
+    })?;
+    let outcome = org
+        .add_user(&new.first_name, &new.last_name, &new.email, role)
+        .await
+        .map_err(|e| match AppError::from(e) {
+            AppError::Conflict { message, .. } => AppError::Conflict {
+                field: Some("email".into()),
+                message,
+            },
+            other => other,
+        })?;
+    Ok(AddedUser {
+        reused_existing_account: outcome.reused_existing_account,
+    })
+}
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let add = ServerAction::<AddUser>::new();
+    let users = org_resource(move || add.version().get(), list_users);
+    let (show_form, set_show_form) = signal(false);
+
+    view! {
+        <PageHeader title="Users">
+            <button type="button" class=PRIMARY_BUTTON on:click=move |_| set_show_form.update(|v| *v = !*v)
+                aria-expanded=move || show_form.get().to_string()>
+                "+ Add User"
+            </button>
+        </PageHeader>
+        <Notice message=Signal::derive(move || add.value().get().and_then(|r| r.ok()).map(|added| {
+            if added.reused_existing_account {
+                "An account with this e-mail address already existed. It was reused (not duplicated) and added to this organization; its name is unchanged.".to_owned()
+            } else {
+                "The user was added.".to_owned()
+            }
+        }))/>
+        <Show when=move || show_form.get()>
+            <AddUserForm action=add on_done=move || set_show_form.set(false)/>
+        </Show>
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match users.await {
+                    Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <EmptyState title="No users yet" hint="Add the people who charge here with “+ Add User”."/>
+                    }.into_any(),
+                    Ok(list) => view! { <UsersTable users=list/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn UsersTable(users: Vec<UserSummary>) -> impl IntoView {
+    view! {
+        <div class="mt-4 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+            <table class="min-w-full divide-y divide-slate-200 text-sm">
+                <caption class="sr-only">"Users of this organization"</caption>
+                <thead class="bg-slate-50 text-left text-slate-600">
+                    <tr>
+                        <th scope="col" class="px-4 py-3 font-medium">"Name"</th>
+                        <th scope="col" class="px-4 py-3 font-medium">"E-mail"</th>
+                        <th scope="col" class="px-4 py-3 font-medium">"Role"</th>
+                        <th scope="col" class="px-4 py-3 font-medium">"Passes"</th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100">
+                    {users.into_iter().map(|u| view! {
+                        <tr>
+                            <td class="px-4 py-3 font-medium text-slate-900">{u.full_name()}</td>
+                            <td class="px-4 py-3 text-slate-700">{u.email.clone()}</td>
+                            <td class="px-4 py-3 text-slate-700">{u.role.label()}</td>
+                            <td class="px-4 py-3 text-slate-700">{u.pass_count}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn AddUserForm(
+    action: ServerAction<AddUser>,
+    on_done: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let org = use_org_id();
+    let first = RwSignal::new(String::new());
+    let last = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let role = RwSignal::new(Role::Cardholder);
+    // A field shows its message once it has been left or the form was submitted.
+    let touched = RwSignal::new(Vec::<&'static str>::new());
+    let touch = move |f: &'static str| {
+        touched.update(|t| {
+            if !t.contains(&f) {
+                t.push(f)
+            }
+        })
+    };
+    let live_errors = Memo::new(move |_| {
+        NewUser::parse(&first.get(), &last.get(), &email.get())
+            .err()
+            .unwrap_or_default()
+    });
+    let server_error = move || action.value().get().and_then(|r| r.err());
+    let error_for = move |field: &'static str| {
+        Signal::derive(move || {
+            touched
+                .get()
+                .contains(&field)
+                .then(|| {
+                    live_errors
+                        .get()
+                        .into_iter()
+                        .find(|(f, _)| *f == field)
+                        .map(|(_, m)| m)
+                })
+                .flatten()
+                .or_else(|| server_error().and_then(|e| e.for_field(field)))
+        })
+    };
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            on_done();
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        for f in ["first_name", "last_name", "email"] {
+            touch(f);
+        }
+        if !live_errors.get_untracked().is_empty() {
+            return;
+        }
+        if let Some(org) = org.get_untracked() {
+            action.dispatch(AddUser {
+                org,
+                first_name: first.get_untracked(),
+                last_name: last.get_untracked(),
+                email: email.get_untracked(),
+                role: role.get_untracked(),
+            });
+        }
+    };
+    let text_field = move |id: &'static str, name: &'static str, label: &'static str, kind: &'static str, value: RwSignal<String>| {
+        let error = error_for(name);
+        view! {
+            <div>
+                <label for=id class=LABEL_CLASS>{label}</label>
+                <input id=id name=name type=kind required
+                    class=move || if error.get().is_some() { INPUT_INVALID_CLASS } else { INPUT_CLASS }
+                    aria-invalid=move || error.get().is_some().to_string()
+                    prop:value=value
+                    on:input=move |ev| value.set(event_target_value(&ev))
+                    on:blur=move |_| touch(name)/>
+                <FieldError error=error/>
+            </div>
+        }
+    };
+    view! {
+        <form on:submit=submit aria-label="Add user" novalidate
+            class="mb-6 grid gap-4 rounded-lg border border-slate-200 bg-white p-5 shadow-sm sm:grid-cols-2">
+            {text_field("user-first-name", "first_name", "First name", "text", first)}
+            {text_field("user-last-name", "last_name", "Last name", "text", last)}
+            {text_field("user-email", "email", "E-mail", "email", email)}
+            <div>
+                <label for="user-role" class=LABEL_CLASS>"Role"</label>
+                <select id="user-role" name="role" class=INPUT_CLASS
+                    on:change=move |ev| {
+                        if let Some(r) = Role::parse(&event_target_value(&ev)) { role.set(r) }
+                    }>
+                    {Role::ALL.into_iter().map(|r| view! {
+                        <option value=r.as_str() selected=move || role.get() == r>{r.label()}</option>
+                    }).collect_view()}
+                </select>
+                <p class="mt-1 text-xs text-slate-500">
+                    "Cardholders see their own passes. Administrators manage this organization and everything below it."
+                </p>
+            </div>
+            <div class="sm:col-span-2">
+                <FormBanner error=Signal::derive(move || server_error().filter(|e| !e.is_field_error()))/>
+            </div>
+            <div class="flex gap-2 sm:col-span-2">
+                <button type="submit" class=PRIMARY_BUTTON disabled=action.pending()>"Save"</button>
+                <button type="button" class=SECONDARY_BUTTON on:click=move |_| on_done()>"Cancel"</button>
+            </div>
+        </form>
+    }
+}
