@@ -1,0 +1,275 @@
+//! The organization-tree rules: who may see and change what.
+//!
+//! Organizations form a tree (partner → customers → sub-organizations, any depth). An administrator of an
+//! organization administers it and everything below it; a cardholder administers nothing and sees only their own
+//! passes. The functions take an organization's *ancestry*: the organization itself followed by its ancestors up
+//! to the root, as the storage layer returns it.
+
+use crate::ids::{OrgId, UserId};
+use crate::role::Role;
+use serde::{Deserialize, Serialize};
+
+/// A user's role in one organization. A user may belong to several organizations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Membership {
+    /// The organization.
+    pub org: OrgId,
+    /// The user's role in it.
+    pub role: Role,
+}
+
+impl Membership {
+    /// Whether this membership makes the user an administrator of `org`.
+    fn administers(&self, org: OrgId) -> bool {
+        self.role == Role::Administrator && self.org == org
+    }
+}
+
+/// `ancestry` = the target organization followed by its ancestors up to the root (target first). An administrator
+/// of an organization administers it and everything below it (any depth); a cardholder administers nothing.
+pub fn may_administer(memberships: &[Membership], ancestry: &[OrgId]) -> bool {
+    ancestry
+        .iter()
+        .any(|&org| memberships.iter().any(|m| m.administers(org)))
+}
+
+/// The organization shown as "My organization": the first administrator membership in the given order, else None.
+pub fn home_org(memberships: &[Membership]) -> Option<OrgId> {
+    memberships
+        .iter()
+        .find(|m| m.role == Role::Administrator)
+        .map(|m| m.org)
+}
+
+/// The part of `ancestry` the caller may see as a breadcrumb: from the highest organization they administer down to
+/// the target, returned top-down (root side first). Empty if they may not administer the target.
+pub fn visible_path(memberships: &[Membership], ancestry: &[OrgId]) -> Vec<OrgId> {
+    let highest = ancestry
+        .iter()
+        .rposition(|&org| memberships.iter().any(|m| m.administers(org)));
+    match highest {
+        Some(index) => ancestry[..=index].iter().rev().copied().collect(),
+        None => Vec::new(),
+    }
+}
+
+/// Whether a caller may see a user's passes: administrators of an ancestor of (or the) owning org, or the user
+/// themself. `owner_ancestry` is the ancestry of the organization the passes belong to.
+pub fn may_view_passes_of(
+    caller: UserId,
+    memberships: &[Membership],
+    owner: UserId,
+    owner_ancestry: &[OrgId],
+) -> bool {
+    caller == owner || may_administer(memberships, owner_ancestry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The tree used below:
+    //
+    //   1 partner
+    //   ├── 2 customer A
+    //   │   ├── 4 sub-customer A1
+    //   │   │   └── 6 sub-sub-customer A1a
+    //   │   └── 5 sub-customer A2
+    //   └── 3 customer B
+    //   9 another partner (separate root)
+    const PARTNER: OrgId = OrgId(1);
+    const CUST_A: OrgId = OrgId(2);
+    const CUST_B: OrgId = OrgId(3);
+    const SUB_A1: OrgId = OrgId(4);
+    const SUB_A2: OrgId = OrgId(5);
+    const SUB_A1A: OrgId = OrgId(6);
+    const OTHER_ROOT: OrgId = OrgId(9);
+
+    fn ancestry(org: OrgId) -> Vec<OrgId> {
+        let parent = |o: OrgId| match o.0 {
+            2 | 3 => Some(PARTNER),
+            4 | 5 => Some(CUST_A),
+            6 => Some(SUB_A1),
+            _ => None,
+        };
+        let mut chain = vec![org];
+        while let Some(p) = parent(*chain.last().unwrap()) {
+            chain.push(p);
+        }
+        chain
+    }
+
+    fn admin(org: OrgId) -> Membership {
+        Membership {
+            org,
+            role: Role::Administrator,
+        }
+    }
+
+    fn cardholder(org: OrgId) -> Membership {
+        Membership {
+            org,
+            role: Role::Cardholder,
+        }
+    }
+
+    #[test]
+    fn ancestry_helper_is_target_first() {
+        assert_eq!(ancestry(SUB_A1A), vec![SUB_A1A, SUB_A1, CUST_A, PARTNER]);
+        assert_eq!(ancestry(PARTNER), vec![PARTNER]);
+    }
+
+    #[test]
+    fn who_administers_what() {
+        let all = [PARTNER, CUST_A, CUST_B, SUB_A1, SUB_A2, SUB_A1A, OTHER_ROOT];
+        // (memberships, organizations they administer)
+        let table: Vec<(Vec<Membership>, Vec<OrgId>)> = vec![
+            // Partner administrator: the whole tree below the partner, any depth.
+            (
+                vec![admin(PARTNER)],
+                vec![PARTNER, CUST_A, CUST_B, SUB_A1, SUB_A2, SUB_A1A],
+            ),
+            // Customer administrator: the customer and its subtree, not the partner nor the sibling customer.
+            (vec![admin(CUST_A)], vec![CUST_A, SUB_A1, SUB_A2, SUB_A1A]),
+            // Sub-customer administrator: only its own branch.
+            (vec![admin(SUB_A1)], vec![SUB_A1, SUB_A1A]),
+            (vec![admin(CUST_B)], vec![CUST_B]),
+            // Cardholders administer nothing, not even their own organization.
+            (vec![cardholder(CUST_A)], vec![]),
+            (vec![cardholder(PARTNER)], vec![]),
+            // No memberships at all.
+            (vec![], vec![]),
+            // Several memberships: the union of the administered subtrees; cardholder ones add nothing.
+            (
+                vec![cardholder(PARTNER), admin(SUB_A2), admin(CUST_B)],
+                vec![CUST_B, SUB_A2],
+            ),
+            (
+                vec![admin(SUB_A1), admin(OTHER_ROOT)],
+                vec![SUB_A1, SUB_A1A, OTHER_ROOT],
+            ),
+        ];
+        for (memberships, administered) in table {
+            for org in all {
+                assert_eq!(
+                    may_administer(&memberships, &ancestry(org)),
+                    administered.contains(&org),
+                    "{memberships:?} on {org}"
+                );
+            }
+        }
+        assert!(!may_administer(&[admin(PARTNER)], &[]));
+    }
+
+    #[test]
+    fn home_org_is_the_first_administrator_membership() {
+        let table: Vec<(Vec<Membership>, Option<OrgId>)> = vec![
+            (vec![admin(CUST_A)], Some(CUST_A)),
+            (vec![cardholder(PARTNER)], None),
+            (vec![], None),
+            (vec![cardholder(PARTNER), admin(SUB_A2)], Some(SUB_A2)),
+            (vec![admin(CUST_B), admin(PARTNER)], Some(CUST_B)),
+        ];
+        for (memberships, expected) in table {
+            assert_eq!(home_org(&memberships), expected, "{memberships:?}");
+        }
+    }
+
+    #[test]
+    fn breadcrumb_starts_at_the_highest_administered_organization() {
+        let table: Vec<(Vec<Membership>, OrgId, Vec<OrgId>)> = vec![
+            (vec![admin(PARTNER)], PARTNER, vec![PARTNER]),
+            (
+                vec![admin(PARTNER)],
+                SUB_A1A,
+                vec![PARTNER, CUST_A, SUB_A1, SUB_A1A],
+            ),
+            (vec![admin(CUST_A)], SUB_A1A, vec![CUST_A, SUB_A1, SUB_A1A]),
+            (vec![admin(CUST_A)], CUST_A, vec![CUST_A]),
+            // The partner stays hidden from a customer administrator.
+            (vec![admin(SUB_A1)], SUB_A1A, vec![SUB_A1, SUB_A1A]),
+            // Sibling branch: nothing.
+            (vec![admin(SUB_A1)], SUB_A2, vec![]),
+            (vec![admin(CUST_B)], SUB_A1, vec![]),
+            (vec![cardholder(PARTNER)], CUST_A, vec![]),
+            // Two administrator memberships on the same path: the higher one wins, whatever the order.
+            (
+                vec![admin(SUB_A1), admin(CUST_A)],
+                SUB_A1A,
+                vec![CUST_A, SUB_A1, SUB_A1A],
+            ),
+            (
+                vec![admin(CUST_A), admin(SUB_A1)],
+                SUB_A1A,
+                vec![CUST_A, SUB_A1, SUB_A1A],
+            ),
+            // A cardholder membership higher up does not extend the breadcrumb.
+            (
+                vec![cardholder(PARTNER), admin(SUB_A1)],
+                SUB_A1A,
+                vec![SUB_A1, SUB_A1A],
+            ),
+        ];
+        for (memberships, target, expected) in table {
+            assert_eq!(
+                visible_path(&memberships, &ancestry(target)),
+                expected,
+                "{memberships:?} on {target}"
+            );
+        }
+        assert_eq!(visible_path(&[admin(PARTNER)], &[]), Vec::<OrgId>::new());
+    }
+
+    #[test]
+    fn who_may_view_a_users_passes() {
+        let me = UserId(10);
+        let other = UserId(11);
+        // (caller, caller's memberships, owner, owner's organization, allowed)
+        let table: Vec<(UserId, Vec<Membership>, UserId, OrgId, bool)> = vec![
+            // A cardholder sees their own passes, nobody else's.
+            (me, vec![cardholder(CUST_A)], me, CUST_A, true),
+            (me, vec![cardholder(CUST_A)], other, CUST_A, false),
+            // Even with no memberships, a user sees their own passes.
+            (me, vec![], me, SUB_A1, true),
+            // Administrators see the passes of users in their organization and below.
+            (me, vec![admin(CUST_A)], other, CUST_A, true),
+            (me, vec![admin(CUST_A)], other, SUB_A1A, true),
+            (me, vec![admin(PARTNER)], other, SUB_A2, true),
+            // ... but not above or beside it.
+            (me, vec![admin(SUB_A1)], other, CUST_A, false),
+            (me, vec![admin(SUB_A1)], other, SUB_A2, false),
+            (me, vec![admin(CUST_B)], other, SUB_A1, false),
+            (me, vec![admin(OTHER_ROOT)], other, PARTNER, false),
+            // Several memberships.
+            (
+                me,
+                vec![cardholder(PARTNER), admin(CUST_B)],
+                other,
+                CUST_B,
+                true,
+            ),
+            (
+                me,
+                vec![cardholder(PARTNER), admin(CUST_B)],
+                other,
+                CUST_A,
+                false,
+            ),
+        ];
+        for (caller, memberships, owner, org, allowed) in table {
+            assert_eq!(
+                may_view_passes_of(caller, &memberships, owner, &ancestry(org)),
+                allowed,
+                "{caller} {memberships:?} viewing {owner} in {org}"
+            );
+        }
+    }
+
+    #[test]
+    fn membership_serializes_as_an_object() {
+        let m = admin(CUST_A);
+        let json = serde_json::to_string(&m).unwrap();
+        assert_eq!(json, r#"{"org":2,"role":"administrator"}"#);
+        assert_eq!(serde_json::from_str::<Membership>(&json).unwrap(), m);
+    }
+}
