@@ -356,6 +356,8 @@ fn looks_like_uid(s: &str) -> bool {
 pub struct VisibleId {
     canonical: String,
     compact: String,
+    /// What identifies the card: `compact`, except that an EMAID's optional check character is left out.
+    key: String,
     contract: Option<ContractIdKind>,
 }
 
@@ -459,6 +461,7 @@ impl VisibleId {
             return Ok(Checked {
                 value: VisibleId {
                     canonical: normalised,
+                    key: compact.clone(),
                     compact,
                     contract: None,
                 },
@@ -484,6 +487,12 @@ impl VisibleId {
         Ok(Checked {
             value: VisibleId {
                 canonical: contract.canonical(),
+                // The EMAID check character is optional, so `NL-TNM-000122045` and `NL-TNM-000122045-U` are the
+                // same contract; DIN SPEC 91286 IDs always carry theirs.
+                key: match contract.kind {
+                    ContractIdKind::Emaid => contract.base_compact().to_owned(),
+                    ContractIdKind::Din => compact.clone(),
+                },
                 compact,
                 contract: Some(contract.kind),
             },
@@ -505,6 +514,12 @@ impl VisibleId {
     /// The standard the ID was recognised as, if any.
     pub fn contract_kind(&self) -> Option<ContractIdKind> {
         self.contract
+    }
+
+    /// The key for deciding whether two entries are the same card: the compact form, without the optional
+    /// check character of an EMAID.
+    pub fn match_key(&self) -> &str {
+        &self.key
     }
 
     /// The canonical form as an owned string.
@@ -670,11 +685,11 @@ impl PassIdentifier {
         }
     }
 
-    /// The key for "is this the same ID" comparisons: the Public Card ID without hyphens, or the hex UID.
-    /// Compare it together with [`PassIdentifier::kind`].
+    /// The key for "is this the same ID" comparisons: the Public Card ID without hyphens (and without an
+    /// EMAID's optional check character), or the hex UID. Compare it together with [`PassIdentifier::kind`].
     pub fn match_key(&self) -> &str {
         match self {
-            Self::Visible(id) => id.compact(),
+            Self::Visible(id) => id.match_key(),
             Self::Hidden(id) => id.as_str(),
         }
     }
@@ -1347,6 +1362,17 @@ mod tests {
         assert_eq!(a.value.match_key(), b.value.match_key());
         assert_eq!(a.value.match_key(), c.value.match_key());
         assert_eq!(a.value, b.value);
+    }
+
+    #[test]
+    fn an_emaid_with_and_without_its_optional_check_character_is_the_same_card() {
+        let with = check_pass_id(PassIdKind::Visible, "NL-TNM-000122045-U", false).unwrap();
+        let without = check_pass_id(PassIdKind::Visible, "NL-TNM-000122045", false).unwrap();
+        assert_eq!(with.value.match_key(), "NLTNM000122045");
+        assert_eq!(with.value.match_key(), without.value.match_key());
+        // A DIN SPEC 91286 ID always has its check digit, which stays part of the key.
+        let din = check_pass_id(PassIdKind::Visible, "NL-TNM-012204-5", false).unwrap();
+        assert_eq!(din.value.match_key(), "NLTNM0122045");
     }
 
     #[test]

@@ -64,7 +64,10 @@ mod tests {
     fn formats_known_instants_in_utc() {
         assert_eq!(Timestamp(0).to_string(), "1970-01-01 00:00 UTC");
         // 2026-11-24T09:05:30Z
-        assert_eq!(Timestamp(1_795_511_130_000).to_string(), "2026-11-24 09:05 UTC");
+        assert_eq!(
+            Timestamp(1_795_511_130_000).to_string(),
+            "2026-11-24 09:05 UTC"
+        );
         // Leap day 2024-02-29T23:59:59Z
         assert_eq!(
             Timestamp(1_709_251_199_000).to_utc_parts(),
