@@ -4,7 +4,7 @@
 use crate::auth::{current_user, home_path, LogoutButton};
 use crate::components::{ErrorPanel, Loading};
 use crate::error::AppError;
-use crate::orgs::org_context;
+use crate::orgs::get_org_context;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 use leptos_router::hooks::use_params_map;
@@ -137,7 +137,7 @@ pub fn AppFrame(
 #[component]
 pub fn OrgShell() -> impl IntoView {
     let org = use_org_id();
-    let context = org_resource(|| 0, org_context);
+    let context = org_resource(|| 0, get_org_context);
     view! {
         <AppFrame org=org>
             <Transition fallback=|| ()>

@@ -9,8 +9,8 @@ use shared::names::OrgName;
 use shared::OrgId;
 
 /// Name and breadcrumb of an organization the caller administers.
-#[server(prefix = "/api", endpoint = "org_context")]
-pub async fn org_context(org: OrgId) -> Result<OrgContext, AppError> {
+#[server(prefix = "/api", endpoint = "get_org_context")]
+pub async fn get_org_context(org: OrgId) -> Result<OrgContext, AppError> {
     let org = crate::auth::server::admin_of(org).await?;
     Ok(org.context().await?)
 }
@@ -44,7 +44,7 @@ pub fn OrganizationsPage() -> impl IntoView {
     let org = use_org_id();
     let add = ServerAction::<AddOrganization>::new();
     let tiles = org_resource(move || add.version().get(), list_organizations);
-    let context = org_resource(|| 0, org_context);
+    let context = org_resource(|| 0, get_org_context);
     let (show_form, set_show_form) = signal(false);
 
     view! {

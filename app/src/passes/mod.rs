@@ -24,7 +24,7 @@ pub mod field {
 }
 
 /// A valid "+ Add Pass" form.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewPass {
     pub user: UserId,
     pub id: PassIdentifier,

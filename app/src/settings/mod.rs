@@ -4,7 +4,7 @@
 use crate::components::*;
 use crate::error::AppError;
 use crate::layout::{org_resource, use_org_id};
-use crate::orgs::org_context;
+use crate::orgs::get_org_context;
 use crate::passes::{id_label, list_passes, SetPassMode};
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
@@ -24,7 +24,7 @@ const TAB: &str = "border-b-2 border-transparent px-3 py-2 text-sm font-medium t
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let org = use_org_id();
-    let context = org_resource(|| 0, org_context);
+    let context = org_resource(|| 0, get_org_context);
     let href = move |tab: &'static str| move || org.get().map(|o| format!("/orgs/{o}/settings/{tab}")).unwrap_or_default();
     view! {
         <PageHeader title="Organization settings">{()}</PageHeader>

@@ -1,0 +1,54 @@
+import { defineConfig } from '@playwright/test';
+import path from 'node:path';
+
+// End-to-end tests against the real server binary (built by `cargo leptos build --release`, see
+// scripts/test.sh) with a fresh SQLite database and the demo data, in Debian's Chromium.
+const root = path.resolve(__dirname, '..');
+const port = Number(process.env.CHARGEDESK_E2E_PORT ?? 3100);
+const dataDir = path.join(root, 'target', 'e2e-data');
+const server =
+  process.env.CHARGEDESK_SERVER_BIN ??
+  path.join(process.env.HOME ?? '', '.cache/chargedesk/target-leptos/release/server');
+
+export default defineConfig({
+  testDir: './tests',
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  forbidOnly: !!process.env.CI,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  webServer: {
+    command: `rm -rf "${dataDir}" && "${server}" --data-dir "${dataDir}" serve --demo`,
+    url: `http://127.0.0.1:${port}/login`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: {
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_SITE_ROOT: path.join(root, 'target', 'site'),
+      LEPTOS_OUTPUT_NAME: 'chargedesk',
+      LEPTOS_SITE_PKG_DIR: 'pkg',
+      LEPTOS_ENV: 'PROD',
+      RUST_LOG: 'warn',
+    },
+  },
+});

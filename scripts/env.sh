@@ -1,0 +1,15 @@
+# Sourced by the other scripts: where builds go. Target directories live outside the clone so that every clone
+# (and CI's fresh one) reuses the same compiled dependencies.
+CHARGEDESK_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CHARGEDESK_CACHE="${CHARGEDESK_CACHE:-$HOME/.cache/chargedesk}"
+# Plain cargo (fmt, clippy, unit and integration tests).
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CHARGEDESK_CACHE/target}"
+# cargo-leptos builds with other RUSTFLAGS; sharing a directory with plain cargo would rebuild everything each time.
+LEPTOS_TARGET_DIR="$CHARGEDESK_CACHE/target-leptos"
+# Where `cargo leptos build` writes the site (wasm, js, css) that the server binary serves.
+export LEPTOS_SITE_ROOT="$CHARGEDESK_ROOT/target/site"
+export LEPTOS_OUTPUT_NAME=chargedesk
+export LEPTOS_SITE_PKG_DIR=pkg
+# cargo-leptos finds tailwindcss and wasm-opt here (installed by npm, see scripts/setup.sh).
+export PATH="$CHARGEDESK_ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+mkdir -p "$CHARGEDESK_CACHE"

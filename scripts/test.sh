@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# README command 2: every check and test, exits non-zero on the first failure. `.ci/run` calls exactly this.
+#   formatting · clippy (server side, and the wasm side for wasm32) · unit and integration tests ·
+#   release build with cargo-leptos · Playwright end-to-end tests in Debian's Chromium against the real server.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+bash "$CHARGEDESK_ROOT/scripts/setup.sh"
+cd "$CHARGEDESK_ROOT"
+step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+# The app crate is compiled for the server (feature ssr) and for the browser (feature hydrate), never both at
+# once: each side is linted and tested on its own.
+step "clippy: server side"
+cargo clippy --locked -p shared -p storage -p app -p server --all-targets -- -D warnings
+step "clippy: browser side (wasm32)"
+cargo clippy --locked -p frontend -p app -p shared --target wasm32-unknown-unknown -- -D warnings
+
+step "unit and integration tests"
+cargo test --locked -p shared -p storage -p app -p server
+
+step "release build (cargo leptos build --release)"
+CARGO_TARGET_DIR="$LEPTOS_TARGET_DIR" cargo leptos build --release
+
+step "end-to-end tests (Playwright, Chromium)"
+export CHARGEDESK_SERVER_BIN="$LEPTOS_TARGET_DIR/release/server"
+npx playwright test --config end2end/playwright.config.ts

@@ -1,0 +1,95 @@
+//! `server`: starts ChargeDesk, or administers its database from the command line (see `server --help`).
+
+use anyhow::{bail, Context};
+use clap::Parser;
+use server::cli::{Cli, Command};
+use shared::names::{Email, OrgName, Password, PersonName};
+use storage::Db;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let db = match &cli.database_url {
+        Some(url) => Db::connect(url).await,
+        None => Db::open_sqlite_in(&cli.data_dir).await,
+    }
+    .context("opening the database")?;
+
+    match cli.command.unwrap_or(Command::Serve { demo: false }) {
+        Command::Serve { demo } => serve(db, demo).await,
+        Command::CreatePartner {
+            organization,
+            first_name,
+            last_name,
+            email,
+            password,
+        } => {
+            let org = OrgName::parse(&organization).context("--organization")?;
+            let first = PersonName::parse(&first_name).context("--first-name")?;
+            let last = PersonName::parse(&last_name).context("--last-name")?;
+            let email = Email::parse(&email).context("--email")?;
+            let password = Password::parse(&password_or_stdin(password)?).context("password")?;
+            let (org_id, _) = db
+                .create_partner(&org, &first, &last, &email, &password)
+                .await?;
+            println!("Created partner organization {org_id} \"{org}\" with administrator {email}. Log in at http://127.0.0.1:3000/login");
+            Ok(())
+        }
+        Command::SetPassword { email, password } => {
+            let email = Email::parse(&email).context("--email")?;
+            let password = Password::parse(&password_or_stdin(password)?).context("password")?;
+            db.set_password(&email, &password).await?;
+            println!("Password set for {email}.");
+            Ok(())
+        }
+    }
+}
+
+fn password_or_stdin(password: Option<String>) -> anyhow::Result<String> {
+    if let Some(p) = password {
+        return Ok(p);
+    }
+    eprintln!("Password (at least 10 characters), then Enter:");
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let line = line.trim_end_matches(['\r', '\n']).to_owned();
+    if line.is_empty() {
+        bail!("no password given");
+    }
+    Ok(line)
+}
+
+async fn serve(db: Db, demo: bool) -> anyhow::Result<()> {
+    if demo {
+        if let Some(logins) = db.seed_demo().await? {
+            println!("\nDemo data loaded. Log in with (password for all: see below):");
+            for login in logins {
+                println!("  {:<36} {:<18} {}", login.email, login.password, login.description);
+            }
+            println!();
+        } else {
+            println!("The database already has organizations: demo data not loaded again.");
+        }
+    } else if !db.has_organizations().await? {
+        println!("The database is empty. Create the first partner administrator with:\n  server create-partner --organization \"…\" --first-name … --last-name … --email …");
+    }
+    let options = server::leptos_options()?;
+    let addr = options.site_addr;
+    let app = server::router(db, options);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    println!("ChargeDesk is listening on http://{addr}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
