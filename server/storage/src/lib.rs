@@ -1,1 +1,34 @@
-pub fn x(){}
+//! ChargeDesk's storage layer: the one place that holds SQL and the database, and where authorization
+//! becomes a typed value.
+//!
+//! - [`Db`] connects (SQLite now; PostgreSQL-ready SQL through sqlx's `Any` driver), runs migrations, logs
+//!   people in and turns a session cookie into a [`Caller`].
+//! - [`Caller::admin_of`] applies [`shared::access::may_administer`] and, only when it allows, hands out an
+//!   [`OrgAdmin`]: the proof that the caller administers one organization. All organization work (users,
+//!   passes, sub-organizations, audit log) is a method of `OrgAdmin` and filters by that organization, so
+//!   code that has not passed the check cannot even express the query.
+//! - Every multi-step write is one transaction; every change is recorded in the organization's audit log.
+//! - [`StorageError`] is the single error type; its messages are safe to show to users.
+//!
+//! SQL portability rules (see `migrations/README.md`): `$N` placeholders (sqlx-sqlite binds them by number),
+//! `RETURNING`, `WITH RECURSIVE`, BIGINT unix-millisecond timestamps, TEXT enums, no booleans; rows are read
+//! into private `FromRow` structs of `i64`/`String`/`Option` only.
+//!
+//! Later features (charging stations, OCPP message logs, transactions) get a module of their own here and a
+//! migration `0002_…`; organization-scoped ones become methods of [`OrgAdmin`].
+
+#![warn(missing_docs)]
+
+mod audit;
+mod auth;
+mod bootstrap;
+mod db;
+mod error;
+mod org;
+mod passes;
+
+pub use auth::{Caller, LoginOutcome};
+pub use bootstrap::{DemoLogin, DEMO_PASSWORD};
+pub use db::Db;
+pub use error::StorageError;
+pub use org::{AddUserOutcome, OrgAdmin};

@@ -1,0 +1,416 @@
+//! Passwords, log-in with throttling, sessions, and the authenticated [`Caller`].
+
+use crate::db::{now, Conn, Db};
+use crate::error::StorageError;
+use crate::org::{self, OrgAdmin};
+use crate::passes;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use shared::access::{self, Membership};
+use shared::model::{Me, OrgRef, PassSummary};
+use shared::names::Email;
+use shared::time::Timestamp;
+use shared::{OrgId, Role, UserId};
+use std::sync::OnceLock;
+
+/// How long a session lasts after log-in.
+pub(crate) const SESSION_LIFETIME_MS: i64 = 14 * 24 * 60 * 60 * 1000;
+/// Failures before throttling starts: from the 3rd consecutive failure on, attempts wait.
+const FREE_FAILURES: i64 = 2;
+/// The longest wait between attempts.
+const MAX_DELAY_SECS: i64 = 300;
+/// Failure records untouched for this long are forgotten (they would otherwise grow with every unknown
+/// e-mail address tried). Far longer than [`MAX_DELAY_SECS`].
+const FAILURE_MEMORY_MS: i64 = 24 * 60 * 60 * 1000;
+/// Longest e-mail key stored for failure counting (an e-mail address has at most 254 characters).
+const MAX_KEY_CHARS: usize = 320;
+
+/// The result of a log-in attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginOutcome {
+    /// Correct credentials: set `session_token` as the session cookie, valid until `expires_at`.
+    LoggedIn {
+        /// 64 hex characters; only its SHA-256 is stored.
+        session_token: String,
+        /// When the session stops being accepted.
+        expires_at: Timestamp,
+    },
+    /// Unknown e-mail, no password set, or wrong password (deliberately indistinguishable).
+    WrongCredentials,
+    /// Too many consecutive failures for this e-mail; the password was not checked.
+    Throttled {
+        /// Seconds until the next attempt is accepted (at least 1).
+        retry_after_secs: u64,
+    },
+}
+
+/// Who did something, as recorded in the audit log.
+#[derive(Debug, Clone)]
+pub(crate) struct Actor {
+    pub(crate) user_id: Option<UserId>,
+    pub(crate) name: String,
+}
+
+/// An authenticated user with their memberships. Only [`Db::caller`] builds one (from a live session), so
+/// holding a `Caller` proves who is asking.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    me: Me,
+    memberships: Vec<Membership>,
+}
+
+impl Caller {
+    /// The caller's user id.
+    pub fn user_id(&self) -> UserId {
+        self.me.user_id
+    }
+
+    /// The caller as the browser needs them; `home_org` is [`shared::access::home_org`] of the memberships.
+    pub fn me(&self) -> &Me {
+        &self.me
+    }
+
+    /// THE authorization check for organization work: `Ok` only when [`shared::access::may_administer`]
+    /// allows the caller to administer `org`; [`StorageError::NoAccess`] otherwise, identically for an
+    /// organization that does not exist.
+    pub async fn admin_of(&self, db: &Db, org: OrgId) -> Result<OrgAdmin, StorageError> {
+        let mut conn = db.read().await?;
+        self.admin_of_in(db, &mut conn, org).await
+    }
+
+    pub(crate) async fn admin_of_in(
+        &self,
+        db: &Db,
+        conn: &mut Conn,
+        org: OrgId,
+    ) -> Result<OrgAdmin, StorageError> {
+        let ancestry: Vec<OrgId> = org::ancestry(conn, org)
+            .await?
+            .into_iter()
+            .map(|o| o.id)
+            .collect();
+        if ancestry.is_empty() || !access::may_administer(&self.memberships, &ancestry) {
+            return Err(StorageError::NoAccess);
+        }
+        Ok(OrgAdmin::new(
+            db.clone(),
+            self.actor(),
+            self.memberships.clone(),
+            org,
+        ))
+    }
+
+    /// The caller's own live passes across all organizations, newest first (what a cardholder sees).
+    pub async fn own_passes(&self, db: &Db) -> Result<Vec<PassSummary>, StorageError> {
+        let mut conn = db.read().await?;
+        passes::of_user(&mut conn, self.user_id()).await
+    }
+
+    pub(crate) fn actor(&self) -> Actor {
+        Actor {
+            user_id: Some(self.me.user_id),
+            name: format!("{} {}", self.me.first_name, self.me.last_name),
+        }
+    }
+
+    /// Loads a user with their memberships; `None` if there is no such user.
+    pub(crate) async fn load(
+        conn: &mut Conn,
+        user: UserId,
+    ) -> Result<Option<Caller>, StorageError> {
+        #[derive(sqlx::FromRow)]
+        struct UserRow {
+            first_name: String,
+            last_name: String,
+            email: String,
+        }
+        #[derive(sqlx::FromRow)]
+        struct MembershipRow {
+            org_id: i64,
+            role: String,
+        }
+        let Some(u) = sqlx::query_as::<_, UserRow>(
+            "SELECT first_name, last_name, email FROM users WHERE id = $1",
+        )
+        .bind(user.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let rows = sqlx::query_as::<_, MembershipRow>(
+            "SELECT org_id, role FROM memberships WHERE user_id = $1 ORDER BY org_id",
+        )
+        .bind(user.0)
+        .fetch_all(&mut *conn)
+        .await?;
+        let memberships = rows
+            .into_iter()
+            .map(|r| {
+                Ok(Membership {
+                    org: OrgId(r.org_id),
+                    role: parse_role(&r.role)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StorageError>>()?;
+        let home_org = match access::home_org(&memberships) {
+            Some(id) => {
+                let name: String =
+                    sqlx::query_scalar("SELECT name FROM organizations WHERE id = $1")
+                        .bind(id.0)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                Some(OrgRef { id, name })
+            }
+            None => None,
+        };
+        Ok(Some(Caller {
+            me: Me {
+                user_id: user,
+                first_name: u.first_name,
+                last_name: u.last_name,
+                email: u.email,
+                home_org,
+            },
+            memberships,
+        }))
+    }
+}
+
+pub(crate) fn parse_role(stored: &str) -> Result<Role, StorageError> {
+    Role::parse(stored)
+        .ok_or_else(|| StorageError::internal(format!("unknown role {stored:?} in database")))
+}
+
+impl Db {
+    /// E-mail + password log-in at the current time; see [`Db::login_at`].
+    pub async fn login(&self, email: &str, password: &str) -> Result<LoginOutcome, StorageError> {
+        self.login_at(email, password, now()).await
+    }
+
+    /// E-mail + password log-in as if the time were `now` (tests drive the throttle with it).
+    ///
+    /// Failures are counted per e-mail address, known or not. From the 3rd consecutive failure on, an
+    /// attempt is refused ([`LoginOutcome::Throttled`], without checking the password) until
+    /// `last failure + min(2^(failures-2), 300)` seconds; a success resets the count. An unknown e-mail
+    /// (or an account without a password) costs one argon2 verification too, so timing tells nothing.
+    /// The attempt is counted as a failure before the password is checked (and the count reset if it was
+    /// right), so parallel guesses cannot slip past the throttle.
+    pub async fn login_at(
+        &self,
+        email: &str,
+        password: &str,
+        now: Timestamp,
+    ) -> Result<LoginOutcome, StorageError> {
+        let key = failure_key(email);
+        let mut tx = self.begin_write().await?;
+        let failures: Option<(i64, i64)> =
+            sqlx::query_as("SELECT failures, last_failed_at FROM login_failures WHERE email = $1")
+                .bind(&key)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some((failures, last_failed_at)) = failures {
+            if let Some(retry_after_secs) = throttled_for(failures, last_failed_at, now) {
+                tx.rollback().await?;
+                return Ok(LoginOutcome::Throttled { retry_after_secs });
+            }
+        }
+        sqlx::query("DELETE FROM login_failures WHERE last_failed_at < $1")
+            .bind(now.0 - FAILURE_MEMORY_MS)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO login_failures (email, failures, last_failed_at) VALUES ($1, 1, $2) \
+             ON CONFLICT (email) DO UPDATE \
+             SET failures = login_failures.failures + 1, last_failed_at = $2",
+        )
+        .bind(&key)
+        .bind(now.0)
+        .execute(&mut *tx)
+        .await?;
+        let account: Option<(i64, Option<String>)> =
+            sqlx::query_as("SELECT id, password_hash FROM users WHERE lower(email) = lower($1)")
+                .bind(&key)
+                .fetch_optional(&mut *tx)
+                .await?;
+        tx.commit().await?;
+
+        let user = match account {
+            Some((id, Some(hash))) => verify_password(hash, password.to_owned())
+                .await?
+                .then_some(UserId(id)),
+            _ => {
+                // Same cost as a real check, so an unknown address cannot be told apart by timing.
+                let _ = verify_password(dummy_hash().await?, password.to_owned()).await?;
+                None
+            }
+        };
+        let Some(user) = user else {
+            return Ok(LoginOutcome::WrongCredentials);
+        };
+
+        let session_token = new_session_token();
+        let expires_at = Timestamp(now.0 + SESSION_LIFETIME_MS);
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM login_failures WHERE email = $1")
+            .bind(&key)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now.0)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_hash(&session_token))
+        .bind(user.0)
+        .bind(now.0)
+        .bind(expires_at.0)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(LoginOutcome::LoggedIn {
+            session_token,
+            expires_at,
+        })
+    }
+
+    /// Ends the session behind this cookie value (nothing happens for an unknown one).
+    pub async fn logout(&self, session_token: &str) -> Result<(), StorageError> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash(session_token))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The authenticated caller behind a session cookie value; `None` if unknown or expired.
+    pub async fn caller(&self, session_token: &str) -> Result<Option<Caller>, StorageError> {
+        let mut conn = self.read().await?;
+        let user: Option<i64> = sqlx::query_scalar(
+            "SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash(session_token))
+        .bind(now().0)
+        .fetch_optional(&mut *conn)
+        .await?;
+        match user {
+            Some(user) => Caller::load(&mut conn, UserId(user)).await,
+            None => Ok(None),
+        }
+    }
+}
+
+/// The key failures are counted under: the normalised address if it parses, else the trimmed lower-case
+/// input (bounded in length).
+pub(crate) fn failure_key(email: &str) -> String {
+    match Email::parse(email) {
+        Ok(email) => email.as_str().to_lowercase(),
+        Err(_) => email
+            .trim()
+            .to_lowercase()
+            .chars()
+            .take(MAX_KEY_CHARS)
+            .collect(),
+    }
+}
+
+/// `Some(seconds to wait)` if an attempt at `now` is refused after `failures` consecutive failures.
+fn throttled_for(failures: i64, last_failed_at: i64, now: Timestamp) -> Option<u64> {
+    if failures <= FREE_FAILURES {
+        return None;
+    }
+    let exponent = (failures - FREE_FAILURES).min(16) as u32;
+    let delay_ms = 2i64.pow(exponent).min(MAX_DELAY_SECS) * 1000;
+    let wait_ms = last_failed_at + delay_ms - now.0;
+    (wait_ms > 0).then(|| (wait_ms as u64).div_ceil(1000))
+}
+
+fn new_session_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Hashes a password as an argon2id PHC string (off the async threads: it is deliberately slow).
+pub(crate) async fn hash_password(password: &str) -> Result<String, StorageError> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut salt = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut salt);
+        let salt =
+            SaltString::encode_b64(&salt).map_err(|e| StorageError::internal(e.to_string()))?;
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| StorageError::internal(format!("hashing a password failed: {e}")))
+    })
+    .await
+    .map_err(|e| StorageError::Internal(Box::new(e)))?
+}
+
+/// Whether `password` matches the PHC string `hash`. A corrupt hash counts as a mismatch (and is logged).
+async fn verify_password(hash: String, password: String) -> Result<bool, StorageError> {
+    tokio::task::spawn_blocking(move || match PasswordHash::new(&hash) {
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(e) => {
+            tracing::error!(error = %e, "stored password hash cannot be parsed");
+            false
+        }
+    })
+    .await
+    .map_err(|e| StorageError::Internal(Box::new(e)))
+}
+
+/// A hash of a random password with the current parameters, verified against when there is no account.
+async fn dummy_hash() -> Result<String, StorageError> {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    if let Some(hash) = DUMMY.get() {
+        return Ok(hash.clone());
+    }
+    let hash = hash_password(&new_session_token()).await?;
+    Ok(DUMMY.get_or_init(|| hash).clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttle_waits_double_from_the_third_failure_and_cap_at_five_minutes() {
+        let at = |s: i64| Timestamp(1_000_000 + s * 1000);
+        assert_eq!(throttled_for(1, at(0).0, at(0)), None);
+        assert_eq!(throttled_for(2, at(0).0, at(0)), None);
+        assert_eq!(throttled_for(3, at(0).0, at(0)), Some(2));
+        assert_eq!(throttled_for(3, at(0).0, at(1)), Some(1));
+        assert_eq!(throttled_for(3, at(0).0, at(2)), None);
+        assert_eq!(throttled_for(4, at(0).0, at(0)), Some(4));
+        assert_eq!(throttled_for(10, at(0).0, at(0)), Some(256));
+        assert_eq!(throttled_for(11, at(0).0, at(0)), Some(300));
+        assert_eq!(throttled_for(1_000, at(0).0, at(0)), Some(300));
+        assert_eq!(
+            throttled_for(3, at(0).0, Timestamp(at(0).0 + 1500)),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn tokens_are_64_hex_chars_and_only_their_hash_is_kept() {
+        let t = new_session_token();
+        assert_eq!(t.len(), 64);
+        assert!(t.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(new_session_token(), t);
+        assert_eq!(token_hash(&t).len(), 64);
+        assert_ne!(token_hash(&t), t);
+    }
+}

@@ -1,0 +1,395 @@
+//! Command-line bootstrap (`create-partner`, `set-password`) and the demo dataset.
+
+use crate::audit;
+use crate::auth::{failure_key, hash_password, Actor, Caller};
+use crate::db::{now, Conn, Db};
+use crate::error::StorageError;
+use shared::model::AuditAction;
+use shared::names::{Email, Nickname, OrgName, Password, PersonName};
+use shared::pass_id::{check_pass_id, PassIdKind, PassIdentifier};
+use shared::time::Timestamp;
+use shared::{OrgId, PassMode, Role, UserId};
+
+/// The password of every demo user.
+pub const DEMO_PASSWORD: &str = "chargedesk-demo";
+
+/// One demo account, as printed after seeding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoLogin {
+    /// The log-in e-mail address.
+    pub email: String,
+    /// The log-in password.
+    pub password: String,
+    /// Who this is and what they can see.
+    pub description: String,
+}
+
+/// Actions taken from the command line have no user behind them.
+fn command_line() -> Actor {
+    Actor {
+        user_id: None,
+        name: "Command line".to_owned(),
+    }
+}
+
+impl Db {
+    /// Bootstrap (CLI `create-partner`): a root (partner) organization and its first administrator, with a
+    /// password. Conflict if an account with that e-mail exists, or a partner of that name does.
+    pub async fn create_partner(
+        &self,
+        org: &OrgName,
+        first: &PersonName,
+        last: &PersonName,
+        email: &Email,
+        password: &Password,
+    ) -> Result<(OrgId, UserId), StorageError> {
+        let hash = hash_password(password.as_str()).await?;
+        let mut tx = self.begin_write().await?;
+        let ids = create_partner_in(&mut tx, org, first, last, email, &hash, now()).await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    /// Sets or replaces a user's password (CLI `set-password`; users added through the UI have none until
+    /// then). Also ends the user's sessions and clears their failed log-ins. `NotFound { what: "user" }` if
+    /// no account has that e-mail.
+    pub async fn set_password(
+        &self,
+        email: &Email,
+        password: &Password,
+    ) -> Result<(), StorageError> {
+        let hash = hash_password(password.as_str()).await?;
+        let mut tx = self.begin_write().await?;
+        let user: i64 = sqlx::query_scalar(
+            "UPDATE users SET password_hash = $1 WHERE lower(email) = lower($2) RETURNING id",
+        )
+        .bind(&hash)
+        .bind(email.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StorageError::NotFound { what: "user" })?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM login_failures WHERE email = $1")
+            .bind(failure_key(email.as_str()))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Fills an empty database with the demo dataset, in one transaction, through the same code paths as
+    /// the UI (so the audit log has entries). Returns the logins to print, or `None` (changing nothing) if
+    /// the database already has organizations. Every demo user's password is [`DEMO_PASSWORD`].
+    pub async fn seed_demo(&self) -> Result<Option<Vec<DemoLogin>>, StorageError> {
+        if self.has_organizations().await? {
+            return Ok(None);
+        }
+        // One hash for all demo accounts: they share a published password anyway, and argon2 is slow.
+        let hash = hash_password(DEMO_PASSWORD).await?;
+        let mut tx = self.begin_write().await?;
+        let any: Option<i64> = sqlx::query_scalar("SELECT id FROM organizations LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+        if any.is_some() {
+            return Ok(None);
+        }
+        let logins = seed(self, &mut tx, &hash).await?;
+        tx.commit().await?;
+        Ok(Some(logins))
+    }
+}
+
+async fn create_partner_in(
+    conn: &mut Conn,
+    org: &OrgName,
+    first: &PersonName,
+    last: &PersonName,
+    email: &Email,
+    password_hash: &str,
+    at: Timestamp,
+) -> Result<(OrgId, UserId), StorageError> {
+    let taken: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM users WHERE lower(email) = lower($1)")
+            .bind(email.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+    if taken.is_some() {
+        return Err(StorageError::conflict(format!(
+            "An account with e-mail {} already exists.",
+            email.as_str()
+        )));
+    }
+    let name_taken: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM organizations WHERE parent_id IS NULL AND lower(name) = lower($1)",
+    )
+    .bind(org.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    if name_taken.is_some() {
+        return Err(StorageError::conflict(format!(
+            "A partner organization named \"{}\" already exists.",
+            org.as_str()
+        )));
+    }
+    let org_id: i64 = sqlx::query_scalar(
+        "INSERT INTO organizations (parent_id, name, created_at) VALUES (NULL, $1, $2) RETURNING id",
+    )
+    .bind(org.as_str())
+    .bind(at.0)
+    .fetch_one(&mut *conn)
+    .await?;
+    let user_id: i64 = sqlx::query_scalar(
+        "INSERT INTO users (email, first_name, last_name, password_hash, created_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(email.as_str())
+    .bind(first.as_str())
+    .bind(last.as_str())
+    .bind(password_hash)
+    .bind(at.0)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO memberships (user_id, org_id, role, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(user_id)
+    .bind(org_id)
+    .bind(Role::Administrator.as_str())
+    .bind(at.0)
+    .execute(&mut *conn)
+    .await?;
+    let summary = format!(
+        "Created partner organization \"{}\" with administrator {} {} ({})",
+        org.as_str(),
+        first.as_str(),
+        last.as_str(),
+        email.as_str()
+    );
+    audit::record(
+        conn,
+        OrgId(org_id),
+        &command_line(),
+        AuditAction::OrganizationAdded,
+        &summary,
+        at,
+    )
+    .await?;
+    Ok((OrgId(org_id), UserId(user_id)))
+}
+
+/// Turns a validation failure of the built-in demo data (a bug) into an internal error.
+fn valid<T, E: std::fmt::Debug>(what: &str, parsed: Result<T, E>) -> Result<T, StorageError> {
+    parsed.map_err(|e| StorageError::internal(format!("invalid demo data {what:?}: {e:?}")))
+}
+
+fn org_name(s: &str) -> Result<OrgName, StorageError> {
+    valid(s, OrgName::parse(s))
+}
+
+fn pass_id(kind: PassIdKind, s: &str) -> Result<PassIdentifier, StorageError> {
+    // Unconfirmed: demo IDs must not even need a confirmation (e.g. a wrong check character).
+    valid(s, check_pass_id(kind, s, false)).map(|checked| checked.value)
+}
+
+fn nickname(s: &str) -> Result<Nickname, StorageError> {
+    valid(s, Nickname::parse(s))
+}
+
+/// A demo person: (first name, last name, e-mail).
+type Person = (&'static str, &'static str, &'static str);
+
+const PARTNER_ADMIN: Person = ("Eva", "Visser", "eva@volta-partners.example");
+const KROON_ADMIN: Person = ("Sanne", "Bakker", "sanne@dekroon.example");
+const KROON_DRIVER: Person = ("Pieter", "de Groot", "pieter@dekroon.example");
+const LOGISTICS_ADMIN: Person = ("Daan", "Mulder", "daan@dekroon.example");
+const JAN: Person = ("Jan", "Jansen", "jan@dekroon.example");
+const FATIMA: Person = ("Fatima", "El Amrani", "fatima@dekroon.example");
+const LOTTE: Person = ("Lotte", "de Wit", "lotte@dekroon.example");
+const HOTEL_ADMIN: Person = ("Joost", "van Dijk", "joost@hotelzonneveld.example");
+const EMMA: Person = ("Emma", "Smit", "emma@hotelzonneveld.example");
+const NOAH: Person = ("Noah", "Peters", "noah@hotelzonneveld.example");
+
+async fn seed(
+    db: &Db,
+    conn: &mut Conn,
+    password_hash: &str,
+) -> Result<Vec<DemoLogin>, StorageError> {
+    let at = now();
+    let person = |p: Person| -> Result<(PersonName, PersonName, Email), StorageError> {
+        Ok((
+            valid(p.0, PersonName::parse(p.0))?,
+            valid(p.1, PersonName::parse(p.1))?,
+            valid(p.2, Email::parse(p.2))?,
+        ))
+    };
+
+    let (first, last, email) = person(PARTNER_ADMIN)?;
+    let (volta, eva) = create_partner_in(
+        conn,
+        &org_name("Volta Partners")?,
+        &first,
+        &last,
+        &email,
+        password_hash,
+        at,
+    )
+    .await?;
+    let eva = Caller::load(conn, eva)
+        .await?
+        .ok_or_else(|| StorageError::internal("demo partner administrator vanished"))?;
+
+    let partner = eva.admin_of_in(db, conn, volta).await?;
+    let kroon = partner
+        .add_sub_organization_in(conn, &org_name("Brouwerij De Kroon")?, at)
+        .await?;
+    let hotel = partner
+        .add_sub_organization_in(conn, &org_name("Hotel Zonneveld")?, at)
+        .await?;
+    let kroon = eva.admin_of_in(db, conn, kroon).await?;
+    let logistics = kroon
+        .add_sub_organization_in(conn, &org_name("De Kroon Logistics")?, at)
+        .await?;
+    let horeca = kroon
+        .add_sub_organization_in(conn, &org_name("De Kroon Horeca")?, at)
+        .await?;
+    let logistics = eva.admin_of_in(db, conn, logistics).await?;
+    let horeca = eva.admin_of_in(db, conn, horeca).await?;
+    let hotel = eva.admin_of_in(db, conn, hotel).await?;
+
+    let mut users = Vec::new();
+    for (scope, p, role) in [
+        (&kroon, KROON_ADMIN, Role::Administrator),
+        (&kroon, KROON_DRIVER, Role::Cardholder),
+        (&logistics, LOGISTICS_ADMIN, Role::Administrator),
+        (&logistics, JAN, Role::Cardholder),
+        (&logistics, FATIMA, Role::Cardholder),
+        (&horeca, LOTTE, Role::Cardholder),
+        (&horeca, JAN, Role::Cardholder),
+        (&hotel, HOTEL_ADMIN, Role::Administrator),
+        (&hotel, EMMA, Role::Cardholder),
+        (&hotel, NOAH, Role::Cardholder),
+    ] {
+        let (first, last, email) = person(p)?;
+        let added = scope
+            .add_user_in(conn, &first, &last, &email, role, at)
+            .await?;
+        users.push((p.2, added.user_id));
+    }
+    let user = |email: &str| {
+        users
+            .iter()
+            .find(|(e, _)| *e == email)
+            .map(|(_, id)| *id)
+            .ok_or_else(|| StorageError::internal("demo user missing"))
+    };
+    for (_, id) in &users {
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(id.0)
+            .execute(&mut *conn)
+            .await?;
+    }
+
+    use PassIdKind::{Hidden, Visible};
+    use PassMode::{Roaming, Whitelist};
+    let company_car = logistics
+        .add_pass_in(
+            conn,
+            user(JAN.2)?,
+            &pass_id(Visible, "NL-TNM-012204-5")?,
+            &nickname("Company car")?,
+            Roaming,
+            at,
+        )
+        .await?;
+    logistics
+        .set_pass_mode_in(conn, company_car, Whitelist, at)
+        .await?;
+    for (scope, holder, kind, id, name, mode) in [
+        (
+            &logistics,
+            FATIMA.2,
+            Hidden,
+            "04A1B2C3D4E5F6",
+            "Delivery van tag",
+            Whitelist,
+        ),
+        (
+            &kroon,
+            KROON_DRIVER.2,
+            Visible,
+            "NL-TNM-B12345-7",
+            "Lease car",
+            Roaming,
+        ),
+        (
+            &horeca,
+            LOTTE.2,
+            Hidden,
+            "A1B2C3D4",
+            "Bar manager tag",
+            Whitelist,
+        ),
+        (
+            &horeca,
+            JAN.2,
+            Visible,
+            "NL-TNM-012204-5",
+            "Company car",
+            Roaming,
+        ),
+        (
+            &hotel,
+            EMMA.2,
+            Visible,
+            "DE-8AA-1A2B3C4D5-V",
+            "Shuttle bus",
+            Roaming,
+        ),
+        (
+            &hotel,
+            NOAH.2,
+            Hidden,
+            "04C3D2E1F0A9B8",
+            "Night shift tag",
+            Whitelist,
+        ),
+    ] {
+        scope
+            .add_pass_in(
+                conn,
+                user(holder)?,
+                &pass_id(kind, id)?,
+                &nickname(name)?,
+                mode,
+                at,
+            )
+            .await?;
+    }
+
+    let login = |p: Person, description: &str| DemoLogin {
+        email: p.2.to_owned(),
+        password: DEMO_PASSWORD.to_owned(),
+        description: description.to_owned(),
+    };
+    Ok(vec![
+        login(
+            PARTNER_ADMIN,
+            "Partner administrator of Volta Partners: every customer organization",
+        ),
+        login(
+            KROON_ADMIN,
+            "Administrator of Brouwerij De Kroon and its sub-organizations",
+        ),
+        login(LOGISTICS_ADMIN, "Administrator of De Kroon Logistics only"),
+        login(HOTEL_ADMIN, "Administrator of Hotel Zonneveld"),
+        login(
+            JAN,
+            "Cardholder in De Kroon Logistics and De Kroon Horeca (sees own passes)",
+        ),
+        login(EMMA, "Cardholder at Hotel Zonneveld"),
+    ])
+}

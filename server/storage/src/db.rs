@@ -1,0 +1,351 @@
+//! The connection pool: connecting, SQLite settings, migrations and transactions.
+
+use crate::error::StorageError;
+use shared::time::Timestamp;
+use sqlx::any::AnyPoolOptions;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Which SQL server sits behind the `Any` pool. Only DDL (migrations) and transaction start differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The SQLite migrations, embedded at compile time (see `migrations/README.md`).
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// Run on every new SQLite connection. `foreign_keys` and `busy_timeout` are per connection; WAL is stored
+/// in the file but setting it again is harmless.
+const SQLITE_PRAGMAS: &[&str] = &[
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA busy_timeout = 5000",
+    "PRAGMA synchronous = NORMAL",
+];
+
+/// A handle on the ChargeDesk database. Cheap to clone (the pool is shared).
+#[derive(Debug, Clone)]
+pub struct Db {
+    pub(crate) pool: AnyPool,
+    pub(crate) backend: Backend,
+}
+
+impl Db {
+    /// Connects to a `sqlite:` or `postgres:` URL. For SQLite it creates the file if missing (unless the URL
+    /// sets its own `mode=`), turns on WAL, foreign keys and a busy timeout on every connection, and applies
+    /// the migrations.
+    ///
+    /// PostgreSQL is recognised but refused for now: its migrations come with PostgreSQL deployment.
+    pub async fn connect(url: &str) -> Result<Db, StorageError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StorageError::internal(
+                "unsupported database URL: expected sqlite: or postgres:",
+            ));
+        };
+        match backend {
+            Backend::Sqlite => {
+                let url = sqlite_url_creating_file(url);
+                let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+                let mut options = AnyPoolOptions::new().after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        for pragma in SQLITE_PRAGMAS {
+                            conn.execute(*pragma).await?;
+                        }
+                        Ok(())
+                    })
+                });
+                if in_memory {
+                    // Every connection to `:memory:` is a database of its own: keep exactly one, forever.
+                    options = options
+                        .max_connections(1)
+                        .min_connections(1)
+                        .idle_timeout(None)
+                        .max_lifetime(None);
+                } else {
+                    options = options
+                        .max_connections(8)
+                        .acquire_timeout(Duration::from_secs(10));
+                }
+                let pool = options.connect(&url).await?;
+                SQLITE_MIGRATOR.run(&pool).await?;
+                Ok(Db { pool, backend })
+            }
+            Backend::Postgres => Err(StorageError::internal(
+                "PostgreSQL is not supported yet: its migrations (migrations/postgres) come with \
+                 PostgreSQL deployment",
+            )),
+        }
+    }
+
+    /// Opens (creating it and `dir` if needed) the SQLite database `<dir>/chargedesk.db`.
+    pub async fn open_sqlite_in(dir: &Path) -> Result<Db, StorageError> {
+        std::fs::create_dir_all(dir).map_err(|e| StorageError::Internal(Box::new(e)))?;
+        let file = dir.join("chargedesk.db");
+        let file = file
+            .to_str()
+            .ok_or_else(|| StorageError::internal("database path is not valid UTF-8"))?;
+        Self::connect(&format!("sqlite://{}?mode=rwc", encode_sqlite_path(file))).await
+    }
+
+    /// Whether any organization exists (i.e. the database has been bootstrapped).
+    pub async fn has_organizations(&self) -> Result<bool, StorageError> {
+        let any: Option<i64> = sqlx::query_scalar("SELECT id FROM organizations LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(any.is_some())
+    }
+
+    /// A pooled connection for reads.
+    pub(crate) async fn read(&self) -> Result<PoolConnection<Any>, StorageError> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`), so that
+    /// a read-then-write transaction waits for other writers (busy timeout) instead of failing with
+    /// "database is locked" when it tries to upgrade.
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>, StorageError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+}
+
+/// A connection or a transaction, as taken by the internal query functions.
+pub(crate) type Conn = AnyConnection;
+
+/// The current time as stored in the database.
+pub(crate) fn now() -> Timestamp {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    Timestamp(ms)
+}
+
+/// Adds `mode=rwc` (create if missing) unless the URL chooses a mode or is in-memory.
+fn sqlite_url_creating_file(url: &str) -> String {
+    if url.contains("mode=") || url.contains(":memory:") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+/// sqlx percent-decodes the file name of a `sqlite://` URL, so `%`, `?` and `#` must be escaped.
+fn encode_sqlite_path(path: &str) -> String {
+    path.replace('%', "%25")
+        .replace('?', "%3F")
+        .replace('#', "%23")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_get_create_mode_unless_they_choose() {
+        assert_eq!(
+            sqlite_url_creating_file("sqlite://a.db"),
+            "sqlite://a.db?mode=rwc"
+        );
+        assert_eq!(
+            sqlite_url_creating_file("sqlite://a.db?cache=shared"),
+            "sqlite://a.db?cache=shared&mode=rwc"
+        );
+        assert_eq!(
+            sqlite_url_creating_file("sqlite://a.db?mode=ro"),
+            "sqlite://a.db?mode=ro"
+        );
+        assert_eq!(
+            sqlite_url_creating_file("sqlite::memory:"),
+            "sqlite::memory:"
+        );
+        assert_eq!(encode_sqlite_path("/t/a?b#c%d"), "/t/a%3Fb%23c%25d");
+    }
+
+    async fn temp_db() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open_sqlite_in(&dir.path().join("sub dir #1"))
+            .await
+            .unwrap();
+        (dir, db)
+    }
+
+    #[tokio::test]
+    async fn sqlite_binds_dollar_placeholders_by_number_not_by_position() {
+        let (_dir, db) = temp_db().await;
+        // `$2` appears before `$1`: SQLite numbers named parameters by first appearance, sqlx maps `$N` to
+        // the N-th bound value.
+        let (a, b): (String, i64) = sqlx::query_as("SELECT $2 AS a, $1 AS b")
+            .bind(7_i64)
+            .bind("second")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!((a.as_str(), b), ("second", 7));
+        // A placeholder used twice is one value.
+        let (x, y, z): (i64, i64, String) = sqlx::query_as("SELECT $1 + $1 AS x, $3 AS y, $2 AS z")
+            .bind(20_i64)
+            .bind("two")
+            .bind(3_i64)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!((x, y, z.as_str()), (40, 3, "two"));
+    }
+
+    #[tokio::test]
+    async fn connections_use_wal_foreign_keys_and_a_busy_timeout() {
+        let (dir, db) = temp_db().await;
+        assert!(dir.path().join("sub dir #1").join("chargedesk.db").exists());
+        let mut conn = db.pool.acquire().await.unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(fk, 1);
+        let timeout: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(timeout, 5000);
+        // Foreign keys are enforced: a membership of a user that does not exist is refused.
+        let err = sqlx::query(
+            "INSERT INTO memberships (user_id, org_id, role, created_at) VALUES (99, 99, 'cardholder', 0)",
+        )
+        .execute(&mut *conn)
+        .await
+        .unwrap_err();
+        assert!(matches!(StorageError::from(err), StorageError::Internal(_)));
+    }
+
+    #[tokio::test]
+    async fn migrations_are_applied_once_and_reopening_is_fine() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open_sqlite_in(dir.path()).await.unwrap();
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+        for t in [
+            "_sqlx_migrations",
+            "audit_log",
+            "login_failures",
+            "memberships",
+            "organizations",
+            "passes",
+            "sessions",
+            "users",
+        ] {
+            assert!(
+                tables.iter().any(|x| x == t),
+                "missing table {t}: {tables:?}"
+            );
+        }
+        assert!(!db.has_organizations().await.unwrap());
+        db.pool.close().await;
+        let again = Db::connect(&format!("sqlite://{}/chargedesk.db", dir.path().display()))
+            .await
+            .unwrap();
+        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+            .fetch_one(&again.pool)
+            .await
+            .unwrap();
+        assert_eq!(applied, 1);
+    }
+
+    #[tokio::test]
+    async fn unique_violations_become_a_generic_conflict_and_missing_rows_not_found() {
+        let (_dir, db) = temp_db().await;
+        let insert =
+            "INSERT INTO users (email, first_name, last_name, created_at) VALUES ($1, 'A', 'B', 0)";
+        sqlx::query(insert)
+            .bind("a@b.example")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        let err = sqlx::query(insert)
+            .bind("A@B.example")
+            .execute(&db.pool)
+            .await
+            .unwrap_err();
+        match StorageError::from(err) {
+            StorageError::Conflict { message } => assert!(!message.contains("UNIQUE")),
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+        let err = sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE id = 12345")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            StorageError::from(err),
+            StorageError::NotFound { .. }
+        ));
+    }
+
+    #[tokio::test]
+    async fn any_driver_rejects_sqlite_columns_declared_boolean_or_datetime() {
+        // Why the schema declares only INTEGER/BIGINT/TEXT: the Any driver maps SQLite columns by their
+        // declared type and refuses BOOLEAN, DATETIME, NUMERIC, ... even when the value is a plain integer.
+        let (_dir, db) = temp_db().await;
+        let mut conn = db.pool.acquire().await.unwrap();
+        sqlx::query("CREATE TEMP TABLE t2 (flag BOOLEAN, n BIGINT)")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO t2 VALUES (1, 2)")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT n FROM t2")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(n, 2);
+        let err = sqlx::query_scalar::<_, i64>("SELECT flag FROM t2")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap_err();
+        assert!(
+            format!("{err:?}").contains("Any driver does not support the SQLite type"),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn postgres_urls_are_refused_until_their_migrations_exist() {
+        let err = Db::connect("postgres://nobody@127.0.0.1:1/none")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StorageError::Internal(_)));
+        assert!(matches!(
+            Db::connect("mysql://x").await.unwrap_err(),
+            StorageError::Internal(_)
+        ));
+    }
+
+    #[tokio::test]
+    async fn in_memory_databases_keep_their_single_connection() {
+        let db = Db::connect("sqlite::memory:").await.unwrap();
+        assert!(!db.has_organizations().await.unwrap());
+    }
+}

@@ -1,0 +1,307 @@
+//! Charging passes: listing, adding, deleting and switching Whitelist/Roaming, always within one organization.
+
+use crate::audit;
+use crate::db::{now, Conn};
+use crate::error::StorageError;
+use crate::org::OrgAdmin;
+use shared::model::{AuditAction, PassSummary};
+use shared::names::Nickname;
+use shared::pass_id::{ContractIdKind, PassIdKind, PassIdentifier};
+use shared::time::Timestamp;
+use shared::{OrgId, PassId, PassMode, UserId};
+
+/// The columns behind a [`PassSummary`]: `p` is the pass, `h` its holder, `c` its creator.
+const PASS_SELECT: &str = "SELECT p.id, p.org_id, p.user_id, h.first_name, h.last_name, h.email, \
+       p.nickname, p.id_kind, p.id_value, p.contract_kind, p.mode, p.created_at, \
+       c.first_name AS creator_first_name, c.last_name AS creator_last_name \
+     FROM passes p \
+     JOIN users h ON h.id = p.user_id \
+     JOIN users c ON c.id = p.created_by";
+
+#[derive(sqlx::FromRow)]
+struct PassRow {
+    id: i64,
+    org_id: i64,
+    user_id: i64,
+    first_name: String,
+    last_name: String,
+    email: String,
+    nickname: String,
+    id_kind: String,
+    id_value: String,
+    contract_kind: Option<String>,
+    mode: String,
+    created_at: i64,
+    creator_first_name: String,
+    creator_last_name: String,
+}
+
+impl PassRow {
+    fn into_summary(self) -> Result<PassSummary, StorageError> {
+        Ok(PassSummary {
+            id: PassId(self.id),
+            org_id: OrgId(self.org_id),
+            user_id: UserId(self.user_id),
+            user_name: format!("{} {}", self.first_name, self.last_name),
+            user_email: self.email,
+            nickname: self.nickname,
+            id_kind: parse_kind(&self.id_kind)?,
+            id_value: self.id_value,
+            contract_id_kind: self
+                .contract_kind
+                .as_deref()
+                .map(|stored| {
+                    ContractIdKind::parse(stored)
+                        .map(|k| k.label().to_owned())
+                        .ok_or_else(|| {
+                            StorageError::internal(format!(
+                                "unknown contract kind {stored:?} in database"
+                            ))
+                        })
+                })
+                .transpose()?,
+            mode: parse_mode(&self.mode)?,
+            created_at: Timestamp(self.created_at),
+            created_by: format!("{} {}", self.creator_first_name, self.creator_last_name),
+        })
+    }
+}
+
+fn parse_kind(stored: &str) -> Result<PassIdKind, StorageError> {
+    PassIdKind::parse(stored).ok_or_else(|| {
+        StorageError::internal(format!("unknown pass id kind {stored:?} in database"))
+    })
+}
+
+fn parse_mode(stored: &str) -> Result<PassMode, StorageError> {
+    PassMode::parse(stored)
+        .ok_or_else(|| StorageError::internal(format!("unknown pass mode {stored:?} in database")))
+}
+
+fn summaries(rows: Vec<PassRow>) -> Result<Vec<PassSummary>, StorageError> {
+    rows.into_iter().map(PassRow::into_summary).collect()
+}
+
+/// A user's live passes in every organization, newest first.
+pub(crate) async fn of_user(
+    conn: &mut Conn,
+    user: UserId,
+) -> Result<Vec<PassSummary>, StorageError> {
+    let sql = format!(
+        "{PASS_SELECT} WHERE p.user_id = $1 AND p.deleted_at IS NULL \
+         ORDER BY p.created_at DESC, p.id DESC"
+    );
+    let rows = sqlx::query_as::<_, PassRow>(&sql)
+        .bind(user.0)
+        .fetch_all(&mut *conn)
+        .await?;
+    summaries(rows)
+}
+
+/// "pass "Company car" (Public Card ID NL-TNM-012204-5)", as the audit log names a pass.
+fn describe(nickname: &str, kind: PassIdKind, value: &str) -> String {
+    format!("pass \"{nickname}\" ({} {value})", kind.label())
+}
+
+impl OrgAdmin {
+    /// The live passes of this organization, newest first.
+    pub async fn passes(&self) -> Result<Vec<PassSummary>, StorageError> {
+        let mut conn = self.db.read().await?;
+        let sql = format!(
+            "{PASS_SELECT} WHERE p.org_id = $1 AND p.deleted_at IS NULL \
+             ORDER BY p.created_at DESC, p.id DESC"
+        );
+        let rows = sqlx::query_as::<_, PassRow>(&sql)
+            .bind(self.org.0)
+            .fetch_all(&mut *conn)
+            .await?;
+        summaries(rows)
+    }
+
+    /// One live pass of this organization; `NotFound { what: "pass" }` for any other id.
+    async fn live_pass(&self, conn: &mut Conn, pass: PassId) -> Result<PassSummary, StorageError> {
+        let sql =
+            format!("{PASS_SELECT} WHERE p.id = $1 AND p.org_id = $2 AND p.deleted_at IS NULL");
+        sqlx::query_as::<_, PassRow>(&sql)
+            .bind(pass.0)
+            .bind(self.org.0)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(StorageError::NotFound { what: "pass" })?
+            .into_summary()
+    }
+
+    /// Adds a pass for `user`, who must be a member of this organization (else `NotFound { what: "user" }`).
+    /// Conflict, naming the existing pass and its holder, if the same card (same kind and
+    /// [`PassIdentifier::match_key`]) is already live here; the same card in another organization is fine.
+    /// Audited.
+    pub async fn add_pass(
+        &self,
+        user: UserId,
+        id: &PassIdentifier,
+        nickname: &Nickname,
+        mode: PassMode,
+    ) -> Result<PassId, StorageError> {
+        let mut tx = self.db.begin_write().await?;
+        let pass = self
+            .add_pass_in(&mut tx, user, id, nickname, mode, now())
+            .await?;
+        tx.commit().await?;
+        Ok(pass)
+    }
+
+    pub(crate) async fn add_pass_in(
+        &self,
+        conn: &mut Conn,
+        user: UserId,
+        id: &PassIdentifier,
+        nickname: &Nickname,
+        mode: PassMode,
+        at: Timestamp,
+    ) -> Result<PassId, StorageError> {
+        let holder: (String, String) = sqlx::query_as(
+            "SELECT u.first_name, u.last_name FROM memberships m JOIN users u ON u.id = m.user_id \
+             WHERE m.org_id = $1 AND m.user_id = $2",
+        )
+        .bind(self.org.0)
+        .bind(user.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StorageError::NotFound { what: "user" })?;
+        let kind = id.kind();
+        let match_key = id.match_key();
+        let duplicate: Option<(String, String, String)> = sqlx::query_as(
+            "SELECT p.nickname, u.first_name, u.last_name FROM passes p \
+             JOIN users u ON u.id = p.user_id \
+             WHERE p.org_id = $1 AND p.id_kind = $2 AND p.match_key = $3 AND p.deleted_at IS NULL",
+        )
+        .bind(self.org.0)
+        .bind(kind.as_str())
+        .bind(match_key)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some((existing, first, last)) = duplicate {
+            return Err(StorageError::conflict(format!(
+                "This {} is already registered in this organization: pass \"{existing}\" of {first} \
+                 {last}.",
+                kind.label()
+            )));
+        }
+        let contract_kind = id.contract_kind().map(ContractIdKind::as_str);
+        let pass: i64 = sqlx::query_scalar(
+            "INSERT INTO passes (org_id, user_id, id_kind, id_value, match_key, contract_kind, \
+                                 nickname, mode, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(self.org.0)
+        .bind(user.0)
+        .bind(kind.as_str())
+        .bind(id.as_str())
+        .bind(match_key)
+        .bind(contract_kind)
+        .bind(nickname.as_str())
+        .bind(mode.as_str())
+        .bind(at.0)
+        .bind(self.actor.user_id.map(|u| u.0))
+        .fetch_one(&mut *conn)
+        .await?;
+        let summary = format!(
+            "Added {} for {} {} as {}",
+            describe(nickname.as_str(), kind, id.as_str()),
+            holder.0,
+            holder.1,
+            mode.as_str()
+        );
+        audit::record(
+            conn,
+            self.org,
+            &self.actor,
+            AuditAction::PassAdded,
+            &summary,
+            at,
+        )
+        .await?;
+        Ok(PassId(pass))
+    }
+
+    /// Deletes a live pass of this organization (kept as deleted for the record); `NotFound { what:
+    /// "pass" }` for any other id. The same card can be added again afterwards. Audited.
+    pub async fn delete_pass(&self, pass: PassId) -> Result<(), StorageError> {
+        let mut tx = self.db.begin_write().await?;
+        let at = now();
+        let p = self.live_pass(&mut tx, pass).await?;
+        sqlx::query(
+            "UPDATE passes SET deleted_at = $1, deleted_by = $2 \
+             WHERE id = $3 AND org_id = $4 AND deleted_at IS NULL",
+        )
+        .bind(at.0)
+        .bind(self.actor.user_id.map(|u| u.0))
+        .bind(pass.0)
+        .bind(self.org.0)
+        .execute(&mut *tx)
+        .await?;
+        let summary = format!(
+            "Deleted {} of {}",
+            describe(&p.nickname, p.id_kind, &p.id_value),
+            p.user_name
+        );
+        audit::record(
+            &mut tx,
+            self.org,
+            &self.actor,
+            AuditAction::PassDeleted,
+            &summary,
+            at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Switches a live pass of this organization between Whitelist and Roaming; `NotFound { what: "pass"
+    /// }` for any other id. Audited with old and new mode; nothing happens if the mode is unchanged.
+    pub async fn set_pass_mode(&self, pass: PassId, mode: PassMode) -> Result<(), StorageError> {
+        let mut tx = self.db.begin_write().await?;
+        self.set_pass_mode_in(&mut tx, pass, mode, now()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn set_pass_mode_in(
+        &self,
+        conn: &mut Conn,
+        pass: PassId,
+        mode: PassMode,
+        at: Timestamp,
+    ) -> Result<(), StorageError> {
+        let p = self.live_pass(conn, pass).await?;
+        if p.mode == mode {
+            return Ok(());
+        }
+        sqlx::query(
+            "UPDATE passes SET mode = $1 WHERE id = $2 AND org_id = $3 AND deleted_at IS NULL",
+        )
+        .bind(mode.as_str())
+        .bind(pass.0)
+        .bind(self.org.0)
+        .execute(&mut *conn)
+        .await?;
+        let summary = format!(
+            "Changed {} of {} from {} to {}",
+            describe(&p.nickname, p.id_kind, &p.id_value),
+            p.user_name,
+            p.mode.as_str(),
+            mode.as_str()
+        );
+        audit::record(
+            conn,
+            self.org,
+            &self.actor,
+            AuditAction::PassModeChanged,
+            &summary,
+            at,
+        )
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,347 @@
+//! Bootstrap, log-in, sessions and the log-in throttle.
+
+mod common;
+
+use common::*;
+use shared::time::Timestamp;
+use storage::{LoginOutcome, StorageError};
+
+fn now() -> Timestamp {
+    Timestamp(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64,
+    )
+}
+
+#[tokio::test]
+async fn partner_bootstrap_login_caller_and_logout() {
+    let (_dir, db) = fresh_db().await;
+    assert!(!db.has_organizations().await.unwrap());
+    let (org, user) = db
+        .create_partner(
+            &org_name("Volta Partners"),
+            &person("Paula"),
+            &person("Partner"),
+            &email("pa@volta.example"),
+            &password(PASSWORD),
+        )
+        .await
+        .unwrap();
+    assert!(db.has_organizations().await.unwrap());
+
+    let before = now();
+    let LoginOutcome::LoggedIn {
+        session_token,
+        expires_at,
+    } = db.login("pa@volta.example", PASSWORD).await.unwrap()
+    else {
+        panic!("login failed");
+    };
+    assert_eq!(session_token.len(), 64);
+    let fourteen_days = 14 * 24 * 3600 * 1000;
+    assert!(expires_at.0 >= before.0 + fourteen_days && expires_at.0 <= now().0 + fourteen_days);
+
+    let caller = db.caller(&session_token).await.unwrap().expect("caller");
+    assert_eq!(caller.user_id(), user);
+    let me = caller.me();
+    assert_eq!(
+        (
+            me.first_name.as_str(),
+            me.last_name.as_str(),
+            me.email.as_str()
+        ),
+        ("Paula", "Partner", "pa@volta.example")
+    );
+    let home = me.home_org.as_ref().expect("administrator has a home org");
+    assert_eq!((home.id, home.name.as_str()), (org, "Volta Partners"));
+
+    assert!(db.caller("not-a-token").await.unwrap().is_none());
+    assert!(db.caller(&session_token[1..]).await.unwrap().is_none());
+    db.logout(&session_token).await.unwrap();
+    assert!(db.caller(&session_token).await.unwrap().is_none());
+    db.logout(&session_token).await.unwrap(); // harmless twice
+}
+
+#[tokio::test]
+async fn wrong_password_unknown_email_and_passwordless_account_all_look_the_same() {
+    let (_dir, db) = fresh_db().await;
+    let (org, pa) = partner(&db).await;
+    let scope = pa.admin_of(&db, org).await.unwrap();
+    member(
+        &scope,
+        "No",
+        "Password",
+        "nopw@volta.example",
+        shared::Role::Cardholder,
+    )
+    .await;
+    for (address, pw) in [
+        ("pa@volta.example", "wrong password!"),
+        ("nobody@volta.example", PASSWORD),
+        ("nopw@volta.example", PASSWORD),
+        ("not an e-mail", PASSWORD),
+    ] {
+        assert_eq!(
+            db.login(address, pw).await.unwrap(),
+            LoginOutcome::WrongCredentials,
+            "{address}"
+        );
+    }
+    // The account added through the UI can log in once a password is set (CLI set-password).
+    db.set_password(&email("nopw@volta.example"), &password(PASSWORD))
+        .await
+        .unwrap();
+    let token = login_token(&db, "nopw@volta.example").await;
+    let caller = db.caller(&token).await.unwrap().unwrap();
+    assert!(
+        caller.me().home_org.is_none(),
+        "a cardholder has no home org"
+    );
+    // E-mail matching ignores case.
+    login_token(&db, "PA@Volta.Example").await;
+}
+
+#[tokio::test]
+async fn set_password_replaces_the_password_and_ends_sessions() {
+    let (_dir, db) = fresh_db().await;
+    partner(&db).await;
+    let token = login_token(&db, "pa@volta.example").await;
+    db.set_password(&email("pa@volta.example"), &password("a brand new secret"))
+        .await
+        .unwrap();
+    assert!(db.caller(&token).await.unwrap().is_none());
+    assert_eq!(
+        db.login("pa@volta.example", PASSWORD).await.unwrap(),
+        LoginOutcome::WrongCredentials
+    );
+    assert!(matches!(
+        db.login("pa@volta.example", "a brand new secret")
+            .await
+            .unwrap(),
+        LoginOutcome::LoggedIn { .. }
+    ));
+    assert!(matches!(
+        db.set_password(&email("ghost@volta.example"), &password(PASSWORD))
+            .await,
+        Err(StorageError::NotFound { what: "user" })
+    ));
+}
+
+#[tokio::test]
+async fn create_partner_refuses_an_existing_email() {
+    let (_dir, db) = fresh_db().await;
+    partner(&db).await;
+    let err = db
+        .create_partner(
+            &org_name("Other Partner"),
+            &person("X"),
+            &person("Y"),
+            &email("PA@volta.example"),
+            &password(PASSWORD),
+        )
+        .await
+        .unwrap_err();
+    match err {
+        StorageError::Conflict { message } => {
+            assert!(message.contains("already exists"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // A second partner with its own administrator is fine.
+    db.create_partner(
+        &org_name("Other Partner"),
+        &person("X"),
+        &person("Y"),
+        &email("x@other.example"),
+        &password(PASSWORD),
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn an_expired_session_is_no_caller() {
+    let (_dir, db) = fresh_db().await;
+    partner(&db).await;
+    let fifteen_days_ago = Timestamp(now().0 - 15 * 24 * 3600 * 1000);
+    let LoginOutcome::LoggedIn {
+        session_token,
+        expires_at,
+    } = db
+        .login_at("pa@volta.example", PASSWORD, fifteen_days_ago)
+        .await
+        .unwrap()
+    else {
+        panic!("login failed");
+    };
+    assert!(expires_at < now());
+    assert!(db.caller(&session_token).await.unwrap().is_none());
+    // Thirteen days ago is still valid.
+    let thirteen_days_ago = Timestamp(now().0 - 13 * 24 * 3600 * 1000);
+    let LoginOutcome::LoggedIn { session_token, .. } = db
+        .login_at("pa@volta.example", PASSWORD, thirteen_days_ago)
+        .await
+        .unwrap()
+    else {
+        panic!("login failed");
+    };
+    assert!(db.caller(&session_token).await.unwrap().is_some());
+}
+
+fn at(t0: Timestamp, ms: i64) -> Timestamp {
+    Timestamp(t0.0 + ms)
+}
+
+#[tokio::test]
+async fn throttle_refuses_from_the_third_failure_backs_off_and_resets_on_success() {
+    let (_dir, db) = fresh_db().await;
+    partner(&db).await;
+    let user = "pa@volta.example";
+    let t0 = now();
+    let wrong = LoginOutcome::WrongCredentials;
+
+    assert_eq!(
+        db.login_at(user, "bad one", at(t0, 0)).await.unwrap(),
+        wrong
+    );
+    assert_eq!(
+        db.login_at(user, "bad two", at(t0, 10)).await.unwrap(),
+        wrong
+    );
+    assert_eq!(
+        db.login_at(user, "bad three", at(t0, 20)).await.unwrap(),
+        wrong
+    );
+    // Three failures: wait 2 s from the last one, even with the right password.
+    assert_eq!(
+        db.login_at(user, PASSWORD, at(t0, 30)).await.unwrap(),
+        LoginOutcome::Throttled {
+            retry_after_secs: 2
+        }
+    );
+    assert_eq!(
+        db.login_at(user, PASSWORD, at(t0, 1_500)).await.unwrap(),
+        LoginOutcome::Throttled {
+            retry_after_secs: 1
+        }
+    );
+    // Refused attempts do not count: after the delay a (wrong) attempt is checked again.
+    assert_eq!(
+        db.login_at(user, "bad four", at(t0, 2_020)).await.unwrap(),
+        wrong
+    );
+    // Four failures: 4 s.
+    assert_eq!(
+        db.login_at(user, PASSWORD, at(t0, 2_021)).await.unwrap(),
+        LoginOutcome::Throttled {
+            retry_after_secs: 4
+        }
+    );
+    assert_eq!(
+        db.login_at(user, PASSWORD, at(t0, 6_019)).await.unwrap(),
+        LoginOutcome::Throttled {
+            retry_after_secs: 1
+        }
+    );
+    assert!(matches!(
+        db.login_at(user, PASSWORD, at(t0, 6_020)).await.unwrap(),
+        LoginOutcome::LoggedIn { .. }
+    ));
+    // Success reset the count: two more failures are not throttled, the next right password works.
+    assert_eq!(
+        db.login_at(user, "bad", at(t0, 6_030)).await.unwrap(),
+        wrong
+    );
+    assert_eq!(
+        db.login_at(user, "bad", at(t0, 6_040)).await.unwrap(),
+        wrong
+    );
+    assert!(matches!(
+        db.login_at(user, PASSWORD, at(t0, 6_050)).await.unwrap(),
+        LoginOutcome::LoggedIn { .. }
+    ));
+}
+
+#[tokio::test]
+async fn throttle_is_per_email_caps_at_five_minutes_and_covers_unknown_addresses() {
+    let (_dir, db) = fresh_db().await;
+    partner(&db).await;
+    let t0 = now();
+    let ghost = "ghost@volta.example";
+    let mut t = 0;
+    for _ in 0..3 {
+        assert_eq!(
+            db.login_at(ghost, "guess", at(t0, t)).await.unwrap(),
+            LoginOutcome::WrongCredentials
+        );
+        t += 1;
+    }
+    assert_eq!(
+        db.login_at(ghost, "guess", at(t0, t)).await.unwrap(),
+        LoginOutcome::Throttled {
+            retry_after_secs: 2
+        }
+    );
+    // Other addresses are unaffected.
+    assert!(matches!(
+        db.login_at("pa@volta.example", PASSWORD, at(t0, t))
+            .await
+            .unwrap(),
+        LoginOutcome::LoggedIn { .. }
+    ));
+    // Keep failing, each time right after the delay: the delay doubles up to 300 s.
+    let mut last_delay = 0;
+    for _ in 0..8 {
+        let LoginOutcome::Throttled { retry_after_secs } =
+            db.login_at(ghost, "guess", at(t0, t)).await.unwrap()
+        else {
+            panic!("expected throttling");
+        };
+        assert!(retry_after_secs >= last_delay && retry_after_secs <= 300);
+        last_delay = retry_after_secs;
+        t += retry_after_secs as i64 * 1000;
+        assert_eq!(
+            db.login_at(ghost, "guess", at(t0, t)).await.unwrap(),
+            LoginOutcome::WrongCredentials
+        );
+    }
+    assert_eq!(last_delay, 256);
+    assert_eq!(
+        db.login_at(ghost, "guess", at(t0, t)).await.unwrap(),
+        LoginOutcome::Throttled {
+            retry_after_secs: 300
+        }
+    );
+    // The same address typed in another case is the same throttle.
+    assert!(matches!(
+        db.login_at("GHOST@volta.example", "guess", at(t0, t))
+            .await
+            .unwrap(),
+        LoginOutcome::Throttled { .. }
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_guesses_cannot_slip_past_the_throttle() {
+    let (_dir, db) = fresh_db().await;
+    partner(&db).await;
+    let t0 = now();
+    let attempts: Vec<_> = (0..6)
+        .map(|i| {
+            let db = db.clone();
+            tokio::spawn(async move { db.login_at("pa@volta.example", "guess", at(t0, i)).await })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for attempt in attempts {
+        outcomes.push(attempt.await.unwrap().unwrap());
+    }
+    // Each attempt is counted before its password is checked, so only three are ever checked.
+    let wrong = outcomes
+        .iter()
+        .filter(|o| **o == LoginOutcome::WrongCredentials)
+        .count();
+    assert_eq!(wrong, 3, "{outcomes:?}");
+}

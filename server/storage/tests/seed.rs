@@ -1,0 +1,84 @@
+//! The demo dataset.
+
+mod common;
+
+use common::*;
+use shared::model::AuditAction;
+use shared::pass_id::PassIdKind;
+use shared::PassMode;
+use storage::{LoginOutcome, DEMO_PASSWORD};
+
+#[tokio::test]
+async fn seed_demo_fills_an_empty_database_once() {
+    let (_dir, db) = fresh_db().await;
+    let logins = db.seed_demo().await.unwrap().expect("seeded");
+    assert!(db.has_organizations().await.unwrap());
+    assert!(logins.len() >= 4);
+    for login in &logins {
+        assert_eq!(login.password, "chargedesk-demo");
+        assert_eq!(login.password, DEMO_PASSWORD);
+        assert!(!login.description.is_empty());
+        assert!(
+            matches!(
+                db.login(&login.email, &login.password).await.unwrap(),
+                LoginOutcome::LoggedIn { .. }
+            ),
+            "{}",
+            login.email
+        );
+    }
+    // Second call: nothing happens.
+    assert!(db.seed_demo().await.unwrap().is_none());
+
+    // The partner administrator sees the whole tree.
+    let token = match db.login(&logins[0].email, DEMO_PASSWORD).await.unwrap() {
+        LoginOutcome::LoggedIn { session_token, .. } => session_token,
+        other => panic!("{other:?}"),
+    };
+    let partner = db.caller(&token).await.unwrap().unwrap();
+    let home = partner.me().home_org.clone().unwrap();
+    assert_eq!(home.name, "Volta Partners");
+    let root = partner.admin_of(&db, home.id).await.unwrap();
+    let customers = root.sub_organizations().await.unwrap();
+    let names: Vec<_> = customers.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(names, ["Brouwerij De Kroon", "Hotel Zonneveld"]);
+    let kroon = partner.admin_of(&db, customers[0].id).await.unwrap();
+    let subs = kroon.sub_organizations().await.unwrap();
+    let names: Vec<_> = subs.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(names, ["De Kroon Horeca", "De Kroon Logistics"]);
+    assert!(!kroon.users().await.unwrap().is_empty());
+
+    // Passes of both kinds, roaming and whitelist, and never the card the demo taps later.
+    let mut all = Vec::new();
+    for org in [customers[0].id, customers[1].id, subs[0].id, subs[1].id] {
+        let scope = partner.admin_of(&db, org).await.unwrap();
+        all.extend(scope.passes().await.unwrap());
+        assert!(!scope.audit_log(100).await.unwrap().is_empty());
+    }
+    assert!(all.iter().any(|p| p.id_kind == PassIdKind::Hidden));
+    assert!(all
+        .iter()
+        .any(|p| p.id_kind == PassIdKind::Visible && p.mode == PassMode::Roaming));
+    assert!(all
+        .iter()
+        .any(|p| p.id_kind == PassIdKind::Visible && p.mode == PassMode::Whitelist));
+    assert!(all.iter().any(|p| p.id_value == "NL-TNM-012204-5"));
+    assert!(all.iter().all(|p| p.id_value != "04AAAB11CD2345"));
+
+    let logistics = partner.admin_of(&db, subs[1].id).await.unwrap();
+    let log = logistics.audit_log(100).await.unwrap();
+    assert!(log.iter().any(|e| e.action == AuditAction::PassModeChanged));
+}
+
+#[tokio::test]
+async fn seed_demo_leaves_a_bootstrapped_database_alone() {
+    let (_dir, db) = fresh_db().await;
+    partner(&db).await;
+    assert!(db.seed_demo().await.unwrap().is_none());
+    assert!(matches!(
+        db.login("eva@volta-partners.example", DEMO_PASSWORD)
+            .await
+            .unwrap(),
+        LoginOutcome::WrongCredentials
+    ));
+}
