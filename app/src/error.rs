@@ -24,7 +24,10 @@ pub enum AppError {
     Invalid { field: String, message: String },
     /// The request contradicts what is stored, e.g. the same pass ID twice in one organization.
     #[error("{message}")]
-    Conflict { field: Option<String>, message: String },
+    Conflict {
+        field: Option<String>,
+        message: String,
+    },
     #[error("Too many failed log-in attempts. Wait {retry_after_secs} seconds and try again.")]
     Throttled { retry_after_secs: u64 },
     #[error("Something went wrong on our side and nothing was saved. Please try again; if it keeps happening, contact support.")]

@@ -31,10 +31,7 @@ pub async fn login(email: String, password: String) -> Result<String, AppError> 
             expires_at,
         } => {
             server::set_session_cookie(&session_token, expires_at);
-            let caller = db
-                .caller(&session_token)
-                .await?
-                .ok_or(AppError::Internal)?;
+            let caller = db.caller(&session_token).await?.ok_or(AppError::Internal)?;
             Ok(home_path(caller.me()))
         }
         storage::LoginOutcome::WrongCredentials => Err(AppError::invalid(

@@ -69,7 +69,8 @@ impl NewPass {
             (true, true) => {
                 check.errors.push((
                     field::PUBLIC_CARD_ID,
-                    "Enter the Public Card ID printed on the card, or the card's Hidden ID (UID).".into(),
+                    "Enter the Public Card ID printed on the card, or the card's Hidden ID (UID)."
+                        .into(),
                 ));
                 (None, field::PUBLIC_CARD_ID, "")
             }
@@ -137,11 +138,12 @@ pub async fn add_pass(
     confirmed: bool,
 ) -> Result<AddedPass, AppError> {
     let org = crate::auth::server::admin_of(org).await?;
-    let new = NewPass::parse(&user_id, &public_card_id, &hidden_id, &nickname, confirmed)
-        .map_err(|check| {
+    let new = NewPass::parse(&user_id, &public_card_id, &hidden_id, &nickname, confirmed).map_err(
+        |check| {
             let (field, message) = check.errors.into_iter().next().expect("an error");
             AppError::invalid(field, message)
-        })?;
+        },
+    )?;
     let (mode, explanation) = initial_for(&new.id);
     let id_field = match new.id.kind() {
         PassIdKind::Visible => field::PUBLIC_CARD_ID,
@@ -302,7 +304,9 @@ fn PassesTable(
 #[component]
 pub fn ModeBadge(mode: PassMode) -> impl IntoView {
     let class = match mode {
-        PassMode::Whitelist => "rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-900",
+        PassMode::Whitelist => {
+            "rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-900"
+        }
         PassMode::Roaming => "rounded-full bg-sky-100 px-2 py-0.5 text-xs font-medium text-sky-900",
     };
     view! { <span class=class>{mode.label()}</span> }
@@ -331,7 +335,12 @@ fn ConfirmDelete(
             let _ = button.focus();
         }
     });
-    let summary = format!("{} · {} · {}", pass.nickname, id_label(&pass), pass.user_name);
+    let summary = format!(
+        "{} · {} · {}",
+        pass.nickname,
+        id_label(&pass),
+        pass.user_name
+    );
     view! {
         <div class="fixed inset-0 z-10 flex items-center justify-center bg-slate-900/40 px-4"
             on:keydown=move |ev| if ev.key() == "Escape" { on_cancel() }>
@@ -400,7 +409,11 @@ fn AddPassForm(
     let warning_for = move |field: &'static str| {
         Signal::derive(move || {
             let warnings = check.with(|c| match c {
-                Ok(p) => p.warnings.iter().map(|w| (field, w.clone())).collect::<Vec<_>>(),
+                Ok(p) => p
+                    .warnings
+                    .iter()
+                    .map(|w| (field, w.clone()))
+                    .collect::<Vec<_>>(),
                 Err(c) => c.warnings.clone(),
             });
             let relevant = warnings
@@ -432,7 +445,12 @@ fn AddPassForm(
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        for f in [field::USER, field::PUBLIC_CARD_ID, field::HIDDEN_ID, field::NICKNAME] {
+        for f in [
+            field::USER,
+            field::PUBLIC_CARD_ID,
+            field::HIDDEN_ID,
+            field::NICKNAME,
+        ] {
             touch(f);
         }
         if check.get_untracked().is_err() {
@@ -449,7 +467,11 @@ fn AddPassForm(
             });
         }
     };
-    let id_input = move |id: &'static str, name: &'static str, label: &'static str, hint: &'static str, value: RwSignal<String>| {
+    let id_input = move |id: &'static str,
+                         name: &'static str,
+                         label: &'static str,
+                         hint: &'static str,
+                         value: RwSignal<String>| {
         let error = error_for(name);
         let warning = warning_for(name);
         let hint_id = format!("{id}-hint");
@@ -590,7 +612,10 @@ mod tests {
     fn each_mistake_is_reported_at_its_field() {
         let c = NewPass::parse("", "", "", "", false).unwrap_err();
         let fields: Vec<_> = c.errors.iter().map(|(f, _)| *f).collect();
-        assert_eq!(fields, [field::USER, field::PUBLIC_CARD_ID, field::NICKNAME]);
+        assert_eq!(
+            fields,
+            [field::USER, field::PUBLIC_CARD_ID, field::NICKNAME]
+        );
 
         let c = NewPass::parse("1", "", "NL-TNM-012204-5", "Tag", false).unwrap_err();
         assert_eq!(c.errors[0].0, field::HIDDEN_ID);

@@ -25,7 +25,13 @@ const TAB: &str = "border-b-2 border-transparent px-3 py-2 text-sm font-medium t
 pub fn SettingsPage() -> impl IntoView {
     let org = use_org_id();
     let context = org_resource(|| 0, get_org_context);
-    let href = move |tab: &'static str| move || org.get().map(|o| format!("/orgs/{o}/settings/{tab}")).unwrap_or_default();
+    let href = move |tab: &'static str| {
+        move || {
+            org.get()
+                .map(|o| format!("/orgs/{o}/settings/{tab}"))
+                .unwrap_or_default()
+        }
+    };
     view! {
         <PageHeader title="Organization settings">{()}</PageHeader>
         <Transition fallback=|| ()>

@@ -33,7 +33,11 @@ pub struct NewUser {
 
 impl NewUser {
     /// Every field's error at once, keyed by the input's `name`.
-    pub fn parse(first: &str, last: &str, email: &str) -> Result<Self, Vec<(&'static str, String)>> {
+    pub fn parse(
+        first: &str,
+        last: &str,
+        email: &str,
+    ) -> Result<Self, Vec<(&'static str, String)>> {
         let first = PersonName::parse(first);
         let last = PersonName::parse(last);
         let email = Email::parse(email);
@@ -214,7 +218,11 @@ fn AddUserForm(
             });
         }
     };
-    let text_field = move |id: &'static str, name: &'static str, label: &'static str, kind: &'static str, value: RwSignal<String>| {
+    let text_field = move |id: &'static str,
+                           name: &'static str,
+                           label: &'static str,
+                           kind: &'static str,
+                           value: RwSignal<String>| {
         let error = error_for(name);
         view! {
             <div>

@@ -1,0 +1,193 @@
+//! Test harness: the real router (`server::router`) on a fresh SQLite database per test, called over HTTP the
+//! way the browser calls server functions (`POST /api/<name>`, form-encoded, session cookie).
+#![allow(dead_code)]
+
+use app::AppError;
+use axum::body::Body;
+use axum::Router;
+use http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde::de::DeserializeOwned;
+use shared::names::{Email, OrgName, Password, PersonName};
+use shared::role::Role;
+use shared::{OrgId, UserId};
+use storage::Db;
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub db: Db,
+    router: Router,
+    _dir: tempfile::TempDir,
+}
+
+/// What a server function answered: its value, or the `AppError` it returned.
+pub type Reply<T> = Result<T, AppError>;
+
+impl TestApp {
+    pub async fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Db::open_sqlite_in(dir.path()).await.expect("database");
+        let options = server::leptos_options().expect("leptos options");
+        Self {
+            router: server::router(db.clone(), options),
+            db,
+            _dir: dir,
+        }
+    }
+
+    /// Raw call: status and body bytes.
+    pub async fn post(
+        &self,
+        cookie: Option<&str>,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, Vec<u8>, http::HeaderMap) {
+        let body = form_urlencoded(form);
+        let mut req = Request::post(format!("/api/{endpoint}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json");
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, format!("chargedesk_session={c}"));
+        }
+        let response = self
+            .router
+            .clone()
+            .oneshot(req.body(Body::from(body)).unwrap())
+            .await
+            .expect("router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, bytes.to_vec(), headers)
+    }
+
+    /// Calls server function `endpoint` and decodes its answer.
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        cookie: Option<&str>,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> Reply<T> {
+        let (status, body, _) = self.post(cookie, endpoint, form).await;
+        decode(status, &body)
+    }
+
+    /// Logs in over HTTP and returns the session cookie's value.
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let (status, body, headers) = self
+            .post(None, "login", &[("email", email), ("password", password)])
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "login of {email}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        session_cookie(&headers).expect("login sets the session cookie")
+    }
+
+    /// A partner organization with its administrator (password [`PASSWORD`]).
+    pub async fn partner(&self, org: &str, email: &str) -> (OrgId, UserId) {
+        self.db
+            .create_partner(
+                &OrgName::parse(org).unwrap(),
+                &PersonName::parse("Pat").unwrap(),
+                &PersonName::parse("Partner").unwrap(),
+                &Email::parse(email).unwrap(),
+                &Password::parse(PASSWORD).unwrap(),
+            )
+            .await
+            .expect("create partner")
+    }
+
+    /// Adds a sub-organization below `parent`, acting as the administrator with session `cookie`.
+    pub async fn sub_org(&self, cookie: &str, parent: OrgId, name: &str) -> OrgId {
+        self.call(
+            Some(cookie),
+            "add_organization",
+            &[("org", &parent.to_string()), ("name", name)],
+        )
+        .await
+        .expect("add organization")
+    }
+
+    /// Adds a member to `org` (as the administrator with `cookie`) and gives them password [`PASSWORD`].
+    pub async fn member(&self, cookie: &str, org: OrgId, email: &str, role: Role) -> UserId {
+        let added: serde_json::Value = self
+            .call(
+                Some(cookie),
+                "add_user",
+                &[
+                    ("org", &org.to_string()),
+                    ("first_name", "Test"),
+                    ("last_name", email.split('@').next().unwrap()),
+                    ("email", email),
+                    ("role", role.as_str()),
+                ],
+            )
+            .await
+            .expect("add user");
+        assert!(added.is_object());
+        self.db
+            .set_password(
+                &Email::parse(email).unwrap(),
+                &Password::parse(PASSWORD).unwrap(),
+            )
+            .await
+            .unwrap();
+        let users: Vec<shared::model::UserSummary> = self
+            .call(Some(cookie), "list_users", &[("org", &org.to_string())])
+            .await
+            .unwrap();
+        users
+            .into_iter()
+            .find(|u| u.email == email)
+            .expect("member listed")
+            .id
+    }
+}
+
+pub fn decode<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Reply<T> {
+    if status.is_success() {
+        Ok(serde_json::from_slice(body)
+            .unwrap_or_else(|e| panic!("success body {:?}: {e}", String::from_utf8_lossy(body))))
+    } else {
+        Err(serde_json::from_slice(body).unwrap_or_else(|e| {
+            panic!(
+                "error body ({status}) {:?}: {e}",
+                String::from_utf8_lossy(body)
+            )
+        }))
+    }
+}
+
+pub fn session_cookie(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("chargedesk_session="))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+fn form_urlencoded(form: &[(&str, &str)]) -> String {
+    form.iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
