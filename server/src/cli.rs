@@ -4,10 +4,19 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "server", about = "ChargeDesk: charging-station management", version)]
+#[command(
+    name = "server",
+    about = "ChargeDesk: charging-station management",
+    version
+)]
 pub struct Cli {
     /// Directory for the embedded SQLite database (`chargedesk.db`), created if missing.
-    #[arg(long, env = "CHARGEDESK_DATA_DIR", default_value = "data", global = true)]
+    #[arg(
+        long,
+        env = "CHARGEDESK_DATA_DIR",
+        default_value = "data",
+        global = true
+    )]
     pub data_dir: PathBuf,
     /// A database URL (`sqlite://…`) instead of the file in --data-dir.
     #[arg(long, env = "DATABASE_URL", global = true)]

@@ -23,15 +23,10 @@ pub fn leptos_options() -> anyhow::Result<LeptosOptions> {
 pub fn router(db: Db, options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
     Router::new()
-        .leptos_routes_with_context(
-            &options,
-            routes,
-            move || provide_context(db.clone()),
-            {
-                let options = options.clone();
-                move || shell(options.clone())
-            },
-        )
+        .leptos_routes_with_context(&options, routes, move || provide_context(db.clone()), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options)
 }

@@ -70,7 +70,10 @@ async fn serve(db: Db, demo: bool) -> anyhow::Result<()> {
         if let Some(logins) = db.seed_demo().await? {
             println!("\nDemo data loaded. Log in with (password for all: see below):");
             for login in logins {
-                println!("  {:<36} {:<18} {}", login.email, login.password, login.description);
+                println!(
+                    "  {:<36} {:<18} {}",
+                    login.email, login.password, login.description
+                );
             }
             println!();
         } else {
