@@ -10,6 +10,11 @@ pub const PRIMARY_BUTTON: &str = "inline-flex items-center gap-1 rounded-md bg-e
 pub const SECONDARY_BUTTON: &str = "inline-flex items-center gap-1 rounded-md border border-slate-300 bg-white px-4 py-2 text-sm font-medium text-slate-700 hover:bg-slate-50 focus:outline-none focus:ring-2 focus:ring-emerald-600/40";
 pub const DANGER_BUTTON: &str = "inline-flex items-center gap-1 rounded-md bg-red-700 px-4 py-2 text-sm font-medium text-white hover:bg-red-800 focus:outline-none focus:ring-2 focus:ring-red-600/50 disabled:opacity-60";
 
+/// "1 pass", "2 passes".
+pub fn count(n: i64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// The message under a form field (`role="alert"` so screen readers announce it).
 #[component]
 pub fn FieldError(#[prop(into)] error: Signal<Option<String>>) -> impl IntoView {

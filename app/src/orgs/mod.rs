@@ -85,7 +85,12 @@ fn OrgTile(org: OrgSummary) -> impl IntoView {
                 class="block rounded-lg border border-slate-200 bg-white p-5 shadow-sm hover:border-emerald-600 hover:shadow focus:outline-none focus:ring-2 focus:ring-emerald-600/50">
                 <span class="block text-lg font-medium text-slate-900">{org.name.clone()}</span>
                 <span class="mt-2 block text-sm text-slate-600">
-                    {format!("{} users · {} passes · {} sub-organizations", org.user_count, org.pass_count, org.sub_org_count)}
+                    {format!(
+                        "{} · {} · {}",
+                        count(org.user_count, "user", "users"),
+                        count(org.pass_count, "pass", "passes"),
+                        count(org.sub_org_count, "sub-organization", "sub-organizations"),
+                    )}
                 </span>
             </a>
         </li>
