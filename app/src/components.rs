@@ -65,11 +65,14 @@ pub fn Notice(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
 
 /// Page title with an optional action on the right (e.g. "+ Add Pass").
 #[component]
-pub fn PageHeader(#[prop(into)] title: String, children: Children) -> impl IntoView {
+pub fn PageHeader(
+    #[prop(into)] title: String,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
     view! {
         <div class="mb-6 flex flex-wrap items-center justify-between gap-3">
             <h1 class="text-2xl font-semibold text-slate-900">{title}</h1>
-            <div class="flex items-center gap-2">{children()}</div>
+            <div class="flex items-center gap-2">{children.map(|c| c())}</div>
         </div>
     }
 }

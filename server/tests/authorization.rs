@@ -313,7 +313,7 @@ async fn ids_from_another_organization_are_not_found_inside_ones_own() {
             ],
         )
         .await;
-    assert_eq!(reply.unwrap_err().for_field("user_id").is_some(), true);
+    assert!(reply.unwrap_err().for_field("user_id").is_some());
     let passes_b: Vec<PassSummary> = f
         .app
         .call(Some(&f.admin_b), "list_passes", &[("org", &b)])

@@ -418,7 +418,7 @@ fn AddPassForm(
             });
             let relevant = warnings
                 .into_iter()
-                .filter(|(f, w)| *f == field && !(w.needs_confirmation() && !confirmed.get()))
+                .filter(|(f, w)| *f == field && (confirmed.get() || !w.needs_confirmation()))
                 .map(|(_, w)| w.to_string())
                 .collect::<Vec<_>>();
             (!relevant.is_empty()).then(|| relevant.join(" "))
@@ -570,7 +570,7 @@ pub fn MyPassesPage() -> impl IntoView {
     let passes = Resource::new(|| (), |_| my_passes());
     view! {
         <AppFrame org=Signal::derive(|| None)>
-            <PageHeader title="My passes">{()}</PageHeader>
+            <PageHeader title="My passes"/>
             <Transition fallback=Loading>
                 {move || Suspend::new(async move {
                     match passes.await {

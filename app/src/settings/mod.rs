@@ -33,7 +33,7 @@ pub fn SettingsPage() -> impl IntoView {
         }
     };
     view! {
-        <PageHeader title="Organization settings">{()}</PageHeader>
+        <PageHeader title="Organization settings"/>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 context.await.ok().map(|c| view! { <p class="-mt-4 mb-4 text-slate-600">{c.name}</p> })
