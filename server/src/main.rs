@@ -68,7 +68,9 @@ fn password_or_stdin(password: Option<String>) -> anyhow::Result<String> {
 async fn serve(db: Db, demo: bool) -> anyhow::Result<()> {
     if demo {
         if let Some(logins) = db.seed_demo().await? {
-            println!("\nDemo data loaded. Log in with (password for all: see below):");
+            println!(
+                "\nDemo data loaded. Log in as one of these (e-mail, password, who they are):"
+            );
             for login in logins {
                 println!(
                     "  {:<36} {:<18} {}",
