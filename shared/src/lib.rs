@@ -8,15 +8,19 @@
 //! - [`names`]: e-mail addresses, person names, nicknames, organization names, passwords.
 //! - [`role`], [`mode`]: the user role and the per-organization pass mode ("Whitelist" or roaming).
 //! - [`access`]: the organization-tree rules that decide who may see and change what.
+//! - [`station`]: charging stations: charge point ID, station name and password, access mode.
+//! - [`decision`]: the authorization decision for a card presented at a station (OCPP Authorize/StartTransaction).
 //! - [`ids`], [`model`]: typed ids and the records the server sends to the browser.
 
 pub mod access;
+pub mod decision;
 pub mod ids;
 pub mod mode;
 pub mod model;
 pub mod names;
 pub mod pass_id;
 pub mod role;
+pub mod station;
 pub mod time;
 
 pub use ids::{OrgId, PassId, UserId};
