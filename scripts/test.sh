@@ -14,12 +14,12 @@ cargo fmt --all --check
 # The app crate is compiled for the server (feature ssr) and for the browser (feature hydrate), never both at
 # once: each side is linted and tested on its own.
 step "clippy: server side"
-cargo clippy --locked -p shared -p storage -p app -p server --all-targets -- -D warnings
+cargo clippy --locked -p shared -p ocpp -p storage -p app -p server --all-targets -- -D warnings
 step "clippy: browser side (wasm32)"
 cargo clippy --locked -p frontend -p app -p shared --target wasm32-unknown-unknown -- -D warnings
 
 step "unit and integration tests"
-cargo test --locked -p shared -p storage -p app -p server
+cargo test --locked -p shared -p ocpp -p storage -p app -p server
 
 step "release build (cargo leptos build --release)"
 CARGO_TARGET_DIR="$LEPTOS_TARGET_DIR" cargo leptos build --release
