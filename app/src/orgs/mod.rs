@@ -112,8 +112,11 @@ fn AddOrganizationForm(
             .flatten()
     };
     let server_error = move || action.value().get().and_then(|r| r.err());
+    // Close only after a save made while this form is open: the action still holds the result of the previous
+    // save when "+ Add …" opens the form again.
+    let saves_before = action.version().get_untracked();
     Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
+        if action.version().get() > saves_before && matches!(action.value().get(), Some(Ok(_))) {
             set_name.set(String::new());
             set_touched.set(false);
             on_done();

@@ -438,8 +438,11 @@ fn AddPassForm(
             })
         })
     };
+    // Close only after a save made while this form is open: the action still holds the result of the previous
+    // save when "+ Add …" opens the form again.
+    let saves_before = action.version().get_untracked();
     Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
+        if action.version().get() > saves_before && matches!(action.value().get(), Some(Ok(_))) {
             on_done();
         }
     });
