@@ -409,11 +409,17 @@ fn AddPassForm(
     let warning_for = move |field: &'static str| {
         Signal::derive(move || {
             let warnings = check.with(|c| match c {
-                Ok(p) => p
-                    .warnings
-                    .iter()
-                    .map(|w| (field, w.clone()))
-                    .collect::<Vec<_>>(),
+                // A valid form's warnings belong to the one ID field that was filled in.
+                Ok(p) => {
+                    let id_field = match p.id.kind() {
+                        PassIdKind::Visible => field::PUBLIC_CARD_ID,
+                        PassIdKind::Hidden => field::HIDDEN_ID,
+                    };
+                    p.warnings
+                        .iter()
+                        .map(|w| (id_field, w.clone()))
+                        .collect::<Vec<_>>()
+                }
                 Err(c) => c.warnings.clone(),
             });
             let relevant = warnings
