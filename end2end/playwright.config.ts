@@ -12,6 +12,8 @@ const server =
 
 export default defineConfig({
   testDir: './tests',
+  // Traces of failed tests go to end2end/test-results (git-ignored), whatever directory the run starts in.
+  outputDir: path.join(__dirname, 'test-results'),
   fullyParallel: false,
   workers: 1,
   retries: 0,
