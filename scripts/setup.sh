@@ -53,7 +53,9 @@ fi
 if [ ! -x "$ROOT/node_modules/.bin/tailwindcss" ] || [ ! -x "$ROOT/node_modules/.bin/wasm-opt" ] \
   || [ ! -x "$ROOT/node_modules/.bin/playwright" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
   say "installing npm packages"
-  (cd "$ROOT" && npm ci --no-audit --no-fund)
+  # Not `npm ci`: it refuses the lockfile because the registry here does not list tailwind's optional
+  # packages for other platforms. `npm install` installs the lockfile's exact versions all the same.
+  (cd "$ROOT" && npm install --no-audit --no-fund)
 fi
 
 # 5. Debian's Chromium for the end-to-end tests (Playwright's own browser download cannot work here).
