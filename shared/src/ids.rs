@@ -38,6 +38,14 @@ id_type!(
     /// A charging pass (RFID card or tag) registered in one organization.
     PassId
 );
+id_type!(
+    /// A charging station registered in one organization.
+    StationId
+);
+id_type!(
+    /// A charging session; also the OCPP `transactionId` the station was given.
+    TransactionId
+);
 
 #[cfg(test)]
 mod tests {

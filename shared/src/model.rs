@@ -1,11 +1,14 @@
 //! The records the server sends to the browser. Built by the server's storage layer, rendered by `app`.
 
-use crate::ids::{OrgId, PassId, UserId};
+use crate::decision::{AuthorizationStatus, Billing};
+use crate::ids::{OrgId, PassId, StationId, TransactionId, UserId};
 use crate::mode::PassMode;
 use crate::pass_id::PassIdKind;
 use crate::role::Role;
+use crate::station::AccessMode;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// An organization as a tile on the "Organizations" page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,9 +81,27 @@ pub enum AuditAction {
     PassAdded,
     PassDeleted,
     PassModeChanged,
+    /// A charging station was registered.
+    StationAdded,
+    /// A station's settings other than its access mode changed (e.g. its password was set or removed).
+    StationSettingsChanged,
+    /// A station's access mode, or an organization's default access mode, changed.
+    AccessModeChanged,
 }
 
 impl AuditAction {
+    /// Every action.
+    pub const ALL: [AuditAction; 8] = [
+        Self::OrganizationAdded,
+        Self::UserAdded,
+        Self::PassAdded,
+        Self::PassDeleted,
+        Self::PassModeChanged,
+        Self::StationAdded,
+        Self::StationSettingsChanged,
+        Self::AccessModeChanged,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::OrganizationAdded => "organization_added",
@@ -88,19 +109,14 @@ impl AuditAction {
             Self::PassAdded => "pass_added",
             Self::PassDeleted => "pass_deleted",
             Self::PassModeChanged => "pass_mode_changed",
+            Self::StationAdded => "station_added",
+            Self::StationSettingsChanged => "station_settings_changed",
+            Self::AccessModeChanged => "access_mode_changed",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::OrganizationAdded,
-            Self::UserAdded,
-            Self::PassAdded,
-            Self::PassDeleted,
-            Self::PassModeChanged,
-        ]
-        .into_iter()
-        .find(|a| a.as_str() == s)
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
     }
 
     pub fn label(self) -> &'static str {
@@ -110,6 +126,9 @@ impl AuditAction {
             Self::PassAdded => "Pass added",
             Self::PassDeleted => "Pass deleted",
             Self::PassModeChanged => "Pass mode changed",
+            Self::StationAdded => "Station added",
+            Self::StationSettingsChanged => "Station settings changed",
+            Self::AccessModeChanged => "Access mode changed",
         }
     }
 }
@@ -141,21 +160,403 @@ impl Me {
     }
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Charging stations ("Assets"), their OCPP logs, authorization decisions and transactions
+// ---------------------------------------------------------------------------------------------------------------
+
+/// The last status a station reported for one connector (OCPP StatusNotification). Connector 0 is the station as
+/// a whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectorStatus {
+    pub connector_id: i64,
+    /// The OCPP 1.6 status as reported, e.g. "Available", "Charging", "Faulted".
+    pub status: String,
+    /// The OCPP 1.6 error code as reported; "NoError" when all is well.
+    pub error_code: String,
+    /// The station's free-text `info`, if it sent one.
+    pub info: Option<String>,
+    /// When the status was reported (the station's timestamp, else the time it was received).
+    pub updated_at: Timestamp,
+}
+
+/// A station as a row of the "Assets" list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StationSummary {
+    pub id: StationId,
+    /// The organization the station belongs to.
+    pub org_id: OrgId,
+    pub org_name: String,
+    /// Whether the station belongs to a sub-organization of the organization being viewed.
+    pub in_sub_org: bool,
+    /// The charge point ID as registered (case as entered).
+    pub charge_point_id: String,
+    pub name: String,
+    /// Whether the station is connected over OCPP right now.
+    pub online: bool,
+    /// When the last OCPP message from the station arrived; `None` if it never connected.
+    pub last_message_at: Option<Timestamp>,
+    /// The connectors' last reported statuses, by connector id.
+    pub connectors: Vec<ConnectorStatus>,
+    /// The station's own access mode; `None` when it inherits its organization's default.
+    pub access_mode_override: Option<AccessMode>,
+    /// The access mode in force: see [`crate::station::effective_access_mode`].
+    pub effective_access_mode: AccessMode,
+    /// Whether the station must log in with a password (OCPP security profile 1/2).
+    pub has_password: bool,
+}
+
+/// A station as its detail page shows it ("Overview", "Settings").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StationDetail {
+    pub summary: StationSummary,
+    /// The mode the station would have without its own override (its organization's default, or the nearest
+    /// ancestor's, else Whitelisting).
+    pub inherited_access_mode: AccessMode,
+    /// From the station's last BootNotification.
+    pub vendor: Option<String>,
+    pub model: Option<String>,
+    pub serial_number: Option<String>,
+    pub firmware_version: Option<String>,
+    /// When the station last sent a BootNotification.
+    pub last_boot_at: Option<Timestamp>,
+    /// Since when the current OCPP connection is open; `None` when offline.
+    pub connected_since: Option<Timestamp>,
+    pub created_at: Timestamp,
+}
+
+/// The access-mode default of an organization, as its "Organization settings" show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessModeSettings {
+    /// The organization's own default; `None` when it inherits.
+    pub own: Option<AccessMode>,
+    /// What it would inherit without its own default: the nearest ancestor's default, else Whitelisting.
+    pub inherited: AccessMode,
+    /// The default its stations get unless they override it: `own`, else `inherited`.
+    pub effective: AccessMode,
+}
+
+/// Which way an OCPP frame went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FrameDirection {
+    /// From the station to the server.
+    Incoming,
+    /// From the server to the station.
+    Outgoing,
+}
+
+impl FrameDirection {
+    /// Both directions.
+    pub const ALL: [FrameDirection; 2] = [FrameDirection::Incoming, FrameDirection::Outgoing];
+
+    /// The stored name: "incoming" or "outgoing" (the same as the serde representation).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Incoming => "incoming",
+            Self::Outgoing => "outgoing",
+        }
+    }
+
+    /// The direction with the given stored name, if any.
+    pub fn parse(s: &str) -> Option<FrameDirection> {
+        Self::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+
+    /// The name the UI shows: "From station" or "To station".
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Incoming => "From station",
+            Self::Outgoing => "To station",
+        }
+    }
+}
+
+/// Shows the label.
+impl fmt::Display for FrameDirection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// The OCPP-J message type of a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FrameType {
+    /// `[2, id, action, payload]`: a request.
+    Call,
+    /// `[3, id, payload]`: the answer to a request.
+    CallResult,
+    /// `[4, id, code, description, details]`: a request that failed.
+    CallError,
+}
+
+impl FrameType {
+    /// Every type, by message type number.
+    pub const ALL: [FrameType; 3] = [FrameType::Call, FrameType::CallResult, FrameType::CallError];
+
+    /// The stored name: "call", "call_result" or "call_error" (the same as the serde representation).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Call => "call",
+            Self::CallResult => "call_result",
+            Self::CallError => "call_error",
+        }
+    }
+
+    /// The type with the given stored name, if any.
+    pub fn parse(s: &str) -> Option<FrameType> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// The OCPP-J message type number: 2, 3 or 4.
+    pub fn number(self) -> i64 {
+        match self {
+            Self::Call => 2,
+            Self::CallResult => 3,
+            Self::CallError => 4,
+        }
+    }
+
+    /// The type with the given OCPP-J message type number, if any.
+    pub fn from_number(n: i64) -> Option<FrameType> {
+        Self::ALL.into_iter().find(|t| t.number() == n)
+    }
+
+    /// The name the OCPP specification uses: "CALL", "CALLRESULT" or "CALLERROR".
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Call => "CALL",
+            Self::CallResult => "CALLRESULT",
+            Self::CallError => "CALLERROR",
+        }
+    }
+}
+
+/// Shows the label.
+impl fmt::Display for FrameType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// One OCPP frame in a station's "Logs" tab.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OcppLogEntry {
+    pub id: i64,
+    /// When the server received or sent the frame.
+    pub at: Timestamp,
+    pub direction: FrameDirection,
+    pub message_type: FrameType,
+    /// The action of a CALL; for a CALLRESULT or CALLERROR the action of the CALL it answers (if that is still
+    /// stored).
+    pub action: Option<String>,
+    /// The OCPP message id that pairs a CALL with its answer.
+    pub unique_id: String,
+    /// The JSON payload as sent (for a CALLERROR, the whole frame).
+    pub payload: String,
+    /// The idTag of an Authorize or StartTransaction CALL, as received.
+    pub id_tag: Option<String>,
+    /// Whether `id_tag` matches a live pass of the station's organization or its sub-organizations, i.e. whether
+    /// it would count at this station. When `false` for an idTag, the UI offers "Add as pass".
+    pub id_tag_known: bool,
+}
+
+/// The largest page of log entries.
+pub const LOG_PAGE_MAX: i64 = 200;
+/// The page size when none is given.
+pub const LOG_PAGE_DEFAULT: i64 = 50;
+
+/// Which OCPP frames to list: all conditions given must hold. Newest first; page on with `before_id` = the `id`
+/// of the last entry of the previous page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogFilter {
+    /// Only frames of this action (exact OCPP spelling, e.g. "Authorize"); answers carry their CALL's action.
+    pub action: Option<String>,
+    /// Only frames at or after this time.
+    pub from: Option<Timestamp>,
+    /// Only frames before this time (exclusive).
+    pub to: Option<Timestamp>,
+    /// Only frames listed after this entry (newest-first order).
+    pub before_id: Option<i64>,
+    /// At most this many entries; clamped to 1..=[`LOG_PAGE_MAX`].
+    pub limit: i64,
+}
+
+impl Default for LogFilter {
+    fn default() -> Self {
+        LogFilter {
+            action: None,
+            from: None,
+            to: None,
+            before_id: None,
+            limit: LOG_PAGE_DEFAULT,
+        }
+    }
+}
+
+/// A card presented at a station recently that matches no live pass of the station's organization or its
+/// sub-organizations (listed on the station's "Overview", with "Add as pass").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnknownTap {
+    /// The idTag as last received.
+    pub id_tag: String,
+    pub last_seen_at: Timestamp,
+    /// How often it was presented in the period asked for.
+    pub count: i64,
+}
+
+/// One authorization decision that involved a pass, as shown on the pass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionRecord {
+    pub id: i64,
+    pub at: Timestamp,
+    pub station_name: String,
+    pub charge_point_id: String,
+    /// The OCPP action that asked: "Authorize" or "StartTransaction".
+    pub action: String,
+    /// The idTag as received.
+    pub id_tag: String,
+    pub status: AuthorizationStatus,
+    /// `Some` exactly when the card was accepted.
+    pub billing: Option<Billing>,
+    /// Why, in words (see [`crate::decision::Decision::reason`]).
+    pub reason: String,
+}
+
+/// A charging session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransactionSummary {
+    /// Also the OCPP transactionId.
+    pub id: TransactionId,
+    pub station_id: StationId,
+    pub station_name: String,
+    pub charge_point_id: String,
+    pub connector_id: i64,
+    /// The idTag that started the session, as received.
+    pub id_tag: String,
+    /// The pass the decision used, if the card matched one.
+    pub pass_id: Option<PassId>,
+    pub pass_nickname: Option<String>,
+    pub user_id: Option<UserId>,
+    pub user_name: Option<String>,
+    /// What the server answered to StartTransaction.
+    pub status: AuthorizationStatus,
+    /// Whitelisted/free or settled; `None` when the card was refused.
+    pub billing: Option<Billing>,
+    /// The station's start time and meter reading (Wh).
+    pub started_at: Timestamp,
+    pub meter_start_wh: i64,
+    /// Set once the station sent StopTransaction.
+    pub stopped_at: Option<Timestamp>,
+    pub meter_stop_wh: Option<i64>,
+    /// `meter_stop_wh - meter_start_wh` once stopped.
+    pub energy_wh: Option<i64>,
+    /// The latest energy register reading (Wh) reported during the session.
+    pub last_meter_wh: Option<i64>,
+    /// The station's stop reason ("Local" when it sent none).
+    pub stop_reason: Option<String>,
+}
+
+impl TransactionSummary {
+    /// Whether the session is still running (no StopTransaction yet).
+    pub fn is_active(&self) -> bool {
+        self.stopped_at.is_none()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn audit_actions_round_trip_through_their_stored_names() {
-        for a in [
-            AuditAction::OrganizationAdded,
-            AuditAction::UserAdded,
-            AuditAction::PassAdded,
-            AuditAction::PassDeleted,
-            AuditAction::PassModeChanged,
-        ] {
+        for a in AuditAction::ALL {
             assert_eq!(AuditAction::parse(a.as_str()), Some(a));
+            let json = serde_json::to_string(&a).unwrap();
+            assert_eq!(json, format!("\"{}\"", a.as_str()));
+            assert!(!a.label().is_empty());
         }
         assert_eq!(AuditAction::parse("nope"), None);
+        assert_eq!(AuditAction::StationAdded.as_str(), "station_added");
+        assert_eq!(
+            AuditAction::StationSettingsChanged.as_str(),
+            "station_settings_changed"
+        );
+        assert_eq!(
+            AuditAction::AccessModeChanged.as_str(),
+            "access_mode_changed"
+        );
+        // Every variant is listed once in ALL.
+        let mut names: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), AuditAction::ALL.len());
+    }
+
+    #[test]
+    fn frame_directions_and_types_round_trip() {
+        for d in FrameDirection::ALL {
+            assert_eq!(FrameDirection::parse(d.as_str()), Some(d));
+            let json = serde_json::to_string(&d).unwrap();
+            assert_eq!(json, format!("\"{}\"", d.as_str()));
+            assert_eq!(d.to_string(), d.label());
+        }
+        assert_eq!(FrameDirection::parse("Incoming"), None);
+        for t in FrameType::ALL {
+            assert_eq!(FrameType::parse(t.as_str()), Some(t));
+            assert_eq!(FrameType::from_number(t.number()), Some(t));
+            let json = serde_json::to_string(&t).unwrap();
+            assert_eq!(json, format!("\"{}\"", t.as_str()));
+            assert_eq!(t.to_string(), t.label());
+        }
+        let numbers: Vec<i64> = FrameType::ALL.iter().map(|t| t.number()).collect();
+        assert_eq!(numbers, [2, 3, 4]);
+        assert_eq!(FrameType::from_number(5), None);
+        assert_eq!(FrameType::CallResult.label(), "CALLRESULT");
+    }
+
+    #[test]
+    fn log_filter_defaults_to_a_page_of_everything() {
+        let f = LogFilter::default();
+        assert_eq!(f.limit, LOG_PAGE_DEFAULT);
+        assert!(f.action.is_none() && f.from.is_none() && f.to.is_none() && f.before_id.is_none());
+        const { assert!(LOG_PAGE_DEFAULT <= LOG_PAGE_MAX) };
+    }
+
+    #[test]
+    fn a_transaction_is_active_until_stopped() {
+        let mut t = TransactionSummary {
+            id: TransactionId(1),
+            station_id: StationId(2),
+            station_name: "Laadpaal Zuid".into(),
+            charge_point_id: "KRN-CP-001".into(),
+            connector_id: 1,
+            id_tag: "04AAAB11CD2345".into(),
+            pass_id: None,
+            pass_nickname: None,
+            user_id: None,
+            user_name: None,
+            status: AuthorizationStatus::Accepted,
+            billing: Some(Billing::Free),
+            started_at: Timestamp(1),
+            meter_start_wh: 100,
+            stopped_at: None,
+            meter_stop_wh: None,
+            energy_wh: None,
+            last_meter_wh: None,
+            stop_reason: None,
+        };
+        assert!(t.is_active());
+        t.stopped_at = Some(Timestamp(2));
+        assert!(!t.is_active());
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(
+            json.contains(r#""status":"Accepted","billing":"free""#),
+            "{json}"
+        );
+        assert_eq!(
+            serde_json::from_str::<TransactionSummary>(&json).unwrap(),
+            t
+        );
     }
 }

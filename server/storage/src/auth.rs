@@ -358,7 +358,7 @@ pub(crate) async fn hash_password(password: &str) -> Result<String, StorageError
 }
 
 /// Whether `password` matches the PHC string `hash`. A corrupt hash counts as a mismatch (and is logged).
-async fn verify_password(hash: String, password: String) -> Result<bool, StorageError> {
+pub(crate) async fn verify_password(hash: String, password: String) -> Result<bool, StorageError> {
     tokio::task::spawn_blocking(move || match PasswordHash::new(&hash) {
         Ok(parsed) => Argon2::default()
             .verify_password(password.as_bytes(), &parsed)

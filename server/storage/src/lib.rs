@@ -14,8 +14,19 @@
 //! `RETURNING`, `WITH RECURSIVE`, BIGINT unix-millisecond timestamps, TEXT enums, no booleans; rows are read
 //! into private `FromRow` structs of `i64`/`String`/`Option` only.
 //!
-//! Later features (charging stations, OCPP message logs, transactions) get a module of their own here and a
-//! migration `0002_…`; organization-scoped ones become methods of [`OrgAdmin`].
+//! Charging stations (migration `0002_stations`):
+//!
+//! - `stations`: the "Assets" side: [`OrgAdmin::stations`] (this organization and its sub-organizations),
+//!   registering a station, its settings, and access modes inherited from organization defaults.
+//! - `ocpp`: the OCPP side: [`Db::station_login`] → [`StationLogin`] (password check) → [`ConnectedStation`],
+//!   the proof that an OCPP session is a given station, through which all its writes go; the OCPP message
+//!   log ([`Db::insert_ocpp_messages`], [`OrgAdmin::station_logs`], [`Db::prune_ocpp_messages`]).
+//! - `decisions`: Authorize/StartTransaction decisions via [`shared::decision::decide`], all stored with their
+//!   reason; [`OrgAdmin::pass_decisions`], [`OrgAdmin::unknown_taps`].
+//! - `transactions`: sessions that survive a server restart and a repeated StartTransaction.
+//!
+//! Later features (exports, invoices) get a module of their own here and a migration `0003_…`;
+//! organization-scoped ones become methods of [`OrgAdmin`].
 
 #![warn(missing_docs)]
 
@@ -23,12 +34,18 @@ mod audit;
 mod auth;
 mod bootstrap;
 mod db;
+mod decisions;
 mod error;
+mod ocpp;
 mod org;
 mod passes;
+mod stations;
+mod transactions;
 
 pub use auth::{Caller, LoginOutcome};
 pub use bootstrap::{DemoLogin, DEMO_PASSWORD};
 pub use db::Db;
 pub use error::StorageError;
+pub use ocpp::{ConnectedStation, NewOcppMessage, StationLogin, DEFAULT_LOG_RETENTION_DAYS};
 pub use org::{AddUserOutcome, OrgAdmin};
+pub use transactions::StopOutcome;

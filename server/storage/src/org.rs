@@ -11,7 +11,7 @@ use shared::time::Timestamp;
 use shared::{OrgId, Role, UserId};
 
 /// Deepest organization tree walked (a guard; real trees are a few levels deep).
-const MAX_DEPTH: i64 = 64;
+pub(crate) const MAX_DEPTH: i64 = 64;
 
 /// Proof that the caller administers one organization, obtained only from [`crate::Caller::admin_of`].
 /// Every query made through it filters by that organization.

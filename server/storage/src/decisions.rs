@@ -1,0 +1,288 @@
+//! Authorization decisions (OCPP Authorize and StartTransaction): loading the candidate passes, applying
+//! [`shared::decision::decide`], storing every decision with its reason, and reading them back (on a pass, and
+//! as the unknown cards tapped at a station).
+
+use crate::db::{now, Conn};
+use crate::error::StorageError;
+use crate::ocpp::ConnectedStation;
+use crate::org::OrgAdmin;
+use crate::stations::{default_chain, parse_access_mode, pass_matches_keys, subtree_cte};
+use shared::decision::{
+    decide, id_tag_keys, AuthorizationStatus, Billing, CandidatePass, Decision,
+};
+use shared::ids::StationId;
+use shared::model::{DecisionRecord, UnknownTap};
+use shared::station::effective_access_mode;
+use shared::time::Timestamp;
+use shared::{OrgId, PassId, PassMode, UserId};
+use std::collections::HashMap;
+
+/// The largest page of decisions returned at once.
+const MAX_DECISION_PAGE: i64 = 200;
+/// The most recent decisions looked at when listing unknown taps.
+const UNKNOWN_TAP_SCAN: i64 = 5_000;
+
+/// Which OCPP request a decision answered; stored as the OCPP action name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DecisionAction {
+    Authorize,
+    StartTransaction,
+}
+
+impl DecisionAction {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Authorize => "Authorize",
+            Self::StartTransaction => "StartTransaction",
+        }
+    }
+}
+
+pub(crate) fn parse_status(stored: &str) -> Result<AuthorizationStatus, StorageError> {
+    AuthorizationStatus::parse(stored).ok_or_else(|| {
+        StorageError::internal(format!(
+            "unknown authorization status {stored:?} in database"
+        ))
+    })
+}
+
+pub(crate) fn parse_billing(stored: Option<&str>) -> Result<Option<Billing>, StorageError> {
+    stored
+        .map(|s| {
+            Billing::parse(s)
+                .ok_or_else(|| StorageError::internal(format!("unknown billing {s:?} in database")))
+        })
+        .transpose()
+}
+
+/// The live passes matching `id_tag` in `org`'s subtree (never its parent or siblings), nearest organization
+/// first, then by pass id: the candidates [`decide`] expects.
+async fn candidates(
+    conn: &mut Conn,
+    org: OrgId,
+    hidden: Option<&str>,
+    visible: Option<&str>,
+) -> Result<Vec<CandidatePass>, StorageError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        org_id: i64,
+        org_name: String,
+        nickname: String,
+        user_id: i64,
+        mode: String,
+    }
+    if hidden.is_none() && visible.is_none() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "{}SELECT p.id, p.org_id, subtree.name AS org_name, p.nickname, p.user_id, p.mode \
+         FROM passes p JOIN subtree ON subtree.id = p.org_id \
+         WHERE {} \
+         ORDER BY subtree.depth, p.id",
+        subtree_cte("$1"),
+        pass_matches_keys("$2", "$3")
+    );
+    let rows = sqlx::query_as::<_, Row>(&sql)
+        .bind(org.0)
+        .bind(hidden)
+        .bind(visible)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(CandidatePass {
+                pass: PassId(r.id),
+                org: OrgId(r.org_id),
+                org_name: r.org_name,
+                nickname: r.nickname,
+                user: Some(UserId(r.user_id)),
+                mode: PassMode::parse(&r.mode).ok_or_else(|| {
+                    StorageError::internal(format!("unknown pass mode {:?} in database", r.mode))
+                })?,
+            })
+        })
+        .collect()
+}
+
+/// Decides whether `id_tag` may charge at `station` now and stores the decision (inside the caller's
+/// transaction). Returns the decision and its row id.
+pub(crate) async fn decide_and_record(
+    conn: &mut Conn,
+    station: StationId,
+    action: DecisionAction,
+    id_tag: &str,
+    at: Timestamp,
+) -> Result<(Decision, i64), StorageError> {
+    let (org, org_name, own): (i64, String, Option<String>) = sqlx::query_as(
+        "SELECT s.org_id, o.name, s.access_mode FROM stations s \
+         JOIN organizations o ON o.id = s.org_id WHERE s.id = $1",
+    )
+    .bind(station.0)
+    .fetch_one(&mut *conn)
+    .await?;
+    let org = OrgId(org);
+    let chain = default_chain(conn, org).await?;
+    let mode = effective_access_mode(parse_access_mode(own.as_deref())?, &chain);
+    let keys = id_tag_keys(id_tag);
+    let found = candidates(conn, org, keys.hidden.as_deref(), keys.visible.as_deref()).await?;
+    let decision = decide(id_tag, mode, &org_name, &found);
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO authorization_decisions (station_id, at, action, id_tag, hidden_key, visible_key, \
+                                              access_mode, pass_id, user_id, status, billing, reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+    )
+    .bind(station.0)
+    .bind(at.0)
+    .bind(action.as_str())
+    .bind(id_tag)
+    .bind(keys.hidden)
+    .bind(keys.visible)
+    .bind(mode.as_str())
+    .bind(decision.pass.map(|p| p.0))
+    .bind(decision.user.map(|u| u.0))
+    .bind(decision.status.as_str())
+    .bind(decision.billing.map(Billing::as_str))
+    .bind(decision.reason.as_str())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((decision, id))
+}
+
+impl ConnectedStation {
+    /// OCPP Authorize: decides whether the card may charge here (the station's effective access mode, the live
+    /// passes with this idTag in the station's organization and its sub-organizations, nearest first) and
+    /// stores the decision with its reason.
+    pub async fn authorize(&self, id_tag: &str) -> Result<Decision, StorageError> {
+        let mut tx = self.db.begin_write().await?;
+        let (decision, _) = decide_and_record(
+            &mut tx,
+            self.station,
+            DecisionAction::Authorize,
+            id_tag,
+            now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(decision)
+    }
+}
+
+impl OrgAdmin {
+    /// The decisions that involved a pass of this organization (live or deleted), at any station, newest
+    /// first, at most `limit` (clamped to 1..=200). `NotFound { what: "pass" }` for a pass of another
+    /// organization.
+    ///
+    /// The station may belong to an ancestor organization (a sub-organization's whitelisted pass counts at its
+    /// parent's stations): its name is shown, as the cardholder saw it, but nothing else about it.
+    pub async fn pass_decisions(
+        &self,
+        pass: PassId,
+        limit: i64,
+    ) -> Result<Vec<DecisionRecord>, StorageError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: i64,
+            at: i64,
+            station_name: String,
+            charge_point_id: String,
+            action: String,
+            id_tag: String,
+            status: String,
+            billing: Option<String>,
+            reason: String,
+        }
+        let mut conn = self.db.read().await?;
+        let ours: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM passes WHERE id = $1 AND org_id = $2")
+                .bind(pass.0)
+                .bind(self.org.0)
+                .fetch_optional(&mut *conn)
+                .await?;
+        if ours.is_none() {
+            return Err(StorageError::NotFound { what: "pass" });
+        }
+        let rows = sqlx::query_as::<_, Row>(
+            "SELECT d.id, d.at, s.name AS station_name, s.charge_point_id, d.action, d.id_tag, d.status, \
+                    d.billing, d.reason \
+             FROM authorization_decisions d JOIN stations s ON s.id = d.station_id \
+             WHERE d.pass_id = $1 ORDER BY d.at DESC, d.id DESC LIMIT $2",
+        )
+        .bind(pass.0)
+        .bind(limit.clamp(1, MAX_DECISION_PAGE))
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(DecisionRecord {
+                    id: r.id,
+                    at: Timestamp(r.at),
+                    station_name: r.station_name,
+                    charge_point_id: r.charge_point_id,
+                    action: r.action,
+                    id_tag: r.id_tag,
+                    status: parse_status(&r.status)?,
+                    billing: parse_billing(r.billing.as_deref())?,
+                    reason: r.reason,
+                })
+            })
+            .collect()
+    }
+
+    /// The cards presented at a station (Authorize or StartTransaction) since `since` that match no live
+    /// pass of the station's organization or its sub-organizations now: candidates for "Add as pass". One
+    /// entry per card (the same card typed differently, e.g. lower-case hex, counts once, shown as last
+    /// received), most recently seen first. `NotFound { what: "station" }` outside this subtree.
+    pub async fn unknown_taps(
+        &self,
+        id: StationId,
+        since: Timestamp,
+    ) -> Result<Vec<UnknownTap>, StorageError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id_tag: String,
+            hidden_key: Option<String>,
+            visible_key: Option<String>,
+            at: i64,
+        }
+        let mut conn = self.db.read().await?;
+        let station = self.scoped_station(&mut conn, id).await?;
+        let sql = format!(
+            "{}SELECT d.id_tag, d.hidden_key, d.visible_key, d.at FROM authorization_decisions d \
+             WHERE d.station_id = $1 AND d.at >= $3 \
+               AND NOT EXISTS (SELECT 1 FROM passes p JOIN subtree ON subtree.id = p.org_id WHERE {}) \
+             ORDER BY d.at DESC, d.id DESC LIMIT $4",
+            subtree_cte("$2"),
+            pass_matches_keys("d.hidden_key", "d.visible_key")
+        );
+        let rows = sqlx::query_as::<_, Row>(&sql)
+            .bind(station.id.0)
+            .bind(station.org.0)
+            .bind(since.0)
+            .bind(UNKNOWN_TAP_SCAN)
+            .fetch_all(&mut *conn)
+            .await?;
+        // Newest first, so the first row of each card is its latest.
+        let mut taps: Vec<UnknownTap> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for r in rows {
+            let key = match (r.hidden_key, r.visible_key) {
+                (Some(h), _) => format!("h:{h}"),
+                (None, Some(v)) => format!("v:{v}"),
+                (None, None) => format!("r:{}", r.id_tag.trim().to_ascii_uppercase()),
+            };
+            match index.get(&key) {
+                Some(&i) => taps[i].count += 1,
+                None => {
+                    index.insert(key, taps.len());
+                    taps.push(UnknownTap {
+                        id_tag: r.id_tag,
+                        last_seen_at: Timestamp(r.at),
+                        count: 1,
+                    });
+                }
+            }
+        }
+        Ok(taps)
+    }
+}

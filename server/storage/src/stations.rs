@@ -1,0 +1,582 @@
+//! Charging stations as administrators see them ("Assets"): listing, registering, settings, and the access
+//! modes that stations inherit from their organization and its ancestors.
+//!
+//! An [`OrgAdmin`] sees the stations of its organization and of every sub-organization (any depth); a station
+//! outside that subtree is `NotFound { what: "station" }`, whether or not it exists.
+
+use crate::audit;
+use crate::auth::hash_password;
+use crate::db::{now, Conn};
+use crate::error::StorageError;
+use crate::org::{OrgAdmin, MAX_DEPTH};
+use shared::ids::StationId;
+use shared::model::{
+    AccessModeSettings, AuditAction, ConnectorStatus, StationDetail, StationSummary,
+};
+use shared::station::{
+    effective_access_mode, AccessMode, ChargePointId, StationName, StationPassword,
+};
+use shared::time::Timestamp;
+use shared::OrgId;
+use std::collections::HashMap;
+
+/// `WITH RECURSIVE subtree (id, parent_id, name, default_access_mode, depth)`: the organization whose id is the
+/// placeholder `org_param` (depth 0) and all organizations below it. Every query about "this organization and
+/// its sub-organizations" starts with it.
+pub(crate) fn subtree_cte(org_param: &str) -> String {
+    format!(
+        "WITH RECURSIVE subtree (id, parent_id, name, default_access_mode, depth) AS ( \
+             SELECT id, parent_id, name, default_access_mode, 0 FROM organizations WHERE id = {org_param} \
+             UNION ALL \
+             SELECT o.id, o.parent_id, o.name, o.default_access_mode, subtree.depth + 1 \
+             FROM organizations o JOIN subtree ON o.parent_id = subtree.id \
+             WHERE subtree.depth < {MAX_DEPTH} \
+         ) "
+    )
+}
+
+/// The condition "pass `p` is live and has the lookup key `<hidden>` or `<visible>`" (SQL expressions, e.g.
+/// placeholders or columns); a NULL key matches nothing.
+pub(crate) fn pass_matches_keys(hidden: &str, visible: &str) -> String {
+    format!(
+        "p.deleted_at IS NULL AND ((p.id_kind = 'hidden' AND p.match_key = {hidden}) \
+         OR (p.id_kind = 'visible' AND p.match_key = {visible}))"
+    )
+}
+
+pub(crate) fn parse_access_mode(stored: Option<&str>) -> Result<Option<AccessMode>, StorageError> {
+    stored
+        .map(|s| {
+            AccessMode::parse(s).ok_or_else(|| {
+                StorageError::internal(format!("unknown access mode {s:?} in database"))
+            })
+        })
+        .transpose()
+}
+
+/// The access-mode defaults of `org` followed by its ancestors up to the root (nearest first), as
+/// [`effective_access_mode`] takes them. Empty if `org` does not exist.
+pub(crate) async fn default_chain(
+    conn: &mut Conn,
+    org: OrgId,
+) -> Result<Vec<Option<AccessMode>>, StorageError> {
+    let rows: Vec<(Option<String>,)> = sqlx::query_as(
+        "WITH RECURSIVE chain (id, parent_id, default_access_mode, depth) AS ( \
+             SELECT id, parent_id, default_access_mode, 0 FROM organizations WHERE id = $1 \
+             UNION ALL \
+             SELECT o.id, o.parent_id, o.default_access_mode, chain.depth + 1 \
+             FROM organizations o JOIN chain ON o.id = chain.parent_id \
+             WHERE chain.depth < $2 \
+         ) \
+         SELECT default_access_mode FROM chain ORDER BY depth",
+    )
+    .bind(org.0)
+    .bind(MAX_DEPTH)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|(m,)| parse_access_mode(m.as_deref()))
+        .collect()
+}
+
+/// The station columns behind a [`StationSummary`] / [`StationDetail`], joined with `subtree` (see
+/// [`subtree_cte`]) so that only stations in the subtree are found.
+const STATION_SELECT: &str =
+    "SELECT s.id, s.org_id, subtree.name AS org_name, s.charge_point_id, s.name, \
+       CASE WHEN s.password_hash IS NULL THEN 0 ELSE 1 END AS has_password, \
+       s.access_mode, s.vendor, s.model, s.serial_number, s.firmware_version, s.last_boot_at, \
+       s.connected_at, s.last_message_at, s.created_at \
+     FROM stations s JOIN subtree ON subtree.id = s.org_id";
+
+#[derive(sqlx::FromRow)]
+struct StationRow {
+    id: i64,
+    org_id: i64,
+    org_name: String,
+    charge_point_id: String,
+    name: String,
+    has_password: i64,
+    access_mode: Option<String>,
+    vendor: Option<String>,
+    model: Option<String>,
+    serial_number: Option<String>,
+    firmware_version: Option<String>,
+    last_boot_at: Option<i64>,
+    connected_at: Option<i64>,
+    last_message_at: Option<i64>,
+    created_at: i64,
+}
+
+impl StationRow {
+    /// `chain` = the access-mode defaults of the station's organization and its ancestors, nearest first.
+    fn summary(
+        &self,
+        scope: OrgId,
+        chain: &[Option<AccessMode>],
+        connectors: Vec<ConnectorStatus>,
+    ) -> Result<StationSummary, StorageError> {
+        let own = parse_access_mode(self.access_mode.as_deref())?;
+        Ok(StationSummary {
+            id: StationId(self.id),
+            org_id: OrgId(self.org_id),
+            org_name: self.org_name.clone(),
+            in_sub_org: self.org_id != scope.0,
+            charge_point_id: self.charge_point_id.clone(),
+            name: self.name.clone(),
+            online: self.connected_at.is_some(),
+            last_message_at: self.last_message_at.map(Timestamp),
+            connectors,
+            access_mode_override: own,
+            effective_access_mode: effective_access_mode(own, chain),
+            has_password: self.has_password != 0,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ConnectorRow {
+    station_id: i64,
+    connector_id: i64,
+    status: String,
+    error_code: String,
+    info: Option<String>,
+    updated_at: i64,
+}
+
+impl ConnectorRow {
+    fn into_status(self) -> ConnectorStatus {
+        ConnectorStatus {
+            connector_id: self.connector_id,
+            status: self.status,
+            error_code: self.error_code,
+            info: self.info,
+            updated_at: Timestamp(self.updated_at),
+        }
+    }
+}
+
+/// A station of the caller's subtree, as needed to check scope and describe it in the audit log.
+#[derive(Debug, Clone)]
+pub(crate) struct ScopedStation {
+    pub(crate) id: StationId,
+    pub(crate) org: OrgId,
+    pub(crate) charge_point_id: String,
+    pub(crate) name: String,
+    pub(crate) access_mode: Option<AccessMode>,
+}
+
+impl ScopedStation {
+    /// `station "Laadpaal Zuid" (KRN-CP-001)`, as the audit log names a station.
+    fn describe(&self) -> String {
+        format!("station \"{}\" ({})", self.name, self.charge_point_id)
+    }
+}
+
+/// How the audit log names an access-mode setting: the mode, or "Inherit (<mode>)".
+fn describe_mode(own: Option<AccessMode>, inherited: AccessMode) -> String {
+    match own {
+        Some(mode) => mode.label().to_owned(),
+        None => format!("Inherit ({})", inherited.label()),
+    }
+}
+
+impl OrgAdmin {
+    /// A station of this organization or one of its sub-organizations; `NotFound { what: "station" }` for any
+    /// other id.
+    pub(crate) async fn scoped_station(
+        &self,
+        conn: &mut Conn,
+        id: StationId,
+    ) -> Result<ScopedStation, StorageError> {
+        let sql = format!(
+            "{}SELECT s.id, s.org_id, s.charge_point_id, s.name, s.access_mode \
+             FROM stations s JOIN subtree ON subtree.id = s.org_id WHERE s.id = $2",
+            subtree_cte("$1")
+        );
+        let row: Option<(i64, i64, String, String, Option<String>)> = sqlx::query_as(&sql)
+            .bind(self.org.0)
+            .bind(id.0)
+            .fetch_optional(&mut *conn)
+            .await?;
+        let (id, org, charge_point_id, name, mode) =
+            row.ok_or(StorageError::NotFound { what: "station" })?;
+        Ok(ScopedStation {
+            id: StationId(id),
+            org: OrgId(org),
+            charge_point_id,
+            name,
+            access_mode: parse_access_mode(mode.as_deref())?,
+        })
+    }
+
+    /// The stations of this organization and of all its sub-organizations (`in_sub_org` marks the latter):
+    /// this organization's first, then by organization name, then by station name.
+    pub async fn stations(&self) -> Result<Vec<StationSummary>, StorageError> {
+        #[derive(sqlx::FromRow)]
+        struct OrgRow {
+            id: i64,
+            parent_id: Option<i64>,
+            default_access_mode: Option<String>,
+        }
+        let mut conn = self.db.read().await?;
+        let cte = subtree_cte("$1");
+        let orgs = sqlx::query_as::<_, OrgRow>(&format!(
+            "{cte}SELECT id, parent_id, default_access_mode FROM subtree"
+        ))
+        .bind(self.org.0)
+        .fetch_all(&mut *conn)
+        .await?;
+        let rows = sqlx::query_as::<_, StationRow>(&format!(
+            "{cte}{STATION_SELECT} \
+             ORDER BY CASE WHEN s.org_id = $1 THEN 0 ELSE 1 END, lower(subtree.name), subtree.id, \
+                      lower(s.name), s.id"
+        ))
+        .bind(self.org.0)
+        .fetch_all(&mut *conn)
+        .await?;
+        let connector_rows = sqlx::query_as::<_, ConnectorRow>(&format!(
+            "{cte}SELECT c.station_id, c.connector_id, c.status, c.error_code, c.info, c.updated_at \
+             FROM connectors c JOIN stations s ON s.id = c.station_id \
+             JOIN subtree ON subtree.id = s.org_id \
+             ORDER BY c.station_id, c.connector_id"
+        ))
+        .bind(self.org.0)
+        .fetch_all(&mut *conn)
+        .await?;
+        let above: Vec<Option<AccessMode>> = default_chain(&mut conn, self.org)
+            .await?
+            .into_iter()
+            .skip(1)
+            .collect();
+
+        // Each subtree organization's chain of defaults: up to this organization, then its ancestors.
+        let mut tree: HashMap<i64, (Option<i64>, Option<AccessMode>)> = HashMap::new();
+        for o in orgs {
+            let mode = parse_access_mode(o.default_access_mode.as_deref())?;
+            tree.insert(o.id, (o.parent_id, mode));
+        }
+        let chain_of = |org: i64| -> Vec<Option<AccessMode>> {
+            let mut chain = Vec::new();
+            let mut current = Some(org);
+            while let Some(id) = current {
+                let Some((parent, mode)) = tree.get(&id) else {
+                    break;
+                };
+                chain.push(*mode);
+                if id == self.org.0 {
+                    break;
+                }
+                current = *parent;
+            }
+            chain.extend(above.iter().copied());
+            chain
+        };
+        let mut connectors: HashMap<i64, Vec<ConnectorStatus>> = HashMap::new();
+        for c in connector_rows {
+            connectors
+                .entry(c.station_id)
+                .or_default()
+                .push(c.into_status());
+        }
+        rows.iter()
+            .map(|r| {
+                let chain = chain_of(r.org_id);
+                r.summary(
+                    self.org,
+                    &chain,
+                    connectors.remove(&r.id).unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
+    /// One station of this organization or a sub-organization; `NotFound { what: "station" }` for any other
+    /// id (including another organization's station).
+    pub async fn station(&self, id: StationId) -> Result<StationDetail, StorageError> {
+        let mut conn = self.db.read().await?;
+        let row = sqlx::query_as::<_, StationRow>(&format!(
+            "{}{STATION_SELECT} WHERE s.id = $2",
+            subtree_cte("$1")
+        ))
+        .bind(self.org.0)
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StorageError::NotFound { what: "station" })?;
+        let connectors = sqlx::query_as::<_, ConnectorRow>(
+            "SELECT station_id, connector_id, status, error_code, info, updated_at FROM connectors \
+             WHERE station_id = $1 ORDER BY connector_id",
+        )
+        .bind(id.0)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(ConnectorRow::into_status)
+        .collect();
+        let chain = default_chain(&mut conn, OrgId(row.org_id)).await?;
+        let summary = row.summary(self.org, &chain, connectors)?;
+        Ok(StationDetail {
+            summary,
+            inherited_access_mode: effective_access_mode(None, &chain),
+            vendor: row.vendor,
+            model: row.model,
+            serial_number: row.serial_number,
+            firmware_version: row.firmware_version,
+            last_boot_at: row.last_boot_at.map(Timestamp),
+            connected_since: row.connected_at.map(Timestamp),
+            created_at: Timestamp(row.created_at),
+        })
+    }
+
+    /// Registers a station in this organization. The charge point ID must not be registered yet anywhere
+    /// (regardless of case): otherwise a conflict "A station with charge point ID X is already registered.",
+    /// which says nothing about where. `password` (hashed with argon2) makes the station log in with HTTP
+    /// Basic authentication. The station inherits the access mode. Audited (never the password).
+    pub async fn add_station(
+        &self,
+        cp: &ChargePointId,
+        name: &StationName,
+        password: Option<&StationPassword>,
+    ) -> Result<StationId, StorageError> {
+        let hash = match password {
+            Some(p) => Some(hash_password(p.as_str()).await?),
+            None => None,
+        };
+        let taken = || {
+            StorageError::conflict(format!(
+                "A station with charge point ID {} is already registered.",
+                cp.as_str()
+            ))
+        };
+        let mut tx = self.db.begin_write().await?;
+        let at = now();
+        let existing: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM stations WHERE match_key = $1")
+                .bind(cp.match_key())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if existing.is_some() {
+            return Err(taken());
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO stations (org_id, charge_point_id, match_key, name, password_hash, created_at, \
+                                   created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(self.org.0)
+        .bind(cp.as_str())
+        .bind(cp.match_key())
+        .bind(name.as_str())
+        .bind(hash)
+        .bind(at.0)
+        .bind(self.actor.user_id.map(|u| u.0))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| match StorageError::from(e) {
+            StorageError::Conflict { .. } => taken(),
+            other => other,
+        })?;
+        let summary = format!(
+            "Added station \"{}\" (charge point ID {}), {}",
+            name.as_str(),
+            cp.as_str(),
+            if password.is_some() {
+                "logging in with a password"
+            } else {
+                "without a password"
+            }
+        );
+        audit::record(
+            &mut tx,
+            self.org,
+            &self.actor,
+            AuditAction::StationAdded,
+            &summary,
+            at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(StationId(id))
+    }
+
+    /// Sets a station's own access mode, or with `None` lets it inherit its organization's default.
+    /// `NotFound { what: "station" }` outside this subtree. Audited in the station's organization; nothing
+    /// happens if the setting is unchanged.
+    pub async fn set_station_access_mode(
+        &self,
+        id: StationId,
+        mode: Option<AccessMode>,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.db.begin_write().await?;
+        let at = now();
+        let station = self.scoped_station(&mut tx, id).await?;
+        if station.access_mode == mode {
+            return Ok(());
+        }
+        let chain = default_chain(&mut tx, station.org).await?;
+        let inherited = effective_access_mode(None, &chain);
+        sqlx::query("UPDATE stations SET access_mode = $1 WHERE id = $2")
+            .bind(mode.map(AccessMode::as_str))
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        let summary = format!(
+            "Changed the access mode of {} from {} to {}",
+            station.describe(),
+            describe_mode(station.access_mode, inherited),
+            describe_mode(mode, inherited)
+        );
+        audit::record(
+            &mut tx,
+            station.org,
+            &self.actor,
+            AuditAction::AccessModeChanged,
+            &summary,
+            at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets (or with `None` removes) the password a station logs in with. `NotFound { what: "station" }`
+    /// outside this subtree. Audited in the station's organization, without the password.
+    pub async fn set_station_password(
+        &self,
+        id: StationId,
+        password: Option<&StationPassword>,
+    ) -> Result<(), StorageError> {
+        // Refuse an unknown station before spending an argon2 hash on it.
+        {
+            let mut conn = self.db.read().await?;
+            self.scoped_station(&mut conn, id).await?;
+        }
+        let hash = match password {
+            Some(p) => Some(hash_password(p.as_str()).await?),
+            None => None,
+        };
+        let mut tx = self.db.begin_write().await?;
+        let at = now();
+        let station = self.scoped_station(&mut tx, id).await?;
+        sqlx::query("UPDATE stations SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        let summary = match password {
+            Some(_) => format!("Set a new password for {}", station.describe()),
+            None => format!(
+                "Removed the password of {}: it logs in without one",
+                station.describe()
+            ),
+        };
+        audit::record(
+            &mut tx,
+            station.org,
+            &self.actor,
+            AuditAction::StationSettingsChanged,
+            &summary,
+            at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// This organization's default access mode for its stations (and those of sub-organizations that set
+    /// none), what it inherits, and the result.
+    pub async fn access_mode_settings(&self) -> Result<AccessModeSettings, StorageError> {
+        let mut conn = self.db.read().await?;
+        let chain = default_chain(&mut conn, self.org).await?;
+        Ok(settings_of(&chain))
+    }
+
+    /// Sets this organization's default access mode, or with `None` lets it inherit from its parent. Audited;
+    /// nothing happens if the setting is unchanged.
+    pub async fn set_default_access_mode(
+        &self,
+        mode: Option<AccessMode>,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.db.begin_write().await?;
+        let at = now();
+        let chain = default_chain(&mut tx, self.org).await?;
+        let before = settings_of(&chain);
+        if before.own == mode {
+            return Ok(());
+        }
+        sqlx::query("UPDATE organizations SET default_access_mode = $1 WHERE id = $2")
+            .bind(mode.map(AccessMode::as_str))
+            .bind(self.org.0)
+            .execute(&mut *tx)
+            .await?;
+        let summary = format!(
+            "Changed the default access mode of this organization's stations from {} to {}",
+            describe_mode(before.own, before.inherited),
+            describe_mode(mode, before.inherited)
+        );
+        audit::record(
+            &mut tx,
+            self.org,
+            &self.actor,
+            AuditAction::AccessModeChanged,
+            &summary,
+            at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// The settings of the organization whose default chain (itself first) is `chain`.
+fn settings_of(chain: &[Option<AccessMode>]) -> AccessModeSettings {
+    let own = chain.first().copied().flatten();
+    let inherited = effective_access_mode(None, chain.get(1..).unwrap_or(&[]));
+    AccessModeSettings {
+        own,
+        inherited,
+        effective: own.unwrap_or(inherited),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use AccessMode::*;
+
+    #[test]
+    fn settings_inherit_the_nearest_ancestor_default() {
+        // (chain of defaults, own, inherited, effective)
+        type Row = (
+            &'static [Option<AccessMode>],
+            Option<AccessMode>,
+            AccessMode,
+            AccessMode,
+        );
+        #[rustfmt::skip]
+        let table: &[Row] = &[
+            (&[], None, Whitelisting, Whitelisting),
+            (&[None], None, Whitelisting, Whitelisting),
+            (&[Some(Open)], Some(Open), Whitelisting, Open),
+            (&[None, Some(Roaming)], None, Roaming, Roaming),
+            (&[Some(Open), Some(Roaming)], Some(Open), Roaming, Open),
+            (&[None, None, Some(RoamingAndWhitelisting)], None, RoamingAndWhitelisting, RoamingAndWhitelisting),
+        ];
+        for &(chain, own, inherited, effective) in table {
+            let s = settings_of(chain);
+            assert_eq!(
+                (s.own, s.inherited, s.effective),
+                (own, inherited, effective),
+                "{chain:?}"
+            );
+            assert_eq!(s.effective, effective_access_mode(None, chain), "{chain:?}");
+        }
+    }
+
+    #[test]
+    fn subtree_is_bounded_by_the_organization_depth_guard() {
+        let cte = subtree_cte("$7");
+        assert!(cte.contains("WHERE id = $7"));
+        assert!(cte.contains(&format!("subtree.depth < {MAX_DEPTH}")));
+    }
+}

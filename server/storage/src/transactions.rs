@@ -1,0 +1,356 @@
+//! Charging sessions: OCPP StartTransaction / MeterValues / StopTransaction, and listing them.
+//!
+//! Everything about a running session is in the database, nothing in memory: a StopTransaction after a server
+//! restart (or on another connection) completes the stored transaction, and a StartTransaction the station
+//! repeats after a reconnect returns the transaction it already got.
+
+use crate::db::{now, Conn};
+use crate::decisions::{decide_and_record, parse_billing, parse_status, DecisionAction};
+use crate::error::StorageError;
+use crate::ocpp::ConnectedStation;
+use crate::org::OrgAdmin;
+use crate::stations::subtree_cte;
+use shared::decision::{Billing, Decision};
+use shared::ids::{StationId, TransactionId};
+use shared::model::TransactionSummary;
+use shared::time::Timestamp;
+use shared::{PassId, UserId};
+
+/// The largest page of transactions returned at once.
+const MAX_TRANSACTION_PAGE: i64 = 1000;
+
+/// The stop reason OCPP 1.6 implies when StopTransaction has none.
+const DEFAULT_STOP_REASON: &str = "Local";
+
+/// What [`ConnectedStation::stop_transaction`] did. The station gets an answer in every case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopOutcome {
+    /// The transaction is now complete; `energy_wh` = meter stop − meter start (negative if the station's
+    /// meter went backwards, e.g. was replaced).
+    Completed {
+        /// Energy charged, in Wh.
+        energy_wh: i64,
+    },
+    /// The transaction was stopped before (a repeated StopTransaction); the first stop is kept.
+    AlreadyStopped,
+    /// No transaction with this id belongs to this station; nothing was stored (the frame itself is in the
+    /// OCPP log) and a warning was logged.
+    Unknown,
+}
+
+/// The stored decision behind a transaction, as a [`Decision`].
+#[derive(sqlx::FromRow)]
+struct StoredDecision {
+    id: i64,
+    status: String,
+    billing: Option<String>,
+    pass_id: Option<i64>,
+    user_id: Option<i64>,
+    reason: String,
+}
+
+impl StoredDecision {
+    fn into_parts(self) -> Result<(TransactionId, Decision), StorageError> {
+        Ok((
+            TransactionId(self.id),
+            Decision {
+                status: parse_status(&self.status)?,
+                billing: parse_billing(self.billing.as_deref())?,
+                pass: self.pass_id.map(PassId),
+                user: self.user_id.map(UserId),
+                reason: self.reason,
+            },
+        ))
+    }
+}
+
+impl ConnectedStation {
+    /// OCPP StartTransaction: decides again whether the card may charge (the station may have let it start
+    /// offline), stores the decision and the transaction, and returns the transactionId to answer with (also
+    /// when the card is refused: the station must always get one). The same StartTransaction again (same
+    /// connector, idTag, start time and meter start) returns the same transaction and decision, creating and
+    /// deciding nothing.
+    pub async fn start_transaction(
+        &self,
+        connector_id: i64,
+        id_tag: &str,
+        meter_start_wh: i64,
+        started_at: Timestamp,
+    ) -> Result<(TransactionId, Decision), StorageError> {
+        let mut tx = self.db.begin_write().await?;
+        if let Some(existing) = existing_start(
+            &mut tx,
+            self.station,
+            connector_id,
+            id_tag,
+            meter_start_wh,
+            started_at,
+        )
+        .await?
+        {
+            return existing.into_parts();
+        }
+        let at = now();
+        let (decision, decision_id) = decide_and_record(
+            &mut tx,
+            self.station,
+            DecisionAction::StartTransaction,
+            id_tag,
+            at,
+        )
+        .await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO transactions (station_id, connector_id, id_tag, decision_id, pass_id, user_id, \
+                                       status, billing, started_at, meter_start_wh, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind(self.station.0)
+        .bind(connector_id)
+        .bind(id_tag)
+        .bind(decision_id)
+        .bind(decision.pass.map(|p| p.0))
+        .bind(decision.user.map(|u| u.0))
+        .bind(decision.status.as_str())
+        .bind(decision.billing.map(Billing::as_str))
+        .bind(started_at.0)
+        .bind(meter_start_wh)
+        .bind(at.0)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok((TransactionId(id), decision))
+    }
+
+    /// OCPP StopTransaction: completes this station's stored transaction with the stop time, meter reading,
+    /// energy (meter stop − meter start), the idTag that stopped it (if any) and the reason (`"Local"` when
+    /// the station sent none). Works on nothing but the database, so also after a server restart. Never fails
+    /// because of the station's data: an unknown or already stopped transaction is reported in the outcome.
+    pub async fn stop_transaction(
+        &self,
+        transaction_id: i64,
+        meter_stop_wh: i64,
+        stopped_at: Timestamp,
+        id_tag: Option<&str>,
+        reason: Option<&str>,
+    ) -> Result<StopOutcome, StorageError> {
+        let mut tx = self.db.begin_write().await?;
+        let energy: Option<i64> = sqlx::query_scalar(
+            "UPDATE transactions SET stopped_at = $3, meter_stop_wh = $4, energy_wh = $4 - meter_start_wh, \
+                                     stop_id_tag = $5, stop_reason = $6 \
+             WHERE id = $1 AND station_id = $2 AND stopped_at IS NULL RETURNING energy_wh",
+        )
+        .bind(transaction_id)
+        .bind(self.station.0)
+        .bind(stopped_at.0)
+        .bind(meter_stop_wh)
+        .bind(id_tag)
+        .bind(reason.unwrap_or(DEFAULT_STOP_REASON))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let outcome = match energy {
+            Some(energy_wh) => StopOutcome::Completed { energy_wh },
+            None => {
+                let exists: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM transactions WHERE id = $1 AND station_id = $2",
+                )
+                .bind(transaction_id)
+                .bind(self.station.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if exists.is_some() {
+                    StopOutcome::AlreadyStopped
+                } else {
+                    tracing::warn!(
+                        station = %self.station,
+                        transaction_id,
+                        "StopTransaction for a transaction this station does not have"
+                    );
+                    StopOutcome::Unknown
+                }
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// OCPP MeterValues: stores an energy register reading (Wh, rounded to whole Wh). With a `transaction_id`
+    /// of this station it is also the transaction's latest reading (unless a later one is stored already).
+    /// A reading that is not a finite number is ignored.
+    pub async fn meter_value(
+        &self,
+        transaction_id: Option<i64>,
+        connector_id: i64,
+        energy_wh: f64,
+        at: Timestamp,
+    ) -> Result<(), StorageError> {
+        if !energy_wh.is_finite() {
+            tracing::warn!(station = %self.station, energy_wh, "ignoring a meter value that is not a number");
+            return Ok(());
+        }
+        let wh = energy_wh.round() as i64;
+        let mut tx = self.db.begin_write().await?;
+        let transaction: Option<i64> = match transaction_id {
+            Some(t) => {
+                sqlx::query_scalar("SELECT id FROM transactions WHERE id = $1 AND station_id = $2")
+                    .bind(t)
+                    .bind(self.station.0)
+                    .fetch_optional(&mut *tx)
+                    .await?
+            }
+            None => None,
+        };
+        if let Some(t) = transaction {
+            sqlx::query(
+                "UPDATE transactions SET last_meter_wh = $2, last_meter_at = $3 \
+                 WHERE id = $1 AND (last_meter_at IS NULL OR last_meter_at <= $3)",
+            )
+            .bind(t)
+            .bind(wh)
+            .bind(at.0)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "INSERT INTO meter_values (station_id, connector_id, transaction_id, at, energy_wh) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(self.station.0)
+        .bind(connector_id)
+        .bind(transaction)
+        .bind(at.0)
+        .bind(wh)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// The transaction a repeated StartTransaction refers to, with its decision.
+async fn existing_start(
+    conn: &mut Conn,
+    station: StationId,
+    connector_id: i64,
+    id_tag: &str,
+    meter_start_wh: i64,
+    started_at: Timestamp,
+) -> Result<Option<StoredDecision>, StorageError> {
+    Ok(sqlx::query_as::<_, StoredDecision>(
+        "SELECT t.id, d.status, d.billing, d.pass_id, d.user_id, d.reason \
+         FROM transactions t JOIN authorization_decisions d ON d.id = t.decision_id \
+         WHERE t.station_id = $1 AND t.connector_id = $2 AND t.id_tag = $3 AND t.started_at = $4 \
+           AND t.meter_start_wh = $5",
+    )
+    .bind(station.0)
+    .bind(connector_id)
+    .bind(id_tag)
+    .bind(started_at.0)
+    .bind(meter_start_wh)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// The columns behind a [`TransactionSummary`]; `s` is the station, joined with `subtree`.
+const TRANSACTION_SELECT: &str = "SELECT t.id, t.station_id, s.name AS station_name, s.charge_point_id, \
+       t.connector_id, t.id_tag, t.pass_id, p.nickname AS pass_nickname, t.user_id, u.first_name, \
+       u.last_name, t.status, t.billing, t.started_at, t.meter_start_wh, t.stopped_at, t.meter_stop_wh, \
+       t.energy_wh, t.last_meter_wh, t.stop_reason \
+     FROM transactions t JOIN stations s ON s.id = t.station_id \
+     JOIN subtree ON subtree.id = s.org_id \
+     LEFT JOIN passes p ON p.id = t.pass_id \
+     LEFT JOIN users u ON u.id = t.user_id";
+
+#[derive(sqlx::FromRow)]
+struct TransactionRow {
+    id: i64,
+    station_id: i64,
+    station_name: String,
+    charge_point_id: String,
+    connector_id: i64,
+    id_tag: String,
+    pass_id: Option<i64>,
+    pass_nickname: Option<String>,
+    user_id: Option<i64>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    status: String,
+    billing: Option<String>,
+    started_at: i64,
+    meter_start_wh: i64,
+    stopped_at: Option<i64>,
+    meter_stop_wh: Option<i64>,
+    energy_wh: Option<i64>,
+    last_meter_wh: Option<i64>,
+    stop_reason: Option<String>,
+}
+
+impl TransactionRow {
+    fn into_summary(self) -> Result<TransactionSummary, StorageError> {
+        let user_name = match (self.first_name, self.last_name) {
+            (Some(first), Some(last)) => Some(format!("{first} {last}")),
+            _ => None,
+        };
+        Ok(TransactionSummary {
+            id: TransactionId(self.id),
+            station_id: StationId(self.station_id),
+            station_name: self.station_name,
+            charge_point_id: self.charge_point_id,
+            connector_id: self.connector_id,
+            id_tag: self.id_tag,
+            pass_id: self.pass_id.map(PassId),
+            pass_nickname: self.pass_nickname,
+            user_id: self.user_id.map(UserId),
+            user_name,
+            status: parse_status(&self.status)?,
+            billing: parse_billing(self.billing.as_deref())?,
+            started_at: Timestamp(self.started_at),
+            meter_start_wh: self.meter_start_wh,
+            stopped_at: self.stopped_at.map(Timestamp),
+            meter_stop_wh: self.meter_stop_wh,
+            energy_wh: self.energy_wh,
+            last_meter_wh: self.last_meter_wh,
+            stop_reason: self.stop_reason,
+        })
+    }
+}
+
+impl OrgAdmin {
+    /// The transactions at the stations of this organization and its sub-organizations, newest start first,
+    /// at most `limit` (clamped to 1..=1000).
+    pub async fn transactions(&self, limit: i64) -> Result<Vec<TransactionSummary>, StorageError> {
+        let mut conn = self.db.read().await?;
+        let sql = format!(
+            "{}{TRANSACTION_SELECT} ORDER BY t.started_at DESC, t.id DESC LIMIT $2",
+            subtree_cte("$1")
+        );
+        let rows = sqlx::query_as::<_, TransactionRow>(&sql)
+            .bind(self.org.0)
+            .bind(limit.clamp(1, MAX_TRANSACTION_PAGE))
+            .fetch_all(&mut *conn)
+            .await?;
+        rows.into_iter().map(TransactionRow::into_summary).collect()
+    }
+
+    /// The transactions at one station, newest start first, at most `limit` (clamped to 1..=1000).
+    /// `NotFound { what: "station" }` outside this subtree.
+    pub async fn station_transactions(
+        &self,
+        id: StationId,
+        limit: i64,
+    ) -> Result<Vec<TransactionSummary>, StorageError> {
+        let mut conn = self.db.read().await?;
+        let station = self.scoped_station(&mut conn, id).await?;
+        let sql = format!(
+            "{}{TRANSACTION_SELECT} WHERE t.station_id = $2 \
+             ORDER BY t.started_at DESC, t.id DESC LIMIT $3",
+            subtree_cte("$1")
+        );
+        let rows = sqlx::query_as::<_, TransactionRow>(&sql)
+            .bind(self.org.0)
+            .bind(station.id.0)
+            .bind(limit.clamp(1, MAX_TRANSACTION_PAGE))
+            .fetch_all(&mut *conn)
+            .await?;
+        rows.into_iter().map(TransactionRow::into_summary).collect()
+    }
+}
