@@ -13,3 +13,15 @@ export LEPTOS_SITE_PKG_DIR=pkg
 # cargo-leptos finds tailwindcss and wasm-opt here (installed by npm, see scripts/setup.sh).
 export PATH="$CHARGEDESK_ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 mkdir -p "$CHARGEDESK_CACHE"
+
+# Cargo never deletes old artifacts, and every fresh clone (CI's) adds its own copies of the workspace crates.
+# Keep the shared cache bounded: start over when a target directory grows past CHARGEDESK_CACHE_MAX_GB.
+trim_target_dir() {
+  local dir="$1" max_gb="${CHARGEDESK_CACHE_MAX_GB:-25}"
+  [ -d "$dir" ] || return 0
+  local used_gb=$(( $(du -sk "$dir" | cut -f1) / 1024 / 1024 ))
+  if [ "$used_gb" -ge "$max_gb" ]; then
+    echo "[env] $dir uses ${used_gb} GB (limit ${max_gb} GB): removing it, the next build starts cold"
+    rm -rf "$dir"
+  fi
+}

@@ -6,6 +6,10 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 bash "$CHARGEDESK_ROOT/scripts/setup.sh"
 cd "$CHARGEDESK_ROOT"
+trim_target_dir "$CARGO_TARGET_DIR"
+trim_target_dir "$LEPTOS_TARGET_DIR"
+# Incremental caches are per checkout path and only grow; a test run gains nothing from them.
+export CARGO_INCREMENTAL=0
 step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }
 
 step "cargo fmt --check"
