@@ -105,3 +105,36 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
 pub fn Loading() -> impl IntoView {
     view! { <p class="text-sm text-slate-500" role="status">"Loading…"</p> }
 }
+
+/// A button that copies `text` to the clipboard, with visible feedback ("Copied") next to it.
+#[component]
+pub fn CopyButton(
+    #[prop(into)] text: String,
+    /// The button's text, e.g. "Copy idTag".
+    #[prop(into)]
+    label: String,
+) -> impl IntoView {
+    // None: not clicked yet; Some(true): copied; Some(false): the browser refused.
+    let copied = RwSignal::new(None::<bool>);
+    let copy = move |_| {
+        let text = text.clone();
+        leptos::task::spawn_local(async move {
+            let ok = crate::browser::copy_to_clipboard(text).await;
+            copied.set(Some(ok));
+        });
+    };
+    view! {
+        <span class="inline-flex items-center gap-2">
+            <button type="button" class=SECONDARY_BUTTON on:click=copy>{label}</button>
+            <span role="status" class="text-sm">
+                {move || match copied.get() {
+                    Some(true) => view! { <span class="font-medium text-emerald-800">"Copied"</span> }.into_any(),
+                    Some(false) => view! {
+                        <span class="text-amber-800">"The browser did not allow copying: select the text and copy it yourself."</span>
+                    }.into_any(),
+                    None => ().into_any(),
+                }}
+            </span>
+        </span>
+    }
+}

@@ -6,6 +6,7 @@
 //! Compiled twice: with `ssr` into the server, with `hydrate` into the browser's wasm; never both at once.
 
 pub mod auth;
+pub mod browser;
 pub mod components;
 pub mod error;
 pub mod layout;

@@ -1,0 +1,80 @@
+//! The few things only a browser can do: copying to the clipboard, saving a file the server produced, and knowing
+//! the host the page was loaded from. Called from event handlers and effects, which run only in the browser; on
+//! the server (and in native tests) they do nothing.
+
+use leptos::prelude::*;
+
+/// Copies `text` to the clipboard; `true` once the browser confirmed it.
+pub async fn copy_to_clipboard(text: String) -> bool {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let Some(window) = web_sys::window() else {
+            return false;
+        };
+        let promise = window.navigator().clipboard().write_text(&text);
+        wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = text;
+        false
+    }
+}
+
+/// Lets the browser save `contents` as a file called `file_name` (a Blob behind a temporary object URL, clicked
+/// through an `<a download>`). `false` if the browser refused.
+pub fn save_text_file(file_name: &str, mime_type: &str, contents: &str) -> bool {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::{JsCast, JsValue};
+        let save = || -> Result<(), JsValue> {
+            let window = web_sys::window().ok_or(JsValue::NULL)?;
+            let document = window.document().ok_or(JsValue::NULL)?;
+            let options = web_sys::BlobPropertyBag::new();
+            options.set_type(mime_type);
+            let parts = JsValue::from(vec![JsValue::from_str(contents)]);
+            let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
+            let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+            let anchor: web_sys::HtmlAnchorElement = document.create_element("a")?.unchecked_into();
+            anchor.set_href(&url);
+            anchor.set_download(file_name);
+            let body = document.body().ok_or(JsValue::NULL)?;
+            body.append_child(&anchor)?;
+            anchor.click();
+            anchor.remove();
+            // Revoked later: some browsers read the URL only after the click handler has returned.
+            set_timeout(
+                move || {
+                    let _ = web_sys::Url::revoke_object_url(&url);
+                },
+                std::time::Duration::from_secs(30),
+            );
+            Ok(())
+        };
+        save().is_ok()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = (file_name, mime_type, contents);
+        false
+    }
+}
+
+/// `ws://host:port` (or `wss://` on an HTTPS page) of the page, once the app runs in the browser; empty while the
+/// page is rendered on the server and during hydration, so that both render the same markup.
+pub fn use_websocket_origin() -> Signal<String> {
+    let origin = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        #[cfg(target_arch = "wasm32")]
+        if let Some(location) = web_sys::window().map(|w| w.location()) {
+            let scheme = match location.protocol().as_deref() {
+                Ok("https:") => "wss",
+                _ => "ws",
+            };
+            if let Ok(host) = location.host() {
+                origin.set(format!("{scheme}://{host}"));
+            }
+        }
+    });
+    origin.into()
+}
