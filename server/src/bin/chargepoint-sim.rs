@@ -1,0 +1,112 @@
+//! `chargepoint-sim`: one simulated OCPP 1.6J charge point, scripted from the command line.
+//!
+//! ```text
+//! cargo run -p server --bin chargepoint-sim -- --url ws://127.0.0.1:3000/ocpp --id CP-1 \
+//!     --tap 04AAAB11CD2345 --charge 04AAAB11CD2345 --energy-wh 5000 --duration-secs 5
+//! ```
+//!
+//! See `--help`, and `src/sim/` for the [`sim::client::ChargePoint`] API the binary is built on.
+
+// The simulator core is a library-style module for this binary and for tests and load tools; not every item
+// of its API is used here.
+#[allow(dead_code)]
+#[path = "../sim/mod.rs"]
+mod sim;
+
+use serde_json::{json, Value};
+use sim::client::{Event, Observer};
+use sim::script::{parse_args, run};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let (args, steps) = match parse_args(std::env::args_os()) {
+        Ok(parsed) => parsed,
+        Err(error) => error.exit(),
+    };
+    let json_lines = args.json;
+    let observer: Observer = Arc::new(move |event: &Event| {
+        if json_lines {
+            println!("{}", event_json(event));
+        } else {
+            println!("{}", event_line(event));
+        }
+    });
+    match run(&args, &steps, observer).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let code = error.exit_code();
+            if json_lines {
+                println!(
+                    "{}",
+                    json!({ "event": "error", "message": error.to_string(), "exitCode": code })
+                );
+            }
+            eprintln!("chargepoint-sim: {error}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+/// One readable line: `→ Authorize 04AAAB11CD2345  ← Accepted`.
+fn event_line(event: &Event) -> String {
+    match event {
+        Event::Connected { url } => format!("connected to {url} ({})", ocpp::SUBPROTOCOL),
+        Event::Exchange(exchange) => {
+            let request = if exchange.request.is_empty() {
+                exchange.action.clone()
+            } else {
+                format!("{} {}", exchange.action, exchange.request)
+            };
+            match &exchange.outcome {
+                Ok(answer) => format!("→ {request}  ← {answer}"),
+                Err(problem) => format!("→ {request}  ✗ {problem}"),
+            }
+        }
+        Event::Incoming { action, answer, .. } => {
+            format!("← {action} from the central system  → CALLERROR {answer}")
+        }
+        Event::Ignored { frame } => format!("← (ignored) {frame}"),
+        Event::Note(text) => format!("· {text}"),
+    }
+}
+
+/// One JSON object per event, for tests and load tools. Frames are embedded as JSON when they parse.
+fn event_json(event: &Event) -> Value {
+    let frame = |text: &str| serde_json::from_str(text).unwrap_or_else(|_| Value::from(text));
+    match event {
+        Event::Connected { url } => json!({ "event": "connected", "url": url }),
+        Event::Exchange(exchange) => {
+            let mut line = json!({
+                "event": "exchange",
+                "action": exchange.action,
+                "messageId": exchange.message_id,
+                "request": exchange.request,
+                "ok": exchange.outcome.is_ok(),
+                "ms": (exchange.elapsed.as_secs_f64() * 10_000.0).round() / 10.0,
+                "sent": frame(&exchange.sent),
+                "received": exchange.received.as_deref().map(frame),
+            });
+            match &exchange.outcome {
+                Ok(answer) => line["response"] = Value::from(answer.as_str()),
+                Err(problem) => line["error"] = Value::from(problem.as_str()),
+            }
+            line
+        }
+        Event::Incoming {
+            message_id,
+            action,
+            answer,
+            frame: text,
+        } => json!({
+            "event": "incoming",
+            "messageId": message_id,
+            "action": action,
+            "answer": answer,
+            "received": frame(text),
+        }),
+        Event::Ignored { frame: text } => json!({ "event": "ignored", "received": frame(text) }),
+        Event::Note(text) => json!({ "event": "note", "text": text }),
+    }
+}

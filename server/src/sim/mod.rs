@@ -1,0 +1,19 @@
+//! The charge-point simulator's core, shared by `src/bin/chargepoint-sim.rs` and (later) tests and load
+//! tools, which include it with `#[path = "…/src/sim/mod.rs"] mod sim;` (it is not part of the `server`
+//! library).
+//!
+//! - [`client`]: [`client::ChargePoint`], one simulated station on one WebSocket: `connect`, `boot`, `authorize`,
+//!   `start_transaction`, `stop_transaction`, `meter_values`, `status`, `heartbeat`, the typed `call` and
+//!   `call_raw`; every exchange reported as a [`client::Event`].
+//! - [`script`]: the command line and the scripted run (`--tap`, `--charge`, `--raw`, `--hold-secs`).
+//! - [`meter`]: the meter ramp of a charging session and its samples.
+//! - [`endpoint`]: the endpoint URL (percent-encoded ID) and the HTTP Basic header.
+//! - [`describe`]: one-line summaries of the typed payloads for the log.
+//!
+//! All OCPP JSON is built and read by the `ocpp` crate.
+
+pub mod client;
+pub mod describe;
+pub mod endpoint;
+pub mod meter;
+pub mod script;

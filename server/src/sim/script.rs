@@ -1,0 +1,531 @@
+//! The simulator's command line and the script it runs: boot, connector statuses, heartbeats, then the
+//! `--tap`, `--charge` and `--raw` steps in the order given, then `--hold-secs`.
+
+use super::client::{now, ChargePoint, Event, Observer, SimError};
+use super::meter::{energy_meter_value, ramp};
+use clap::error::ErrorKind;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
+use ocpp::messages::{AuthorizationStatus, ChargePointStatus, ReadingContext, Reason};
+use std::ffi::OsString;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// The energy of a `--charge` without `--energy-wh`.
+pub const DEFAULT_ENERGY_WH: u64 = 5000;
+/// The duration of a `--charge` without `--duration-secs`.
+pub const DEFAULT_DURATION_SECS: u64 = 5;
+/// The connector the script charges on.
+pub const CONNECTOR: i64 = 1;
+
+/// The largest energy reading accepted on the command line (1 GWh), so meter arithmetic cannot overflow.
+const MAX_WH: u64 = 1_000_000_000;
+
+/// Simulates one OCPP 1.6J charge point: connects to the central system, boots, reports connector 1 (and 0)
+/// Available, optionally sends heartbeats, then runs the --tap / --charge / --raw steps in the order given.
+///
+/// Every exchange is printed as one line (→ request  ← answer), or as one JSON object per line with --json.
+/// CALLs from the central system are answered with a CALLERROR (NotSupported / NotImplemented).
+///
+/// Exit codes: 0 done; 1 other failure (connection closed, invalid answer, boot not accepted); 2 bad
+/// arguments (or URL); 3 could not connect (refused, HTTP 401/404, handshake); 4 a CALLERROR answer; 5 no
+/// answer within --timeout-secs.
+#[derive(Debug, Clone, PartialEq, Eq, Parser)]
+#[command(name = "chargepoint-sim", version, verbatim_doc_comment)]
+pub struct Args {
+    /// The central system's OCPP endpoint; the charge point connects to <URL>/<ID> (ID percent-encoded).
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+
+    /// The charge point ID (chargeBoxIdentity).
+    #[arg(long, value_name = "ID")]
+    pub id: String,
+
+    /// The AuthorizationKey, sent as HTTP Basic auth ID:PASSWORD (security profile 1).
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "CHARGEPOINT_PASSWORD",
+        hide_env_values = true
+    )]
+    pub password: Option<String>,
+
+    /// Step: present card ID_TAG (Authorize) and print the answer.
+    #[arg(long, value_name = "ID_TAG")]
+    pub tap: Vec<String>,
+
+    /// Step: a charging session for ID_TAG: Authorize, Preparing, StartTransaction, Charging, MeterValues
+    /// every second, StopTransaction (Local), Finishing, Available.
+    #[arg(long, value_name = "ID_TAG")]
+    pub charge: Vec<String>,
+
+    /// Energy of the --charge before it (given before any --charge: the default for all) [default: 5000].
+    #[arg(long, value_name = "WH", value_parser = clap::value_parser!(u64).range(0..=MAX_WH))]
+    pub energy_wh: Vec<u64>,
+
+    /// Duration of the --charge before it (given before any --charge: the default for all) [default: 5].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub duration_secs: Vec<u64>,
+
+    /// Step: send FRAME as it is (any text) and print the next frame received.
+    #[arg(long, value_name = "FRAME")]
+    pub raw: Vec<String>,
+
+    /// Heartbeats to send after booting, before the steps.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub heartbeats: u32,
+
+    /// Seconds between heartbeats [default: the interval in BootNotification.conf].
+    #[arg(long, value_name = "S", value_parser = clap::value_parser!(u64).range(1..))]
+    pub interval_secs: Option<u64>,
+
+    /// After the steps, keep the connection open (heartbeating) this long; Ctrl-C ends it early.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub hold_secs: u64,
+
+    /// Seconds to wait for the WebSocket handshake and for each answer.
+    #[arg(long, value_name = "S", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout_secs: u64,
+
+    /// The meter's register reading (Wh) when the simulator starts.
+    #[arg(long, value_name = "WH", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_WH))]
+    pub meter_start: u64,
+
+    /// Print each exchange as a JSON object per line instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One scripted step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Authorize the idTag and print the answer.
+    Tap(String),
+    /// A charging session.
+    Charge {
+        /// Who charges.
+        id_tag: String,
+        /// Energy charged, in Wh.
+        energy_wh: u64,
+        /// Seconds from StartTransaction to StopTransaction (one MeterValues per second).
+        duration_secs: u64,
+    },
+    /// Send this text frame and print the next frame received.
+    Raw(String),
+}
+
+/// Parses the command line into the options and the steps in the order given. A clap error (including
+/// `--help` and `--version`) is for the caller to print and exit with (`error.exit()`).
+pub fn parse_args<I, T>(args: I) -> Result<(Args, Vec<Step>), clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let matches = Args::command().try_get_matches_from(args)?;
+    let args = Args::from_arg_matches(&matches)?;
+    let steps = steps(&args, &matches)?;
+    Ok((args, steps))
+}
+
+/// A command-line flag that shapes the step list, at its position on the command line.
+enum Flag<'a> {
+    Tap(&'a str),
+    Charge(&'a str),
+    Raw(&'a str),
+    Energy(u64),
+    Duration(u64),
+}
+
+fn steps(args: &Args, matches: &ArgMatches) -> Result<Vec<Step>, clap::Error> {
+    fn positioned<'a, V>(
+        matches: &ArgMatches,
+        id: &str,
+        values: &'a [V],
+        flag: impl Fn(&'a V) -> Flag<'a>,
+    ) -> Vec<(usize, Flag<'a>)> {
+        matches
+            .indices_of(id)
+            .map(|indices| indices.zip(values.iter().map(flag)).collect())
+            .unwrap_or_default()
+    }
+    let mut flags = Vec::new();
+    flags.extend(positioned(matches, "tap", &args.tap, |v| Flag::Tap(v)));
+    flags.extend(positioned(matches, "charge", &args.charge, |v| {
+        Flag::Charge(v)
+    }));
+    flags.extend(positioned(matches, "raw", &args.raw, |v| Flag::Raw(v)));
+    flags.extend(positioned(matches, "energy_wh", &args.energy_wh, |v| {
+        Flag::Energy(*v)
+    }));
+    flags.extend(positioned(
+        matches,
+        "duration_secs",
+        &args.duration_secs,
+        |v| Flag::Duration(*v),
+    ));
+    flags.sort_by_key(|(index, _)| *index);
+
+    if args.charge.is_empty() && (!args.energy_wh.is_empty() || !args.duration_secs.is_empty()) {
+        return Err(Args::command().error(
+            ErrorKind::ArgumentConflict,
+            "--energy-wh and --duration-secs shape a --charge, and there is none",
+        ));
+    }
+
+    let mut default_energy = DEFAULT_ENERGY_WH;
+    let mut default_duration = DEFAULT_DURATION_SECS;
+    let mut steps = Vec::new();
+    // The index in `steps` of the latest --charge, which a following --energy-wh/--duration-secs shapes.
+    let mut last_charge: Option<usize> = None;
+    for (_, flag) in flags {
+        match flag {
+            Flag::Tap(id_tag) => steps.push(Step::Tap(id_tag.to_owned())),
+            Flag::Raw(text) => steps.push(Step::Raw(text.to_owned())),
+            Flag::Charge(id_tag) => {
+                last_charge = Some(steps.len());
+                steps.push(Step::Charge {
+                    id_tag: id_tag.to_owned(),
+                    energy_wh: default_energy,
+                    duration_secs: default_duration,
+                });
+            }
+            Flag::Energy(wh) => match last_charge.map(|index| &mut steps[index]) {
+                Some(Step::Charge { energy_wh, .. }) => *energy_wh = wh,
+                _ => default_energy = wh,
+            },
+            Flag::Duration(secs) => match last_charge.map(|index| &mut steps[index]) {
+                Some(Step::Charge { duration_secs, .. }) => *duration_secs = secs,
+                _ => default_duration = secs,
+            },
+        }
+    }
+    Ok(steps)
+}
+
+/// Connects, boots, runs the steps and holds the connection as `args` say, reporting every event to
+/// `observer`. Returns the first error, which ends the run.
+pub async fn run(args: &Args, steps: &[Step], observer: Observer) -> Result<(), SimError> {
+    let mut station = ChargePoint::connect_with_timeout(
+        &args.url,
+        &args.id,
+        args.password.as_deref(),
+        Duration::from_secs(args.timeout_secs),
+    )
+    .await?;
+    station.set_observer(observer);
+    station.emit(&Event::Connected {
+        url: station.url().to_owned(),
+    });
+
+    let boot = station.boot().await?;
+    if boot.status != ocpp::messages::RegistrationStatus::Accepted {
+        return Err(SimError::NotAccepted {
+            status: boot.status.to_string(),
+            interval: boot.interval,
+        });
+    }
+    let interval = Duration::from_secs(
+        args.interval_secs
+            .unwrap_or_else(|| u64::try_from(boot.interval).unwrap_or(0).max(1)),
+    );
+    station.status(0, ChargePointStatus::Available).await?;
+    station
+        .status(CONNECTOR, ChargePointStatus::Available)
+        .await?;
+    for heartbeat in 0..args.heartbeats {
+        if heartbeat > 0 {
+            station.idle(interval).await?;
+        }
+        station.heartbeat().await?;
+    }
+
+    // The meter register: each session starts where the previous one stopped.
+    let mut meter = i64::try_from(args.meter_start).unwrap_or(0);
+    for step in steps {
+        match step {
+            Step::Tap(id_tag) => {
+                station.authorize(id_tag).await?;
+            }
+            Step::Raw(text) => {
+                station.call_raw(text).await?;
+            }
+            Step::Charge {
+                id_tag,
+                energy_wh,
+                duration_secs,
+            } => {
+                meter = charge(&mut station, id_tag, meter, *energy_wh, *duration_secs).await?;
+            }
+        }
+    }
+
+    if args.hold_secs > 0 {
+        station.note(format!(
+            "holding the connection for {} s (heartbeat every {} s; Ctrl-C ends it)",
+            args.hold_secs,
+            interval.as_secs()
+        ));
+        let end = Instant::now() + Duration::from_secs(args.hold_secs);
+        let mut next_heartbeat = Instant::now() + interval;
+        loop {
+            let until = next_heartbeat.min(end);
+            tokio::select! {
+                idled = station.idle_until(until) => idled?,
+                _ = tokio::signal::ctrl_c() => {
+                    station.note("interrupted");
+                    break;
+                }
+            }
+            if Instant::now() >= end {
+                break;
+            }
+            station.heartbeat().await?;
+            next_heartbeat = Instant::now() + interval;
+        }
+    }
+    station.close().await;
+    Ok(())
+}
+
+/// One charging session on [`CONNECTOR`] starting at the register reading `meter`; returns the reading at
+/// the stop (unchanged when the idTag is refused).
+async fn charge(
+    station: &mut ChargePoint,
+    id_tag: &str,
+    meter: i64,
+    energy_wh: u64,
+    duration_secs: u64,
+) -> Result<i64, SimError> {
+    let authorized = station.authorize(id_tag).await?;
+    if authorized != AuthorizationStatus::Accepted {
+        station.note(format!(
+            "{id_tag} is not authorized ({authorized}): not charging"
+        ));
+        return Ok(meter);
+    }
+    station
+        .status(CONNECTOR, ChargePointStatus::Preparing)
+        .await?;
+    let started_at = now();
+    let (transaction, verdict) = station.start_transaction(CONNECTOR, id_tag, meter).await?;
+    let begin = energy_meter_value(&started_at, meter, ReadingContext::TransactionBegin);
+
+    if verdict != AuthorizationStatus::Accepted {
+        // As a station with StopTransactionOnInvalidId: end it at once.
+        station.note(format!(
+            "StartTransaction refused {id_tag} ({verdict}): stopping transaction {transaction}"
+        ));
+        let end = energy_meter_value(&now(), meter, ReadingContext::TransactionEnd);
+        station
+            .stop_transaction(
+                transaction,
+                meter,
+                Some(id_tag),
+                Some(Reason::DeAuthorized),
+                vec![begin, end],
+            )
+            .await?;
+        station
+            .status(CONNECTOR, ChargePointStatus::Finishing)
+            .await?;
+        station
+            .status(CONNECTOR, ChargePointStatus::Available)
+            .await?;
+        return Ok(meter);
+    }
+
+    station
+        .status(CONNECTOR, ChargePointStatus::Charging)
+        .await?;
+    let charging_since = Instant::now();
+    for (second, reading) in ramp(meter, energy_wh, duration_secs) {
+        station
+            .idle_until(charging_since + Duration::from_secs(second))
+            .await?;
+        station
+            .meter_values(CONNECTOR, Some(transaction), reading)
+            .await?;
+    }
+    let stop = meter.saturating_add(i64::try_from(energy_wh).unwrap_or(i64::MAX));
+    let end = energy_meter_value(&now(), stop, ReadingContext::TransactionEnd);
+    station
+        .stop_transaction(
+            transaction,
+            stop,
+            Some(id_tag),
+            Some(Reason::Local),
+            vec![begin, end],
+        )
+        .await?;
+    station
+        .status(CONNECTOR, ChargePointStatus::Finishing)
+        .await?;
+    station
+        .status(CONNECTOR, ChargePointStatus::Available)
+        .await?;
+    Ok(stop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(extra: &[&str]) -> Result<(Args, Vec<Step>), clap::Error> {
+        let mut args = vec![
+            "chargepoint-sim",
+            "--url",
+            "ws://127.0.0.1:3000/ocpp",
+            "--id",
+            "CP-1",
+        ];
+        args.extend_from_slice(extra);
+        parse_args(args)
+    }
+
+    fn charge(id_tag: &str, energy_wh: u64, duration_secs: u64) -> Step {
+        Step::Charge {
+            id_tag: id_tag.to_owned(),
+            energy_wh,
+            duration_secs,
+        }
+    }
+
+    #[test]
+    fn options_and_defaults() {
+        let (args, steps) = parse(&[]).unwrap();
+        assert_eq!(args.url, "ws://127.0.0.1:3000/ocpp");
+        assert_eq!(args.id, "CP-1");
+        assert_eq!(args.password, None);
+        assert_eq!(args.heartbeats, 0);
+        assert_eq!(args.interval_secs, None);
+        assert_eq!(args.hold_secs, 0);
+        assert_eq!(args.timeout_secs, 30);
+        assert!(!args.json);
+        assert_eq!(steps, vec![]);
+
+        let (args, _) = parse(&[
+            "--password",
+            "SECRET",
+            "--heartbeats",
+            "3",
+            "--interval-secs",
+            "2",
+            "--hold-secs",
+            "60",
+            "--timeout-secs",
+            "5",
+            "--json",
+        ])
+        .unwrap();
+        assert_eq!(args.password.as_deref(), Some("SECRET"));
+        assert_eq!(
+            (
+                args.heartbeats,
+                args.interval_secs,
+                args.hold_secs,
+                args.timeout_secs
+            ),
+            (3, Some(2), 60, 5)
+        );
+        assert!(args.json);
+    }
+
+    #[test]
+    fn steps_run_in_the_order_given() {
+        let (_, steps) = parse(&[
+            "--tap",
+            "04AAAB11CD2345",
+            "--charge",
+            "04AAAB11CD2345",
+            "--energy-wh",
+            "5000",
+            "--duration-secs",
+            "5",
+            "--raw",
+            "[2,\"x\",\"Heartbeat\",{}]",
+            "--tap",
+            "DEADBEEF",
+        ])
+        .unwrap();
+        assert_eq!(
+            steps,
+            vec![
+                Step::Tap("04AAAB11CD2345".into()),
+                charge("04AAAB11CD2345", 5000, 5),
+                Step::Raw("[2,\"x\",\"Heartbeat\",{}]".into()),
+                Step::Tap("DEADBEEF".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn energy_and_duration_shape_the_charge_before_them() {
+        let (_, steps) = parse(&[
+            "--charge",
+            "A",
+            "--energy-wh",
+            "1000",
+            "--charge",
+            "B",
+            "--duration-secs",
+            "2",
+            "--energy-wh",
+            "300",
+            "--charge",
+            "C",
+        ])
+        .unwrap();
+        assert_eq!(
+            steps,
+            vec![
+                charge("A", 1000, DEFAULT_DURATION_SECS),
+                charge("B", 300, 2),
+                charge("C", DEFAULT_ENERGY_WH, DEFAULT_DURATION_SECS),
+            ]
+        );
+    }
+
+    #[test]
+    fn energy_and_duration_before_any_charge_are_defaults() {
+        let (_, steps) = parse(&[
+            "--energy-wh",
+            "700",
+            "--duration-secs",
+            "0",
+            "--charge",
+            "A",
+            "--tap",
+            "T",
+            "--charge",
+            "B",
+            "--energy-wh",
+            "1",
+        ])
+        .unwrap();
+        assert_eq!(
+            steps,
+            vec![
+                charge("A", 700, 0),
+                Step::Tap("T".into()),
+                charge("B", 1, 0)
+            ]
+        );
+    }
+
+    #[test]
+    fn refuses_bad_arguments() {
+        for bad in [
+            &["--energy-wh", "10"][..],
+            &["--tap"],
+            &["--energy-wh", "-5", "--charge", "A"],
+            &["--charge", "A", "--energy-wh", "2000000000"],
+            &["--interval-secs", "0"],
+            &["--timeout-secs", "0"],
+            &["--heartbeats", "many"],
+            &["--bogus"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(parse_args(["chargepoint-sim", "--id", "CP-1"]).is_err());
+        assert!(parse_args(["chargepoint-sim", "--url", "ws://x/ocpp"]).is_err());
+    }
+}
