@@ -1,5 +1,6 @@
-//! The frame around every page: the left-hand menu ("Organizations", "Users", "Passes", "Organization
-//! settings"), "My organization" at the bottom left, and the breadcrumb of the organization being worked in.
+//! The frame around every page: the left-hand menu ("Organizations", "Users", "Assets", "Passes",
+//! "Transactions", "Organization settings"), "My organization" at the bottom left, and the breadcrumb of the
+//! organization being worked in.
 
 use crate::auth::{current_user, home_path, LogoutButton};
 use crate::components::{ErrorPanel, Loading};
@@ -103,7 +104,9 @@ pub fn AppFrame(
                         fallback=|| view! { <A href="/my/passes" attr:class=NAV_LINK>"My passes"</A> }>
                         <A href=link("organizations") attr:class=NAV_LINK>"Organizations"</A>
                         <A href=link("users") attr:class=NAV_LINK>"Users"</A>
+                        <A href=link("assets") attr:class=NAV_LINK>"Assets"</A>
                         <A href=link("passes") attr:class=NAV_LINK>"Passes"</A>
+                        <A href=link("transactions") attr:class=NAV_LINK>"Transactions"</A>
                         <A href=link("settings") attr:class=NAV_LINK>"Organization settings"</A>
                     </Show>
                 </div>

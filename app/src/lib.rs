@@ -1,8 +1,10 @@
 //! ChargeDesk's user interface and server functions.
 //!
 //! One module per feature, each holding its server functions (`#[server]`, public HTTP endpoints under `/api`)
-//! and its components: [`auth`], [`orgs`], [`users`], [`passes`], [`settings`]. Every server function starts by
-//! turning the session into a typed authorization value (`auth::server::admin_of`), see ARCHITECTURE.md.
+//! and its components: [`auth`], [`orgs`], [`users`], [`stations`] ("Assets"), [`passes`], [`transactions`],
+//! [`settings`]; [`browser`] holds the few browser-only helpers (clipboard, file download). Every server function
+//! starts by turning the session into a typed authorization value (`auth::server::admin_of`), see
+//! ARCHITECTURE.md.
 //! Compiled twice: with `ssr` into the server, with `hydrate` into the browser's wasm; never both at once.
 
 pub mod auth;
@@ -13,6 +15,8 @@ pub mod layout;
 pub mod orgs;
 pub mod passes;
 pub mod settings;
+pub mod stations;
+pub mod transactions;
 pub mod users;
 
 use leptos::prelude::*;
@@ -65,10 +69,18 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=orgs::OrganizationsPage/>
                         <Route path=path!("organizations") view=orgs::OrganizationsPage/>
                         <Route path=path!("users") view=users::UsersPage/>
+                        <Route path=path!("assets") view=stations::AssetsPage/>
+                        <ParentRoute path=path!("assets/:station") view=stations::StationPage>
+                            <Route path=path!("") view=stations::StationOverviewTab/>
+                            <Route path=path!("logs") view=stations::StationLogsTab/>
+                            <Route path=path!("settings") view=stations::StationSettingsTab/>
+                        </ParentRoute>
                         <Route path=path!("passes") view=passes::PassesPage/>
+                        <Route path=path!("transactions") view=transactions::TransactionsPage/>
                         <ParentRoute path=path!("settings") view=settings::SettingsPage>
                             <Route path=path!("") view=settings::PassModesTab/>
                             <Route path=path!("passes") view=settings::PassModesTab/>
+                            <Route path=path!("access") view=settings::AccessModeTab/>
                             <Route path=path!("audit") view=settings::AuditLogTab/>
                         </ParentRoute>
                     </ParentRoute>

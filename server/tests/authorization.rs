@@ -7,8 +7,13 @@ mod common;
 
 use app::AppError;
 use common::{TestApp, PASSWORD};
-use shared::model::{AuditEntry, OrgSummary, PassSummary, UserSummary};
+use shared::ids::StationId;
+use shared::model::{
+    AccessModeSettings, AuditEntry, DecisionRecord, FrameDirection, FrameType, OcppLogEntry,
+    OrgSummary, PassSummary, StationDetail, StationSummary, UnknownTap, UserSummary,
+};
 use shared::role::Role;
+use shared::station::AccessMode;
 use shared::{OrgId, PassId};
 use std::collections::BTreeSet;
 
@@ -20,13 +25,15 @@ const OPEN: &[&str] = &["login", "logout"];
 const SELF_ONLY: &[&str] = &["current_user", "my_passes"];
 
 /// Every server function that works inside an organization, with arguments that would succeed for an
-/// administrator of `org` (the pass and user ids are those of the fixture's organization A).
+/// administrator of `org` (the user, pass and station ids are those of the fixture's organization A).
 fn org_calls(
     org: &str,
     user: &str,
     pass: &str,
+    station: &str,
 ) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
     let o = || ("org", org.to_owned());
+    let s = || ("station", station.to_owned());
     vec![
         ("get_org_context", vec![o()]),
         ("list_organizations", vec![o()]),
@@ -62,7 +69,46 @@ fn org_calls(
             vec![o(), ("pass", pass.to_owned()), ("mode", "roaming".into())],
         ),
         ("delete_pass", vec![o(), ("pass", pass.to_owned())]),
+        ("pass_decisions", vec![o(), ("pass", pass.to_owned())]),
         ("audit_log", vec![o()]),
+        ("default_access_mode", vec![o()]),
+        (
+            "set_default_access_mode",
+            vec![o(), ("mode", "open".into())],
+        ),
+        ("list_stations", vec![o()]),
+        (
+            "add_station",
+            vec![
+                o(),
+                ("charge_point_id", "CP-INTRUDER".into()),
+                ("name", "Intruder's station".into()),
+                ("password", String::new()),
+            ],
+        ),
+        ("get_station", vec![o(), s()]),
+        ("unknown_taps", vec![o(), s()]),
+        (
+            "station_logs",
+            vec![
+                o(),
+                s(),
+                ("action", "Authorize".into()),
+                ("from", "2020-01-01T00:00".into()),
+                ("to", String::new()),
+            ],
+        ),
+        (
+            "set_station_access_mode",
+            vec![o(), s(), ("mode", "open".into())],
+        ),
+        (
+            "set_station_password",
+            vec![o(), s(), ("password", "0123456789abcdef".into())],
+        ),
+        ("remove_station_password", vec![o(), s()]),
+        ("list_transactions", vec![o()]),
+        ("transactions_csv", vec![o()]),
     ]
 }
 
@@ -78,6 +124,27 @@ struct Fixture {
     cardholder_a: String,
     cardholder_a_id: String,
     pass_a: PassId,
+    /// A station in A, and one in its sub-organization A1.
+    station_a: StationId,
+    station_a1: StationId,
+}
+
+/// Registers a station over HTTP as the administrator with session `cookie`.
+async fn add_station(app: &TestApp, cookie: &str, org: OrgId, cp: &str) -> StationId {
+    let added: serde_json::Value = app
+        .call(
+            Some(cookie),
+            "add_station",
+            &[
+                ("org", &org.to_string()),
+                ("charge_point_id", cp),
+                ("name", &format!("Station {cp}")),
+                ("password", ""),
+            ],
+        )
+        .await
+        .expect("add station");
+    StationId(added["id"].as_i64().expect("station id"))
 }
 
 async fn fixture() -> Fixture {
@@ -114,6 +181,8 @@ async fn fixture() -> Fixture {
         .await
         .expect("partner adds a pass in A");
     let pass_a = PassId(added["id"].as_i64().expect("pass id"));
+    let station_a = add_station(&app, &partner, org_a, "CP-A-1").await;
+    let station_a1 = add_station(&app, &partner, org_a1, "CP-A1-1").await;
     Fixture {
         admin_a: app.login("admin@a.example", PASSWORD).await,
         admin_a1: app.login("admin@a1.example", PASSWORD).await,
@@ -126,6 +195,20 @@ async fn fixture() -> Fixture {
         org_a1,
         org_b,
         pass_a,
+        station_a,
+        station_a1,
+    }
+}
+
+impl Fixture {
+    /// The matrix rows for `org`, with the fixture's user, pass and station of A.
+    fn calls(&self, org: &str) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
+        org_calls(
+            org,
+            &self.cardholder_a_id,
+            &self.pass_a.to_string(),
+            &self.station_a.to_string(),
+        )
     }
 }
 
@@ -141,30 +224,36 @@ async fn raw(
 }
 
 /// Everything organization A holds, to prove that refused calls changed nothing.
-async fn snapshot_a(f: &Fixture) -> (Vec<OrgSummary>, Vec<UserSummary>, Vec<PassSummary>, usize) {
+#[derive(Debug, PartialEq)]
+struct Snapshot {
+    orgs: Vec<OrgSummary>,
+    users: Vec<UserSummary>,
+    passes: Vec<PassSummary>,
+    audit_entries: usize,
+    /// A's stations and A1's, with their access modes and whether they have a password.
+    stations: Vec<StationSummary>,
+    default_access_mode: AccessModeSettings,
+}
+
+async fn snapshot_a(f: &Fixture) -> Snapshot {
     let org = f.org_a.to_string();
     let args = [("org", org.as_str())];
-    let orgs = f
-        .app
-        .call(Some(&f.partner), "list_organizations", &args)
-        .await
-        .unwrap();
-    let users = f
-        .app
-        .call(Some(&f.partner), "list_users", &args)
-        .await
-        .unwrap();
-    let passes = f
-        .app
-        .call(Some(&f.partner), "list_passes", &args)
-        .await
-        .unwrap();
-    let audit: Vec<AuditEntry> = f
-        .app
-        .call(Some(&f.partner), "audit_log", &args)
-        .await
-        .unwrap();
-    (orgs, users, passes, audit.len())
+    let (app, partner) = (&f.app, Some(f.partner.as_str()));
+    let audit: Vec<AuditEntry> = app.call(partner, "audit_log", &args).await.unwrap();
+    Snapshot {
+        orgs: app
+            .call(partner, "list_organizations", &args)
+            .await
+            .unwrap(),
+        users: app.call(partner, "list_users", &args).await.unwrap(),
+        passes: app.call(partner, "list_passes", &args).await.unwrap(),
+        audit_entries: audit.len(),
+        stations: app.call(partner, "list_stations", &args).await.unwrap(),
+        default_access_mode: app
+            .call(partner, "default_access_mode", &args)
+            .await
+            .unwrap(),
+    }
 }
 
 #[tokio::test]
@@ -173,7 +262,7 @@ async fn every_server_function_is_in_this_matrix() {
     let registered: BTreeSet<String> = server_fn::axum::server_fn_paths()
         .map(|(path, _)| path.trim_start_matches("/api/").to_owned())
         .collect();
-    let covered: BTreeSet<String> = org_calls("1", "1", "1")
+    let covered: BTreeSet<String> = org_calls("1", "1", "1", "1")
         .into_iter()
         .map(|(name, _)| name)
         .chain(OPEN.iter().copied())
@@ -191,8 +280,7 @@ async fn anonymous_callers_are_refused_everywhere() {
     let f = fixture().await;
     let before = snapshot_a(&f).await;
     let org = f.org_a.to_string();
-    let pass = f.pass_a.to_string();
-    for (endpoint, args) in org_calls(&org, &f.cardholder_a_id, &pass) {
+    for (endpoint, args) in f.calls(&org) {
         let (status, body) = raw(&f.app, None, endpoint, &args).await;
         let reply: Result<serde_json::Value, AppError> =
             common::decode(status.try_into().unwrap(), &body);
@@ -223,7 +311,6 @@ async fn outsiders_are_refused_without_learning_whether_the_target_exists() {
         f.org_a1.to_string(),
         MISSING.to_owned(),
     );
-    let pass = f.pass_a.to_string();
     let outsiders = [
         ("administrator of sibling B", &f.admin_b, vec![&a, &a1]),
         (
@@ -235,8 +322,8 @@ async fn outsiders_are_refused_without_learning_whether_the_target_exists() {
     ];
     for (who, cookie, targets) in outsiders {
         for target in targets {
-            let existing = org_calls(target, &f.cardholder_a_id, &pass);
-            let absent = org_calls(&missing, &f.cardholder_a_id, &pass);
+            let existing = f.calls(target);
+            let absent = f.calls(&missing);
             for ((endpoint, args), (_, absent_args)) in existing.into_iter().zip(absent) {
                 let (status, body) = raw(&f.app, Some(cookie), endpoint, &args).await;
                 let reply: Result<serde_json::Value, AppError> =
@@ -270,7 +357,7 @@ async fn ids_from_another_organization_are_not_found_inside_ones_own() {
     let before = snapshot_a(&f).await;
     let b = f.org_b.to_string();
     let foreign_pass = f.pass_a.to_string();
-    for endpoint in ["delete_pass", "set_pass_mode"] {
+    for endpoint in ["delete_pass", "set_pass_mode", "pass_decisions"] {
         let call = |pass: String| {
             let mut args = vec![("org", b.clone()), ("pass", pass)];
             if endpoint == "set_pass_mode" {
@@ -320,6 +407,58 @@ async fn ids_from_another_organization_are_not_found_inside_ones_own() {
         .await
         .unwrap();
     assert!(passes_b.is_empty());
+
+    // Stations: another organization's station, and the parent organization's station seen from a
+    // sub-organization, are not found, exactly like a station that does not exist. Every server function that
+    // takes a station is called with the arguments of its matrix row.
+    let a1 = f.org_a1.to_string();
+    let station_a = f.station_a.to_string();
+    let reachers = [
+        ("administrator of sibling B", &f.admin_b, &b),
+        ("administrator of sub-organization A1", &f.admin_a1, &a1),
+    ];
+    for (who, cookie, own_org) in reachers {
+        let foreign = org_calls(own_org, &f.cardholder_a_id, MISSING, &station_a);
+        let missing = org_calls(own_org, &f.cardholder_a_id, MISSING, MISSING);
+        let station_rows = foreign
+            .into_iter()
+            .zip(missing)
+            .filter(|((_, args), _)| args.iter().any(|(k, _)| *k == "station"));
+        let mut checked = 0;
+        for ((endpoint, args), (_, missing_args)) in station_rows {
+            let (status, body) = raw(&f.app, Some(cookie), endpoint, &args).await;
+            let reply: Result<serde_json::Value, AppError> =
+                common::decode(status.try_into().unwrap(), &body);
+            assert_eq!(
+                reply.unwrap_err(),
+                AppError::NotFound {
+                    what: "station".into()
+                },
+                "{who} → {endpoint} with A's station"
+            );
+            assert_eq!(
+                (status, body),
+                raw(&f.app, Some(cookie), endpoint, &missing_args).await,
+                "{who} → {endpoint}: a foreign and a missing station must look alike"
+            );
+            checked += 1;
+        }
+        assert_eq!(checked, 6, "every station function was checked");
+    }
+    // Nor do another organization's stations show up in one's own lists.
+    let stations_b: Vec<StationSummary> = f
+        .app
+        .call(Some(&f.admin_b), "list_stations", &[("org", &b)])
+        .await
+        .unwrap();
+    assert!(stations_b.is_empty());
+    let stations_a1: Vec<StationSummary> = f
+        .app
+        .call(Some(&f.admin_a1), "list_stations", &[("org", &a1)])
+        .await
+        .unwrap();
+    let ids: Vec<StationId> = stations_a1.iter().map(|s| s.id).collect();
+    assert_eq!(ids, [f.station_a1]);
     assert_eq!(snapshot_a(&f).await, before);
 }
 
@@ -355,6 +494,10 @@ async fn administrators_reach_every_depth_below_them() {
             "list_users",
             "list_passes",
             "audit_log",
+            "default_access_mode",
+            "list_stations",
+            "list_transactions",
+            "transactions_csv",
         ] {
             let reply: Result<serde_json::Value, AppError> =
                 f.app.call(Some(cookie), endpoint, &[("org", &org_s)]).await;
@@ -381,4 +524,218 @@ async fn administrators_reach_every_depth_below_them() {
         )
         .await;
     deleted.unwrap();
+}
+
+#[tokio::test]
+async fn a_sub_organizations_stations_are_managed_from_above() {
+    let f = fixture().await;
+    let a = f.org_a.to_string();
+    let station = f.station_a1.to_string();
+    // A's administrator sees A1's station among A's, marked as a sub-organization's, and may change it.
+    let list: Vec<StationSummary> = f
+        .app
+        .call(Some(&f.admin_a), "list_stations", &[("org", &a)])
+        .await
+        .unwrap();
+    let marks: Vec<(StationId, bool, &str)> = list
+        .iter()
+        .map(|s| (s.id, s.in_sub_org, s.org_name.as_str()))
+        .collect();
+    assert_eq!(
+        marks,
+        [
+            (f.station_a, false, "Customer A"),
+            (f.station_a1, true, "Customer A Depot")
+        ]
+    );
+    let set: Result<(), AppError> = f
+        .app
+        .call(
+            Some(&f.admin_a),
+            "set_station_access_mode",
+            &[("org", &a), ("station", &station), ("mode", "roaming")],
+        )
+        .await;
+    set.unwrap();
+    let set: Result<(), AppError> = f
+        .app
+        .call(
+            Some(&f.admin_a),
+            "set_station_password",
+            &[
+                ("org", &a),
+                ("station", &station),
+                ("password", "0123456789abcdef"),
+            ],
+        )
+        .await;
+    set.unwrap();
+    // A1's own administrator sees the result in A1.
+    let a1 = f.org_a1.to_string();
+    let detail: StationDetail = f
+        .app
+        .call(
+            Some(&f.admin_a1),
+            "get_station",
+            &[("org", &a1), ("station", &station)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        detail.summary.access_mode_override,
+        Some(AccessMode::Roaming)
+    );
+    assert!(detail.summary.has_password);
+    assert!(!detail.summary.in_sub_org);
+    // Without a mode the station inherits again; the password can be removed.
+    let set: Result<(), AppError> = f
+        .app
+        .call(
+            Some(&f.admin_a1),
+            "set_station_access_mode",
+            &[("org", &a1), ("station", &station)],
+        )
+        .await;
+    set.unwrap();
+    let removed: Result<(), AppError> = f
+        .app
+        .call(
+            Some(&f.admin_a1),
+            "remove_station_password",
+            &[("org", &a1), ("station", &station)],
+        )
+        .await;
+    removed.unwrap();
+    let detail: StationDetail = f
+        .app
+        .call(
+            Some(&f.admin_a1),
+            "get_station",
+            &[("org", &a1), ("station", &station)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(detail.summary.access_mode_override, None);
+    assert!(!detail.summary.has_password);
+}
+
+#[tokio::test]
+async fn administrators_read_a_stations_log_unknown_cards_and_a_pass_decisions() {
+    let f = fixture().await;
+    let db = &f.app.db;
+    // The station taps an unknown card and the fixture's pass, and logs three frames.
+    let session = db
+        .station_login("CP-A-1")
+        .await
+        .unwrap()
+        .expect("station registered")
+        .accept(db)
+        .unwrap();
+    session.authorize("04DEAD11BEEF22").await.unwrap();
+    session.authorize("04AAAB11CD2345").await.unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let frame = |at: i64, direction, message_type, action: Option<&str>, id: &str, tag| {
+        storage::NewOcppMessage {
+            station: f.station_a,
+            at: shared::time::Timestamp(at),
+            direction,
+            message_type,
+            action: action.map(str::to_owned),
+            unique_id: id.to_owned(),
+            payload: "{}".to_owned(),
+            id_tag: tag,
+        }
+    };
+    db.insert_ocpp_messages(&[
+        frame(
+            now - 3000,
+            FrameDirection::Incoming,
+            FrameType::Call,
+            Some("Authorize"),
+            "m1",
+            Some("04DEAD11BEEF22".to_owned()),
+        ),
+        frame(
+            now - 2000,
+            FrameDirection::Outgoing,
+            FrameType::CallResult,
+            None,
+            "m1",
+            None,
+        ),
+        frame(
+            now - 1000,
+            FrameDirection::Incoming,
+            FrameType::Call,
+            Some("Heartbeat"),
+            "m2",
+            None,
+        ),
+    ])
+    .await
+    .unwrap();
+
+    let (a, station) = (f.org_a.to_string(), f.station_a.to_string());
+    let fixture = &f;
+    let logs = |extra: Vec<(&'static str, String)>| {
+        let mut args = vec![("org", a.clone()), ("station", station.clone())];
+        args.extend(extra);
+        async move {
+            let (status, body) =
+                raw(&fixture.app, Some(&fixture.admin_a), "station_logs", &args).await;
+            common::decode::<Vec<OcppLogEntry>>(status.try_into().unwrap(), &body)
+        }
+    };
+    let all = logs(vec![]).await.unwrap();
+    let ids: Vec<&str> = all.iter().map(|e| e.unique_id.as_str()).collect();
+    assert_eq!(ids, ["m2", "m1", "m1"], "newest first");
+    let authorize = logs(vec![("action", "Authorize".into())]).await.unwrap();
+    assert_eq!(authorize.len(), 2, "the CALL and its answer");
+    assert_eq!(authorize[1].id_tag.as_deref(), Some("04DEAD11BEEF22"));
+    assert!(!authorize[1].id_tag_known);
+    let older = logs(vec![("before_id", all[0].id.to_string())])
+        .await
+        .unwrap();
+    assert_eq!(older, all[1..]);
+    let future = logs(vec![("from", "2999-01-01T00:00".into())])
+        .await
+        .unwrap();
+    assert!(future.is_empty());
+    let refused = logs(vec![("from", "yesterday".into())]).await.unwrap_err();
+    assert!(refused.for_field("from").is_some(), "{refused:?}");
+    let refused = logs(vec![
+        ("from", "2026-01-02T00:00".into()),
+        ("to", "2026-01-01T00:00".into()),
+    ])
+    .await
+    .unwrap_err();
+    assert!(refused.for_field("to").is_some(), "{refused:?}");
+
+    let taps: Vec<UnknownTap> = f
+        .app
+        .call(
+            Some(&f.admin_a),
+            "unknown_taps",
+            &[("org", &a), ("station", &station)],
+        )
+        .await
+        .unwrap();
+    let tags: Vec<&str> = taps.iter().map(|t| t.id_tag.as_str()).collect();
+    assert_eq!(tags, ["04DEAD11BEEF22"]);
+
+    let decisions: Vec<DecisionRecord> = f
+        .app
+        .call(
+            Some(&f.admin_a),
+            "pass_decisions",
+            &[("org", &a), ("pass", &f.pass_a.to_string())],
+        )
+        .await
+        .unwrap();
+    assert_eq!(decisions.len(), 1);
+    assert_eq!(decisions[0].charge_point_id, "CP-A-1");
+    assert!(!decisions[0].reason.is_empty());
 }

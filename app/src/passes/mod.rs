@@ -1,4 +1,6 @@
-//! "Passes": the charging passes of an organization, "+ Add Pass" by Public Card ID or Hidden ID, and deleting.
+//! "Passes": the charging passes of an organization, "+ Add Pass" by Public Card ID or Hidden ID (opened with the
+//! Hidden ID filled in by `?hidden_id=`, the "Add as pass" links of a station's log), each pass's recent
+//! authorization decisions with their reasons, and deleting.
 //!
 //! The ID rules are `shared::pass_id`'s: [`NewPass::parse`] is called by the form on every keystroke and by
 //! [`add_pass`] on the server, so both sides accept and refuse exactly the same input.
@@ -8,9 +10,10 @@ use crate::error::AppError;
 use crate::layout::{org_resource, use_org_id, AppFrame};
 use crate::users::list_users;
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 use shared::mode::{initial_for, PassMode};
-use shared::model::PassSummary;
+use shared::model::{DecisionRecord, PassSummary};
 use shared::names::Nickname;
 use shared::pass_id::{check_pass_id, PassIdError, PassIdKind, PassIdWarning, PassIdentifier};
 use shared::{OrgId, PassId, UserId};
@@ -184,6 +187,16 @@ pub async fn set_pass_mode(org: OrgId, pass: PassId, mode: PassMode) -> Result<(
     Ok(org.set_pass_mode(pass, mode).await?)
 }
 
+/// How many of a pass's decisions "Decisions" shows.
+pub const DECISIONS_SHOWN: i64 = 50;
+
+/// The latest authorization decisions about a pass of `org` (at any station), with their reasons.
+#[server(prefix = "/api", endpoint = "pass_decisions")]
+pub async fn pass_decisions(org: OrgId, pass: PassId) -> Result<Vec<DecisionRecord>, AppError> {
+    let org = crate::auth::server::admin_of(org).await?;
+    Ok(org.pass_decisions(pass, DECISIONS_SHOWN).await?)
+}
+
 /// The caller's own passes, in every organization (what a cardholder sees).
 #[server(prefix = "/api", endpoint = "my_passes")]
 pub async fn my_passes() -> Result<Vec<PassSummary>, AppError> {
@@ -199,7 +212,16 @@ pub fn PassesPage() -> impl IntoView {
         move || add.version().get() + delete.version().get(),
         list_passes,
     );
-    let (show_form, set_show_form) = signal(false);
+    // "Add as pass" in a station's log links here with `?hidden_id=<idTag>`: the form opens with it filled in,
+    // once (a later "+ Add Pass" starts empty).
+    let query = use_query_map();
+    let prefill = RwSignal::new(
+        query
+            .with_untracked(|q| q.get("hidden_id"))
+            .map(|h| h.trim().to_owned())
+            .filter(|h| !h.is_empty()),
+    );
+    let (show_form, set_show_form) = signal(prefill.get_untracked().is_some());
     let (pending_delete, set_pending_delete) = signal(None::<PassSummary>);
 
     view! {
@@ -220,7 +242,8 @@ pub fn PassesPage() -> impl IntoView {
             <FormBanner error=Signal::derive(move || delete.value().get().and_then(|r| r.err()))/>
         </div>
         <Show when=move || show_form.get()>
-            <AddPassForm action=add on_done=move || set_show_form.set(false)/>
+            <AddPassForm action=add hidden_id=prefill.get_untracked()
+                on_done=move || { set_show_form.set(false); prefill.set(None); }/>
         </Show>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
@@ -269,29 +292,131 @@ fn PassesTable(
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-100">
-                    {passes.into_iter().map(|p| {
-                        let label = format!("Delete pass {}", p.nickname);
-                        let for_delete = p.clone();
+                    {passes.into_iter().map(|p| view! { <PassRow pass=p on_delete=on_delete/> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// One pass, with "Decisions" (its recent authorizations, opened below the row) and the recycle bin.
+#[component]
+fn PassRow(
+    pass: PassSummary,
+    on_delete: impl Fn(PassSummary) + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let p = pass;
+    let label = format!("Delete pass {}", p.nickname);
+    let for_delete = p.clone();
+    let open = RwSignal::new(false);
+    let decisions_id = format!("pass-decisions-{}", p.id);
+    let (org, id) = (p.org_id, p.id);
+    view! {
+        <tr>
+            <td class="px-4 py-3 font-medium text-slate-900">{p.nickname.clone()}</td>
+            <td class="px-4 py-3 text-slate-700">{p.user_name.clone()}</td>
+            <td class="px-4 py-3 text-slate-700">
+                <span class="block text-xs text-slate-500">{p.id_kind.label()}</span>
+                <span class="font-mono">{p.id_value.clone()}</span>
+            </td>
+            <td class="px-4 py-3"><ModeBadge mode=p.mode/></td>
+            <td class="px-4 py-3 text-slate-600">
+                {p.created_at.to_string()}
+                <span class="block text-xs">{format!("by {}", p.created_by)}</span>
+            </td>
+            <td class="px-4 py-3 text-right">
+                <div class="flex items-center justify-end gap-2">
+                    <button type="button" aria-expanded=move || open.get().to_string() aria-controls=decisions_id.clone()
+                        aria-label={
+                            let nickname = p.nickname.clone();
+                            move || if open.get() { format!("Hide decisions of pass {nickname}") } else { format!("Decisions of pass {nickname}") }
+                        }
+                        on:click=move |_| open.update(|o| *o = !*o)
+                        class="rounded px-2 py-1 text-sm text-emerald-800 hover:bg-emerald-50 focus:outline-none focus:ring-2 focus:ring-emerald-600/40">
+                        {move || if open.get() { "Hide decisions" } else { "Decisions" }}
+                    </button>
+                    <button type="button" aria-label=label.clone() title=label
+                        on:click=move |_| on_delete(for_delete.clone())
+                        class="rounded p-1 text-slate-500 hover:bg-red-50 hover:text-red-700 focus:outline-none focus:ring-2 focus:ring-red-600/40">
+                        <RecycleBinIcon/>
+                    </button>
+                </div>
+            </td>
+        </tr>
+        <Show when=move || open.get()>
+            <tr id=decisions_id.clone() class="bg-slate-50">
+                <td colspan="6" class="px-4 py-3">
+                    <PassDecisionList org=org pass=id/>
+                </td>
+            </tr>
+        </Show>
+    }
+    .into_any()
+}
+
+/// The latest authorization decisions about a pass: when, where, which idTag, the outcome and why.
+#[component]
+fn PassDecisionList(org: OrgId, pass: PassId) -> impl IntoView {
+    let decisions = Resource::new(|| (), move |_| pass_decisions(org, pass));
+    view! {
+        <section aria-label="Authorization decisions">
+            <h3 class="mb-2 text-sm font-semibold text-slate-800">
+                {format!("Latest authorization decisions (up to {DECISIONS_SHOWN}), times in UTC")}
+            </h3>
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    match decisions.await {
+                        Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="text-sm text-slate-600">
+                                "No decisions yet: this pass has not been presented at a charging station since it was added."
+                            </p>
+                        }.into_any(),
+                        Ok(list) => view! { <DecisionsTable decisions=list/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn DecisionsTable(decisions: Vec<DecisionRecord>) -> impl IntoView {
+    view! {
+        <div class="overflow-x-auto rounded-md border border-slate-200 bg-white">
+            <table class="min-w-full divide-y divide-slate-200 text-left text-xs">
+                <caption class="sr-only">"Authorization decisions about this pass, newest first"</caption>
+                <thead class="bg-slate-50 text-slate-600">
+                    <tr>
+                        <th scope="col" class="px-3 py-2 font-medium">"Time"</th>
+                        <th scope="col" class="px-3 py-2 font-medium">"Station"</th>
+                        <th scope="col" class="px-3 py-2 font-medium">"Request"</th>
+                        <th scope="col" class="px-3 py-2 font-medium">"idTag"</th>
+                        <th scope="col" class="px-3 py-2 font-medium">"Status"</th>
+                        <th scope="col" class="px-3 py-2 font-medium">"Billing"</th>
+                        <th scope="col" class="px-3 py-2 font-medium">"Reason"</th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100">
+                    {decisions.into_iter().map(|d| {
+                        let status_class = if d.status == shared::decision::AuthorizationStatus::Accepted {
+                            "rounded-full bg-emerald-100 px-2 py-0.5 font-medium text-emerald-900"
+                        } else {
+                            "rounded-full bg-red-100 px-2 py-0.5 font-medium text-red-900"
+                        };
                         view! {
-                            <tr>
-                                <td class="px-4 py-3 font-medium text-slate-900">{p.nickname.clone()}</td>
-                                <td class="px-4 py-3 text-slate-700">{p.user_name.clone()}</td>
-                                <td class="px-4 py-3 text-slate-700">
-                                    <span class="block text-xs text-slate-500">{p.id_kind.label()}</span>
-                                    <span class="font-mono">{p.id_value.clone()}</span>
+                            <tr class="align-top">
+                                <td class="whitespace-nowrap px-3 py-2 text-slate-600">{crate::stations::logs::with_seconds(d.at)}</td>
+                                <td class="px-3 py-2 text-slate-800">
+                                    {d.station_name.clone()}
+                                    <span class="block font-mono text-slate-500">{d.charge_point_id.clone()}</span>
                                 </td>
-                                <td class="px-4 py-3"><ModeBadge mode=p.mode/></td>
-                                <td class="px-4 py-3 text-slate-600">
-                                    {p.created_at.to_string()}
-                                    <span class="block text-xs">{format!("by {}", p.created_by)}</span>
-                                </td>
-                                <td class="px-4 py-3 text-right">
-                                    <button type="button" aria-label=label.clone() title=label
-                                        on:click=move |_| on_delete(for_delete.clone())
-                                        class="rounded p-1 text-slate-500 hover:bg-red-50 hover:text-red-700 focus:outline-none focus:ring-2 focus:ring-red-600/40">
-                                        <RecycleBinIcon/>
-                                    </button>
-                                </td>
+                                <td class="px-3 py-2 text-slate-700">{d.action.clone()}</td>
+                                <td class="px-3 py-2 font-mono text-slate-700">{d.id_tag.clone()}</td>
+                                <td class="px-3 py-2"><span class=status_class>{d.status.as_str()}</span></td>
+                                <td class="px-3 py-2">{crate::transactions::billing_badge(d.billing)}</td>
+                                <td class="px-3 py-2 text-slate-800">{d.reason.clone()}</td>
                             </tr>
                         }
                     }).collect_view()}
@@ -299,6 +424,7 @@ fn PassesTable(
             </table>
         </div>
     }
+    .into_any()
 }
 
 #[component]
@@ -364,15 +490,23 @@ fn ConfirmDelete(
 fn AddPassForm(
     action: ServerAction<AddPass>,
     on_done: impl Fn() + Send + Sync + Copy + 'static,
+    /// A Hidden ID to start with (an idTag from a station's log).
+    hidden_id: Option<String>,
 ) -> impl IntoView {
     let org = use_org_id();
     let users = org_resource(|| 0, list_users);
+    let prefilled = hidden_id.is_some();
     let user = RwSignal::new(String::new());
     let public = RwSignal::new(String::new());
-    let hidden = RwSignal::new(String::new());
+    let hidden = RwSignal::new(hidden_id.unwrap_or_default());
     let nickname = RwSignal::new(String::new());
     let confirmed = RwSignal::new(false);
-    let touched = RwSignal::new(Vec::<&'static str>::new());
+    // A prefilled Hidden ID is checked at once: an idTag that is really a visible ID says so right away.
+    let touched = RwSignal::new(if prefilled {
+        vec![field::HIDDEN_ID]
+    } else {
+        Vec::new()
+    });
     let touch = move |f: &'static str| {
         touched.update(|t| {
             if !t.contains(&f) {
@@ -505,6 +639,11 @@ fn AddPassForm(
         <form on:submit=submit aria-label="Add pass" novalidate
             class="mb-6 space-y-4 rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
             <h2 class="text-lg font-semibold">"Add Pass"</h2>
+            {prefilled.then(|| view! {
+                <p class="rounded-md bg-sky-50 px-3 py-2 text-sm text-sky-900" role="status">
+                    "The Hidden ID is filled in from the station's log. Select the user who holds this card or tag and give it a nickname."
+                </p>
+            })}
             <div>
                 <label for="pass-user" class=LABEL_CLASS>"User"</label>
                 <Transition fallback=Loading>

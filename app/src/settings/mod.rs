@@ -1,16 +1,33 @@
 //! "Organization settings": the "Passes" tab, where each pass is set to "Whitelist" or roaming for this
-//! organization, and the audit log of who added, changed or deleted what.
+//! organization, the "Access mode" tab with the default access mode of the organization's stations, and the
+//! audit log of who added, changed or deleted what.
 
 use crate::components::*;
 use crate::error::AppError;
 use crate::layout::{org_resource, use_org_id};
 use crate::orgs::get_org_context;
 use crate::passes::{id_label, list_passes, SetPassMode};
+use crate::stations::detail::AccessModeForm;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 use shared::mode::PassMode;
-use shared::model::{AuditEntry, PassSummary};
+use shared::model::{AccessModeSettings, AuditEntry, PassSummary};
+use shared::station::AccessMode;
 use shared::OrgId;
+
+/// `org`'s default access mode for its stations: its own setting, what it inherits, and the result.
+#[server(prefix = "/api", endpoint = "default_access_mode")]
+pub async fn default_access_mode(org: OrgId) -> Result<AccessModeSettings, AppError> {
+    let org = crate::auth::server::admin_of(org).await?;
+    Ok(org.access_mode_settings().await?)
+}
+
+/// Sets `org`'s default access mode; `None` inherits the parent organization's.
+#[server(prefix = "/api", endpoint = "set_default_access_mode")]
+pub async fn set_default_access_mode(org: OrgId, mode: Option<AccessMode>) -> Result<(), AppError> {
+    let org = crate::auth::server::admin_of(org).await?;
+    Ok(org.set_default_access_mode(mode).await?)
+}
 
 /// The newest entries of `org`'s audit log.
 #[server(prefix = "/api", endpoint = "audit_log")]
@@ -41,6 +58,7 @@ pub fn SettingsPage() -> impl IntoView {
         </Transition>
         <nav aria-label="Settings" class="mb-6 flex gap-2 border-b border-slate-200">
             <A href=href("passes") attr:class=TAB>"Passes"</A>
+            <A href=href("access") attr:class=TAB>"Access mode"</A>
             <A href=href("audit") attr:class=TAB>"Audit log"</A>
         </nav>
         <Outlet/>
@@ -120,6 +138,53 @@ fn ModeRow(pass: PassSummary, action: ServerAction<SetPassMode>) -> impl IntoVie
     }
 }
 
+/// The "Access mode" tab: the default access mode of the stations of this organization and of its
+/// sub-organizations that set none, inherited from above unless set here.
+#[component]
+pub fn AccessModeTab() -> impl IntoView {
+    let org = use_org_id();
+    let save = ServerAction::<SetDefaultAccessMode>::new();
+    let settings = org_resource(move || save.version().get(), default_access_mode);
+    view! {
+        <section aria-labelledby="access-mode-title" class="max-w-2xl">
+            <h2 id="access-mode-title" class="text-lg font-semibold">"Access mode"</h2>
+            <p class="mb-4 mt-1 text-sm text-slate-600">
+                "The default for this organization's charging stations and for those of its sub-organizations, unless a sub-organization or a station sets its own (in the station's Settings under Assets)."
+            </p>
+            <div class="mb-3 space-y-2">
+                <Notice message=Signal::derive(move || matches!(save.value().get(), Some(Ok(()))).then(|| "The default access mode was saved.".to_owned()))/>
+                <FormBanner error=Signal::derive(move || save.value().get().and_then(|r| r.err()))/>
+            </div>
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                        Ok(s) => view! {
+                            <div class="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+                                <p class="mb-4 text-sm text-slate-800" role="status">
+                                    {format!("In force: {}", s.effective.label())}
+                                    {s.own.is_none().then_some(" (inherited)")}
+                                </p>
+                                <AccessModeForm name="Default access mode"
+                                    inherit_label=format!("Inherit ({})", s.inherited.label())
+                                    inherit_description=format!("The parent organization's default applies (Whitelisting if no organization above sets one), currently {}: {}", s.inherited.label(), s.inherited.description())
+                                    current=s.own
+                                    pending=save.pending()
+                                    on_save=move |mode| {
+                                        if let Some(org) = org.get_untracked() {
+                                            save.dispatch(SetDefaultAccessMode { org, mode });
+                                        }
+                                    }/>
+                            </div>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+    .into_any()
+}
+
 /// The "Audit log" tab.
 #[component]
 pub fn AuditLogTab() -> impl IntoView {
@@ -132,7 +197,7 @@ pub fn AuditLogTab() -> impl IntoView {
                     match entries.await {
                         Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
                         Ok(list) if list.is_empty() => view! {
-                            <EmptyState title="Nothing recorded yet" hint="Adding users, adding and deleting passes and changing pass modes are recorded here."/>
+                            <EmptyState title="Nothing recorded yet" hint="Adding users, passes and stations, deleting passes and changing pass modes, access modes and station settings are recorded here."/>
                         }.into_any(),
                         Ok(list) => view! {
                             <ol class="divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white shadow-sm" aria-label="Audit log entries">

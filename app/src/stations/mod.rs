@@ -1,0 +1,446 @@
+//! "Assets": the charging stations of an organization and its sub-organizations, "+ Add Station", and a station's
+//! pages: "Overview" (what the station reported, recently tapped unknown cards), "Logs" (its OCPP messages, with
+//! the "Filter selection" the help article uses to find a card's Hidden ID) and "Settings" (access mode, OCPP
+//! password).
+//!
+//! The server functions are here; the pages are in [`list`], [`detail`] and [`logs`]. As everywhere, the form
+//! checks ([`NewStation::parse`], [`LogQuery::parse`]) run in the browser on every keystroke and again on the
+//! server, with the same `shared` rules.
+
+pub mod detail;
+pub mod list;
+pub mod logs;
+
+pub use detail::{StationLogsTab, StationOverviewTab, StationPage, StationSettingsTab};
+pub use list::AssetsPage;
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use shared::ids::StationId;
+use shared::model::{OcppLogEntry, StationDetail, StationSummary, UnknownTap};
+use shared::station::{AccessMode, ChargePointId, StationName, StationPassword};
+use shared::time::Timestamp;
+use shared::OrgId;
+
+/// Form field names, shared by the inputs, the live checks and the server's errors.
+pub mod field {
+    pub const CHARGE_POINT_ID: &str = "charge_point_id";
+    pub const NAME: &str = "name";
+    pub const PASSWORD: &str = "password";
+    pub const FROM: &str = "from";
+    pub const TO: &str = "to";
+}
+
+/// How far back "Recently tapped unknown cards" looks.
+pub const UNKNOWN_TAPS_HOURS: i64 = 24;
+
+/// A valid "+ Add Station" form. The password is optional: without one the station connects without logging
+/// in (OCPP security profile 0).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewStation {
+    pub charge_point_id: ChargePointId,
+    pub name: StationName,
+    pub password: Option<StationPassword>,
+}
+
+impl NewStation {
+    /// Every field's message at once, keyed by the input's `name`.
+    pub fn parse(
+        charge_point_id: &str,
+        name: &str,
+        password: &str,
+    ) -> Result<NewStation, Vec<(&'static str, String)>> {
+        let cp = ChargePointId::parse(charge_point_id);
+        let name = StationName::parse(name);
+        let password = match password {
+            "" => Ok(None),
+            p => StationPassword::parse(p).map(Some),
+        };
+        match (cp, name, password) {
+            (Ok(charge_point_id), Ok(name), Ok(password)) => Ok(NewStation {
+                charge_point_id,
+                name,
+                password,
+            }),
+            (cp, name, password) => Err([
+                (field::CHARGE_POINT_ID, cp.err().map(|e| e.to_string())),
+                (field::NAME, name.err().map(|e| e.to_string())),
+                (field::PASSWORD, password.err().map(|e| e.to_string())),
+            ]
+            .into_iter()
+            .filter_map(|(f, e)| e.map(|e| (f, e)))
+            .collect()),
+        }
+    }
+}
+
+/// What "+ Add Station" saved: enough to tell the installer how to configure the station.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddedStation {
+    pub id: StationId,
+    pub charge_point_id: String,
+    pub has_password: bool,
+}
+
+/// The path of a station's OCPP endpoint; the station is configured with `ws://<host>` in front of it.
+pub fn ocpp_path(charge_point_id: &str) -> String {
+    format!("/ocpp/{charge_point_id}")
+}
+
+/// `value` percent-encoded for a URL query (everything but ASCII letters, digits and `- _ . ~`), e.g. an idTag
+/// in `?hidden_id=`.
+pub fn encode_query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The OCPP actions offered by the "Filter selection" on the "Logs" tab: what OCPP 1.6 stations send, then what
+/// the central system may send them. Answers (CALLRESULT, CALLERROR) are listed under the action they answer.
+pub const LOG_ACTIONS: &[&str] = &[
+    "Authorize",
+    "BootNotification",
+    "Heartbeat",
+    "StatusNotification",
+    "StartTransaction",
+    "StopTransaction",
+    "MeterValues",
+    "DataTransfer",
+    "DiagnosticsStatusNotification",
+    "FirmwareStatusNotification",
+    "RemoteStartTransaction",
+    "RemoteStopTransaction",
+    "Reset",
+    "ChangeAvailability",
+    "ChangeConfiguration",
+    "GetConfiguration",
+    "TriggerMessage",
+    "UnlockConnector",
+];
+
+/// The "Logs" tab's filter, checked: the action (`None` = all) and the time range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogQuery {
+    pub action: Option<String>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+}
+
+impl LogQuery {
+    /// `from` and `to` are `datetime-local` values (`2026-11-24T09:05`), read as UTC; empty means open-ended.
+    pub fn parse(
+        action: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<LogQuery, Vec<(&'static str, String)>> {
+        let action = Some(action.trim().to_owned()).filter(|a| !a.is_empty());
+        let from = parse_utc_datetime(from);
+        let to = parse_utc_datetime(to);
+        let mut errors = Vec::new();
+        if let Err(e) = &from {
+            errors.push((field::FROM, e.clone()));
+        }
+        if let Err(e) = &to {
+            errors.push((field::TO, e.clone()));
+        }
+        match (from, to) {
+            (Ok(Some(f)), Ok(Some(t))) if t <= f => {
+                errors.push((
+                    field::TO,
+                    "The end of the time range must be after its start.".to_owned(),
+                ));
+                Err(errors)
+            }
+            (Ok(from), Ok(to)) => Ok(LogQuery { action, from, to }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A `datetime-local` value (`YYYY-MM-DDTHH:MM`, optionally `:SS`; a space instead of the `T` is accepted too) as
+/// a UTC instant. Empty (after trimming) is `Ok(None)`.
+pub fn parse_utc_datetime(input: &str) -> Result<Option<Timestamp>, String> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Ok(None);
+    }
+    let invalid = || {
+        format!("Enter a date and time in UTC as YYYY-MM-DD HH:MM, e.g. 2026-11-24 09:05 (not \"{input}\").")
+    };
+    let (date, time) = input.split_once(['T', ' ']).ok_or_else(invalid)?;
+    let number = |s: &str, digits: usize| -> Result<i64, String> {
+        if s.len() == digits && s.bytes().all(|b| b.is_ascii_digit()) {
+            s.parse().map_err(|_| invalid())
+        } else {
+            Err(invalid())
+        }
+    };
+    let mut d = date.split('-');
+    let (year, month, day) = match (d.next(), d.next(), d.next(), d.next()) {
+        (Some(y), Some(m), Some(d), None) => (number(y, 4)?, number(m, 2)?, number(d, 2)?),
+        _ => return Err(invalid()),
+    };
+    let mut t = time.split(':');
+    let (hour, minute, second) = match (t.next(), t.next(), t.next(), t.next()) {
+        (Some(h), Some(m), None, None) => (number(h, 2)?, number(m, 2)?, 0),
+        (Some(h), Some(m), Some(s), None) => (number(h, 2)?, number(m, 2)?, number(s, 2)?),
+        _ => return Err(invalid()),
+    };
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Err(invalid()),
+    };
+    if !(1..=days_in_month).contains(&day) || hour > 23 || minute > 59 || second > 59 {
+        return Err(invalid());
+    }
+    let days = days_from_civil(year, month, day);
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second;
+    Ok(Some(Timestamp(secs * 1000)))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date; Howard Hinnant's `days_from_civil` (the inverse of the
+/// one `shared::time` formats with).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The stations of `org` and of its sub-organizations.
+#[server(prefix = "/api", endpoint = "list_stations")]
+pub async fn list_stations(org: OrgId) -> Result<Vec<StationSummary>, AppError> {
+    let org = crate::auth::server::admin_of(org).await?;
+    Ok(org.stations().await?)
+}
+
+/// "+ Add Station": registers a station in `org` under its charge point ID, optionally with the password it
+/// logs in with.
+#[server(prefix = "/api", endpoint = "add_station")]
+pub async fn add_station(
+    org: OrgId,
+    charge_point_id: String,
+    name: String,
+    password: String,
+) -> Result<AddedStation, AppError> {
+    let org = crate::auth::server::admin_of(org).await?;
+    let new = NewStation::parse(&charge_point_id, &name, &password).map_err(|errors| {
+        let (field, message) = errors.into_iter().next().expect("at least one error");
+        AppError::invalid(field, message)
+    })?;
+    let id = org
+        .add_station(&new.charge_point_id, &new.name, new.password.as_ref())
+        .await
+        .map_err(|e| match AppError::from(e) {
+            AppError::Conflict { message, .. } => AppError::Conflict {
+                field: Some(field::CHARGE_POINT_ID.into()),
+                message,
+            },
+            other => other,
+        })?;
+    Ok(AddedStation {
+        id,
+        charge_point_id: new.charge_point_id.into_inner(),
+        has_password: new.password.is_some(),
+    })
+}
+
+/// One station of `org` or a sub-organization.
+#[server(prefix = "/api", endpoint = "get_station")]
+pub async fn get_station(org: OrgId, station: StationId) -> Result<StationDetail, AppError> {
+    let org = crate::auth::server::admin_of(org).await?;
+    Ok(org.station(station).await?)
+}
+
+/// The cards presented at the station in the last [`UNKNOWN_TAPS_HOURS`] hours that match no pass.
+#[server(prefix = "/api", endpoint = "unknown_taps")]
+pub async fn unknown_taps(org: OrgId, station: StationId) -> Result<Vec<UnknownTap>, AppError> {
+    let org = crate::auth::server::admin_of(org).await?;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let since = Timestamp(now_ms - UNKNOWN_TAPS_HOURS * 3_600_000);
+    Ok(org.unknown_taps(station, since).await?)
+}
+
+/// A page of the station's OCPP messages, newest first. `action` empty = all; `from`/`to` are `datetime-local`
+/// values in UTC; `before_id` = the last entry of the previous page.
+#[server(prefix = "/api", endpoint = "station_logs")]
+pub async fn station_logs(
+    org: OrgId,
+    station: StationId,
+    action: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    before_id: Option<i64>,
+) -> Result<Vec<OcppLogEntry>, AppError> {
+    let org = crate::auth::server::admin_of(org).await?;
+    let query = LogQuery::parse(
+        action.as_deref().unwrap_or_default(),
+        from.as_deref().unwrap_or_default(),
+        to.as_deref().unwrap_or_default(),
+    )
+    .map_err(|errors| {
+        let (field, message) = errors.into_iter().next().expect("at least one error");
+        AppError::invalid(field, message)
+    })?;
+    let filter = shared::model::LogFilter {
+        action: query.action,
+        from: query.from,
+        to: query.to,
+        before_id,
+        ..shared::model::LogFilter::default()
+    };
+    Ok(org.station_logs(station, &filter).await?)
+}
+
+/// Sets the station's own access mode; `None` lets it inherit its organization's default.
+#[server(prefix = "/api", endpoint = "set_station_access_mode")]
+pub async fn set_station_access_mode(
+    org: OrgId,
+    station: StationId,
+    mode: Option<AccessMode>,
+) -> Result<(), AppError> {
+    let org = crate::auth::server::admin_of(org).await?;
+    Ok(org.set_station_access_mode(station, mode).await?)
+}
+
+/// Sets a new password the station must log in with (HTTP Basic, user name = its charge point ID).
+#[server(prefix = "/api", endpoint = "set_station_password")]
+pub async fn set_station_password(
+    org: OrgId,
+    station: StationId,
+    password: String,
+) -> Result<(), AppError> {
+    let org = crate::auth::server::admin_of(org).await?;
+    let password =
+        StationPassword::parse(&password).map_err(|e| AppError::invalid(field::PASSWORD, e))?;
+    Ok(org.set_station_password(station, Some(&password)).await?)
+}
+
+/// Removes the station's password: it then connects without logging in.
+#[server(prefix = "/api", endpoint = "remove_station_password")]
+pub async fn remove_station_password(org: OrgId, station: StationId) -> Result<(), AppError> {
+    let org = crate::auth::server::admin_of(org).await?;
+    Ok(org.set_station_password(station, None).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_station_form_needs_a_charge_point_id_and_a_name_but_no_password() {
+        let s = NewStation::parse(" CP-KROON-1 ", "Brewery yard", "").unwrap();
+        assert_eq!(s.charge_point_id.as_str(), "CP-KROON-1");
+        assert_eq!(s.name.as_str(), "Brewery yard");
+        assert!(s.password.is_none());
+        let s = NewStation::parse("CP-1", "Yard", "0123456789abcdef").unwrap();
+        assert!(s.password.is_some());
+
+        let errors = NewStation::parse("CP 1", "", "short").unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|(f, _)| *f).collect();
+        assert_eq!(
+            fields,
+            [field::CHARGE_POINT_ID, field::NAME, field::PASSWORD]
+        );
+        assert!(errors[0].1.contains("a space"), "{}", errors[0].1);
+        // A password is never repeated in its message.
+        let errors = NewStation::parse("CP-1", "Yard", "secret:0123456789").unwrap_err();
+        assert_eq!(errors[0].0, field::PASSWORD);
+        assert!(!errors[0].1.contains("secret"), "{}", errors[0].1);
+    }
+
+    #[test]
+    fn datetime_local_values_are_read_as_utc() {
+        // (input, expected millis)
+        let cases = [
+            ("1970-01-01T00:00", 0),
+            ("2026-11-24T09:05", 1_795_511_100_000),
+            ("2026-11-24 09:05:30", 1_795_511_130_000),
+            ("2024-02-29T23:59:59", 1_709_251_199_000),
+            ("1969-12-31T23:59:59", -1000),
+            (" 2000-03-01T00:00 ", 951_868_800_000),
+        ];
+        for (input, millis) in cases {
+            assert_eq!(
+                parse_utc_datetime(input),
+                Ok(Some(Timestamp(millis))),
+                "{input:?}"
+            );
+            // Formatting gives back the same minute.
+            let shown = Timestamp(millis).to_string();
+            assert_eq!(
+                &shown[..16],
+                &input.trim().replace('T', " ")[..16],
+                "{input:?}"
+            );
+        }
+        assert_eq!(parse_utc_datetime(""), Ok(None));
+        assert_eq!(parse_utc_datetime("   "), Ok(None));
+        for bad in [
+            "2026-11-24",
+            "2026-11-24T9:05",
+            "2026-13-01T00:00",
+            "2026-02-29T00:00",
+            "2026-04-31T00:00",
+            "2026-11-24T24:00",
+            "2026-11-24T10:60",
+            "26-11-24T10:00",
+            "2026/11/24 10:00",
+            "2026-11-24T10:00:00:00",
+            "yesterday",
+        ] {
+            let message = parse_utc_datetime(bad).unwrap_err();
+            assert!(message.contains("UTC"), "{bad:?}: {message}");
+        }
+    }
+
+    #[test]
+    fn the_log_filter_checks_its_time_range() {
+        let q = LogQuery::parse("Authorize", "2026-11-24T09:00", "2026-11-24T10:00").unwrap();
+        assert_eq!(q.action.as_deref(), Some("Authorize"));
+        assert!(q.from.unwrap() < q.to.unwrap());
+        let q = LogQuery::parse(" ", "", "").unwrap();
+        assert_eq!(
+            q,
+            LogQuery {
+                action: None,
+                from: None,
+                to: None
+            }
+        );
+
+        let errors = LogQuery::parse("", "2026-11-24T10:00", "2026-11-24T10:00").unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].0, field::TO);
+        let errors = LogQuery::parse("", "soon", "later").unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|(f, _)| *f).collect();
+        assert_eq!(fields, [field::FROM, field::TO]);
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(encode_query_value("04AAAB11CD2345"), "04AAAB11CD2345");
+        assert_eq!(encode_query_value("a b&c=d#é"), "a%20b%26c%3Dd%23%C3%A9");
+    }
+
+    #[test]
+    fn the_ocpp_path_ends_in_the_charge_point_id() {
+        assert_eq!(ocpp_path("CP-KROON-1"), "/ocpp/CP-KROON-1");
+    }
+}
