@@ -4,9 +4,11 @@ use crate::audit;
 use crate::auth::{failure_key, hash_password, Actor, Caller};
 use crate::db::{now, Conn, Db};
 use crate::error::StorageError;
+use crate::org::OrgAdmin;
 use shared::model::AuditAction;
 use shared::names::{Email, Nickname, OrgName, Password, PersonName};
 use shared::pass_id::{check_pass_id, PassIdKind, PassIdentifier};
+use shared::station::{AccessMode, ChargePointId, StationName};
 use shared::time::Timestamp;
 use shared::{OrgId, PassMode, Role, UserId};
 
@@ -370,6 +372,22 @@ async fn seed(
             .await?;
     }
 
+    // Stations without a password, so that the station simulator can connect to them at once: one at the
+    // brewery that inherits the default (Whitelisting), one of its logistics department, and one at the hotel
+    // that takes roaming cards as well.
+    for (scope, cp, name, mode) in [
+        (&kroon, "CP-KROON-1", "Brewery yard", None),
+        (&logistics, "CP-LOGISTICS-1", "Loading dock", None),
+        (
+            &hotel,
+            "CP-ZONNEVELD-1",
+            "Hotel car park",
+            Some(AccessMode::RoamingAndWhitelisting),
+        ),
+    ] {
+        add_demo_station(conn, scope, cp, name, mode, at).await?;
+    }
+
     let login = |p: Person, description: &str| DemoLogin {
         email: p.2.to_owned(),
         password: DEMO_PASSWORD.to_owned(),
@@ -392,4 +410,47 @@ async fn seed(
         ),
         login(EMMA, "Cardholder at Hotel Zonneveld"),
     ])
+}
+
+/// A demo station without a password, with its own access mode if `mode` is set; audited like one added in the
+/// UI.
+async fn add_demo_station(
+    conn: &mut Conn,
+    scope: &OrgAdmin,
+    cp: &str,
+    name: &str,
+    mode: Option<AccessMode>,
+    at: Timestamp,
+) -> Result<(), StorageError> {
+    let cp = valid(cp, ChargePointId::parse(cp))?;
+    let name = valid(name, StationName::parse(name))?;
+    sqlx::query(
+        "INSERT INTO stations (org_id, charge_point_id, match_key, name, access_mode, created_at, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(scope.org.0)
+    .bind(cp.as_str())
+    .bind(cp.match_key())
+    .bind(name.as_str())
+    .bind(mode.map(AccessMode::as_str))
+    .bind(at.0)
+    .bind(scope.actor.user_id.map(|u| u.0))
+    .execute(&mut *conn)
+    .await?;
+    let summary = format!(
+        "Added station \"{}\" (charge point ID {}), without a password{}",
+        name.as_str(),
+        cp.as_str(),
+        mode.map(|m| format!(", access mode {}", m.label()))
+            .unwrap_or_default()
+    );
+    audit::record(
+        conn,
+        scope.org,
+        &scope.actor,
+        AuditAction::StationAdded,
+        &summary,
+        at,
+    )
+    .await
 }
