@@ -1,12 +1,15 @@
 //! The ChargeDesk server as a library, so the binary and the integration tests build the very same router.
 
 use app::{shell, App};
+use axum::routing::get;
 use axum::Router;
+use central_system::{OcppConfig, OcppHub};
 use leptos::config::LeptosOptions;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use storage::Db;
 
+pub mod central_system;
 pub mod cli;
 
 /// Leptos' settings from the environment that cargo-leptos sets, with our defaults when run directly.
@@ -18,15 +21,39 @@ pub fn leptos_options() -> anyhow::Result<LeptosOptions> {
     Ok(options)
 }
 
-/// The whole HTTP surface: server-rendered pages, `/api/*` server functions, and the static site files.
-/// Every request's reactive context holds the [`Db`], which the server functions take their data from.
+/// The whole HTTP surface: server-rendered pages, `/api/*` server functions, the static site files, and the
+/// OCPP endpoint `/ocpp/{chargePointId}`. Every request's reactive context holds the [`Db`] and the
+/// [`OcppHub`], which the server functions take their data from. Starts the hub's background tasks (frame-log
+/// writer, retention pruner), so it must be called inside a tokio runtime.
 pub fn router(db: Db, options: LeptosOptions) -> Router {
+    router_with(db, options, OcppConfig::from_env())
+}
+
+/// [`router`] with explicit OCPP settings (tests use short intervals).
+pub fn router_with(db: Db, options: LeptosOptions, ocpp: OcppConfig) -> Router {
+    let hub = OcppHub::start(db.clone(), ocpp);
     let routes = generate_route_list(App);
-    Router::new()
-        .leptos_routes_with_context(&options, routes, move || provide_context(db.clone()), {
-            let options = options.clone();
-            move || shell(options.clone())
-        })
+    let context_hub = hub.clone();
+    let web = Router::new()
+        .leptos_routes_with_context(
+            &options,
+            routes,
+            move || {
+                provide_context(db.clone());
+                provide_context(context_hub.clone());
+            },
+            {
+                let options = options.clone();
+                move || shell(options.clone())
+            },
+        )
         .fallback(leptos_axum::file_and_error_handler(shell))
-        .with_state(options)
+        .with_state(options);
+    let ocpp = Router::new()
+        .route(
+            "/ocpp/{charge_point_id}",
+            get(central_system::endpoint::upgrade),
+        )
+        .with_state(hub);
+    web.merge(ocpp)
 }

@@ -84,6 +84,9 @@ async fn serve(db: Db, demo: bool) -> anyhow::Result<()> {
     } else if !db.has_organizations().await? {
         println!("The database is empty. Create the first partner administrator with:\n  server create-partner --organization \"…\" --first-name … --last-name … --email …");
     }
+    // Nothing is connected before we listen: stations shown online by a previous run (a crash leaves the
+    // flag set) are offline until they reconnect.
+    db.clear_station_connections().await?;
     let options = server::leptos_options()?;
     let addr = options.site_addr;
     let app = server::router(db, options);
