@@ -58,7 +58,18 @@ if [ ! -x "$ROOT/node_modules/.bin/tailwindcss" ] || [ ! -x "$ROOT/node_modules/
   (cd "$ROOT" && npm install --no-audit --no-fund)
 fi
 
-# 5. Debian's Chromium for the end-to-end tests (Playwright's own browser download cannot work here).
+# 5. The independent OCPP client for the interoperability check (Python `ocpp` + `websockets`, from PyPI).
+VENV="${CHARGEDESK_CACHE:-$HOME/.cache/chargedesk}/venv"
+REQS="$ROOT/end2end/interop/requirements.txt"
+if [ "${CHARGEDESK_SKIP_BROWSER:-0}" != 1 ] && ! cmp -s "$REQS" "$VENV/requirements.txt" 2>/dev/null; then
+  say "installing the Python OCPP client into $VENV"
+  rm -rf "$VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQS"
+  cp "$REQS" "$VENV/requirements.txt"
+fi
+
+# 6. Debian's Chromium for the end-to-end tests (Playwright's own browser download cannot work here).
 if [ "${CHARGEDESK_SKIP_BROWSER:-0}" != 1 ] && [ ! -x /usr/bin/chromium ]; then
   say "installing Debian's chromium"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README command 2: every check and test, exits non-zero on the first failure. `.ci/run` calls exactly this.
 #   formatting · clippy (server side, and the wasm side for wasm32) · unit and integration tests ·
-#   release build with cargo-leptos · Playwright end-to-end tests in Debian's Chromium against the real server.
+#   release build with cargo-leptos · OCPP interoperability with an independent client (Python `ocpp`) ·
+#   Playwright end-to-end tests in Debian's Chromium against the real server.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 bash "$CHARGEDESK_ROOT/scripts/setup.sh"
@@ -28,6 +29,22 @@ cargo test --locked -p shared -p ocpp -p storage -p app -p server
 step "release build (cargo leptos build --release)"
 CARGO_TARGET_DIR="$LEPTOS_TARGET_DIR" cargo leptos build --release
 
-step "end-to-end tests (Playwright, Chromium)"
 export CHARGEDESK_SERVER_BIN="$LEPTOS_TARGET_DIR/release/server"
+
+step "OCPP interoperability: the Python ocpp package as a charge point"
+interop_data="$CHARGEDESK_ROOT/target/interop-data"
+rm -rf "$interop_data"
+LEPTOS_ENV=PROD LEPTOS_SITE_ADDR=127.0.0.1:3200 RUST_LOG=warn \
+  "$CHARGEDESK_SERVER_BIN" --data-dir "$interop_data" serve --demo >"$CHARGEDESK_ROOT/target/interop-server.log" 2>&1 &
+interop_pid=$!
+trap 'kill "$interop_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 1 60); do
+  curl -fs -o /dev/null http://127.0.0.1:3200/login && break
+  sleep 0.5
+done
+"$CHARGEDESK_CACHE/venv/bin/python" end2end/interop/python_ocpp_charge_point.py ws://127.0.0.1:3200/ocpp
+kill "$interop_pid"
+trap - EXIT
+
+step "end-to-end tests (Playwright, Chromium)"
 npx playwright test --config end2end/playwright.config.ts
