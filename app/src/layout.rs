@@ -97,7 +97,7 @@ pub fn AppFrame(
     };
     view! {
         <div class="min-h-screen md:flex">
-            <nav aria-label="Main menu" class="flex flex-col bg-slate-800 md:w-60 md:min-h-screen">
+            <nav aria-label="Main menu" class="flex flex-col bg-slate-800 md:min-h-screen md:w-60 md:shrink-0">
                 <a href="/" class="block px-5 py-4 text-lg font-semibold text-white">"ChargeDesk"</a>
                 <div class="flex-1 space-y-1 px-2">
                     <Show when=move || org.get().is_some()
@@ -131,7 +131,7 @@ pub fn AppFrame(
                     </Transition>
                 </div>
             </nav>
-            <main class="flex-1 p-4 md:p-8">{children()}</main>
+            <main class="min-w-0 flex-1 p-4 md:p-8">{children()}</main>
         </div>
     }
 }

@@ -401,16 +401,16 @@ fn DecisionsTable(decisions: Vec<DecisionRecord>) -> impl IntoView {
                 <tbody class="divide-y divide-slate-100">
                     {decisions.into_iter().map(|d| {
                         let status_class = if d.status == shared::decision::AuthorizationStatus::Accepted {
-                            "rounded-full bg-emerald-100 px-2 py-0.5 font-medium text-emerald-900"
+                            "whitespace-nowrap rounded-full bg-emerald-100 px-2 py-0.5 font-medium text-emerald-900"
                         } else {
-                            "rounded-full bg-red-100 px-2 py-0.5 font-medium text-red-900"
+                            "whitespace-nowrap rounded-full bg-red-100 px-2 py-0.5 font-medium text-red-900"
                         };
                         view! {
                             <tr class="align-top">
                                 <td class="whitespace-nowrap px-3 py-2 text-slate-600">{crate::stations::logs::with_seconds(d.at)}</td>
-                                <td class="px-3 py-2 text-slate-800">
+                                <td class="whitespace-nowrap px-3 py-2 text-slate-800">
                                     {d.station_name.clone()}
-                                    <span class="block font-mono text-slate-500">{d.charge_point_id.clone()}</span>
+                                    <span class="block whitespace-nowrap font-mono text-slate-500">{d.charge_point_id.clone()}</span>
                                 </td>
                                 <td class="px-3 py-2 text-slate-700">{d.action.clone()}</td>
                                 <td class="px-3 py-2 font-mono text-slate-700">{d.id_tag.clone()}</td>

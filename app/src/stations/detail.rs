@@ -52,7 +52,8 @@ where
     )
 }
 
-/// `/orgs/{org}/passes?hidden_id=…`: "+ Add Pass" opened with the Hidden ID filled in.
+/// `/orgs/{org}/passes?hidden_id=…`: "+ Add Pass" opened with the Hidden ID filled in. `org` is the station's own
+/// organization: only passes of the station's organization and its sub-organizations count at a station.
 pub fn add_as_pass_href(org: OrgId, id_tag: &str) -> String {
     format!(
         "/orgs/{org}/passes?hidden_id={}",
@@ -131,7 +132,6 @@ fn or_unknown(v: Option<String>) -> String {
 /// The "Overview" tab: what the station reported, its connectors, and unknown cards tapped recently.
 #[component]
 pub fn StationOverviewTab() -> impl IntoView {
-    let org = use_org_id();
     let detail = station_resource(|| 0, get_station);
     let taps = station_resource(|| 0, unknown_taps);
     let origin = use_websocket_origin();
@@ -197,7 +197,9 @@ pub fn StationOverviewTab() -> impl IntoView {
                 </p>
                 <Transition fallback=Loading>
                     {move || Suspend::new(async move {
-                        match (taps.await, org.get_untracked()) {
+                        // "Add as pass" adds the card in the station's own organization, where it counts.
+                        let owner = detail.await.ok().map(|d| d.summary.org_id);
+                        match (taps.await, owner) {
                             (Err(e), _) => view! { <div class="p-4"><ErrorPanel error=e/></div> }.into_any(),
                             (Ok(list), _) if list.is_empty() => view! {
                                 <p class="px-4 py-6 text-sm text-slate-600">

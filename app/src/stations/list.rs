@@ -89,7 +89,7 @@ fn StationsTable(org: OrgId, stations: Vec<StationSummary>) -> impl IntoView {
                                     </span>
                                 })}
                             </td>
-                            <td class="px-4 py-3 font-mono text-slate-700">{s.charge_point_id.clone()}</td>
+                            <td class="whitespace-nowrap px-4 py-3 font-mono text-slate-700">{s.charge_point_id.clone()}</td>
                             <td class="px-4 py-3"><OnlineBadge online=s.online/></td>
                             <td class="px-4 py-3 text-slate-600">
                                 {s.last_message_at.map_or_else(|| "Never".to_owned(), |t| t.to_string())}
@@ -130,16 +130,16 @@ pub fn OnlineBadge(online: bool) -> impl IntoView {
 fn status_class(status: &str) -> &'static str {
     match status {
         "Available" => {
-            "rounded bg-emerald-50 px-1.5 py-0.5 text-xs text-emerald-900 ring-1 ring-emerald-200"
+            "whitespace-nowrap rounded bg-emerald-50 px-1.5 py-0.5 text-xs text-emerald-900 ring-1 ring-emerald-200"
         }
         "Preparing" | "Charging" | "SuspendedEV" | "SuspendedEVSE" | "Finishing" => {
-            "rounded bg-sky-50 px-1.5 py-0.5 text-xs text-sky-900 ring-1 ring-sky-200"
+            "whitespace-nowrap rounded bg-sky-50 px-1.5 py-0.5 text-xs text-sky-900 ring-1 ring-sky-200"
         }
         "Reserved" => {
-            "rounded bg-amber-50 px-1.5 py-0.5 text-xs text-amber-900 ring-1 ring-amber-200"
+            "whitespace-nowrap rounded bg-amber-50 px-1.5 py-0.5 text-xs text-amber-900 ring-1 ring-amber-200"
         }
-        "Faulted" => "rounded bg-red-50 px-1.5 py-0.5 text-xs text-red-900 ring-1 ring-red-200",
-        _ => "rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-700 ring-1 ring-slate-200",
+        "Faulted" => "whitespace-nowrap rounded bg-red-50 px-1.5 py-0.5 text-xs text-red-900 ring-1 ring-red-200",
+        _ => "whitespace-nowrap rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-700 ring-1 ring-slate-200",
     }
 }
 

@@ -3,8 +3,8 @@
 //! shows its idTag with "Copy idTag" and, for a card that matches no pass, "Add as pass". This is how the help
 //! article finds a card's Hidden ID.
 
-use super::detail::{add_as_pass_href, use_station_id};
-use super::{field, station_logs, LogQuery, LOG_ACTIONS};
+use super::detail::{add_as_pass_href, station_resource, use_station_id};
+use super::{field, get_station, station_logs, LogQuery, LOG_ACTIONS};
 use crate::components::*;
 use crate::error::AppError;
 use crate::layout::use_org_id;
@@ -37,6 +37,7 @@ pub fn StationLogsTab() -> impl IntoView {
     let action = RwSignal::new(String::new());
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
+    let detail = station_resource(|| 0, get_station);
     let check = Memo::new(move |_| LogQuery::parse(&action.get(), &from.get(), &to.get()));
     // The filter in force: the last valid one. Changing it (or "Refresh") starts again at the newest message.
     let applied = RwSignal::new(RawFilter::default());
@@ -166,8 +167,9 @@ pub fn StationLogsTab() -> impl IntoView {
             <Transition fallback=Loading>
                 {move || Suspend::new(async move {
                     let page = first_page.await;
-                    let org = org.get_untracked();
-                    match (page, org) {
+                    // "Add as pass" adds the card in the station's own organization, where it counts.
+                    let owner = detail.await.ok().map(|d| d.summary.org_id);
+                    match (page, owner) {
                         (Err(e), _) => view! { <ErrorPanel error=e/> }.into_any(),
                         (Ok(list), _) if list.is_empty() => if filtered() {
                             view! { <EmptyState title="No messages match this filter" hint="Choose another message type or time range, or clear the filter."/> }.into_any()
@@ -279,7 +281,12 @@ fn LogRow(org: OrgId, entry: OcppLogEntry) -> impl IntoView {
                     <span class="sr-only">{direction}</span>
                 </td>
                 <td class="px-4 py-2"><span class=type_class>{entry.message_type.label()}</span></td>
-                <td class="px-4 py-2 text-slate-900">{entry.action.clone().unwrap_or_else(|| "—".to_owned())}</td>
+                <td class="px-4 py-2 text-slate-900">
+                    {entry.action.clone().unwrap_or_else(|| "—".to_owned())}
+                    {entry.id_tag.clone().map(|tag| view! {
+                        <span class="ml-2 font-mono text-xs text-slate-500" title="idTag">{tag}</span>
+                    })}
+                </td>
                 <td class="px-4 py-2 font-mono text-xs text-slate-600">{entry.unique_id.clone()}</td>
             </tr>
             <Show when=move || open.get()>
@@ -290,11 +297,11 @@ fn LogRow(org: OrgId, entry: OcppLogEntry) -> impl IntoView {
                                 <span class="text-sm text-slate-700">"idTag "<code class="rounded bg-white px-2 py-1 font-mono text-slate-900 ring-1 ring-slate-200">{tag.clone()}</code></span>
                                 <CopyButton text=tag.clone() label="Copy idTag"/>
                                 {if known {
-                                    view! { <span class="text-sm text-slate-600">"This card matches a pass of this station's organization."</span> }.into_any()
+                                    view! { <span class="text-sm text-slate-600">"This card matches a pass that counts at this station."</span> }.into_any()
                                 } else {
                                     view! {
                                         <a href=add_as_pass_href(org, &tag) class=PRIMARY_BUTTON>"Add as pass"</a>
-                                        <span class="text-sm text-slate-600">"No pass of this station's organization matches this card."</span>
+                                        <span class="text-sm text-slate-600">"No pass that counts at this station matches this card (passes of the station's organization and its sub-organizations count)."</span>
                                     }.into_any()
                                 }}
                             </div>

@@ -242,10 +242,10 @@ fn DownloadIcon() -> impl IntoView {
 fn status_badge(status: AuthorizationStatus) -> impl IntoView {
     let class = match status {
         AuthorizationStatus::Accepted => {
-            "rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-900"
+            "whitespace-nowrap rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-900"
         }
         AuthorizationStatus::Blocked | AuthorizationStatus::Invalid => {
-            "rounded-full bg-red-100 px-2 py-0.5 text-xs font-medium text-red-900"
+            "whitespace-nowrap rounded-full bg-red-100 px-2 py-0.5 text-xs font-medium text-red-900"
         }
     };
     view! { <span class=class>{status.as_str()}</span> }
@@ -254,12 +254,12 @@ fn status_badge(status: AuthorizationStatus) -> impl IntoView {
 pub fn billing_badge(billing: Option<Billing>) -> impl IntoView {
     let class = match billing {
         Some(Billing::Free) => {
-            "rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-900"
+            "whitespace-nowrap rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-900"
         }
         Some(Billing::Settled) => {
-            "rounded-full bg-sky-100 px-2 py-0.5 text-xs font-medium text-sky-900"
+            "whitespace-nowrap rounded-full bg-sky-100 px-2 py-0.5 text-xs font-medium text-sky-900"
         }
-        None => "rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium text-slate-700",
+        None => "whitespace-nowrap rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium text-slate-700",
     };
     view! { <span class=class>{billing_label(billing)}</span> }
 }
@@ -293,16 +293,16 @@ fn TransactionsTable(transactions: Vec<TransactionSummary>) -> impl IntoView {
                         view! {
                             <tr>
                                 <td class="px-4 py-3">
-                                    <span class="block font-medium text-slate-900">{t.station_name.clone()}</span>
-                                    <span class="font-mono text-xs text-slate-500">{t.charge_point_id.clone()}</span>
+                                    <span class="block whitespace-nowrap font-medium text-slate-900">{t.station_name.clone()}</span>
+                                    <span class="whitespace-nowrap font-mono text-xs text-slate-500">{t.charge_point_id.clone()}</span>
                                 </td>
                                 <td class="px-4 py-3 text-slate-700">{t.connector_id}</td>
                                 <td class="px-4 py-3 text-slate-700">
                                     {match (&t.pass_nickname, &t.user_name) {
                                         (None, None) => view! { <span class="text-slate-500">"Unknown card"</span> }.into_any(),
                                         (pass, user) => view! {
-                                            <span class="block text-slate-900">{pass.clone().unwrap_or_default()}</span>
-                                            <span class="text-xs text-slate-500">{user.clone().unwrap_or_default()}</span>
+                                            <span class="block whitespace-nowrap text-slate-900">{pass.clone().unwrap_or_default()}</span>
+                                            <span class="whitespace-nowrap text-xs text-slate-500">{user.clone().unwrap_or_default()}</span>
                                         }.into_any(),
                                     }}
                                 </td>
@@ -311,7 +311,7 @@ fn TransactionsTable(transactions: Vec<TransactionSummary>) -> impl IntoView {
                                 <td class="whitespace-nowrap px-4 py-3 text-slate-600">
                                     {match t.stopped_at {
                                         Some(s) => view! { <span>{s.to_string()}</span> }.into_any(),
-                                        None => view! { <span class="rounded-full bg-sky-100 px-2 py-0.5 text-xs font-medium text-sky-900">"Charging"</span> }.into_any(),
+                                        None => view! { <span class="whitespace-nowrap rounded-full bg-sky-100 px-2 py-0.5 text-xs font-medium text-sky-900">"Charging"</span> }.into_any(),
                                     }}
                                 </td>
                                 <td class="whitespace-nowrap px-4 py-3 text-right tabular-nums text-slate-900">{energy}</td>
