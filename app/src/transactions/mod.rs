@@ -306,7 +306,7 @@ fn TransactionsTable(transactions: Vec<TransactionSummary>) -> impl IntoView {
                                         }.into_any(),
                                     }}
                                 </td>
-                                <td class="px-4 py-3 font-mono text-xs text-slate-700">{t.id_tag.clone()}</td>
+                                <td class="whitespace-nowrap px-4 py-3 font-mono text-xs text-slate-700">{t.id_tag.clone()}</td>
                                 <td class="whitespace-nowrap px-4 py-3 text-slate-600">{t.started_at.to_string()}</td>
                                 <td class="whitespace-nowrap px-4 py-3 text-slate-600">
                                     {match t.stopped_at {
