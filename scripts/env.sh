@@ -25,3 +25,11 @@ trim_target_dir() {
     rm -rf "$dir"
   fi
 }
+
+# The target directories are shared by every checkout. Cargo copies a binary to `release/server` (and the wasm to
+# its final name) only when it rebuilds it, so after another checkout's build the file there can be that
+# checkout's while this one's is considered fresh. Touching the two leaf crates makes cargo-leptos rebuild (and
+# copy) exactly them: about a minute, instead of serving or testing someone else's build.
+force_leaf_rebuild() {
+  touch "$CHARGEDESK_ROOT/server/src/main.rs" "$CHARGEDESK_ROOT/frontend/src/lib.rs"
+}

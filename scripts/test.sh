@@ -27,6 +27,7 @@ step "unit and integration tests"
 cargo test --locked -p shared -p ocpp -p storage -p app -p server
 
 step "release build (cargo leptos build --release)"
+force_leaf_rebuild
 CARGO_TARGET_DIR="$LEPTOS_TARGET_DIR" cargo leptos build --release
 
 export CHARGEDESK_SERVER_BIN="$LEPTOS_TARGET_DIR/release/server"
