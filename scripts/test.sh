@@ -26,6 +26,11 @@ cargo clippy --locked -p frontend -p app -p shared --target wasm32-unknown-unkno
 step "unit and integration tests"
 cargo test --locked -p shared -p ocpp -p storage -p app -p server
 
+step "charge point simulator (for the end-to-end tests)"
+touch server/src/bin/chargepoint-sim.rs # see force_leaf_rebuild in env.sh
+cargo build --locked -p server --bin chargepoint-sim
+export CHARGEDESK_SIM_BIN="$CARGO_TARGET_DIR/debug/chargepoint-sim"
+
 step "release build (cargo leptos build --release)"
 force_leaf_rebuild
 CARGO_TARGET_DIR="$LEPTOS_TARGET_DIR" cargo leptos build --release
