@@ -54,6 +54,10 @@ pub fn router_with(db: Db, options: LeptosOptions, ocpp: OcppConfig) -> Router {
             "/ocpp/{charge_point_id}",
             get(central_system::endpoint::upgrade),
         )
+        .route(
+            "/events/stations/{station}/taps",
+            get(central_system::taps::stream),
+        )
         .with_state(hub);
     web.merge(ocpp)
 }

@@ -584,3 +584,104 @@ async fn every_frame_is_logged_with_answers_paired_to_their_calls() {
     );
     server.task.abort();
 }
+
+/// `GET path` by hand; returns the status code and the stream positioned after the response head.
+async fn open_get(addr: SocketAddr, path: &str, session: Option<&str>) -> (u16, TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let cookie = session
+        .map(|s| format!("Cookie: chargedesk_session={s}\r\n"))
+        .unwrap_or_default();
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n{cookie}\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut byte))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(n, 1, "connection closed during the response head");
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    (head[9..12].parse().unwrap(), stream)
+}
+
+async fn session_of(db: &Db, email: &str) -> String {
+    match db.login(email, ADMIN_PASSWORD).await.unwrap() {
+        storage::LoginOutcome::LoggedIn { session_token, .. } => session_token,
+        other => panic!("log-in failed: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn taps_are_streamed_live_to_administrators_of_the_station_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let (admin, org) = setup(&server.db).await;
+    let station = admin
+        .stations()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.charge_point_id == "CP-1")
+        .unwrap()
+        .id;
+    let path = format!("/events/stations/{station}/taps?org={org}");
+    let mine = session_of(&server.db, "pat@volta.example").await;
+
+    // Refusals: no session → 401; another partner's administrator → 404, exactly as for a missing station.
+    assert_eq!(open_get(server.addr, &path, None).await.0, 401);
+    let (other_org, _) = server
+        .db
+        .create_partner(
+            &OrgName::parse("Other Partner").unwrap(),
+            &PersonName::parse("Olga").unwrap(),
+            &PersonName::parse("Other").unwrap(),
+            &Email::parse("olga@other.example").unwrap(),
+            &Password::parse(ADMIN_PASSWORD).unwrap(),
+        )
+        .await
+        .unwrap();
+    let theirs = session_of(&server.db, "olga@other.example").await;
+    assert_eq!(open_get(server.addr, &path, Some(&theirs)).await.0, 404);
+    let via_own_org = format!("/events/stations/{station}/taps?org={other_org}");
+    assert_eq!(
+        open_get(server.addr, &via_own_org, Some(&theirs)).await.0,
+        404
+    );
+    let missing = format!("/events/stations/987654/taps?org={org}");
+    assert_eq!(open_get(server.addr, &missing, Some(&mine)).await.0, 404);
+
+    // The administrator's browser waits; the card is held against the reader; the tap arrives at once.
+    let (status, mut events) = open_get(server.addr, &path, Some(&mine)).await;
+    assert_eq!(status, 200);
+    let mut cp = connect(&server.url("CP-1"), Some("ocpp1.6"), None)
+        .await
+        .unwrap();
+    call(
+        &mut cp,
+        "t",
+        "Authorize",
+        json!({"idTag": "04ABCDEF012345"}),
+    )
+    .await;
+    let received = tokio::time::timeout(Duration::from_secs(5), async {
+        use tokio::io::AsyncReadExt;
+        let mut text = String::new();
+        let mut buf = [0u8; 512];
+        while !text.contains("04ABCDEF012345") {
+            let n = events.read(&mut buf).await.unwrap();
+            assert!(n > 0, "stream closed");
+            text.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+        text
+    })
+    .await
+    .expect("the tap arrives within 5 s");
+    assert!(received.contains("event: tap"), "{received}");
+    assert!(received.contains("\"known\":false"), "{received}");
+    server.task.abort();
+}

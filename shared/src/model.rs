@@ -464,6 +464,18 @@ impl TransactionSummary {
     }
 }
 
+/// A card held against a station's reader (an OCPP `Authorize`), told live to a browser waiting for it
+/// ("+ Add Pass" → "Scan at a station") as the data of a server-sent event named `tap`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TapEvent {
+    pub station: crate::ids::StationId,
+    /// The idTag exactly as the station sent it.
+    pub id_tag: String,
+    pub at: Timestamp,
+    /// Whether the card matched a pass in the station's organization tree.
+    pub known: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

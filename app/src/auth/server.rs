@@ -26,8 +26,12 @@ pub fn db() -> Result<Db, AppError> {
 /// The session token from the request's `Cookie` header, if any.
 pub fn session_token() -> Option<String> {
     let parts = use_context::<http::request::Parts>()?;
-    parts
-        .headers
+    session_token_from(&parts.headers)
+}
+
+/// The session token in a request's `Cookie` header (for endpoints outside server functions).
+pub fn session_token_from(headers: &http::HeaderMap) -> Option<String> {
+    headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())

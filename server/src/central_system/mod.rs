@@ -5,6 +5,7 @@
 //!   subprotocol `ocpp1.6` negotiation, WebSocket buffer sizes.
 //! - [`session`]: one connected station: reads frames, answers every CALL (or a CALLERROR), keeps the connection
 //!   alive with pings, and is replaced when the same station connects again.
+//! - [`taps`]: the live stream of cards tapped at one station (server-sent events), for "Scan at a station".
 //! - [`log`]: every frame in both directions is queued to a writer task that stores them in batches, so logging
 //!   never slows down an answer; a pruner deletes frames older than the retention period.
 //!
@@ -14,9 +15,9 @@
 pub mod endpoint;
 pub mod log;
 pub mod session;
+pub mod taps;
 
 use shared::ids::StationId;
-use shared::time::Timestamp;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -68,16 +69,7 @@ impl OcppConfig {
     }
 }
 
-/// A card held against a station's reader (an Authorize), as told live to browsers waiting for it
-/// ("Scan at a station").
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct TapEvent {
-    pub station: StationId,
-    pub id_tag: String,
-    pub at: Timestamp,
-    /// Whether the card matched a pass in the station's organization tree.
-    pub known: bool,
-}
+pub use shared::model::TapEvent;
 
 /// What the OCPP side shares between connections: the database, live connections, the frame-log queue and
 /// the tap broadcast. Cheap to clone.
