@@ -5,6 +5,8 @@
 //! The ID rules are `shared::pass_id`'s: [`NewPass::parse`] is called by the form on every keystroke and by
 //! [`add_pass`] on the server, so both sides accept and refuse exactly the same input.
 
+mod scan;
+
 use crate::components::*;
 use crate::error::AppError;
 use crate::layout::{org_resource, use_org_id, AppFrame};
@@ -680,6 +682,12 @@ fn AddPassForm(
                 {id_input("pass-hidden-id", field::HIDDEN_ID, "Hidden ID",
                     "The card's UID in hex, e.g. 04AAAB11CD2345, as shown in the idTag of a station's Authorize message. Only for tags and cards without a usable visible ID.", hidden)}
             </div>
+            <scan::ScanAtStation org=org on_card=move |id_tag: String| {
+                public.set(String::new());
+                hidden.set(id_tag);
+                confirmed.set(false);
+                touch(field::HIDDEN_ID);
+            }/>
             <Show when=move || needs_confirmation.get()>
                 <label class="flex items-start gap-2 rounded-md bg-amber-50 p-3 text-sm text-amber-900">
                     <input type="checkbox" class="mt-0.5" prop:checked=confirmed
