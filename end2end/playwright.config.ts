@@ -5,7 +5,7 @@ import path from 'node:path';
 // scripts/test.sh) with a fresh SQLite database and the demo data, in Debian's Chromium.
 const root = path.resolve(__dirname, '..');
 const port = Number(process.env.CHARGEDESK_E2E_PORT ?? 3100);
-const dataDir = path.join(root, 'target', 'e2e-data');
+const dataDir = path.join(root, 'target', `e2e-data-${port}`);
 const server =
   process.env.CHARGEDESK_SERVER_BIN ??
   path.join(process.env.HOME ?? '', '.cache/chargedesk/target-leptos/release/server');

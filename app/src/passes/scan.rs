@@ -17,6 +17,7 @@ use web_sys::{EventSource, MessageEvent};
 struct Listening {
     source: EventSource,
     _on_tap: Closure<dyn FnMut(MessageEvent)>,
+    _on_open: Closure<dyn FnMut(web_sys::Event)>,
     _on_error: Closure<dyn FnMut(web_sys::Event)>,
 }
 
@@ -34,13 +35,16 @@ pub fn ScanAtStation(
 ) -> impl IntoView {
     let stations = org_resource(|| 0, list_stations);
     let (open, set_open) = signal(false);
+    // Set once the stream is open: the server listens for taps from then on.
     let (waiting_at, set_waiting_at) = signal(None::<String>);
+    let (connecting, set_connecting) = signal(false);
     let (status, set_status) = signal(None::<String>);
     let listening = StoredValue::new_local(None::<Listening>);
 
     let stop = move || {
         listening.set_value(None);
         set_waiting_at.set(None);
+        set_connecting.set(false);
     };
     on_cleanup(stop);
 
@@ -84,15 +88,21 @@ pub fn ScanAtStation(
                 stop();
             }
         });
+        let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+            set_connecting.set(false);
+            set_waiting_at.set(Some(label.clone()));
+        });
         let _ = source.add_event_listener_with_callback("tap", on_tap.as_ref().unchecked_ref());
+        source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         listening.set_value(Some(Listening {
             source,
             _on_tap: on_tap,
+            _on_open: on_open,
             _on_error: on_error,
         }));
         set_status.set(None);
-        set_waiting_at.set(Some(label));
+        set_connecting.set(true);
     };
 
     view! {
@@ -138,10 +148,11 @@ pub fn ScanAtStation(
                 </div>
             </Show>
             <p class="mt-2 text-sm text-slate-700" role="status">
+                {move || connecting.get().then_some("Connecting to the station…")}
                 {move || waiting_at.get().map(|at| format!("Waiting for a card at {at}… Hold the card against the station's reader."))}
                 {move || status.get()}
             </p>
-            <Show when=move || waiting_at.get().is_some()>
+            <Show when=move || waiting_at.get().is_some() || connecting.get()>
                 <button type="button" class=SECONDARY_BUTTON on:click=move |_| stop()>"Stop waiting"</button>
             </Show>
         </div>
