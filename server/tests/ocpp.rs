@@ -685,3 +685,43 @@ async fn taps_are_streamed_live_to_administrators_of_the_station_only() {
     assert!(received.contains("\"known\":false"), "{received}");
     server.task.abort();
 }
+
+async fn online(admin: &OrgAdmin, cp: &str) -> bool {
+    let stations = admin.stations().await.unwrap();
+    stations
+        .into_iter()
+        .find(|s| s.charge_point_id == cp)
+        .unwrap()
+        .online
+}
+
+#[tokio::test]
+async fn a_station_that_stops_answering_pings_is_disconnected() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await; // pings every second
+    let (admin, _) = setup(&server.db).await;
+    let mut cp = connect(&server.url("CP-1"), Some("ocpp1.6"), None)
+        .await
+        .unwrap();
+    call(&mut cp, "1", "Heartbeat", json!({})).await;
+    assert!(online(&admin, "CP-1").await);
+    // Not reading means not answering the server's pings (tungstenite answers them only while reading).
+    tokio::time::sleep(Duration::from_millis(4500)).await;
+    // Within a bounded time the pings sent before the server gave up are drained and the close arrives.
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match cp.next().await {
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return true,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await
+    .unwrap_or(false);
+    assert!(closed, "the server closed the silent connection");
+    assert!(
+        !online(&admin, "CP-1").await,
+        "and shows the station offline"
+    );
+    server.task.abort();
+}
