@@ -1,4 +1,6 @@
-import { expect, request as playwrightRequest, type APIRequestContext, type Locator, type Page } from '@playwright/test';
+import { expect, request as playwrightRequest, test, type APIRequestContext, type Locator, type Page } from '@playwright/test';
+import { execFile, spawn } from 'node:child_process';
+import path from 'node:path';
 
 // Shared steps of the end-to-end tests. Everything is selected by role and label, in the help article's wording
 // ("Organizations", "Users", "Passes", "+ Add Pass", "Public Card ID", "Hidden ID", "Nickname", ...). The only
@@ -217,4 +219,213 @@ export async function openAddPass(page: Page) {
 /** The row of the pass called `nickname` in the table on the page. */
 export function passRow(page: Page, nickname: string): Locator {
   return page.getByRole('row').filter({ has: page.getByRole('cell', { name: nickname, exact: true }) });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The charge point simulator (`chargepoint-sim`, built by `cargo build -p server --bin chargepoint-sim`), playing a
+// station against the server under test. It connects to ws://<the config's baseURL host>/ocpp/<ID> and prints one
+// JSON object per event (`--json`).
+
+/** The simulator binary: CHARGEDESK_SIM_BIN, else where scripts/test.sh builds it. */
+export const SIM_BIN =
+  process.env.CHARGEDESK_SIM_BIN ?? path.join(process.env.HOME ?? '', '.cache/chargedesk/target/debug/chargepoint-sim');
+
+/** `ws://127.0.0.1:<port>/ocpp`: the OCPP endpoint of the server under test (the port of the config's baseURL). */
+export function ocppUrl(): string {
+  const base = test.info().project.use.baseURL;
+  if (!base) throw new Error('the Playwright config sets no baseURL');
+  const url = new URL(base);
+  return `ws://${url.host}/ocpp`;
+}
+
+/** One line of the simulator's `--json` output. */
+export type SimEvent = {
+  event: 'connected' | 'exchange' | 'incoming' | 'ignored' | 'note' | 'error';
+  action?: string;
+  request?: string;
+  ok?: boolean;
+  response?: string;
+  error?: string;
+  received?: unknown;
+  text?: string;
+  message?: string;
+  exitCode?: number;
+};
+
+export type SimResult = { code: number; events: SimEvent[]; stdout: string; stderr: string };
+
+function parseSimLines(stdout: string): SimEvent[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim().startsWith('{'))
+    .map((line) => JSON.parse(line) as SimEvent);
+}
+
+/**
+ * Runs the simulator to its end with `args` (e.g. `['--id', 'CP-KROON-1', '--tap', uid]`), adding `--url` and
+ * `--json`. Resolves with the exit code (0 ok, 3 could not connect, ...) and the parsed JSON lines; never rejects
+ * on a non-zero exit, so the test can assert it.
+ */
+export function simulate(args: string[], timeoutMs = 45_000): Promise<SimResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      SIM_BIN,
+      ['--url', ocppUrl(), '--json', ...args],
+      { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') {
+          // Not an exit code: the binary is missing (ENOENT) or was killed by the timeout.
+          reject(new Error(`${SIM_BIN} ${args.join(' ')}: ${error.message}\n${stderr}`));
+          return;
+        }
+        const code = error ? (error.code as number) : 0;
+        resolve({ code, events: parseSimLines(stdout), stdout, stderr });
+      },
+    );
+  });
+}
+
+/** The idTagInfo.status of every Authorize answer in a simulator run, in order ("Accepted", "Invalid", ...). */
+export function authorizeStatuses(run: SimResult): string[] {
+  return run.events
+    .filter((e) => e.event === 'exchange' && e.action === 'Authorize')
+    .map((e) => {
+      const frame = e.received as [number, string, { idTagInfo?: { status?: string } }] | undefined;
+      return frame?.[2]?.idTagInfo?.status ?? `no answer (${e.error ?? 'none'})`;
+    });
+}
+
+/** Asserts that the run ended with exit code 0, showing its output otherwise. */
+export function expectSimOk(run: SimResult): void {
+  expect(run.code, `simulator failed:\n${run.stdout}\n${run.stderr}`).toBe(0);
+}
+
+/** A simulator running in the background (e.g. with `--hold-secs`). */
+export type BackgroundSim = {
+  events: SimEvent[];
+  /** Resolves once an event satisfies `predicate` (rejects if the simulator ends first or after `timeoutMs`). */
+  waitFor(predicate: (e: SimEvent) => boolean, timeoutMs?: number): Promise<SimEvent>;
+  /** Ctrl-C (SIGINT: the simulator closes the connection cleanly); resolves with the exit code. */
+  stop(): Promise<number | null>;
+  exited: Promise<number | null>;
+};
+
+/** Starts the simulator with `args` (plus `--url`, `--json`) without waiting for its end. Always `stop()` it. */
+export function simulateInBackground(args: string[]): BackgroundSim {
+  const child = spawn(SIM_BIN, ['--url', ocppUrl(), '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const events: SimEvent[] = [];
+  const listeners = new Set<() => void>();
+  let stderr = '';
+  let buffered = '';
+  let failure: Error | undefined; // e.g. the binary is missing (ENOENT)
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    events.push(...parseSimLines(lines.join('\n')));
+    listeners.forEach((l) => l());
+  });
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', (error) => {
+      failure = new Error(`${SIM_BIN}: ${error.message}`);
+      listeners.forEach((l) => l());
+      reject(failure);
+    });
+    child.on('exit', (code) => {
+      listeners.forEach((l) => l());
+      resolve(code);
+    });
+  });
+  exited.catch(() => undefined);
+  return {
+    events,
+    exited,
+    waitFor(predicate, timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = events.find(predicate);
+          if (found) {
+            done();
+            resolve(found);
+          } else if (failure) {
+            done();
+            reject(failure);
+          } else if (child.exitCode !== null || child.signalCode !== null) {
+            done();
+            reject(new Error(`the simulator ended (${child.exitCode ?? child.signalCode}):\n${stderr}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`no such simulator event within ${timeoutMs} ms: ${JSON.stringify(events)}\n${stderr}`));
+        }, timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
+        };
+        listeners.add(check);
+        check();
+      });
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+      return exited;
+    },
+  };
+}
+
+/**
+ * Setup through the server functions: a new cardholder (unique e-mail) in the existing organization `org`.
+ * Returns the user and the label the "User" select of "+ Add Pass" shows for them.
+ */
+export async function addCardholder(
+  ctx: APIRequestContext,
+  org: number,
+  firstName = 'Robin',
+): Promise<{ user: UserSummary; option: string }> {
+  const suffix = unique();
+  const email = `cardholder-${suffix}@example.com`;
+  const lastName = `Tester ${suffix}`;
+  const r = await serverFn(ctx, 'add_user', { org, first_name: firstName, last_name: lastName, email, role: 'cardholder' });
+  expect(r.ok, JSON.stringify(r.body)).toBe(true);
+  const user = (await listUsers(ctx, org)).find((u) => u.email === email);
+  if (!user) throw new Error('the new cardholder is missing');
+  return { user, option: `${firstName} ${lastName} (${email})` };
+}
+
+/** The table of charging stations on the "Assets" page. */
+export function stationsTable(page: Page): Locator {
+  return page.getByRole('table', { name: 'Charging stations' });
+}
+
+/** The row of the station called `name` on the "Assets" page. */
+export function stationRow(page: Page, name: string): Locator {
+  return stationsTable(page)
+    .getByRole('row')
+    .filter({ has: page.getByRole('link', { name, exact: true }) });
+}
+
+/** "Assets" in the menu, then the station's row: its page opens on the "Overview" tab. */
+export async function openStation(page: Page, name: string): Promise<void> {
+  await menu(page, 'Assets');
+  await stationRow(page, name).getByRole('link', { name, exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1, name, exact: true })).toBeVisible();
+  await expect(stationTab(page, 'Overview')).toHaveAttribute('aria-current', 'page');
+}
+
+/** A tab of a station's page: "Overview", "Logs" or "Settings". */
+export function stationTab(page: Page, name: 'Overview' | 'Logs' | 'Settings'): Locator {
+  return page.getByRole('navigation', { name: 'Station' }).getByRole('link', { name, exact: true });
+}
+
+/** Reloads the page (and waits for hydration) until `check` passes, e.g. for state a station changes. */
+export async function reloadUntil(page: Page, check: () => Promise<void>, timeout = 20_000): Promise<void> {
+  await expect(async () => {
+    await page.reload();
+    await hydrated(page);
+    await check();
+  }).toPass({ timeout, intervals: [500, 1000] });
 }
