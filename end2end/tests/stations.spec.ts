@@ -292,7 +292,7 @@ test('the Overview lists a recently tapped unknown card with "Add as pass"; once
   await reloadUntil(page, () => expect(card).toHaveCount(1, { timeout: 2000 }));
   await expect(card).toContainText('presented 1 time');
   await expect(card.getByRole('button', { name: 'Copy idTag' })).toBeVisible();
-  const add = card.getByRole('link', { name: `Add ${uid} as pass`, exact: true });
+  const add = card.getByRole('link', { name: `Add as pass: ${uid}`, exact: true });
   await expect(add).toHaveText('Add as pass');
 
   await add.click();

@@ -274,7 +274,7 @@ fn UnknownTapList(org: OrgId, taps: Vec<UnknownTap>) -> impl IntoView {
                         <div class="flex flex-wrap items-center gap-2">
                             <CopyButton text=t.id_tag.clone() label="Copy idTag"/>
                             <a href=add_as_pass_href(org, &t.id_tag) class=PRIMARY_BUTTON
-                                aria-label=format!("Add {} as pass", t.id_tag)>
+                                aria-label=format!("Add as pass: {}", t.id_tag)>
                                 "Add as pass"
                             </a>
                         </div>
