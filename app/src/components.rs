@@ -138,3 +138,82 @@ pub fn CopyButton(
         </span>
     }
 }
+
+/// The state every "+ Add …" form keeps about its fields: which ones the person has been through, and the
+/// message to show at each — the browser's live check (the same `shared` rules the server applies) once the
+/// field was touched or the form submitted, else what the server answered for that field.
+#[derive(Clone, Copy)]
+pub struct FormFields {
+    touched: RwSignal<Vec<&'static str>>,
+    live: Signal<Vec<(&'static str, String)>>,
+    server: Signal<Option<AppError>>,
+}
+
+impl FormFields {
+    /// `live`: the current input's errors by field name; `server`: the last answer's error, if any.
+    pub fn new(
+        live: impl Fn() -> Vec<(&'static str, String)> + Send + Sync + 'static,
+        server: impl Fn() -> Option<AppError> + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            touched: RwSignal::new(Vec::new()),
+            live: Signal::derive(live),
+            server: Signal::derive(server),
+        }
+    }
+
+    /// From now on, `field` shows its live message.
+    pub fn touch(&self, field: &'static str) {
+        self.touched.update(|t| {
+            if !t.contains(&field) {
+                t.push(field)
+            }
+        })
+    }
+
+    /// On submit: every field shows its message. Returns whether the live check passed.
+    pub fn touch_all(&self, fields: &[&'static str]) -> bool {
+        for field in fields {
+            self.touch(field);
+        }
+        self.live.with_untracked(|errors| errors.is_empty())
+    }
+
+    /// The message to show at `field`.
+    pub fn error_for(&self, field: &'static str) -> Signal<Option<String>> {
+        let this = *self;
+        Signal::derive(move || {
+            let live = this
+                .touched
+                .with(|t| t.contains(&field))
+                .then(|| {
+                    this.live.with(|errors| {
+                        errors
+                            .iter()
+                            .find(|(f, _)| *f == field)
+                            .map(|(_, m)| m.clone())
+                    })
+                })
+                .flatten();
+            live.or_else(|| this.server.get().and_then(|e| e.for_field(field)))
+        })
+    }
+}
+
+/// Calls `on_done` after a successful save made while the calling form is open. (The action still holds the
+/// previous save's result when "+ Add …" opens the form again, so "has a successful result" is not enough.)
+pub fn when_saved<S>(action: ServerAction<S>, on_done: impl Fn() + Send + Sync + 'static)
+where
+    S: server_fn::ServerFn + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+    S::Error: Send + Sync + 'static,
+{
+    let saves_before = action.version().get_untracked();
+    Effect::new(move |_| {
+        if action.version().get() > saves_before
+            && action.value().with(|v| matches!(v, Some(Ok(_))))
+        {
+            on_done();
+        }
+    });
+}

@@ -503,19 +503,6 @@ fn AddPassForm(
     let hidden = RwSignal::new(hidden_id.unwrap_or_default());
     let nickname = RwSignal::new(String::new());
     let confirmed = RwSignal::new(false);
-    // A prefilled Hidden ID is checked at once: an idTag that is really a visible ID says so right away.
-    let touched = RwSignal::new(if prefilled {
-        vec![field::HIDDEN_ID]
-    } else {
-        Vec::new()
-    });
-    let touch = move |f: &'static str| {
-        touched.update(|t| {
-            if !t.contains(&f) {
-                t.push(f)
-            }
-        })
-    };
     let check = Memo::new(move |_| {
         NewPass::parse(
             &user.get(),
@@ -526,22 +513,23 @@ fn AddPassForm(
         )
     });
     let server_error = move || action.value().get().and_then(|r| r.err());
-    let error_for = move |field: &'static str| {
-        Signal::derive(move || {
-            let live = touched.get().contains(&field).then(|| {
-                check.with(|c| {
-                    c.as_ref().err().and_then(|c| {
-                        c.errors
-                            .iter()
-                            .find(|(f, _)| *f == field)
-                            .map(|(_, m)| m.clone())
-                    })
-                })
-            });
-            live.flatten()
-                .or_else(|| server_error().and_then(|e| e.for_field(field)))
-        })
-    };
+    let fields = FormFields::new(
+        move || {
+            check.with(|c| {
+                c.as_ref()
+                    .err()
+                    .map(|c| c.errors.clone())
+                    .unwrap_or_default()
+            })
+        },
+        server_error,
+    );
+    // A prefilled Hidden ID is checked at once: an idTag that is really a visible ID says so right away.
+    if prefilled {
+        fields.touch(field::HIDDEN_ID);
+    }
+    let touch = move |f: &'static str| fields.touch(f);
+    let error_for = move |f: &'static str| fields.error_for(f);
     let warning_for = move |field: &'static str| {
         Signal::derive(move || {
             let warnings = check.with(|c| match c {
@@ -580,25 +568,15 @@ fn AddPassForm(
             })
         })
     };
-    // Close only after a save made while this form is open: the action still holds the result of the previous
-    // save when "+ Add …" opens the form again.
-    let saves_before = action.version().get_untracked();
-    Effect::new(move |_| {
-        if action.version().get() > saves_before && matches!(action.value().get(), Some(Ok(_))) {
-            on_done();
-        }
-    });
+    when_saved(action, on_done);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        for f in [
+        if !fields.touch_all(&[
             field::USER,
             field::PUBLIC_CARD_ID,
             field::HIDDEN_ID,
             field::NICKNAME,
-        ] {
-            touch(f);
-        }
-        if check.get_untracked().is_err() {
+        ]) {
             return;
         }
         if let Some(org) = org.get_untracked() {

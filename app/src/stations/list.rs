@@ -244,50 +244,19 @@ fn AddStationForm(
     let cp = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    // A field shows its message once it has been left or the form was submitted.
-    let touched = RwSignal::new(Vec::<&'static str>::new());
-    let touch = move |f: &'static str| {
-        touched.update(|t| {
-            if !t.contains(&f) {
-                t.push(f)
-            }
-        })
-    };
-    let live_errors = Memo::new(move |_| {
-        NewStation::parse(&cp.get(), &name.get(), &password.get())
-            .err()
-            .unwrap_or_default()
-    });
     let server_error = move || action.value().get().and_then(|r| r.err());
-    let error_for = move |field: &'static str| {
-        Signal::derive(move || {
-            touched
-                .get()
-                .contains(&field)
-                .then(|| {
-                    live_errors
-                        .get()
-                        .into_iter()
-                        .find(|(f, _)| *f == field)
-                        .map(|(_, m)| m)
-                })
-                .flatten()
-                .or_else(|| server_error().and_then(|e| e.for_field(field)))
-        })
-    };
-    // Close only after a save made while this form is open.
-    let saves_before = action.version().get_untracked();
-    Effect::new(move |_| {
-        if action.version().get() > saves_before && matches!(action.value().get(), Some(Ok(_))) {
-            on_done();
-        }
-    });
+    let fields = FormFields::new(
+        move || {
+            NewStation::parse(&cp.get(), &name.get(), &password.get())
+                .err()
+                .unwrap_or_default()
+        },
+        server_error,
+    );
+    when_saved(action, on_done);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        for f in [field::CHARGE_POINT_ID, field::NAME, field::PASSWORD] {
-            touch(f);
-        }
-        if !live_errors.get_untracked().is_empty() {
+        if !fields.touch_all(&[field::CHARGE_POINT_ID, field::NAME, field::PASSWORD]) {
             return;
         }
         if let Some(org) = org.get_untracked() {
@@ -305,7 +274,7 @@ fn AddStationForm(
                            hint: &'static str,
                            mono: bool,
                            value: RwSignal<String>| {
-        let error = error_for(name);
+        let error = fields.error_for(name);
         let hint_id = format!("{id}-hint");
         view! {
             <div>
@@ -319,7 +288,7 @@ fn AddStationForm(
                     aria-describedby=hint_id.clone()
                     prop:value=value
                     on:input=move |ev| value.set(event_target_value(&ev))
-                    on:blur=move |_| touch(name)/>
+                    on:blur=move |_| fields.touch(name)/>
                 <p id=hint_id class="mt-1 text-xs text-slate-500">{hint}</p>
                 <FieldError error=error/>
             </div>

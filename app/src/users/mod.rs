@@ -164,51 +164,19 @@ fn AddUserForm(
     let last = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
     let role = RwSignal::new(Role::Cardholder);
-    // A field shows its message once it has been left or the form was submitted.
-    let touched = RwSignal::new(Vec::<&'static str>::new());
-    let touch = move |f: &'static str| {
-        touched.update(|t| {
-            if !t.contains(&f) {
-                t.push(f)
-            }
-        })
-    };
-    let live_errors = Memo::new(move |_| {
-        NewUser::parse(&first.get(), &last.get(), &email.get())
-            .err()
-            .unwrap_or_default()
-    });
     let server_error = move || action.value().get().and_then(|r| r.err());
-    let error_for = move |field: &'static str| {
-        Signal::derive(move || {
-            touched
-                .get()
-                .contains(&field)
-                .then(|| {
-                    live_errors
-                        .get()
-                        .into_iter()
-                        .find(|(f, _)| *f == field)
-                        .map(|(_, m)| m)
-                })
-                .flatten()
-                .or_else(|| server_error().and_then(|e| e.for_field(field)))
-        })
-    };
-    // Close only after a save made while this form is open: the action still holds the result of the previous
-    // save when "+ Add …" opens the form again.
-    let saves_before = action.version().get_untracked();
-    Effect::new(move |_| {
-        if action.version().get() > saves_before && matches!(action.value().get(), Some(Ok(_))) {
-            on_done();
-        }
-    });
+    let fields = FormFields::new(
+        move || {
+            NewUser::parse(&first.get(), &last.get(), &email.get())
+                .err()
+                .unwrap_or_default()
+        },
+        server_error,
+    );
+    when_saved(action, on_done);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        for f in ["first_name", "last_name", "email"] {
-            touch(f);
-        }
-        if !live_errors.get_untracked().is_empty() {
+        if !fields.touch_all(&["first_name", "last_name", "email"]) {
             return;
         }
         if let Some(org) = org.get_untracked() {
@@ -226,7 +194,7 @@ fn AddUserForm(
                            label: &'static str,
                            kind: &'static str,
                            value: RwSignal<String>| {
-        let error = error_for(name);
+        let error = fields.error_for(name);
         view! {
             <div>
                 <label for=id class=LABEL_CLASS>{label}</label>
@@ -235,7 +203,7 @@ fn AddUserForm(
                     aria-invalid=move || error.get().is_some().to_string()
                     prop:value=value
                     on:input=move |ev| value.set(event_target_value(&ev))
-                    on:blur=move |_| touch(name)/>
+                    on:blur=move |_| fields.touch(name)/>
                 <FieldError error=error/>
             </div>
         }
