@@ -33,7 +33,13 @@ const MAX_WH: u64 = 1_000_000_000;
 #[command(name = "chargepoint-sim", version, verbatim_doc_comment)]
 pub struct Args {
     /// The central system's OCPP endpoint; the charge point connects to <URL>/<ID> (ID percent-encoded).
-    #[arg(long, value_name = "URL")]
+    /// Defaults to the server that `bash scripts/run.sh` starts.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "CHARGEDESK_OCPP_URL",
+        default_value = "ws://127.0.0.1:3000/ocpp"
+    )]
     pub url: String,
 
     /// The charge point ID (chargeBoxIdentity).
@@ -525,7 +531,14 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
-        assert!(parse_args(["chargepoint-sim", "--id", "CP-1"]).is_err());
         assert!(parse_args(["chargepoint-sim", "--url", "ws://x/ocpp"]).is_err());
+    }
+
+    #[test]
+    fn the_url_defaults_to_the_local_server() {
+        let (args, steps) =
+            parse_args(["chargepoint-sim", "--id", "CP-1", "--tap", "04AAAB11CD2345"]).unwrap();
+        assert_eq!(args.url, "ws://127.0.0.1:3000/ocpp");
+        assert_eq!(steps.len(), 1);
     }
 }
