@@ -633,10 +633,7 @@ async fn administrators_read_a_stations_log_unknown_cards_and_a_pass_decisions()
         .unwrap();
     session.authorize("04DEAD11BEEF22").await.unwrap();
     session.authorize("04AAAB11CD2345").await.unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
+    let now = storage::now().millis();
     let frame = |at: i64, direction, message_type, action: Option<&str>, id: &str, tag| {
         storage::NewOcppMessage {
             station: f.station_a,

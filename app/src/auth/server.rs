@@ -71,9 +71,7 @@ fn set_cookie(value: &str, max_age_secs: i64) {
 
 /// Sets the session cookie to expire together with the server-side session.
 pub fn set_session_cookie(token: &str, expires_at: shared::time::Timestamp) {
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
+    let now_ms = storage::now().millis();
     set_cookie(token, ((expires_at.millis() - now_ms) / 1000).max(0));
 }
 

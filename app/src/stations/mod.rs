@@ -270,10 +270,7 @@ pub async fn get_station(org: OrgId, station: StationId) -> Result<StationDetail
 #[server(prefix = "/api", endpoint = "unknown_taps")]
 pub async fn unknown_taps(org: OrgId, station: StationId) -> Result<Vec<UnknownTap>, AppError> {
     let org = crate::auth::server::admin_of(org).await?;
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
-    let since = Timestamp(now_ms - UNKNOWN_TAPS_HOURS * 3_600_000);
+    let since = Timestamp(storage::now().millis() - UNKNOWN_TAPS_HOURS * 3_600_000);
     Ok(org.unknown_taps(station, since).await?)
 }
 

@@ -36,11 +36,8 @@ pub async fn transactions_csv(org: OrgId) -> Result<CsvFile, AppError> {
     let org = crate::auth::server::admin_of(org).await?;
     let name = org.context().await?.name;
     let list = org.transactions(CSV_LIMIT).await?;
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
     Ok(CsvFile {
-        file_name: csv_file_name(&name, Timestamp(now_ms)),
+        file_name: csv_file_name(&name, storage::now()),
         contents: transactions_csv_text(&list),
     })
 }

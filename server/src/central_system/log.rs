@@ -4,7 +4,7 @@
 
 use shared::time::Timestamp;
 use std::time::Duration;
-use storage::{Db, NewOcppMessage};
+use storage::{now, Db, NewOcppMessage};
 use tokio::sync::{mpsc, oneshot};
 
 /// Frames waiting for the writer. When the queue is full (the database is far behind), frames are dropped
@@ -99,11 +99,4 @@ async fn pruner(db: Db, retention: Duration) {
             Err(e) => tracing::error!(error = ?e, "pruning OCPP frames failed"),
         }
     }
-}
-
-pub(crate) fn now() -> Timestamp {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
-    Timestamp(ms)
 }

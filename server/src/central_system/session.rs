@@ -4,7 +4,6 @@
 //! chose); bad input never closes the connection and never panics. Answers are sent before anything slow:
 //! the frame log is a queue (see [`super::log`]).
 
-use super::log::now;
 use super::{OcppHub, TapEvent};
 use axum::extract::ws::{Message, WebSocket};
 use ocpp::messages::{
@@ -18,7 +17,7 @@ use shared::decision::{AuthorizationStatus, Decision};
 use shared::model::{FrameDirection, FrameType};
 use shared::time::Timestamp;
 use std::time::{Duration, Instant};
-use storage::{ConnectedStation, NewOcppMessage};
+use storage::{now, ConnectedStation, NewOcppMessage};
 
 /// How often `last_message_at` is written for a chatty station.
 const TOUCH_EVERY: Duration = Duration::from_secs(10);

@@ -123,8 +123,8 @@ impl Db {
 /// A connection or a transaction, as taken by the internal query functions.
 pub(crate) type Conn = AnyConnection;
 
-/// The current time as stored in the database.
-pub(crate) fn now() -> Timestamp {
+/// The current time as stored in the database (the one clock for everything the server timestamps).
+pub fn now() -> Timestamp {
     let ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)

@@ -44,7 +44,7 @@ mod transactions;
 
 pub use auth::{Caller, LoginOutcome};
 pub use bootstrap::{DemoLogin, DEMO_PASSWORD};
-pub use db::Db;
+pub use db::{now, Db};
 pub use error::StorageError;
 pub use ocpp::{ConnectedStation, NewOcppMessage, StationLogin, DEFAULT_LOG_RETENTION_DAYS};
 pub use org::{AddUserOutcome, OrgAdmin};

@@ -6,14 +6,7 @@ use common::*;
 use shared::time::Timestamp;
 use storage::{LoginOutcome, StorageError};
 
-fn now() -> Timestamp {
-    Timestamp(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as i64,
-    )
-}
+use storage::now;
 
 #[tokio::test]
 async fn partner_bootstrap_login_caller_and_logout() {

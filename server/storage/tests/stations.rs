@@ -25,10 +25,7 @@ fn station_password(s: &str) -> StationPassword {
     StationPassword::parse(s).expect("valid station password")
 }
 fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
+    storage::now().millis()
 }
 
 /// Volta Partners ─┬─ De Kroon Logistics (k) ─┬─ De Kroon Werkplaats (k1) ── Werkplaats Venlo (k1a)
