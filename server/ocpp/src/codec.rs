@@ -30,6 +30,12 @@ pub(crate) fn decode<T: Payload>(payload: &Value) -> Result<T, PayloadError> {
     })
 }
 
+/// The `idTag` a CALL's payload carries (Authorize, StartTransaction, StopTransaction), exactly as sent and
+/// before any validation, so that even a refused request can be logged with the card it named.
+pub fn raw_id_tag(payload: &Value) -> Option<&str> {
+    payload.get("idTag").and_then(Value::as_str)
+}
+
 /// The central system's reading of a CALL from a charge point, from the action name as received.
 ///
 /// - an action name OCPP 1.6 does not define → `NotImplemented`;
@@ -127,5 +133,18 @@ pub fn checked_response_frame<T: Payload>(id: &str, confirmation: &T) -> Frame {
             ErrorCode::InternalError,
             &format!("invalid confirmation: {}", error.description),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_id_tag_reads_the_card_even_from_an_invalid_payload() {
+        let too_long = serde_json::json!({"idTag": "04AAAB11CD2345FF001122", "extra": 1});
+        assert_eq!(raw_id_tag(&too_long), Some("04AAAB11CD2345FF001122"));
+        assert_eq!(raw_id_tag(&serde_json::json!({"idTag": 7})), None);
+        assert_eq!(raw_id_tag(&serde_json::json!({})), None);
     }
 }

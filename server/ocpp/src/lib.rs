@@ -85,7 +85,7 @@ pub mod schema;
 pub use action::Action;
 pub use codec::{
     call_frame, checked_response_frame, encode, parse_charge_point_call, parse_request,
-    parse_response, response_frame,
+    parse_response, raw_id_tag, response_frame,
 };
 pub use datetime::DateTime;
 pub use error::{ErrorCode, FrameError, PayloadError};

@@ -122,10 +122,7 @@ impl Session {
                 action,
                 payload,
             } => {
-                let id_tag = payload
-                    .get("idTag")
-                    .and_then(|v| v.as_str())
-                    .map(str::to_owned);
+                let id_tag = ocpp::raw_id_tag(&payload).map(str::to_owned);
                 self.log(
                     received_at,
                     FrameDirection::Incoming,
