@@ -32,6 +32,8 @@ const SQLITE_PRAGMAS: &[&str] = &[
 pub struct Db {
     pub(crate) pool: AnyPool,
     pub(crate) backend: Backend,
+    /// Changes that live connections react to (see [`crate::events`]).
+    pub(crate) events: crate::events::Events,
 }
 
 impl Db {
@@ -77,7 +79,11 @@ impl Db {
                 }
                 let pool = options.connect(&url).await?;
                 SQLITE_MIGRATOR.run(&pool).await?;
-                Ok(Db { pool, backend })
+                Ok(Db {
+                    pool,
+                    backend,
+                    events: crate::events::Events::new(),
+                })
             }
             Backend::Postgres => Err(StorageError::internal(
                 "PostgreSQL is not supported yet: its migrations (migrations/postgres) come with \

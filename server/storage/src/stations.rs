@@ -8,6 +8,7 @@ use crate::audit;
 use crate::auth::hash_password;
 use crate::db::{now, Conn};
 use crate::error::StorageError;
+use crate::events::StationEvent;
 use crate::org::{OrgAdmin, MAX_DEPTH};
 use shared::ids::StationId;
 use shared::model::{
@@ -480,6 +481,8 @@ impl OrgAdmin {
         )
         .await?;
         tx.commit().await?;
+        self.db
+            .publish_station_event(StationEvent::CredentialsChanged(id));
         Ok(())
     }
 
