@@ -30,6 +30,9 @@ pub enum AppError {
     },
     #[error("Too many failed log-in attempts. Wait {retry_after_secs} seconds and try again.")]
     Throttled { retry_after_secs: u64 },
+    /// The server refused the work for now (e.g. too many log-ins being checked at once); nothing was saved.
+    #[error("The server is busy. Please try again in a moment.")]
+    Busy,
     #[error("Something went wrong on our side and nothing was saved. Please try again; if it keeps happening, contact support.")]
     Internal,
     /// The request itself could not be made or read (network down, malformed arguments).
@@ -88,6 +91,7 @@ impl From<storage::StorageError> for AppError {
                 message,
             },
             S::Throttled { retry_after_secs } => Self::Throttled { retry_after_secs },
+            S::Busy => Self::Busy,
             other => {
                 tracing::error!(error = ?other, "storage failure");
                 Self::Internal

@@ -28,6 +28,10 @@ pub enum StorageError {
         /// Seconds until the next attempt is accepted (at least 1).
         retry_after_secs: u64,
     },
+    /// The server is saturated (e.g. every password-hashing slot is taken) and refused the work rather than
+    /// queue it: the caller may try again in a moment.
+    #[error("The server is busy. Please try again in a moment.")]
+    Busy,
     /// Anything else (database unreachable, corrupt data, a bug). Log the source; show only the message.
     #[error("Internal storage error.")]
     Internal(#[source] Box<dyn StdError + Send + Sync + 'static>),
