@@ -78,3 +78,13 @@ pub fn set_session_cookie(token: &str, expires_at: shared::time::Timestamp) {
 pub fn clear_session_cookie() {
     set_cookie("", 0);
 }
+
+/// The address of the client that sent a request, for per-client limits (log-in, station handshakes): the TCP
+/// peer that the server loop records as axum's `ConnectInfo<SocketAddr>`. A request that did not come through
+/// the server loop (in-process tests calling the router directly) counts as the unspecified address.
+pub fn client_ip(extensions: &http::Extensions) -> std::net::IpAddr {
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+}
