@@ -201,8 +201,11 @@ pub struct StationSummary {
     pub access_mode_override: Option<AccessMode>,
     /// The access mode in force: see [`crate::station::effective_access_mode`].
     pub effective_access_mode: AccessMode,
-    /// Whether the station must log in with a password (OCPP security profile 1/2).
+    /// Whether the station has a password (OCPP security profile 1/2).
     pub has_password: bool,
+    /// Set when the station may connect without a password (an explicit choice, shown as a warning); `None`
+    /// means it must log in with its password.
+    pub unauthenticated_allowed: Option<crate::station::UnauthenticatedAllowed>,
 }
 
 /// A station as its detail page shows it ("Overview", "Settings").

@@ -421,6 +421,56 @@ impl TryFrom<String> for StationPassword {
     }
 }
 
+/// The characters of a generated station password: letters and digits without those that are easily mistaken
+/// for one another when read off a screen and typed into a station's configuration tool (`0 O o 1 l I i`), and
+/// nothing that needs quoting in a shell, a URL or a configuration file (in particular no `:`).
+pub const GENERATED_PASSWORD_ALPHABET: &str =
+    "23456789abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
+/// The length of a generated station password: 24 characters of [`GENERATED_PASSWORD_ALPHABET`] are about 138
+/// bits, and fit every station's AuthorizationKey field ([`STATION_PASSWORD_MAX_LEN`]).
+pub const GENERATED_PASSWORD_LEN: usize = 24;
+
+impl StationPassword {
+    /// A station password made of [`GENERATED_PASSWORD_LEN`] characters picked by `pick`, which is given the
+    /// alphabet's size `n` and must return a uniformly random index below `n` (the server passes its
+    /// cryptographic random number generator; this crate has none, because it also runs in the browser).
+    pub fn generate(mut pick: impl FnMut(usize) -> usize) -> StationPassword {
+        let alphabet = GENERATED_PASSWORD_ALPHABET.as_bytes();
+        let password: String = (0..GENERATED_PASSWORD_LEN)
+            .map(|_| char::from(alphabet[pick(alphabet.len()) % alphabet.len()]))
+            .collect();
+        // Letters and digits only, 24 of them: always a valid station password.
+        StationPassword(password)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Unauthenticated connections
+// ---------------------------------------------------------------------------------------------------------------
+
+/// Who recorded that a station may connect without a password, for stations that already had none when passwords
+/// became required (the database migration that introduced the choice records it under this name).
+pub const ALLOWED_BY_MIGRATION: &str = "Database migration";
+
+/// The explicit choice that a station may connect without a password (OCPP security profile 0): only sensible on
+/// a closed network, because anyone who can reach the OCPP URL can then connect as the station. Without it a
+/// station must log in with its password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnauthenticatedAllowed {
+    /// When the choice was made.
+    pub since: crate::time::Timestamp,
+    /// Who made it: a user's name at the time, "Command line", or [`ALLOWED_BY_MIGRATION`].
+    pub by: String,
+}
+
+impl UnauthenticatedAllowed {
+    /// Whether the choice was recorded by the migration for a station that had no password before passwords
+    /// became required (rather than made by someone).
+    pub fn by_migration(&self) -> bool {
+        self.by == ALLOWED_BY_MIGRATION
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Access mode
 // ---------------------------------------------------------------------------------------------------------------
@@ -763,6 +813,50 @@ mod tests {
         assert!(!format!("{err:?} {err}").contains("abcdefgh"));
         let err = StationPassword::parse("abcdefghijklmnopqé").unwrap_err();
         assert!(!format!("{err:?} {err}").contains('é'));
+    }
+
+    #[test]
+    fn generated_station_passwords_are_valid_unambiguous_and_use_the_random_picks() {
+        for c in "0Oo1lIi:".chars() {
+            assert!(!GENERATED_PASSWORD_ALPHABET.contains(c), "{c:?}");
+        }
+        assert!(GENERATED_PASSWORD_ALPHABET
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric()));
+        let n = GENERATED_PASSWORD_ALPHABET.len();
+        // Every index of the alphabet appears, in the order picked.
+        let mut next = 0;
+        let pw = StationPassword::generate(|len| {
+            assert_eq!(len, n);
+            next += 1;
+            (next - 1) * 7 % len
+        });
+        assert_eq!(pw.as_str().len(), GENERATED_PASSWORD_LEN);
+        assert_eq!(StationPassword::parse(pw.as_str()), Ok(pw.clone()));
+        let expected: String = (0..GENERATED_PASSWORD_LEN)
+            .map(|i| GENERATED_PASSWORD_ALPHABET.as_bytes()[i * 7 % n] as char)
+            .collect();
+        assert_eq!(pw.as_str(), expected);
+        // An out-of-range pick cannot produce an invalid character.
+        let pw = StationPassword::generate(|len| len + 3);
+        assert!(StationPassword::parse(pw.as_str()).is_ok());
+        assert!(
+            (STATION_PASSWORD_MIN_LEN..=STATION_PASSWORD_MAX_LEN).contains(&GENERATED_PASSWORD_LEN)
+        );
+    }
+
+    #[test]
+    fn unauthenticated_allowed_says_whether_the_migration_recorded_it() {
+        let by_user = UnauthenticatedAllowed {
+            since: crate::time::Timestamp(1),
+            by: "Eva Visser".into(),
+        };
+        assert!(!by_user.by_migration());
+        let migrated = UnauthenticatedAllowed {
+            since: crate::time::Timestamp(1),
+            by: ALLOWED_BY_MIGRATION.into(),
+        };
+        assert!(migrated.by_migration());
     }
 
     #[test]

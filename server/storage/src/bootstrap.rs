@@ -8,12 +8,43 @@ use crate::org::OrgAdmin;
 use shared::model::AuditAction;
 use shared::names::{Email, Nickname, OrgName, Password, PersonName};
 use shared::pass_id::{check_pass_id, PassIdKind, PassIdentifier};
-use shared::station::{AccessMode, ChargePointId, StationName};
+use shared::station::{AccessMode, ChargePointId, StationName, StationPassword};
 use shared::time::Timestamp;
 use shared::{OrgId, PassMode, Role, UserId};
 
 /// The password of every demo user.
 pub const DEMO_PASSWORD: &str = "chargedesk-demo";
+
+/// A demo charging station: what to configure in a station (or pass to `chargepoint-sim`) to connect as it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemoStation {
+    /// The charge point ID: the last part of the OCPP URL, and the HTTP Basic user name.
+    pub charge_point_id: &'static str,
+    /// The password it logs in with (HTTP Basic, OCPP security profile 1).
+    pub password: &'static str,
+    /// Where it is and what it shows.
+    pub description: &'static str,
+}
+
+/// The demo stations and their passwords, published like [`DEMO_PASSWORD`]: they are demo data, printed by
+/// `serve --demo` and used by the end-to-end tests; a real station gets a generated password.
+pub const DEMO_STATIONS: [DemoStation; 3] = [
+    DemoStation {
+        charge_point_id: "CP-KROON-1",
+        password: "kroon-1-demo-station-key",
+        description: "Brouwerij De Kroon, Brewery yard (Whitelisting, inherited)",
+    },
+    DemoStation {
+        charge_point_id: "CP-LOGISTICS-1",
+        password: "logistics-1-demo-station-key",
+        description: "De Kroon Logistics, Loading dock",
+    },
+    DemoStation {
+        charge_point_id: "CP-ZONNEVELD-1",
+        password: "zonneveld-1-demo-station-key",
+        description: "Hotel Zonneveld, Hotel car park (Roaming + whitelisting)",
+    },
+];
 
 /// One demo account, as printed after seeding.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,13 +115,19 @@ impl Db {
 
     /// Fills an empty database with the demo dataset, in one transaction, through the same code paths as
     /// the UI (so the audit log has entries). Returns the logins to print, or `None` (changing nothing) if
-    /// the database already has organizations. Every demo user's password is [`DEMO_PASSWORD`].
+    /// the database already has organizations. Every demo user's password is [`DEMO_PASSWORD`]; the demo
+    /// stations are [`DEMO_STATIONS`], each logging in with its own password.
     pub async fn seed_demo(&self) -> Result<Option<Vec<DemoLogin>>, StorageError> {
         if self.has_organizations().await? {
             return Ok(None);
         }
         // One hash for all demo accounts: they share a published password anyway, and argon2 is slow.
         let hash = hash_password(DEMO_PASSWORD).await?;
+        let mut station_hashes = Vec::with_capacity(DEMO_STATIONS.len());
+        for station in DEMO_STATIONS {
+            let password = valid(station.password, StationPassword::parse(station.password))?;
+            station_hashes.push(hash_password(password.as_str()).await?);
+        }
         let mut tx = self.begin_write().await?;
         let any: Option<i64> = sqlx::query_scalar("SELECT id FROM organizations LIMIT 1")
             .fetch_optional(&mut *tx)
@@ -98,7 +135,7 @@ impl Db {
         if any.is_some() {
             return Ok(None);
         }
-        let logins = seed(self, &mut tx, &hash).await?;
+        let logins = seed(self, &mut tx, &hash, &station_hashes).await?;
         tx.commit().await?;
         Ok(Some(logins))
     }
@@ -214,10 +251,12 @@ const HOTEL_ADMIN: Person = ("Joost", "van Dijk", "joost@hotelzonneveld.example"
 const EMMA: Person = ("Emma", "Smit", "emma@hotelzonneveld.example");
 const NOAH: Person = ("Noah", "Peters", "noah@hotelzonneveld.example");
 
+/// `station_hashes`: the password hashes of [`DEMO_STATIONS`], in that order.
 async fn seed(
     db: &Db,
     conn: &mut Conn,
     password_hash: &str,
+    station_hashes: &[String],
 ) -> Result<Vec<DemoLogin>, StorageError> {
     let at = now();
     let person = |p: Person| -> Result<(PersonName, PersonName, Email), StorageError> {
@@ -372,20 +411,22 @@ async fn seed(
             .await?;
     }
 
-    // Stations without a password, so that the station simulator can connect to them at once: one at the
-    // brewery that inherits the default (Whitelisting), one of its logistics department, and one at the hotel
-    // that takes roaming cards as well.
-    for (scope, cp, name, mode) in [
-        (&kroon, "CP-KROON-1", "Brewery yard", None),
-        (&logistics, "CP-LOGISTICS-1", "Loading dock", None),
+    // Stations with the published passwords of DEMO_STATIONS, so that the station simulator can connect as
+    // them: one at the brewery that inherits the default (Whitelisting), one of its logistics department, and
+    // one at the hotel that takes roaming cards as well.
+    for ((scope, name, mode), (station, hash)) in [
+        (&kroon, "Brewery yard", None),
+        (&logistics, "Loading dock", None),
         (
             &hotel,
-            "CP-ZONNEVELD-1",
             "Hotel car park",
             Some(AccessMode::RoamingAndWhitelisting),
         ),
-    ] {
-        add_demo_station(conn, scope, cp, name, mode, at).await?;
+    ]
+    .into_iter()
+    .zip(DEMO_STATIONS.iter().zip(station_hashes))
+    {
+        add_demo_station(conn, scope, station.charge_point_id, name, hash, mode, at).await?;
     }
 
     let login = |p: Person, description: &str| DemoLogin {
@@ -412,33 +453,36 @@ async fn seed(
     ])
 }
 
-/// A demo station without a password, with its own access mode if `mode` is set; audited like one added in the
-/// UI.
+/// A demo station logging in with the password behind `password_hash`, with its own access mode if `mode` is
+/// set; audited like one added in the UI.
 async fn add_demo_station(
     conn: &mut Conn,
     scope: &OrgAdmin,
     cp: &str,
     name: &str,
+    password_hash: &str,
     mode: Option<AccessMode>,
     at: Timestamp,
 ) -> Result<(), StorageError> {
     let cp = valid(cp, ChargePointId::parse(cp))?;
     let name = valid(name, StationName::parse(name))?;
     sqlx::query(
-        "INSERT INTO stations (org_id, charge_point_id, match_key, name, access_mode, created_at, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO stations (org_id, charge_point_id, match_key, name, password_hash, access_mode, \
+                               created_at, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(scope.org.0)
     .bind(cp.as_str())
     .bind(cp.match_key())
     .bind(name.as_str())
+    .bind(password_hash)
     .bind(mode.map(AccessMode::as_str))
     .bind(at.0)
     .bind(scope.actor.user_id.map(|u| u.0))
     .execute(&mut *conn)
     .await?;
     let summary = format!(
-        "Added station \"{}\" (charge point ID {}), without a password{}",
+        "Added station \"{}\" (charge point ID {}), logging in with a password{}",
         name.as_str(),
         cp.as_str(),
         mode.map(|m| format!(", access mode {}", m.label()))

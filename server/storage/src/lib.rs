@@ -44,7 +44,7 @@ mod stations;
 mod transactions;
 
 pub use auth::{Caller, LoginOutcome};
-pub use bootstrap::{DemoLogin, DEMO_PASSWORD};
+pub use bootstrap::{DemoLogin, DemoStation, DEMO_PASSWORD, DEMO_STATIONS};
 pub use db::{now, Db};
 pub use error::StorageError;
 pub use events::StationEvent;

@@ -34,6 +34,8 @@ pub struct StationLogin {
     charge_point_id: String,
     name: String,
     password_hash: Option<String>,
+    /// The explicit choice that the station may connect without a password.
+    unauthenticated_allowed: bool,
     verified: AtomicBool,
 }
 
@@ -70,17 +72,19 @@ impl StationLogin {
         &self.name
     }
 
-    /// Whether the station must present a password (HTTP Basic, OCPP security profile 1/2).
+    /// Whether the station must present its password (HTTP Basic, OCPP security profile 1/2): always, unless
+    /// an administrator explicitly allowed it to connect without one. A station with neither a password nor
+    /// that choice cannot connect at all: it requires a password that no candidate matches.
     pub fn requires_password(&self) -> bool {
-        self.password_hash.is_some()
+        !self.unauthenticated_allowed
     }
 
-    /// Checks the HTTP Basic password the station sent (argon2, off the async threads). `true` if it matches,
-    /// and always `true` when the station has no password (any credentials are then ignored). A successful
-    /// check is remembered: [`StationLogin::accept`] requires it when a password is set.
+    /// Checks the HTTP Basic password the station sent (argon2, off the async threads). `true` only if the
+    /// station has a password and it matches; `false` when it has none. A successful check is remembered:
+    /// [`StationLogin::accept`] requires it when [`StationLogin::requires_password`].
     pub async fn verify_password(&self, candidate: &str) -> Result<bool, StorageError> {
         let ok = match &self.password_hash {
-            None => true,
+            None => false,
             Some(hash) => verify_password(hash.clone(), candidate.to_owned()).await?,
         };
         if ok {
@@ -90,7 +94,7 @@ impl StationLogin {
     }
 
     /// Lets the station in: the handle for its OCPP session, with a fresh connection nonce (see
-    /// [`ConnectedStation::connected`]). [`StorageError::NoAccess`] if the station has a password and
+    /// [`ConnectedStation::connected`]). [`StorageError::NoAccess`] if the station requires a password and
     /// [`StationLogin::verify_password`] has not accepted one.
     pub fn accept(self, db: &Db) -> Result<ConnectedStation, StorageError> {
         if self.requires_password() && !self.verified.load(Ordering::Relaxed) {
@@ -253,19 +257,21 @@ impl Db {
             return Ok(None);
         };
         let mut conn = self.read().await?;
-        let row: Option<(i64, i64, String, String, Option<String>)> = sqlx::query_as(
-            "SELECT id, org_id, charge_point_id, name, password_hash FROM stations WHERE match_key = $1",
+        let row: Option<(i64, i64, String, String, Option<String>, Option<i64>)> = sqlx::query_as(
+            "SELECT id, org_id, charge_point_id, name, password_hash, unauthenticated_allowed_at \
+             FROM stations WHERE match_key = $1",
         )
         .bind(cp.match_key())
         .fetch_optional(&mut *conn)
         .await?;
         Ok(row.map(
-            |(id, org, charge_point_id, name, password_hash)| StationLogin {
+            |(id, org, charge_point_id, name, password_hash, allowed_at)| StationLogin {
                 station: StationId(id),
                 org: OrgId(org),
                 charge_point_id,
                 name,
                 password_hash,
+                unauthenticated_allowed: allowed_at.is_some(),
                 verified: AtomicBool::new(false),
             },
         ))

@@ -10,12 +10,14 @@ use crate::db::{now, Conn};
 use crate::error::StorageError;
 use crate::events::StationEvent;
 use crate::org::{OrgAdmin, MAX_DEPTH};
+use rand::Rng;
 use shared::ids::StationId;
 use shared::model::{
     AccessModeSettings, AuditAction, ConnectorStatus, StationDetail, StationSummary,
 };
 use shared::station::{
     effective_access_mode, AccessMode, ChargePointId, StationName, StationPassword,
+    UnauthenticatedAllowed,
 };
 use shared::time::Timestamp;
 use shared::OrgId;
@@ -85,7 +87,7 @@ pub(crate) async fn default_chain(
 const STATION_SELECT: &str =
     "SELECT s.id, s.org_id, subtree.name AS org_name, s.charge_point_id, s.name, \
        CASE WHEN s.password_hash IS NULL THEN 0 ELSE 1 END AS has_password, \
-       s.access_mode, s.vendor, s.model, s.serial_number, s.firmware_version, s.last_boot_at, \
+       s.unauthenticated_allowed_at, s.unauthenticated_allowed_by, s.access_mode, s.vendor, s.model, s.serial_number, s.firmware_version, s.last_boot_at, \
        s.connected_at, s.last_message_at, s.created_at \
      FROM stations s JOIN subtree ON subtree.id = s.org_id";
 
@@ -97,6 +99,8 @@ struct StationRow {
     charge_point_id: String,
     name: String,
     has_password: i64,
+    unauthenticated_allowed_at: Option<i64>,
+    unauthenticated_allowed_by: Option<String>,
     access_mode: Option<String>,
     vendor: Option<String>,
     model: Option<String>,
@@ -130,6 +134,12 @@ impl StationRow {
             access_mode_override: own,
             effective_access_mode: effective_access_mode(own, chain),
             has_password: self.has_password != 0,
+            unauthenticated_allowed: self.unauthenticated_allowed_at.map(|at| {
+                UnauthenticatedAllowed {
+                    since: Timestamp(at),
+                    by: self.unauthenticated_allowed_by.clone().unwrap_or_default(),
+                }
+            }),
         })
     }
 }
@@ -179,6 +189,13 @@ fn describe_mode(own: Option<AccessMode>, inherited: AccessMode) -> String {
         Some(mode) => mode.label().to_owned(),
         None => format!("Inherit ({})", inherited.label()),
     }
+}
+
+/// A new random station password: [`shared::station::GENERATED_PASSWORD_LEN`] characters of
+/// [`shared::station::GENERATED_PASSWORD_ALPHABET`], picked by the operating system's random number generator.
+pub fn generate_station_password() -> StationPassword {
+    let mut rng = rand::rngs::OsRng;
+    StationPassword::generate(|n| rng.gen_range(0..n))
 }
 
 impl OrgAdmin {
@@ -331,8 +348,10 @@ impl OrgAdmin {
 
     /// Registers a station in this organization. The charge point ID must not be registered yet anywhere
     /// (regardless of case): otherwise a conflict "A station with charge point ID X is already registered.",
-    /// which says nothing about where. `password` (hashed with argon2) makes the station log in with HTTP
-    /// Basic authentication. The station inherits the access mode. Audited (never the password).
+    /// which says nothing about where. With `password` (hashed with argon2; see [`generate_station_password`])
+    /// the station must log in with HTTP Basic authentication; `None` is the explicit choice to allow it to
+    /// connect without a password (recorded with who chose it). The station inherits the access mode. Audited
+    /// (never the password).
     pub async fn add_station(
         &self,
         cp: &ChargePointId,
@@ -359,16 +378,23 @@ impl OrgAdmin {
         if existing.is_some() {
             return Err(taken());
         }
+        let (allowed_at, allowed_by) = match password {
+            Some(_) => (None, None),
+            None => (Some(at.0), Some(self.actor.name.as_str())),
+        };
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO stations (org_id, charge_point_id, match_key, name, password_hash, created_at, \
+            "INSERT INTO stations (org_id, charge_point_id, match_key, name, password_hash, \
+                                   unauthenticated_allowed_at, unauthenticated_allowed_by, created_at, \
                                    created_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(self.org.0)
         .bind(cp.as_str())
         .bind(cp.match_key())
         .bind(name.as_str())
         .bind(hash)
+        .bind(allowed_at)
+        .bind(allowed_by)
         .bind(at.0)
         .bind(self.actor.user_id.map(|u| u.0))
         .fetch_one(&mut *tx)
@@ -384,7 +410,7 @@ impl OrgAdmin {
             if password.is_some() {
                 "logging in with a password"
             } else {
-                "without a password"
+                "allowing unauthenticated connections (without a password)"
             }
         );
         audit::record(
@@ -440,8 +466,32 @@ impl OrgAdmin {
         Ok(())
     }
 
-    /// Sets (or with `None` removes) the password a station logs in with. `NotFound { what: "station" }`
-    /// outside this subtree. Audited in the station's organization, without the password.
+    /// How a station of this subtree logs in: `(has a password, unauthenticated connections allowed)`.
+    async fn station_login_settings(
+        &self,
+        conn: &mut Conn,
+        id: StationId,
+    ) -> Result<(bool, bool), StorageError> {
+        let (has_password, allowed): (i64, i64) = sqlx::query_as(
+            "SELECT CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END, \
+                    CASE WHEN unauthenticated_allowed_at IS NULL THEN 0 ELSE 1 END \
+             FROM stations WHERE id = $1",
+        )
+        .bind(id.0)
+        .fetch_one(&mut *conn)
+        .await?;
+        Ok((has_password != 0, allowed != 0))
+    }
+
+    /// Sets how a station logs in. `Some(password)`: it must log in with this password from now on (and no
+    /// longer without one). `None`: the explicit choice to allow it to connect without a password — its
+    /// password, if any, is deleted, and who chose it is recorded; nothing happens if that is already so.
+    ///
+    /// A station therefore always has exactly one of the two: an administrator cannot remove a password
+    /// without allowing unauthenticated connections, nor stop allowing them without setting a password, and
+    /// so cannot lock a station out by accident. `NotFound { what: "station" }` outside this subtree. Audited
+    /// in the station's organization (never the password); an open connection of the station is closed
+    /// ([`StationEvent::CredentialsChanged`]), and it reconnects with its new credentials.
     pub async fn set_station_password(
         &self,
         id: StationId,
@@ -459,18 +509,40 @@ impl OrgAdmin {
         let mut tx = self.db.begin_write().await?;
         let at = now();
         let station = self.scoped_station(&mut tx, id).await?;
-        sqlx::query("UPDATE stations SET password_hash = $1 WHERE id = $2")
-            .bind(hash)
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
+        let (had_password, was_allowed) = self.station_login_settings(&mut tx, id).await?;
         let summary = match password {
-            Some(_) => format!("Set a new password for {}", station.describe()),
-            None => format!(
-                "Removed the password of {}: it logs in without one",
+            Some(_) if was_allowed => format!(
+                "Set a new password for {}: it must log in with it, unauthenticated connections are no \
+                 longer allowed",
                 station.describe()
             ),
+            Some(_) => format!("Set a new password for {}", station.describe()),
+            None if was_allowed && !had_password => return Ok(()),
+            None => format!(
+                "Allowed unauthenticated connections for {}: it connects without a password{}",
+                station.describe(),
+                if had_password {
+                    " (its password was deleted)"
+                } else {
+                    ""
+                }
+            ),
         };
+        let (allowed_at, allowed_by) = match password {
+            Some(_) => (None, None),
+            None => (Some(at.0), Some(self.actor.name.as_str())),
+        };
+        sqlx::query(
+            "UPDATE stations SET password_hash = $1, unauthenticated_allowed_at = $2, \
+                                 unauthenticated_allowed_by = $3 \
+             WHERE id = $4",
+        )
+        .bind(hash)
+        .bind(allowed_at)
+        .bind(allowed_by)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
         audit::record(
             &mut tx,
             station.org,
@@ -484,6 +556,42 @@ impl OrgAdmin {
         self.db
             .publish_station_event(StationEvent::CredentialsChanged(id));
         Ok(())
+    }
+
+    /// "Generate new password": a fresh random password (see [`generate_station_password`]) that the station
+    /// must log in with from now on, returned once to be shown to the administrator; only its hash is stored.
+    /// Otherwise as [`OrgAdmin::set_station_password`] with a password.
+    pub async fn generate_station_password(
+        &self,
+        id: StationId,
+    ) -> Result<StationPassword, StorageError> {
+        let password = generate_station_password();
+        self.set_station_password(id, Some(&password)).await?;
+        Ok(password)
+    }
+
+    /// The "Allow unauthenticated connections" choice. `true`: as [`OrgAdmin::set_station_password`] with
+    /// `None`. `false` on a station that allows them: a new password is generated, required from now on, and
+    /// returned once (the station cannot be left with neither). `false` on a station that already needs its
+    /// password changes nothing. `Some` exactly when a password was generated.
+    pub async fn set_station_unauthenticated(
+        &self,
+        id: StationId,
+        allowed: bool,
+    ) -> Result<Option<StationPassword>, StorageError> {
+        if allowed {
+            self.set_station_password(id, None).await?;
+            return Ok(None);
+        }
+        let was_allowed = {
+            let mut conn = self.db.read().await?;
+            self.scoped_station(&mut conn, id).await?;
+            self.station_login_settings(&mut conn, id).await?.1
+        };
+        if !was_allowed {
+            return Ok(None);
+        }
+        self.generate_station_password(id).await.map(Some)
     }
 
     /// This organization's default access mode for its stations (and those of sub-organizations that set

@@ -5,8 +5,9 @@ mod common;
 use common::*;
 use shared::model::AuditAction;
 use shared::pass_id::PassIdKind;
+use shared::station::StationPassword;
 use shared::PassMode;
-use storage::{LoginOutcome, DEMO_PASSWORD};
+use storage::{LoginOutcome, DEMO_PASSWORD, DEMO_STATIONS};
 
 #[tokio::test]
 async fn seed_demo_fills_an_empty_database_once() {
@@ -68,6 +69,38 @@ async fn seed_demo_fills_an_empty_database_once() {
     let logistics = partner.admin_of(&db, subs[1].id).await.unwrap();
     let log = logistics.audit_log(100).await.unwrap();
     assert!(log.iter().any(|e| e.action == AuditAction::PassModeChanged));
+}
+
+#[tokio::test]
+async fn demo_stations_log_in_with_their_own_published_passwords() {
+    let (_dir, db) = fresh_db().await;
+    db.seed_demo().await.unwrap().expect("seeded");
+    let ids: Vec<&str> = DEMO_STATIONS.iter().map(|s| s.charge_point_id).collect();
+    assert_eq!(ids, ["CP-KROON-1", "CP-LOGISTICS-1", "CP-ZONNEVELD-1"]);
+    for station in DEMO_STATIONS {
+        // Valid station passwords (16 to 40 characters, no colon), printable on the banner's one line.
+        StationPassword::parse(station.password).unwrap();
+        assert!(!station.description.is_empty());
+        let login = db
+            .station_login(station.charge_point_id)
+            .await
+            .unwrap()
+            .expect("demo station registered");
+        assert!(login.requires_password(), "{}", station.charge_point_id);
+        // Neither no password, nor the users' demo password, nor another station's password lets it in.
+        assert!(!login.verify_password("").await.unwrap());
+        assert!(!login.verify_password(DEMO_PASSWORD).await.unwrap());
+        for other in DEMO_STATIONS {
+            assert_eq!(
+                login.verify_password(other.password).await.unwrap(),
+                other.charge_point_id == station.charge_point_id,
+                "{} with the password of {}",
+                station.charge_point_id,
+                other.charge_point_id
+            );
+        }
+        login.accept(&db).unwrap();
+    }
 }
 
 #[tokio::test]

@@ -11,7 +11,9 @@ use shared::model::{AuditAction, FrameDirection, FrameType, LogFilter, OcppLogEn
 use shared::station::{AccessMode, ChargePointId, StationName, StationPassword};
 use shared::time::Timestamp;
 use shared::{OrgId, PassId, PassMode, Role, UserId};
-use storage::{Caller, ConnectedStation, Db, NewOcppMessage, OrgAdmin, StopOutcome, StorageError};
+use storage::{
+    Caller, ConnectedStation, Db, NewOcppMessage, OrgAdmin, StationEvent, StopOutcome, StorageError,
+};
 
 const STATION_PASSWORD: &str = "s3cret-station-key-0001";
 
@@ -366,7 +368,8 @@ async fn station_passwords_are_hashed_checked_and_changed() {
     assert!(hash.starts_with("$argon2id$"), "{hash}");
     assert!(!hash.contains(STATION_PASSWORD));
 
-    // Changing it: the old one stops working; removing it: any credentials are fine.
+    // Changing it: the old one stops working; removing it (= allowing unauthenticated connections): the
+    // station connects without logging in.
     k.set_station_password(id, Some(&station_password("another-station-key-02")))
         .await
         .unwrap();
@@ -379,7 +382,12 @@ async fn station_passwords_are_hashed_checked_and_changed() {
     k.set_station_password(id, None).await.unwrap();
     let login = db.station_login("KRN-CP-002").await.unwrap().unwrap();
     assert!(!login.requires_password());
-    assert!(!k.station(id).await.unwrap().summary.has_password);
+    let summary = k.station(id).await.unwrap().summary;
+    assert!(!summary.has_password);
+    assert_eq!(
+        summary.unauthenticated_allowed.map(|a| a.by),
+        Some("Paula Partner".to_owned())
+    );
     login.accept(&db).unwrap();
 
     // Audited, never with the password.
@@ -388,7 +396,10 @@ async fn station_passwords_are_hashed_checked_and_changed() {
         .iter()
         .all(|e| e.action == AuditAction::StationSettingsChanged));
     assert!(
-        log[0].summary.contains("Removed the password"),
+        log[0]
+            .summary
+            .contains("Allowed unauthenticated connections for station \"Laadpaal Noord\"")
+            && log[0].summary.contains("its password was deleted"),
         "{}",
         log[0].summary
     );
@@ -402,6 +413,313 @@ async fn station_passwords_are_hashed_checked_and_changed() {
             !e.summary.contains(STATION_PASSWORD) && !e.summary.contains("another-station-key")
         );
     }
+}
+
+/// The station events published so far, without waiting.
+fn published(events: &mut tokio::sync::broadcast::Receiver<StationEvent>) -> Vec<StationEvent> {
+    std::iter::from_fn(|| events.try_recv().ok()).collect()
+}
+
+#[tokio::test]
+async fn a_station_needs_a_password_unless_unauthenticated_connections_are_allowed() {
+    let (dir, db) = fresh_db().await;
+    let f = fixture(&db).await;
+    let k = f.scope(&db, f.k).await;
+    let mut events = db.station_events();
+
+    // Registered with a password: it must present it; nothing else lets it in.
+    let id = k
+        .add_station(
+            &cp("KRN-CP-010"),
+            &station_name("Laadpaal Oost"),
+            Some(&station_password(STATION_PASSWORD)),
+        )
+        .await
+        .unwrap();
+    let summary = k.station(id).await.unwrap().summary;
+    assert!(summary.has_password && summary.unauthenticated_allowed.is_none());
+    let login = db.station_login("KRN-CP-010").await.unwrap().unwrap();
+    assert!(login.requires_password());
+    assert!(matches!(login.accept(&db), Err(StorageError::NoAccess)));
+    let entry = &k.audit_log(1).await.unwrap()[0];
+    assert!(
+        entry.summary.contains("logging in with a password"),
+        "{}",
+        entry.summary
+    );
+
+    // Registered without one: that is the explicit choice, recorded with who made it and when.
+    let open = k
+        .add_station(&cp("KRN-CP-011"), &station_name("Laadpaal Open"), None)
+        .await
+        .unwrap();
+    let allowed = k
+        .station(open)
+        .await
+        .unwrap()
+        .summary
+        .unauthenticated_allowed
+        .expect("allowed");
+    assert_eq!(allowed.by, "Paula Partner");
+    assert!(!allowed.by_migration());
+    assert!((now_ms() - allowed.since.0).abs() < 60_000);
+    let entry = &k.audit_log(1).await.unwrap()[0];
+    assert!(
+        entry
+            .summary
+            .contains("allowing unauthenticated connections (without a password)"),
+        "{}",
+        entry.summary
+    );
+    assert!(!db
+        .station_login("KRN-CP-011")
+        .await
+        .unwrap()
+        .unwrap()
+        .requires_password());
+
+    // A station with neither a password nor the choice (the state nothing in ChargeDesk leaves a station in;
+    // made here directly) cannot connect with any credentials at all.
+    let raw = sqlx_direct(dir.path()).await;
+    sqlx::query("UPDATE stations SET password_hash = NULL WHERE id = ?")
+        .bind(id.0)
+        .execute(&raw)
+        .await
+        .unwrap();
+    let login = db.station_login("KRN-CP-010").await.unwrap().unwrap();
+    assert!(login.requires_password());
+    for attempt in ["", STATION_PASSWORD, "anything-at-all-0000"] {
+        assert!(
+            !login.verify_password(attempt).await.unwrap(),
+            "{attempt:?}"
+        );
+    }
+    assert!(matches!(login.accept(&db), Err(StorageError::NoAccess)));
+    assert!(
+        published(&mut events).is_empty(),
+        "adding publishes nothing"
+    );
+
+    // Allowing unauthenticated connections: audited, the password deleted, the open connection told.
+    k.set_station_password(id, Some(&station_password(STATION_PASSWORD)))
+        .await
+        .unwrap();
+    assert_eq!(
+        published(&mut events),
+        [StationEvent::CredentialsChanged(id)]
+    );
+    let audit_before = k.audit_log(1000).await.unwrap().len();
+    assert_eq!(k.set_station_unauthenticated(id, true).await.unwrap(), None);
+    assert_eq!(
+        published(&mut events),
+        [StationEvent::CredentialsChanged(id)]
+    );
+    let hash: Option<String> =
+        sqlx::query_scalar("SELECT password_hash FROM stations WHERE id = ?")
+            .bind(id.0)
+            .fetch_one(&raw)
+            .await
+            .unwrap();
+    assert_eq!(hash, None, "the old password is gone");
+    let summary = k.station(id).await.unwrap().summary;
+    assert!(!summary.has_password);
+    assert_eq!(
+        summary.unauthenticated_allowed.map(|a| a.by).as_deref(),
+        Some("Paula Partner")
+    );
+    let log = k.audit_log(1000).await.unwrap();
+    assert_eq!(log.len(), audit_before + 1);
+    assert_eq!(log[0].action, AuditAction::StationSettingsChanged);
+    assert_eq!(log[0].actor, "Paula Partner");
+    assert!(
+        log[0].summary.contains(
+            "Allowed unauthenticated connections for station \"Laadpaal Oost\" (KRN-CP-010)"
+        ),
+        "{}",
+        log[0].summary
+    );
+    db.station_login("KRN-CP-010")
+        .await
+        .unwrap()
+        .unwrap()
+        .accept(&db)
+        .unwrap();
+    // Allowing it again changes nothing: no audit entry, no event.
+    assert_eq!(k.set_station_unauthenticated(id, true).await.unwrap(), None);
+    k.set_station_password(id, None).await.unwrap();
+    assert_eq!(k.audit_log(1000).await.unwrap().len(), audit_before + 1);
+    assert!(published(&mut events).is_empty());
+
+    // No longer allowing them cannot leave the station with neither: a password is generated, returned once
+    // and required from now on.
+    let generated = k
+        .set_station_unauthenticated(id, false)
+        .await
+        .unwrap()
+        .expect("a new password");
+    assert_eq!(
+        published(&mut events),
+        [StationEvent::CredentialsChanged(id)]
+    );
+    let summary = k.station(id).await.unwrap().summary;
+    assert!(summary.has_password && summary.unauthenticated_allowed.is_none());
+    let login = db.station_login("KRN-CP-010").await.unwrap().unwrap();
+    assert!(login.requires_password());
+    assert!(!login.verify_password(STATION_PASSWORD).await.unwrap());
+    assert!(login.verify_password(generated.as_str()).await.unwrap());
+    let log = k.audit_log(1).await.unwrap();
+    assert!(
+        log[0]
+            .summary
+            .contains("unauthenticated connections are no longer allowed"),
+        "{}",
+        log[0].summary
+    );
+    assert!(!log[0].summary.contains(generated.as_str()));
+    // ... and on a station that needs its password already, nothing happens.
+    assert_eq!(
+        k.set_station_unauthenticated(id, false).await.unwrap(),
+        None
+    );
+    assert!(published(&mut events).is_empty());
+
+    // "Generate new password": a different valid password each time; the previous one stops working.
+    let next = k.generate_station_password(id).await.unwrap();
+    assert_ne!(next, generated);
+    assert_eq!(next.as_str().len(), shared::station::GENERATED_PASSWORD_LEN);
+    assert_eq!(
+        published(&mut events),
+        [StationEvent::CredentialsChanged(id)]
+    );
+    let login = db.station_login("KRN-CP-010").await.unwrap().unwrap();
+    assert!(!login.verify_password(generated.as_str()).await.unwrap());
+    assert!(login.verify_password(next.as_str()).await.unwrap());
+    for e in k.audit_log(1000).await.unwrap() {
+        assert!(!e.summary.contains(next.as_str()) && !e.summary.contains(generated.as_str()));
+    }
+
+    // The attacker: another branch's administrator, and a sub-organization reaching up, can neither generate
+    // a password for this station nor flip its choice; they get exactly what a missing station gets, and
+    // nothing is changed or published.
+    let audit_before = k.audit_log(1000).await.unwrap().len();
+    for outsider in [f.h, f.k1] {
+        let scope = f.scope(&db, outsider).await;
+        for station in [id, StationId(9_999)] {
+            assert!(matches!(
+                scope.generate_station_password(station).await,
+                Err(StorageError::NotFound { what: "station" })
+            ));
+            for allowed in [true, false] {
+                assert!(matches!(
+                    scope.set_station_unauthenticated(station, allowed).await,
+                    Err(StorageError::NotFound { what: "station" })
+                ));
+            }
+        }
+    }
+    assert_eq!(k.audit_log(1000).await.unwrap().len(), audit_before);
+    assert!(published(&mut events).is_empty());
+    assert!(db
+        .station_login("KRN-CP-010")
+        .await
+        .unwrap()
+        .unwrap()
+        .verify_password(next.as_str())
+        .await
+        .unwrap());
+}
+
+#[tokio::test]
+async fn stations_without_a_password_before_migration_0003_keep_working_visibly() {
+    use sqlx::migrate::Migrator;
+    let dir = tempfile::tempdir().unwrap();
+    // The database as it was before passwords became required: migrations up to 0002, with a station
+    // without a password and one with.
+    let all = Migrator::new(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/migrations/sqlite"
+    )))
+    .await
+    .unwrap();
+    let mut before = Migrator::new(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/migrations/sqlite"
+    )))
+    .await
+    .unwrap();
+    before.migrations = all
+        .migrations
+        .iter()
+        .filter(|m| m.version < 3)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    assert_eq!(before.migrations.len(), 2);
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(dir.path().join("chargedesk.db"))
+        .create_if_missing(true);
+    let raw = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    before.run(&raw).await.unwrap();
+    sqlx::query(
+        "INSERT INTO organizations (id, parent_id, name, created_at) VALUES (1, NULL, 'Volta', 0)",
+    )
+    .execute(&raw)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO stations (org_id, charge_point_id, match_key, name, password_hash, created_at) \
+         VALUES (1, 'OLD-OPEN', 'OLD-OPEN', 'Old open', NULL, 0), \
+                (1, 'OLD-LOCKED', 'OLD-LOCKED', 'Old locked', 'not-a-real-hash', 0)",
+    )
+    .execute(&raw)
+    .await
+    .unwrap();
+    raw.close().await;
+
+    // Opening the database applies 0003.
+    let db = Db::open_sqlite_in(dir.path()).await.unwrap();
+    let open = db.station_login("OLD-OPEN").await.unwrap().unwrap();
+    assert!(!open.requires_password(), "it keeps connecting as before");
+    open.accept(&db).unwrap();
+    let locked = db.station_login("OLD-LOCKED").await.unwrap().unwrap();
+    assert!(locked.requires_password(), "a password stays required");
+
+    // Visibly: marked as allowed by the migration, and in the organization's audit log.
+    let raw = sqlx_direct(dir.path()).await;
+    let rows: Vec<(String, Option<i64>, Option<String>)> = sqlx::query_as(
+        "SELECT charge_point_id, unauthenticated_allowed_at, unauthenticated_allowed_by FROM stations \
+         ORDER BY id",
+    )
+    .fetch_all(&raw)
+    .await
+    .unwrap();
+    assert_eq!(rows[0].0, "OLD-OPEN");
+    assert!((now_ms() - rows[0].1.unwrap()).abs() < 60_000);
+    assert_eq!(
+        rows[0].2.as_deref(),
+        Some(shared::station::ALLOWED_BY_MIGRATION)
+    );
+    assert_eq!(rows[1], ("OLD-LOCKED".to_owned(), None, None));
+    let audit: Vec<(Option<i64>, String, String, String)> = sqlx::query_as(
+        "SELECT actor_user_id, actor_name, action, summary FROM audit_log WHERE org_id = 1",
+    )
+    .fetch_all(&raw)
+    .await
+    .unwrap();
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    let (actor_id, actor, action, summary) = &audit[0];
+    assert_eq!(*actor_id, None);
+    assert_eq!(actor, shared::station::ALLOWED_BY_MIGRATION);
+    assert_eq!(
+        AuditAction::parse(action),
+        Some(AuditAction::StationSettingsChanged)
+    );
+    assert!(
+        summary.starts_with(
+            "Allowed unauthenticated connections for station \"Old open\" (OLD-OPEN): it had no password"
+        ),
+        "{summary}"
+    );
 }
 
 /// A plain SQLite pool on the test database, to look at what was stored.
@@ -770,7 +1088,7 @@ async fn authorize_follows_the_access_mode_and_the_organization_subtree() {
     let on_sub = k1.pass_decisions(c.sub, 100).await.unwrap();
     assert_eq!(on_sub.len(), 6, "{on_sub:#?}");
     assert_eq!(on_sub[0].station_name, "Werkplaats");
-    assert_eq!(on_sub[0].charge_point_id, "KRN-WP-001");
+    assert_eq!(on_sub[0].charge_point_id.as_deref(), Some("KRN-WP-001"));
     assert_eq!(on_sub[0].action, "Authorize");
     assert_eq!(on_sub[0].status, Accepted);
     assert_eq!(on_sub[0].billing, Some(Free));
