@@ -4,15 +4,15 @@
 
 use crate::db::{now, Conn};
 use crate::error::StorageError;
-use crate::ocpp::ConnectedStation;
+use crate::ocpp::{ConnectedStation, PRUNE_CHUNK};
 use crate::org::OrgAdmin;
 use crate::stations::{default_chain, parse_access_mode, pass_matches_keys, subtree_cte};
 use shared::decision::{
-    decide, id_tag_keys, AuthorizationStatus, Billing, CandidatePass, Decision,
+    decide, id_tag_keys, AuthorizationStatus, Billing, CandidatePass, Decision, IdTagKeys,
 };
 use shared::ids::StationId;
 use shared::model::{DecisionRecord, UnknownTap};
-use shared::station::effective_access_mode;
+use shared::station::{effective_access_mode, AccessMode};
 use shared::time::Timestamp;
 use shared::{OrgId, PassId, PassMode, UserId};
 use std::collections::HashMap;
@@ -105,15 +105,14 @@ async fn candidates(
         .collect()
 }
 
-/// Decides whether `id_tag` may charge at `station` now and stores the decision (inside the caller's
-/// transaction). Returns the decision and its row id.
-pub(crate) async fn decide_and_record(
+/// Decides whether `id_tag` may charge at `station` now: the station's effective access mode and the
+/// candidate passes of its organization subtree, handed to [`decide`]. Stores nothing. Returns the decision
+/// with the mode and the idTag's lookup keys it was taken with (what [`decide_and_record`] stores).
+async fn decide_now(
     conn: &mut Conn,
     station: StationId,
-    action: DecisionAction,
     id_tag: &str,
-    at: Timestamp,
-) -> Result<(Decision, i64), StorageError> {
+) -> Result<(Decision, AccessMode, IdTagKeys), StorageError> {
     let (org, org_name, own): (i64, String, Option<String>) = sqlx::query_as(
         "SELECT s.org_id, o.name, s.access_mode FROM stations s \
          JOIN organizations o ON o.id = s.org_id WHERE s.id = $1",
@@ -127,6 +126,19 @@ pub(crate) async fn decide_and_record(
     let keys = id_tag_keys(id_tag);
     let found = candidates(conn, org, keys.hidden.as_deref(), keys.visible.as_deref()).await?;
     let decision = decide(id_tag, mode, &org_name, &found);
+    Ok((decision, mode, keys))
+}
+
+/// Decides whether `id_tag` may charge at `station` now and stores the decision (inside the caller's
+/// transaction). Returns the decision and its row id.
+pub(crate) async fn decide_and_record(
+    conn: &mut Conn,
+    station: StationId,
+    action: DecisionAction,
+    id_tag: &str,
+    at: Timestamp,
+) -> Result<(Decision, i64), StorageError> {
+    let (decision, mode, keys) = decide_now(conn, station, id_tag).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO authorization_decisions (station_id, at, action, id_tag, hidden_key, visible_key, \
                                               access_mode, pass_id, user_id, status, billing, reason) \
@@ -164,6 +176,20 @@ impl ConnectedStation {
         )
         .await?;
         tx.commit().await?;
+        Ok(decision)
+    }
+
+    /// The `idTagInfo` of an OCPP StopTransaction that names an idTag: the same decision as Authorize (same
+    /// access mode, same candidates, same [`decide`]), so that a deleted or unknown card is never answered
+    /// Accepted — stations cache these answers in their authorization cache.
+    ///
+    /// Computed, not stored: the stop itself is recorded on the transaction (`stop_id_tag`) and the
+    /// transaction keeps the decision it started with, so a stored row would add nothing an operator reads,
+    /// while `authorization_decisions.action` stays the two requests that can let a card charge (Authorize and
+    /// StartTransaction) and a StopTransaction never shows up among a station's unknown taps.
+    pub async fn stop_id_tag_decision(&self, id_tag: &str) -> Result<Decision, StorageError> {
+        let mut conn = self.db.read().await?;
+        let (decision, _, _) = decide_now(&mut conn, self.station, id_tag).await?;
         Ok(decision)
     }
 }
@@ -284,5 +310,36 @@ impl OrgAdmin {
             }
         }
         Ok(taps)
+    }
+}
+
+impl crate::Db {
+    /// Retention: deletes the authorization decisions taken before `older_than` (e.g. now − 90 days), a few
+    /// thousand per transaction, except those a transaction references — a transaction is a record and keeps
+    /// the decision it started with. Returns how many were deleted.
+    pub async fn prune_authorization_decisions(
+        &self,
+        older_than: Timestamp,
+    ) -> Result<u64, StorageError> {
+        let mut total = 0;
+        loop {
+            let mut tx = self.begin_write().await?;
+            let deleted = sqlx::query(
+                "DELETE FROM authorization_decisions WHERE id IN \
+                 (SELECT d.id FROM authorization_decisions d WHERE d.at < $1 \
+                    AND NOT EXISTS (SELECT 1 FROM transactions t WHERE t.decision_id = d.id) \
+                  ORDER BY d.id LIMIT $2)",
+            )
+            .bind(older_than.0)
+            .bind(PRUNE_CHUNK)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            total += deleted;
+            if deleted < PRUNE_CHUNK as u64 {
+                return Ok(total);
+            }
+        }
     }
 }

@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub const DEFAULT_LOG_RETENTION_DAYS: i64 = 30;
 
 /// Rows deleted per transaction when pruning, so that OCPP writes are not held up for long.
-const PRUNE_CHUNK: i64 = 5_000;
+pub(crate) const PRUNE_CHUNK: i64 = 5_000;
 
 /// A station found by the charge point ID in its URL, before it proved who it is.
 pub struct StationLogin {

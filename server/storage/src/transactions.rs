@@ -7,7 +7,7 @@
 use crate::db::{now, Conn};
 use crate::decisions::{decide_and_record, parse_billing, parse_status, DecisionAction};
 use crate::error::StorageError;
-use crate::ocpp::ConnectedStation;
+use crate::ocpp::{ConnectedStation, PRUNE_CHUNK};
 use crate::org::OrgAdmin;
 use crate::stations::subtree_cte;
 use shared::decision::{Billing, Decision};
@@ -352,5 +352,38 @@ impl OrgAdmin {
             .fetch_all(&mut *conn)
             .await?;
         rows.into_iter().map(TransactionRow::into_summary).collect()
+    }
+}
+
+impl crate::Db {
+    /// Retention: deletes the raw meter values of transactions that stopped before `older_than` (by the
+    /// transaction's stop time; a running transaction keeps all of its readings), and readings without a
+    /// transaction taken before `older_than` (by their own time), a few thousand per write transaction. The
+    /// transactions themselves, with their meter start, stop and last reading, are records and are kept.
+    /// Returns how many readings were deleted.
+    pub async fn prune_meter_values(&self, older_than: Timestamp) -> Result<u64, StorageError> {
+        const OF_FINISHED_TRANSACTIONS: &str = "DELETE FROM meter_values WHERE id IN \
+             (SELECT m.id FROM meter_values m JOIN transactions t ON t.id = m.transaction_id \
+              WHERE t.stopped_at IS NOT NULL AND t.stopped_at < $1 ORDER BY m.id LIMIT $2)";
+        const WITHOUT_TRANSACTION: &str = "DELETE FROM meter_values WHERE id IN \
+             (SELECT id FROM meter_values WHERE transaction_id IS NULL AND at < $1 ORDER BY id LIMIT $2)";
+        let mut total = 0;
+        for sql in [OF_FINISHED_TRANSACTIONS, WITHOUT_TRANSACTION] {
+            loop {
+                let mut tx = self.begin_write().await?;
+                let deleted = sqlx::query(sql)
+                    .bind(older_than.0)
+                    .bind(PRUNE_CHUNK)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                tx.commit().await?;
+                total += deleted;
+                if deleted < PRUNE_CHUNK as u64 {
+                    break;
+                }
+            }
+        }
+        Ok(total)
     }
 }
