@@ -65,7 +65,9 @@ if [ "${CHARGEDESK_SKIP_BROWSER:-0}" != 1 ] && ! cmp -s "$REQS" "$VENV/requireme
   say "installing the Python OCPP client into $VENV"
   rm -rf "$VENV"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQS"
+  # --no-deps: the file pins the whole closure; `pip check` proves nothing is missing.
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$REQS"
+  "$VENV/bin/pip" check
   cp "$REQS" "$VENV/requirements.txt"
 fi
 

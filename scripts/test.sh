@@ -54,3 +54,13 @@ trap - EXIT
 
 step "end-to-end tests (Playwright, Chromium)"
 npx playwright test --config end2end/playwright.config.ts
+
+# Installs are exact: on CI's fresh clone, nothing above may have rewritten a tracked file (a lockfile above all)
+# or left an untracked one outside .gitignore.
+if [ "${CI:-}" = true ] && git -C "$CHARGEDESK_ROOT" rev-parse --git-dir >/dev/null 2>&1; then
+  step "the clone is still clean"
+  dirty="$(git -C "$CHARGEDESK_ROOT" status --porcelain)"
+  if [ -n "$dirty" ]; then
+    echo "The test run changed the clone:"; echo "$dirty"; exit 1
+  fi
+fi
