@@ -1,25 +1,63 @@
 //! `GET /ocpp/{chargePointId}`: the WebSocket upgrade, as OCPP-J 1.6 and security profiles 1 and 2 describe it.
 
+use super::guard::loggable_id;
 use super::{session, OcppHub};
 use axum::extract::ws::{CloseFrame, Message, WebSocketUpgrade};
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
+use std::net::IpAddr;
+use std::time::Duration;
+use storage::StorageError;
 
-/// Refuses unknown stations (404) and wrong or missing credentials when the station has a password (401,
-/// with `WWW-Authenticate`); otherwise upgrades. A client that offers no acceptable subprotocol is upgraded
-/// without the header and closed at once, as OCPP-J 1.6 §3.1.2 prescribes.
+/// In this order, each before anything more expensive:
+/// 1. an `Origin` header (a browser page; stations send none) not in [`super::OcppConfig::allowed_origins`]
+///    → 403;
+/// 2. a client address over its limit of failed handshakes ([`super::guard`]) → 429 with `Retry-After`;
+/// 3. an unknown station → 404 (a failure);
+/// 4. wrong or missing credentials when the station needs a password → 401 with `WWW-Authenticate` (a
+///    failure); the password checks all busy → 503 with `Retry-After: 1` (not queued, not a failure);
+///
+/// otherwise upgrades. A client that offers no acceptable subprotocol is upgraded without the header and closed
+/// at once, as OCPP-J 1.6 §3.1.2 prescribes.
 pub async fn upgrade(
     Path(charge_point_id): Path<String>,
     State(hub): State<OcppHub>,
     headers: HeaderMap,
+    extensions: Extensions,
     ws: WebSocketUpgrade,
 ) -> Response {
+    let ip = app::auth::server::client_ip(&extensions);
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let allowed = origin
+            .to_str()
+            .is_ok_and(|o| hub.config.allowed_origins.iter().any(|a| a == o));
+        if !allowed {
+            if let Some(suppressed) = hub.guard().may_log() {
+                tracing::info!(%ip, origin = %loggable_id(&String::from_utf8_lossy(origin.as_bytes())), suppressed,
+                    "OCPP connection from a browser origin that is not allowed refused");
+            }
+            return (
+                StatusCode::FORBIDDEN,
+                "OCPP connections from browser pages of this origin are not allowed",
+            )
+                .into_response();
+        }
+    }
+    if let Some(wait) = hub.guard().retry_after(ip) {
+        return too_many_failures(wait);
+    }
+    // Read before the station's credentials are: see OcppHub::register.
+    let epoch = hub.credentials_epoch();
     let login = match hub.db.station_login(&charge_point_id).await {
         Ok(Some(login)) => login,
         Ok(None) => {
-            tracing::info!(%charge_point_id, "OCPP connection from an unknown charge point ID refused");
+            if let Some(suppressed) = hub.guard().may_log() {
+                tracing::info!(charge_point_id = %loggable_id(&charge_point_id), %ip, suppressed,
+                    "OCPP connection from an unknown charge point ID refused");
+            }
+            failed(&hub, ip);
             return (StatusCode::NOT_FOUND, "Unknown charge point ID").into_response();
         }
         Err(e) => {
@@ -30,15 +68,30 @@ pub async fn upgrade(
     if login.requires_password() {
         let authorized = match basic_credentials(&headers) {
             Some((user, password)) if user.eq_ignore_ascii_case(login.charge_point_id()) => {
-                login.verify_password(&password).await.unwrap_or_else(|e| {
-                    tracing::error!(error = ?e, "verifying a station password");
-                    false
-                })
+                match login.verify_password(&password).await {
+                    Ok(ok) => ok,
+                    Err(StorageError::Busy) => {
+                        return (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            [(header::RETRY_AFTER, HeaderValue::from_static("1"))],
+                            "Busy checking passwords; try again in a second",
+                        )
+                            .into_response();
+                    }
+                    Err(e) => {
+                        tracing::error!(error = ?e, "verifying a station password");
+                        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                    }
+                }
             }
             _ => false,
         };
         if !authorized {
-            tracing::info!(%charge_point_id, "OCPP connection refused: wrong or missing Basic credentials");
+            if let Some(suppressed) = hub.guard().may_log() {
+                tracing::info!(charge_point_id = %login.charge_point_id(), %ip, suppressed,
+                    "OCPP connection refused: wrong or missing Basic credentials");
+            }
+            failed(&hub, ip);
             return (
                 StatusCode::UNAUTHORIZED,
                 [(
@@ -75,7 +128,28 @@ pub async fn upgrade(
                 .await;
         });
     }
-    ws.on_upgrade(move |socket| session::run(hub, socket, station))
+    ws.on_upgrade(move |socket| session::run(hub, socket, station, epoch))
+}
+
+/// Counts a failed handshake of `ip`; logs (rate-limited) when that puts the address over its limit.
+fn failed(hub: &OcppHub, ip: IpAddr) {
+    if let Some(wait) = hub.guard().failed(ip) {
+        if let Some(suppressed) = hub.guard().may_log() {
+            tracing::warn!(%ip, blocked_secs = wait.as_secs_f32(), suppressed,
+                "too many failed OCPP handshakes from this address: refusing it for now");
+        }
+    }
+}
+
+/// 429 with `Retry-After` in whole seconds (at least 1).
+fn too_many_failures(wait: Duration) -> Response {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, HeaderValue::from(secs.max(1)))],
+        "Too many failed connection attempts from this address; try again later",
+    )
+        .into_response()
 }
 
 /// `Authorization: Basic base64(user:password)`.

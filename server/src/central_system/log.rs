@@ -1,44 +1,135 @@
 //! The frame log: every OCPP frame in both directions is queued here and stored in batches by one writer
-//! task, so that an answer to a station never waits for the database. A pruner deletes frames older than the
-//! retention period once an hour.
+//! task, so that an answer to a station never waits for the database. A pruner deletes, once an hour, frames,
+//! authorization decisions and raw meter values older than their retention periods.
 
+use super::OcppConfig;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use shared::time::Timestamp;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
-use storage::{now, Db, NewOcppMessage};
+use storage::{now, Db, NewOcppMessage, StorageError};
 use tokio::sync::{mpsc, oneshot};
 
-/// Frames waiting for the writer. When the queue is full (the database is far behind), frames are dropped
-/// and counted rather than slowing the stations down.
+/// The most frames waiting for the writer, whatever their size (see also [`OcppConfig::log_queue_bytes`]).
 const QUEUE_CAPACITY: usize = 20_000;
 /// The most frames stored in one transaction.
 const BATCH: usize = 500;
 /// How long the writer waits for more frames before storing what it has.
 const LINGER: Duration = Duration::from_millis(100);
+/// What a queued frame costs besides its text (the struct, the channel slot).
+const FRAME_OVERHEAD: usize = 128;
+/// Warnings about dropped frames: at most this many per minute.
+const DROP_WARNINGS_PER_MIN: u32 = 6;
 
 enum Item {
-    Frame(NewOcppMessage),
+    Frame(NewOcppMessage, usize),
     Flush(oneshot::Sender<()>),
 }
 
-/// The sending side of the frame log.
+/// The bytes waiting for the writer, shared by the queue and the writer.
+struct Budget {
+    queued: AtomicUsize,
+    max: usize,
+}
+
+impl Budget {
+    /// Reserves `size` bytes unless that would exceed the maximum.
+    fn reserve(&self, size: usize) -> bool {
+        self.queued
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |queued| {
+                queued.checked_add(size).filter(|total| *total <= self.max)
+            })
+            .is_ok()
+    }
+
+    fn release(&self, size: usize) {
+        self.queued.fetch_sub(size, Ordering::AcqRel);
+    }
+}
+
+/// The sending side of the frame log. Bounded twice: at most `QUEUE_CAPACITY` frames and at most
+/// [`OcppConfig::log_queue_bytes`] bytes of them; a frame that does not fit is dropped and counted, never waited
+/// for.
 pub struct LogQueue {
     tx: mpsc::Sender<Item>,
+    budget: Arc<Budget>,
+    dropped: AtomicU64,
+    /// Dropped since the last warning.
+    unreported: AtomicU64,
+    warnings: DefaultDirectRateLimiter,
 }
 
 impl LogQueue {
     /// Spawns the writer and the pruner.
-    pub fn start(db: Db, retention: Duration) -> Self {
-        let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
-        tokio::spawn(writer(db.clone(), rx));
-        tokio::spawn(pruner(db, retention));
-        Self { tx }
+    pub fn start(db: Db, config: &OcppConfig) -> Self {
+        let (queue, rx) = Self::new(config.log_queue_bytes);
+        tokio::spawn(writer(db.clone(), rx, queue.budget.clone()));
+        tokio::spawn(pruner(db, Retention::of(config)));
+        queue
     }
 
-    /// Queues one frame; never waits.
-    pub fn push(&self, frame: NewOcppMessage) {
-        if let Err(e) = self.tx.try_send(Item::Frame(frame)) {
-            tracing::warn!(error = %e, "OCPP frame log queue full or closed: frame not stored");
+    /// The queue without its writer; the receiving side is for [`writer`].
+    fn new(max_bytes: usize) -> (Self, mpsc::Receiver<Item>) {
+        let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
+        let queue = Self {
+            tx,
+            budget: Arc::new(Budget {
+                queued: AtomicUsize::new(0),
+                max: max_bytes,
+            }),
+            dropped: AtomicU64::new(0),
+            unreported: AtomicU64::new(0),
+            warnings: RateLimiter::direct(Quota::per_minute(
+                NonZeroU32::new(DROP_WARNINGS_PER_MIN).expect("non-zero"),
+            )),
+        };
+        (queue, rx)
+    }
+
+    /// Queues one frame; never waits. Returns whether it was queued (else it is dropped and counted).
+    pub fn push(&self, frame: NewOcppMessage) -> bool {
+        let size = frame_size(&frame);
+        if !self.budget.reserve(size) {
+            self.dropped_one("byte limit reached");
+            return false;
         }
+        match self.tx.try_send(Item::Frame(frame, size)) {
+            Ok(()) => true,
+            Err(e) => {
+                self.budget.release(size);
+                self.dropped_one(match e {
+                    mpsc::error::TrySendError::Full(_) => "frame limit reached",
+                    mpsc::error::TrySendError::Closed(_) => "writer stopped",
+                });
+                false
+            }
+        }
+    }
+
+    fn dropped_one(&self, why: &'static str) {
+        self.dropped.fetch_add(1, Ordering::Relaxed);
+        let unreported = self.unreported.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.warnings.check().is_ok() {
+            self.unreported.fetch_sub(unreported, Ordering::Relaxed);
+            tracing::warn!(
+                why,
+                dropped = unreported,
+                total_dropped = self.dropped.load(Ordering::Relaxed),
+                "OCPP frame log queue full: frames not stored (the database is far behind)"
+            );
+        }
+    }
+
+    /// How many frames were dropped since the start.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// How many bytes of frames are waiting for the writer.
+    pub fn queued_bytes(&self) -> usize {
+        self.budget.queued.load(Ordering::Acquire)
     }
 
     /// Resolves once everything queued before the call is stored.
@@ -50,15 +141,28 @@ impl LogQueue {
     }
 }
 
-async fn writer(db: Db, mut rx: mpsc::Receiver<Item>) {
+/// What a queued frame counts against the byte limit.
+fn frame_size(frame: &NewOcppMessage) -> usize {
+    FRAME_OVERHEAD
+        + frame.payload.len()
+        + frame.unique_id.len()
+        + frame.action.as_ref().map_or(0, String::len)
+        + frame.id_tag.as_ref().map_or(0, String::len)
+}
+
+async fn writer(db: Db, mut rx: mpsc::Receiver<Item>, budget: Arc<Budget>) {
     let mut batch = Vec::with_capacity(BATCH);
+    let mut batch_bytes = 0;
     let mut waiting = Vec::new();
     while let Some(first) = rx.recv().await {
         let mut next = Some(first);
         let deadline = tokio::time::Instant::now() + LINGER;
         loop {
             match next.take() {
-                Some(Item::Frame(f)) => batch.push(f),
+                Some(Item::Frame(f, size)) => {
+                    batch.push(f);
+                    batch_bytes += size;
+                }
                 Some(Item::Flush(done)) => {
                     waiting.push(done);
                     break;
@@ -78,6 +182,8 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Item>) {
                 tracing::error!(error = ?e, frames = batch.len(), "storing OCPP frames failed");
             }
             batch.clear();
+            budget.release(batch_bytes);
+            batch_bytes = 0;
         }
         for done in waiting.drain(..) {
             let _ = done.send(());
@@ -85,18 +191,102 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Item>) {
     }
 }
 
-async fn pruner(db: Db, retention: Duration) {
+/// The retention periods the pruner applies.
+struct Retention {
+    frames: Duration,
+    decisions: Duration,
+    meter_values: Duration,
+}
+
+impl Retention {
+    fn of(config: &OcppConfig) -> Self {
+        Self {
+            frames: config.log_retention,
+            decisions: config.decision_retention,
+            meter_values: config.meter_value_retention,
+        }
+    }
+}
+
+async fn pruner(db: Db, retention: Retention) {
     let mut every = tokio::time::interval(Duration::from_secs(3600));
     loop {
         every.tick().await;
-        let cutoff = now().millis() - retention.as_millis() as i64;
-        match db.prune_ocpp_messages(Timestamp(cutoff)).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(
-                deleted = n,
-                "pruned OCPP frames older than the retention period"
-            ),
-            Err(e) => tracing::error!(error = ?e, "pruning OCPP frames failed"),
+        let before = |period: Duration| Timestamp(now().millis() - period.as_millis() as i64);
+        report(
+            "OCPP frames",
+            db.prune_ocpp_messages(before(retention.frames)).await,
+        );
+        report(
+            "authorization decisions",
+            db.prune_authorization_decisions(before(retention.decisions))
+                .await,
+        );
+        report(
+            "meter values",
+            db.prune_meter_values(before(retention.meter_values)).await,
+        );
+    }
+}
+
+fn report(what: &str, result: Result<u64, StorageError>) {
+    match result {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            deleted = n,
+            "pruned {what} older than their retention period"
+        ),
+        Err(e) => tracing::error!(error = ?e, "pruning {what} failed"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::ids::StationId;
+    use shared::model::{FrameDirection, FrameType};
+
+    fn frame(payload_bytes: usize) -> NewOcppMessage {
+        NewOcppMessage {
+            station: StationId(1),
+            at: now(),
+            direction: FrameDirection::Incoming,
+            message_type: FrameType::Call,
+            action: Some("DataTransfer".into()),
+            unique_id: "1".into(),
+            payload: "x".repeat(payload_bytes),
+            id_tag: None,
         }
+    }
+
+    #[tokio::test]
+    async fn the_queue_is_bounded_in_bytes_and_the_writer_frees_them() {
+        let one = frame_size(&frame(1000));
+        let (queue, rx) = LogQueue::new(one * 5 / 2);
+        assert!(queue.push(frame(1000)));
+        assert!(queue.push(frame(1000)));
+        assert_eq!(queue.queued_bytes(), 2 * one);
+        // A third would exceed the limit: dropped and counted, even though the channel has room.
+        assert!(!queue.push(frame(1000)));
+        assert_eq!(queue.dropped(), 1);
+        assert_eq!(queue.queued_bytes(), 2 * one);
+        // A small frame still fits.
+        assert!(queue.push(frame(10)));
+        // A frame larger than the whole budget is never queued.
+        assert!(!queue.push(frame(one * 3)));
+        assert_eq!(queue.dropped(), 2);
+
+        // The writer gives their bytes back once it has handled them (storing fails here, as there is no station
+        // 1; the bytes are freed all the same).
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open_sqlite_in(dir.path()).await.unwrap();
+        tokio::spawn(writer(db, rx, queue.budget.clone()));
+        queue.flush().await;
+        assert_eq!(queue.queued_bytes(), 0);
+        assert!(queue.push(frame(1000)));
+        assert!(queue.push(frame(1000)));
+        queue.flush().await;
+        assert_eq!(queue.queued_bytes(), 0);
+        assert_eq!(queue.dropped(), 2);
     }
 }

@@ -1,11 +1,13 @@
-//! One connected station: the receive loop, the answers, keep-alive and replacement.
+//! One connected station: the receive loop, the answers, its message rate limit, keep-alive, replacement and
+//! closing when its credentials change.
 //!
 //! Every CALL gets exactly one answer (a CALLRESULT, or a CALLERROR with the 1.6 error code the `ocpp` crate
 //! chose); bad input never closes the connection and never panics. Answers are sent before anything slow:
 //! the frame log is a queue (see [`super::log`]).
 
-use super::{OcppHub, TapEvent};
-use axum::extract::ws::{Message, WebSocket};
+use super::{CloseReason, OcppConfig, OcppHub, TapEvent};
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use ocpp::messages::{
     AuthorizeResponse, BootNotificationResponse, DataTransferResponse, DataTransferStatus,
     DiagnosticsStatusNotificationResponse, FirmwareStatusNotificationResponse, HeartbeatResponse,
@@ -21,11 +23,14 @@ use storage::{now, ConnectedStation, NewOcppMessage};
 
 /// How often `last_message_at` is written for a chatty station.
 const TOUCH_EVERY: Duration = Duration::from_secs(10);
+/// The least time between two warnings about one connection's refused CALLs.
+const RATE_WARN_EVERY: Duration = Duration::from_secs(60);
 
-/// Serves one station until it disconnects, goes silent, or connects again elsewhere.
-pub async fn run(hub: OcppHub, mut socket: WebSocket, station: ConnectedStation) {
+/// Serves one station until it disconnects, goes silent, floods, connects again elsewhere, or its credentials
+/// change. `epoch` is the hub's credentials epoch from before the station was authenticated.
+pub async fn run(hub: OcppHub, mut socket: WebSocket, station: ConnectedStation, epoch: u64) {
     let id = station.station_id();
-    let (generation, mut replaced) = hub.register(id);
+    let (generation, mut close) = hub.register(id, epoch);
     station.connected().await;
     tracing::info!(station = %id, "station connected");
 
@@ -33,6 +38,9 @@ pub async fn run(hub: OcppHub, mut socket: WebSocket, station: ConnectedStation)
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
     let mut last_heard = Instant::now();
     let mut last_touch = Instant::now();
+    let limit = CallLimit::new(&hub.config);
+    let mut refused_in_a_row: u32 = 0;
+    let mut last_rate_warning: Option<Instant> = None;
     let session = Session {
         hub: hub.clone(),
         station: station.clone(),
@@ -46,6 +54,34 @@ pub async fn run(hub: OcppHub, mut socket: WebSocket, station: ConnectedStation)
                 if last_touch.elapsed() >= TOUCH_EVERY {
                     last_touch = Instant::now();
                     station.touch().await;
+                }
+                if matches!(message, Message::Text(_) | Message::Binary(_)) {
+                    if limit.limiter.check().is_ok() {
+                        refused_in_a_row = 0;
+                    } else {
+                        refused_in_a_row += 1;
+                        if refused_in_a_row > limit.burst {
+                            tracing::warn!(station = %id, refused = refused_in_a_row,
+                                "station kept sending over its message rate limit: disconnecting");
+                            let _ = socket.send(Message::Close(Some(CloseFrame {
+                                code: 1008,
+                                reason: "message rate limit exceeded".into(),
+                            }))).await;
+                            break;
+                        }
+                        if last_rate_warning.is_none_or(|at| at.elapsed() >= RATE_WARN_EVERY) {
+                            last_rate_warning = Some(Instant::now());
+                            tracing::warn!(station = %id, "station over its message rate limit: refusing CALLs");
+                        }
+                        if let Message::Text(text) = &message {
+                            if let Some(answer) = limit.refusal(text.as_str()) {
+                                if socket.send(Message::Text(answer.into())).await.is_err() {
+                                    break;
+                                }
+                            }
+                        }
+                        continue;
+                    }
                 }
                 match message {
                     Message::Text(text) => {
@@ -71,18 +107,61 @@ pub async fn run(hub: OcppHub, mut socket: WebSocket, station: ConnectedStation)
                     break;
                 }
             }
-            _ = &mut replaced => {
-                tracing::info!(station = %id, "station connected again: closing the older connection");
-                let _ = socket.send(Message::Close(None)).await;
+            reason = &mut close => {
+                let reason = reason.unwrap_or(CloseReason::Replaced);
+                let (code, text) = reason.close_frame();
+                match reason {
+                    CloseReason::Replaced => tracing::info!(station = %id, "station connected again: closing the older connection"),
+                    CloseReason::CredentialsChanged => tracing::info!(station = %id, "station credentials changed: closing its connection"),
+                }
+                let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: text.into() }))).await;
                 break;
             }
         }
     }
 
+    // Marking offline is guarded by the connection nonce in storage, so it never marks a newer connection
+    // offline; skipping it for a replaced connection saves a write.
     if hub.unregister(id, generation) {
         station.disconnected().await;
     }
     tracing::info!(station = %id, "station disconnected");
+}
+
+/// One connection's message rate limit (`governor`, direct): [`OcppConfig::calls_per_sec`] with bursts of
+/// [`OcppConfig::call_burst`]. Every text or binary frame counts. A CALL over the limit is answered with a
+/// CALLERROR and not processed, nor stored in the frame log (a flood must not reach the database); more than a
+/// burst's worth refused in a row closes the connection with 1008 (policy violation).
+struct CallLimit {
+    limiter: DefaultDirectRateLimiter,
+    burst: u32,
+    description: String,
+}
+
+impl CallLimit {
+    fn new(config: &OcppConfig) -> Self {
+        Self {
+            limiter: RateLimiter::direct(
+                Quota::per_second(config.calls_per_sec).allow_burst(config.call_burst),
+            ),
+            burst: config.call_burst.get(),
+            description: format!(
+                "rate limit exceeded: at most {} calls per second (bursts of {}); this call was not processed, \
+                 send it again later",
+                config.calls_per_sec, config.call_burst
+            ),
+        }
+    }
+
+    /// The CALLERROR for a refused frame, if it is a CALL (anything else over the limit is dropped).
+    fn refusal(&self, text: &str) -> Option<String> {
+        match parse_frame(text) {
+            Ok(Some(Frame::Call { id, .. })) => Some(
+                Frame::call_error(&id, ocpp::ErrorCode::GenericError, &self.description).to_text(),
+            ),
+            _ => None,
+        }
+    }
 }
 
 struct Session {
@@ -179,6 +258,16 @@ impl Session {
     /// The answer to one valid request.
     async fn handle(&self, id: &str, request: Request) -> Result<Frame, storage::StorageError> {
         let station = &self.station;
+        let max = self.hub.config.max_connectors;
+        if let Some(connector) = connector_of(&request).filter(|c| *c > max) {
+            return Ok(Frame::call_error(
+                id,
+                ocpp::ErrorCode::PropertyConstraintViolation,
+                &format!(
+                    "connectorId {connector} is above this central system's limit of {max} connectors per station"
+                ),
+            ));
+        }
         Ok(match request {
             Request::BootNotification(boot) => {
                 station
@@ -265,11 +354,12 @@ impl Session {
                         stop.reason.map(|r| r.as_str()),
                     )
                     .await?;
-                // The station stopped already; it only needs to know the idTag is still fine if it sent one.
-                let id_tag_info = stop
-                    .id_tag
-                    .as_ref()
-                    .map(|_| IdTagInfo::new(ocpp::messages::AuthorizationStatus::Accepted));
+                // The station stopped already; what it caches about the idTag must be true: the same decision
+                // as Authorize (a deleted or unknown card is not Accepted).
+                let id_tag_info = match stop.id_tag.as_deref() {
+                    Some(tag) => Some(id_tag_info(&station.stop_id_tag_decision(tag).await?)),
+                    None => None,
+                };
                 response_frame(id, &StopTransactionResponse { id_tag_info })
             }
             Request::MeterValues(values) => {
@@ -341,6 +431,16 @@ impl Session {
             payload: payload.to_owned(),
             id_tag,
         });
+    }
+}
+
+/// The connector a request names, for the per-station connector limit.
+fn connector_of(request: &Request) -> Option<i64> {
+    match request {
+        Request::StatusNotification(r) => Some(r.connector_id),
+        Request::StartTransaction(r) => Some(r.connector_id),
+        Request::MeterValues(r) => Some(r.connector_id),
+        _ => None,
     }
 }
 
