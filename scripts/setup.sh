@@ -53,9 +53,9 @@ fi
 if [ ! -x "$ROOT/node_modules/.bin/tailwindcss" ] || [ ! -x "$ROOT/node_modules/.bin/wasm-opt" ] \
   || [ ! -x "$ROOT/node_modules/.bin/playwright" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
   say "installing npm packages"
-  # Not `npm ci`: it refuses the lockfile because the registry here does not list tailwind's optional
-  # packages for other platforms. `npm install` installs the lockfile's exact versions all the same.
-  (cd "$ROOT" && npm install --no-audit --no-fund)
+  # `npm ci`: exactly the committed lockfile (which lists every platform's optional packages, so no platform
+  # rewrites it), and it fails rather than change it.
+  (cd "$ROOT" && npm ci --no-audit --no-fund)
 fi
 
 # 5. The independent OCPP client for the interoperability check (Python `ocpp` + `websockets`, from PyPI).
