@@ -9,6 +9,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 CHARGEDESK_SKIP_BROWSER=1 bash "$CHARGEDESK_ROOT/scripts/setup.sh"
 cd "$CHARGEDESK_ROOT"
 force_leaf_rebuild
-CARGO_TARGET_DIR="$LEPTOS_TARGET_DIR" cargo leptos build --release
+CARGO_TARGET_DIR="$LEPTOS_TARGET_DIR" cargo leptos build --release --cargo-locked
 [ "$#" -gt 0 ] || set -- serve --demo
 LEPTOS_ENV=PROD exec "$LEPTOS_TARGET_DIR/release/server" "$@"

@@ -33,7 +33,7 @@ export CHARGEDESK_SIM_BIN="$CARGO_TARGET_DIR/debug/chargepoint-sim"
 
 step "release build (cargo leptos build --release)"
 force_leaf_rebuild
-CARGO_TARGET_DIR="$LEPTOS_TARGET_DIR" cargo leptos build --release
+CARGO_TARGET_DIR="$LEPTOS_TARGET_DIR" cargo leptos build --release --cargo-locked
 
 export CHARGEDESK_SERVER_BIN="$LEPTOS_TARGET_DIR/release/server"
 
