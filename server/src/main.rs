@@ -77,6 +77,15 @@ async fn serve(db: Db, demo: bool) -> anyhow::Result<()> {
                     login.email, login.password, login.description
                 );
             }
+            println!(
+                "\nDemo charging stations (charge point ID, OCPP password, where), e.g. for chargepoint-sim --id <ID> with\nthe password in CHARGEDESK_STATION_PASSWORD:"
+            );
+            for station in storage::DEMO_STATIONS {
+                println!(
+                    "  {:<16} {:<30} {}",
+                    station.charge_point_id, station.password, station.description
+                );
+            }
             println!();
         } else {
             println!("The database already has organizations: demo data not loaded again.");

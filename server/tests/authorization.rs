@@ -83,7 +83,7 @@ fn org_calls(
                 o(),
                 ("charge_point_id", "CP-INTRUDER".into()),
                 ("name", "Intruder's station".into()),
-                ("password", String::new()),
+                ("allow_unauthenticated", "true".into()),
             ],
         ),
         ("get_station", vec![o(), s()]),
@@ -102,11 +102,11 @@ fn org_calls(
             "set_station_access_mode",
             vec![o(), s(), ("mode", "open".into())],
         ),
+        ("generate_station_password", vec![o(), s()]),
         (
-            "set_station_password",
-            vec![o(), s(), ("password", "0123456789abcdef".into())],
+            "set_station_unauthenticated",
+            vec![o(), s(), ("allowed", "true".into())],
         ),
-        ("remove_station_password", vec![o(), s()]),
         ("list_transactions", vec![o()]),
         ("transactions_csv", vec![o()]),
     ]
@@ -139,7 +139,7 @@ async fn add_station(app: &TestApp, cookie: &str, org: OrgId, cp: &str) -> Stati
                 ("org", &org.to_string()),
                 ("charge_point_id", cp),
                 ("name", &format!("Station {cp}")),
-                ("password", ""),
+                ("allow_unauthenticated", "true"),
             ],
         )
         .await
@@ -557,19 +557,15 @@ async fn a_sub_organizations_stations_are_managed_from_above() {
         )
         .await;
     set.unwrap();
-    let set: Result<(), AppError> = f
+    let generated: Result<String, AppError> = f
         .app
         .call(
             Some(&f.admin_a),
-            "set_station_password",
-            &[
-                ("org", &a),
-                ("station", &station),
-                ("password", "0123456789abcdef"),
-            ],
+            "generate_station_password",
+            &[("org", &a), ("station", &station)],
         )
         .await;
-    set.unwrap();
+    shared::station::StationPassword::parse(&generated.unwrap()).unwrap();
     // A1's own administrator sees the result in A1.
     let a1 = f.org_a1.to_string();
     let detail: StationDetail = f
@@ -586,8 +582,10 @@ async fn a_sub_organizations_stations_are_managed_from_above() {
         Some(AccessMode::Roaming)
     );
     assert!(detail.summary.has_password);
+    assert_eq!(detail.summary.unauthenticated_allowed, None);
     assert!(!detail.summary.in_sub_org);
-    // Without a mode the station inherits again; the password can be removed.
+    // Without a mode the station inherits again; unauthenticated connections can be allowed (which deletes
+    // the password).
     let set: Result<(), AppError> = f
         .app
         .call(
@@ -597,15 +595,15 @@ async fn a_sub_organizations_stations_are_managed_from_above() {
         )
         .await;
     set.unwrap();
-    let removed: Result<(), AppError> = f
+    let allowed: Result<Option<String>, AppError> = f
         .app
         .call(
             Some(&f.admin_a1),
-            "remove_station_password",
-            &[("org", &a1), ("station", &station)],
+            "set_station_unauthenticated",
+            &[("org", &a1), ("station", &station), ("allowed", "true")],
         )
         .await;
-    removed.unwrap();
+    assert_eq!(allowed.unwrap(), None);
     let detail: StationDetail = f
         .app
         .call(
@@ -617,6 +615,7 @@ async fn a_sub_organizations_stations_are_managed_from_above() {
         .unwrap();
     assert_eq!(detail.summary.access_mode_override, None);
     assert!(!detail.summary.has_password);
+    assert!(detail.summary.unauthenticated_allowed.is_some());
 }
 
 #[tokio::test]

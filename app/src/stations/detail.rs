@@ -1,10 +1,12 @@
 //! A station's pages (`/orgs/:org/assets/:station`): the frame with the station's name and the tabs "Overview",
 //! "Logs" and "Settings".
 
+use super::credentials::{allowed_since, ConnectionSettings, UnauthenticatedBadge};
 use super::list::{connector_name, AccessModeLabel, OnlineBadge, StatusBadge};
 use super::{
-    field, get_station, ocpp_path, unknown_taps, RemoveStationPassword, SetStationAccessMode,
-    SetStationPassword, UNKNOWN_TAPS_HOURS,
+    get_station, ocpp_path, unknown_taps, GenerateStationPassword, SetStationAccessMode,
+    SetStationUnauthenticated, ALLOW_UNAUTHENTICATED_LABEL, ALLOW_UNAUTHENTICATED_WARNING,
+    UNKNOWN_TAPS_HOURS,
 };
 use crate::browser::use_websocket_origin;
 use crate::components::*;
@@ -14,8 +16,8 @@ use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 use leptos_router::hooks::use_params_map;
 use shared::ids::StationId;
-use shared::model::{ConnectorStatus, UnknownTap};
-use shared::station::{AccessMode, StationPassword};
+use shared::model::{ConnectorStatus, StationSummary, UnknownTap};
+use shared::station::AccessMode;
 use shared::OrgId;
 
 pub use super::logs::StationLogsTab;
@@ -94,6 +96,7 @@ pub fn StationPage() -> impl IntoView {
                             <p class="-mt-4 mb-4 flex flex-wrap items-center gap-2 text-sm text-slate-600">
                                 <span class="font-mono">{s.charge_point_id.clone()}</span>
                                 <OnlineBadge online=s.online/>
+                                {s.unauthenticated_allowed.is_some().then(|| view! { <UnauthenticatedBadge/> })}
                                 {s.in_sub_org.then(|| view! {
                                     <span class="rounded-full bg-violet-100 px-2 py-0.5 text-xs font-medium text-violet-900">{s.org_name.clone()}</span>
                                 })}
@@ -154,10 +157,10 @@ pub fn StationOverviewTab() -> impl IntoView {
                             let (serial, firmware) = (or_unknown(d.serial_number), or_unknown(d.firmware_version));
                             let registered = d.created_at.to_string();
                             let (mode, inherited) = (s.effective_access_mode, s.access_mode_override.is_none());
-                            let password = if s.has_password {
-                                "Required: HTTP Basic authentication with the charge point ID as user name"
-                            } else {
-                                "None: the station connects without logging in"
+                            let password = match (&s.unauthenticated_allowed, s.has_password) {
+                                (Some(allowed), _) => format!("Not required: unauthenticated connections are allowed. {}", allowed_since(allowed)),
+                                (None, true) => "Required: HTTP Basic authentication with the charge point ID as user name".to_owned(),
+                                (None, false) => "Required, but none is set: the station cannot connect until a password is generated in Settings".to_owned(),
                             };
                             view! {
                                 <section aria-labelledby="station-details-title" class="space-y-6">
@@ -355,23 +358,42 @@ pub fn AccessModeForm(
     .into_any()
 }
 
-/// The "Settings" tab: the station's access mode and its OCPP password.
+/// The "Settings" tab: the station's access mode and how it logs in (its OCPP password, or the explicit choice to
+/// allow unauthenticated connections).
 #[component]
 pub fn StationSettingsTab() -> impl IntoView {
     let org = use_org_id();
     let station = use_station_id();
     let set_mode = ServerAction::<SetStationAccessMode>::new();
-    let set_password = ServerAction::<SetStationPassword>::new();
-    let remove_password = ServerAction::<RemoveStationPassword>::new();
+    let generate = ServerAction::<GenerateStationPassword>::new();
+    let set_unauthenticated = ServerAction::<SetStationUnauthenticated>::new();
     let detail = station_resource(
         move || {
             set_mode.version().get()
-                + set_password.version().get()
-                + remove_password.version().get()
+                + generate.version().get()
+                + set_unauthenticated.version().get()
         },
         get_station,
     );
     let ids = move || org.get_untracked().zip(station.get_untracked());
+    // What the latest login change says, kept here because the section below is rebuilt when the station
+    // reloads: the password just generated (shown once), or that unauthenticated connections are now allowed.
+    let new_password = RwSignal::new(None::<String>);
+    let saved = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(Ok(password)) = generate.value().get() {
+            new_password.set(Some(password));
+            saved.set(None);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(generated)) = set_unauthenticated.value().get() {
+            saved.set(generated.is_none().then(|| {
+                "Saved. The station may connect without a password; its password was deleted and its open connection closed.".to_owned()
+            }));
+            new_password.set(generated);
+        }
+    });
     view! {
         <div class="grid gap-6 xl:grid-cols-2">
             <section aria-labelledby="station-mode-title" class="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
@@ -409,19 +431,15 @@ pub fn StationSettingsTab() -> impl IntoView {
             <section aria-labelledby="station-password-title" class="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
                 <h2 id="station-password-title" class="text-lg font-semibold">"OCPP password"</h2>
                 <p class="mb-4 mt-1 text-sm text-slate-600">
-                    "With a password the station must log in with HTTP Basic authentication (OCPP security profile 1): its charge point ID as user name and this password (its AuthorizationKey). Configure the same password in the station, or it can no longer connect."
+                    "The station logs in with HTTP Basic authentication (OCPP security profile 1; profile 2 behind TLS): its charge point ID as user name and a password that ChargeDesk generates and shows once (the station's AuthorizationKey). Changing how it logs in closes its open connection; it reconnects with the new settings."
                 </p>
-                <div class="mb-3 space-y-2">
-                    <Notice message=Signal::derive(move || matches!(set_password.value().get(), Some(Ok(()))).then(|| "The new password was saved. The station must use it from its next connection.".to_owned()))/>
-                    <Notice message=Signal::derive(move || matches!(remove_password.value().get(), Some(Ok(()))).then(|| "The password was removed. The station connects without logging in.".to_owned()))/>
-                    <FormBanner error=Signal::derive(move || remove_password.value().get().and_then(|r| r.err()))/>
-                </div>
                 <Transition fallback=Loading>
                     {move || Suspend::new(async move {
                         match detail.await {
                             Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
                             Ok(d) => view! {
-                                <PasswordForms has_password=d.summary.has_password set=set_password remove=remove_password/>
+                                <StationLoginSettings station=d.summary generate=generate set_unauthenticated=set_unauthenticated
+                                    new_password=new_password saved=saved/>
                             }.into_any(),
                         }
                     })}
@@ -432,108 +450,129 @@ pub fn StationSettingsTab() -> impl IntoView {
     .into_any()
 }
 
+/// The state of a station's login, "Generate new password" (after a confirmation, shown once), and the "Allow
+/// unauthenticated connections" choice.
 #[component]
-fn PasswordForms(
-    has_password: bool,
-    set: ServerAction<SetStationPassword>,
-    remove: ServerAction<RemoveStationPassword>,
+fn StationLoginSettings(
+    station: StationSummary,
+    generate: ServerAction<GenerateStationPassword>,
+    set_unauthenticated: ServerAction<SetStationUnauthenticated>,
+    /// The password just generated, shown once.
+    new_password: RwSignal<Option<String>>,
+    /// The confirmation of the latest saved choice.
+    saved: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let org = use_org_id();
-    let station = use_station_id();
-    let password = RwSignal::new(String::new());
-    let touched = RwSignal::new(false);
-    let confirm_remove = RwSignal::new(false);
-    let live_error = Memo::new(move |_| {
-        StationPassword::parse(&password.get())
-            .err()
-            .map(|e| e.to_string())
-    });
+    let station_id = use_station_id();
+    let confirm_generate = RwSignal::new(false);
+    let allowed_now = station.unauthenticated_allowed.is_some();
+    let allow = RwSignal::new(allowed_now);
+    let cp = station.charge_point_id.clone();
     let error = Signal::derive(move || {
-        touched
-            .get()
-            .then(|| live_error.get())
-            .flatten()
-            .or_else(|| {
-                set.value()
-                    .get()
-                    .and_then(|r| r.err())
-                    .and_then(|e| e.for_field(field::PASSWORD))
-            })
-    });
-    let other_error = Signal::derive(move || {
-        set.value()
+        generate
+            .value()
             .get()
             .and_then(|r| r.err())
-            .filter(|e| !e.is_field_error())
+            .or_else(|| set_unauthenticated.value().get().and_then(|r| r.err()))
     });
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        touched.set(true);
-        if live_error.get_untracked().is_some() {
-            return;
+    let generate_now = move |_| {
+        if let (Some(org), Some(station)) = (org.get_untracked(), station_id.get_untracked()) {
+            generate.dispatch(GenerateStationPassword { org, station });
         }
-        if let (Some(org), Some(station)) = (org.get_untracked(), station.get_untracked()) {
-            set.dispatch(SetStationPassword {
+        confirm_generate.set(false);
+    };
+    let save_choice = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let (Some(org), Some(station)) = (org.get_untracked(), station_id.get_untracked()) {
+            set_unauthenticated.dispatch(SetStationUnauthenticated {
                 org,
                 station,
-                password: password.get_untracked(),
+                allowed: allow.get_untracked(),
             });
-            password.set(String::new());
-            touched.set(false);
         }
     };
-    let remove_now = move |_| {
-        if let (Some(org), Some(station)) = (org.get_untracked(), station.get_untracked()) {
-            remove.dispatch(RemoveStationPassword { org, station });
+    let state = match (&station.unauthenticated_allowed, station.has_password) {
+        (Some(allowed), _) => view! {
+            <p class="flex flex-wrap items-center gap-2"><UnauthenticatedBadge/></p>
+            <p class="mt-1 text-slate-700">{allowed_since(allowed)}</p>
         }
-        confirm_remove.set(false);
+        .into_any(),
+        (None, true) => view! {
+            <span class="rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-900">"Password set"</span>
+        }
+        .into_any(),
+        (None, false) => view! {
+            <span class="rounded-full bg-red-100 px-2 py-0.5 text-xs font-medium text-red-900">"No password: the station cannot connect"</span>
+        }
+        .into_any(),
     };
-    view! {
-        <p class="mb-4 text-sm">
-            {if has_password {
-                view! { <span class="rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-900">"Password set"</span> }.into_any()
-            } else {
-                view! { <span class="rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-900">"No password"</span> }.into_any()
-            }}
-        </p>
-        <form on:submit=submit aria-label="Set OCPP password" novalidate class="space-y-3">
-            <div>
-                <label for="station-new-password" class=LABEL_CLASS>
-                    {if has_password { "New OCPP password" } else { "OCPP password" }}
-                </label>
-                <input id="station-new-password" name=field::PASSWORD type="text" autocomplete="off" spellcheck="false"
-                    class=move || format!("{} font-mono", if error.get().is_some() { INPUT_INVALID_CLASS } else { INPUT_CLASS })
-                    aria-invalid=move || error.get().is_some().to_string()
-                    aria-describedby="station-new-password-hint"
-                    prop:value=password
-                    on:input=move |ev| password.set(event_target_value(&ev))
-                    on:blur=move |_| touched.set(true)/>
-                <p id="station-new-password-hint" class="mt-1 text-xs text-slate-500">
-                    "16 to 40 printable characters, no colon. Stored hashed: it cannot be shown again."
-                </p>
-                <FieldError error=error/>
+    let generate_label = if station.has_password {
+        "Generate new password"
+    } else {
+        "Generate password"
+    };
+    let generate_warning = if allowed_now {
+        "Generate a password? From now on the station must log in with it: unauthenticated connections are no longer allowed, and its open connection is closed. Enter the new password in the station."
+    } else {
+        "Generate a new password? The current password stops working at once and the station's open connection is closed: enter the new password in the station."
+    };
+    let password_box = move || {
+        new_password.get().map(|password| {
+            view! {
+                <div class="mb-4 space-y-3 rounded-md border border-emerald-200 bg-emerald-50 px-4 py-3 text-sm text-emerald-950" role="status">
+                    <p class="font-medium">"A new password was generated. The station must log in with it from now on:"</p>
+                    <ConnectionSettings charge_point_id=cp.clone() password=Some(password)/>
+                </div>
+            }
+            .into_any()
+        })
+    };
+    let generate_controls = view! {
+        <Show when=move || confirm_generate.get()
+            fallback=move || view! {
+                <button type="button" class=PRIMARY_BUTTON on:click=move |_| confirm_generate.set(true)>{generate_label}</button>
+            }>
+            <div role="group" aria-label=format!("{generate_label}?") class="space-y-2 rounded-md bg-amber-50 p-3 text-sm text-amber-950">
+                <p>{generate_warning}</p>
+                <div class="flex gap-2">
+                    <button type="button" class=PRIMARY_BUTTON disabled=generate.pending() on:click=generate_now>{generate_label}</button>
+                    <button type="button" class=SECONDARY_BUTTON on:click=move |_| confirm_generate.set(false)>"Cancel"</button>
+                </div>
             </div>
-            <FormBanner error=other_error/>
-            <button type="submit" class=PRIMARY_BUTTON disabled=set.pending()>
-                {if has_password { "Change password" } else { "Set password" }}
+        </Show>
+    }
+    .into_any();
+    let choice = view! {
+        <form on:submit=save_choice aria-label="Unauthenticated connections" class="mt-6 space-y-3 border-t border-slate-200 pt-4">
+            <div class="flex items-start gap-2">
+                <input id="station-allow-unauthenticated" name="allowed" type="checkbox"
+                    class="mt-1 h-4 w-4 rounded border-slate-300 text-amber-700 focus:ring-amber-600"
+                    aria-describedby="station-allow-unauthenticated-hint"
+                    prop:checked=allow
+                    on:change=move |ev| allow.set(event_target_checked(&ev))/>
+                <label for="station-allow-unauthenticated" class="text-sm font-medium text-slate-800">
+                    {ALLOW_UNAUTHENTICATED_LABEL}
+                </label>
+            </div>
+            <p id="station-allow-unauthenticated-hint" class="ml-6 text-xs text-slate-600">
+                {format!("{ALLOW_UNAUTHENTICATED_WARNING} Allowing it deletes the station's password. Clearing it again generates a new password, shown once, that the station must use: a station is never left without both, so it cannot be locked out by accident.")}
+            </p>
+            <button type="submit" class=SECONDARY_BUTTON
+                disabled=move || set_unauthenticated.pending().get() || allow.get() == allowed_now>
+                "Save choice"
             </button>
         </form>
-        {has_password.then(|| view! {
-            <div class="mt-6 border-t border-slate-200 pt-4">
-                <Show when=move || confirm_remove.get()
-                    fallback=move || view! {
-                        <button type="button" class=SECONDARY_BUTTON on:click=move |_| confirm_remove.set(true)>"Remove password"</button>
-                    }>
-                    <div role="group" aria-label="Remove the password?" class="space-y-2 rounded-md bg-amber-50 p-3 text-sm text-amber-950">
-                        <p>"Remove the password? Anyone who knows the station's OCPP URL can then connect as this station."</p>
-                        <div class="flex gap-2">
-                            <button type="button" class=DANGER_BUTTON disabled=remove.pending() on:click=remove_now>"Remove password"</button>
-                            <button type="button" class=SECONDARY_BUTTON on:click=move |_| confirm_remove.set(false)>"Cancel"</button>
-                        </div>
-                    </div>
-                </Show>
-            </div>
-        })}
+    }
+    .into_any();
+    view! {
+        <div class="mb-4 text-sm">{state}</div>
+        <div class="mb-3 space-y-2">
+            <Notice message=saved/>
+            <FormBanner error=error/>
+        </div>
+        {password_box}
+        {generate_controls}
+        {choice}
     }
     .into_any()
 }

@@ -1,8 +1,11 @@
 //! The "Assets" page: the organization's charging stations (and its sub-organizations', marked with their
 //! organization), and "+ Add Station".
 
-use super::{field, list_stations, ocpp_path, AddStation, AddedStation, NewStation};
-use crate::browser::use_websocket_origin;
+use super::credentials::{ConnectionSettings, UnauthenticatedBadge};
+use super::{
+    field, list_stations, AddStation, AddedStation, NewStation, ALLOW_UNAUTHENTICATED_LABEL,
+    ALLOW_UNAUTHENTICATED_WARNING,
+};
 use crate::components::*;
 use crate::error::AppError;
 use crate::layout::{org_resource, use_org_id};
@@ -90,7 +93,12 @@ fn StationsTable(org: OrgId, stations: Vec<StationSummary>) -> impl IntoView {
                                 })}
                             </td>
                             <td class="whitespace-nowrap px-4 py-3 font-mono text-slate-700">{s.charge_point_id.clone()}</td>
-                            <td class="px-4 py-3"><OnlineBadge online=s.online/></td>
+                            <td class="px-4 py-3">
+                                <span class="flex flex-wrap items-center gap-1">
+                                    <OnlineBadge online=s.online/>
+                                    {s.unauthenticated_allowed.is_some().then(|| view! { <UnauthenticatedBadge/> })}
+                                </span>
+                            </td>
                             <td class="px-4 py-3 text-slate-600">
                                 {s.last_message_at.map_or_else(|| "Never".to_owned(), |t| t.to_string())}
                             </td>
@@ -200,36 +208,28 @@ pub fn AccessModeLabel(mode: AccessMode, inherited: bool) -> impl IntoView {
     }
 }
 
-/// After "+ Add Station": the URL and credentials the station must be configured with.
+/// After "+ Add Station": the URL and credentials the station must be configured with; the generated password
+/// is shown only here, once.
 #[component]
 fn StationAddedNotice(added: AddedStation) -> impl IntoView {
-    let origin = use_websocket_origin();
-    let path = ocpp_path(&added.charge_point_id);
-    let url = Signal::derive(move || format!("{}{}", origin.get(), path));
-    let cp = added.charge_point_id.clone();
+    let generated = added.password.is_some();
     view! {
-        <div class="mb-4 space-y-2 rounded-md border border-emerald-200 bg-emerald-50 px-4 py-3 text-sm text-emerald-950" role="status">
+        <div class="mb-4 space-y-3 rounded-md border border-emerald-200 bg-emerald-50 px-4 py-3 text-sm text-emerald-950" role="status">
             <p class="font-medium">{format!("Station {} was added.", added.charge_point_id)}</p>
-            <p>"Configure the station's OCPP 1.6J central system URL as:"</p>
-            <p class="flex flex-wrap items-center gap-2">
-                <code class="rounded bg-white px-2 py-1 font-mono text-slate-900 ring-1 ring-emerald-200">{move || url.get()}</code>
-                {move || view! { <CopyButton text=url.get() label="Copy URL"/> }}
-            </p>
-            {if added.has_password {
+            {if generated {
                 view! {
                     <p>
-                        "It logs in with HTTP Basic authentication (OCPP security profile 1): user name "
-                        <code class="font-mono">{cp}</code>
-                        ", password as entered (the station's AuthorizationKey). The password is stored hashed and cannot be shown again."
+                        "Enter these in the station's OCPP 1.6J settings (central system URL, and HTTP Basic authentication — OCPP security profile 1; the password is its AuthorizationKey). Use a wss:// URL behind TLS for security profile 2."
                     </p>
                 }.into_any()
             } else {
                 view! {
                     <p>
-                        "It connects without a password. Anyone who knows this URL can connect as this station: set a password in the station's Settings to require HTTP Basic authentication."
+                        "Enter this URL in the station's OCPP 1.6J settings. It connects without a password: anyone who can reach the URL can connect as this station. To require a password, generate one in the station's Settings."
                     </p>
                 }.into_any()
             }}
+            <ConnectionSettings charge_point_id=added.charge_point_id.clone() password=added.password.clone()/>
         </div>
     }
     .into_any()
@@ -243,11 +243,11 @@ fn AddStationForm(
     let org = use_org_id();
     let cp = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
+    let allow_unauthenticated = RwSignal::new(false);
     let server_error = move || action.value().get().and_then(|r| r.err());
     let fields = FormFields::new(
         move || {
-            NewStation::parse(&cp.get(), &name.get(), &password.get())
+            NewStation::parse(&cp.get(), &name.get(), allow_unauthenticated.get())
                 .err()
                 .unwrap_or_default()
         },
@@ -256,7 +256,7 @@ fn AddStationForm(
     when_saved(action, on_done);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if !fields.touch_all(&[field::CHARGE_POINT_ID, field::NAME, field::PASSWORD]) {
+        if !fields.touch_all(&[field::CHARGE_POINT_ID, field::NAME]) {
             return;
         }
         if let Some(org) = org.get_untracked() {
@@ -264,7 +264,7 @@ fn AddStationForm(
                 org,
                 charge_point_id: cp.get_untracked(),
                 name: name.get_untracked(),
-                password: password.get_untracked(),
+                allow_unauthenticated: allow_unauthenticated.get_untracked(),
             });
         }
     };
@@ -303,10 +303,28 @@ fn AddStationForm(
                 true, cp)}
             {text_field("station-name", field::NAME, "Name",
                 "How the station is shown here, e.g. “Car park level -1, left”.", false, name)}
+            <p class="text-sm text-slate-600 sm:col-span-2">
+                "ChargeDesk generates a strong password for the station and shows it once after saving, with the URL and user name to enter in the station."
+            </p>
             <div class="sm:col-span-2">
-                {text_field("station-password", field::PASSWORD, "OCPP password (optional)",
-                    "Leave empty if the station connects without a password. Otherwise 16 to 40 characters, no colon: the station's AuthorizationKey, sent with HTTP Basic authentication. It is stored hashed and cannot be shown again.",
-                    true, password)}
+                <div class="flex items-start gap-2">
+                    <input id="station-allow-unauthenticated" name=field::ALLOW_UNAUTHENTICATED type="checkbox"
+                        class="mt-1 h-4 w-4 rounded border-slate-300 text-amber-700 focus:ring-amber-600"
+                        aria-describedby="station-allow-unauthenticated-hint"
+                        prop:checked=allow_unauthenticated
+                        on:change=move |ev| allow_unauthenticated.set(event_target_checked(&ev))/>
+                    <label for="station-allow-unauthenticated" class="text-sm font-medium text-slate-800">
+                        {ALLOW_UNAUTHENTICATED_LABEL}
+                    </label>
+                </div>
+                <p id="station-allow-unauthenticated-hint" class="ml-6 mt-1 text-xs text-slate-600">
+                    {format!("{ALLOW_UNAUTHENTICATED_WARNING} No password is generated then.")}
+                </p>
+                <Show when=move || allow_unauthenticated.get()>
+                    <p class="ml-6 mt-2 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-950 ring-1 ring-amber-200" role="alert">
+                        "This station will be shown as “Unauthenticated” under Assets until you generate a password for it in its Settings."
+                    </p>
+                </Show>
             </div>
             <div class="sm:col-span-2">
                 <FormBanner error=Signal::derive(move || server_error().filter(|e| !e.is_field_error()))/>

@@ -305,7 +305,7 @@ fn LogRow(org: OrgId, entry: OcppLogEntry) -> impl IntoView {
                                     }.into_any()
                                 }}
                             </div>
-                        })}
+                        }.into_any())}
                         <pre class="max-h-96 overflow-auto rounded-md bg-slate-900 p-3 font-mono text-xs text-slate-100"
                             aria-label="Message content">{json.clone()}</pre>
                     </td>

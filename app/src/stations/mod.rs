@@ -3,10 +3,15 @@
 //! the "Filter selection" the help article uses to find a card's Hidden ID) and "Settings" (access mode, OCPP
 //! password).
 //!
+//! A station logs in with a password that the server generates ("+ Add Station", "Generate new password") and
+//! shows once; only its hash is stored. Connecting without a password is an explicit choice per station ("Allow
+//! unauthenticated connections — only on a closed network"), never the default.
+//!
 //! The server functions are here; the pages are in [`list`], [`detail`] and [`logs`]. As everywhere, the form
 //! checks ([`NewStation::parse`], [`LogQuery::parse`]) run in the browser on every keystroke and again on the
 //! server, with the same `shared` rules.
 
+pub mod credentials;
 pub mod detail;
 pub mod list;
 pub mod logs;
@@ -19,7 +24,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use shared::ids::StationId;
 use shared::model::{OcppLogEntry, StationDetail, StationSummary, UnknownTap};
-use shared::station::{AccessMode, ChargePointId, StationName, StationPassword};
+use shared::station::{AccessMode, ChargePointId, StationName};
 use shared::time::Timestamp;
 use shared::OrgId;
 
@@ -27,7 +32,7 @@ use shared::OrgId;
 pub mod field {
     pub const CHARGE_POINT_ID: &str = "charge_point_id";
     pub const NAME: &str = "name";
-    pub const PASSWORD: &str = "password";
+    pub const ALLOW_UNAUTHENTICATED: &str = "allow_unauthenticated";
     pub const FROM: &str = "from";
     pub const TO: &str = "to";
 }
@@ -35,13 +40,20 @@ pub mod field {
 /// How far back "Recently tapped unknown cards" looks.
 pub const UNKNOWN_TAPS_HOURS: i64 = 24;
 
-/// A valid "+ Add Station" form. The password is optional: without one the station connects without logging
-/// in (OCPP security profile 0).
+/// The words of the choice to let a station connect without a password, wherever it is offered.
+pub const ALLOW_UNAUTHENTICATED_LABEL: &str =
+    "Allow unauthenticated connections — only on a closed network";
+
+/// Why that choice is dangerous, shown next to it.
+pub const ALLOW_UNAUTHENTICATED_WARNING: &str = "The station then connects without a password: anyone who can reach the OCPP URL can connect as this station, report its status and have cards authorized. Choose this only for a station that cannot store a password and is reachable only over a network you control.";
+
+/// A valid "+ Add Station" form. The station gets a generated password unless `allow_unauthenticated` is the
+/// explicit choice to let it connect without one (OCPP security profile 0).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewStation {
     pub charge_point_id: ChargePointId,
     pub name: StationName,
-    pub password: Option<StationPassword>,
+    pub allow_unauthenticated: bool,
 }
 
 impl NewStation {
@@ -49,24 +61,19 @@ impl NewStation {
     pub fn parse(
         charge_point_id: &str,
         name: &str,
-        password: &str,
+        allow_unauthenticated: bool,
     ) -> Result<NewStation, Vec<(&'static str, String)>> {
         let cp = ChargePointId::parse(charge_point_id);
         let name = StationName::parse(name);
-        let password = match password {
-            "" => Ok(None),
-            p => StationPassword::parse(p).map(Some),
-        };
-        match (cp, name, password) {
-            (Ok(charge_point_id), Ok(name), Ok(password)) => Ok(NewStation {
+        match (cp, name) {
+            (Ok(charge_point_id), Ok(name)) => Ok(NewStation {
                 charge_point_id,
                 name,
-                password,
+                allow_unauthenticated,
             }),
-            (cp, name, password) => Err([
+            (cp, name) => Err([
                 (field::CHARGE_POINT_ID, cp.err().map(|e| e.to_string())),
                 (field::NAME, name.err().map(|e| e.to_string())),
-                (field::PASSWORD, password.err().map(|e| e.to_string())),
             ]
             .into_iter()
             .filter_map(|(f, e)| e.map(|e| (f, e)))
@@ -80,7 +87,9 @@ impl NewStation {
 pub struct AddedStation {
     pub id: StationId,
     pub charge_point_id: String,
-    pub has_password: bool,
+    /// The generated password, shown this once (only its hash is stored); `None` when the station was added
+    /// with unauthenticated connections allowed.
+    pub password: Option<String>,
 }
 
 /// The path of a station's OCPP endpoint; the station is configured with `ws://<host>` in front of it.
@@ -228,22 +237,24 @@ pub async fn list_stations(org: OrgId) -> Result<Vec<StationSummary>, AppError> 
     Ok(org.stations().await?)
 }
 
-/// "+ Add Station": registers a station in `org` under its charge point ID, optionally with the password it
-/// logs in with.
+/// "+ Add Station": registers a station in `org` under its charge point ID with a generated password, returned
+/// once; with `allow_unauthenticated` (absent = unchecked) it connects without a password instead.
 #[server(prefix = "/api", endpoint = "add_station")]
 pub async fn add_station(
     org: OrgId,
     charge_point_id: String,
     name: String,
-    password: String,
+    #[server(default)] allow_unauthenticated: bool,
 ) -> Result<AddedStation, AppError> {
     let org = crate::auth::server::admin_of(org).await?;
-    let new = NewStation::parse(&charge_point_id, &name, &password).map_err(|errors| {
-        let (field, message) = errors.into_iter().next().expect("at least one error");
-        AppError::invalid(field, message)
-    })?;
+    let new =
+        NewStation::parse(&charge_point_id, &name, allow_unauthenticated).map_err(|errors| {
+            let (field, message) = errors.into_iter().next().expect("at least one error");
+            AppError::invalid(field, message)
+        })?;
+    let password = (!new.allow_unauthenticated).then(storage::generate_station_password);
     let id = org
-        .add_station(&new.charge_point_id, &new.name, new.password.as_ref())
+        .add_station(&new.charge_point_id, &new.name, password.as_ref())
         .await
         .map_err(|e| match AppError::from(e) {
             AppError::Conflict { message, .. } => AppError::Conflict {
@@ -255,7 +266,7 @@ pub async fn add_station(
     Ok(AddedStation {
         id,
         charge_point_id: new.charge_point_id.into_inner(),
-        has_password: new.password.is_some(),
+        password: password.map(|p| p.into_inner()),
     })
 }
 
@@ -316,24 +327,29 @@ pub async fn set_station_access_mode(
     Ok(org.set_station_access_mode(station, mode).await?)
 }
 
-/// Sets a new password the station must log in with (HTTP Basic, user name = its charge point ID).
-#[server(prefix = "/api", endpoint = "set_station_password")]
-pub async fn set_station_password(
-    org: OrgId,
-    station: StationId,
-    password: String,
-) -> Result<(), AppError> {
+/// "Generate new password": a new random password the station must log in with from now on (HTTP Basic, user
+/// name = its charge point ID), returned this once. Unauthenticated connections are no longer allowed; the
+/// station's open connection is closed.
+#[server(prefix = "/api", endpoint = "generate_station_password")]
+pub async fn generate_station_password(org: OrgId, station: StationId) -> Result<String, AppError> {
     let org = crate::auth::server::admin_of(org).await?;
-    let password =
-        StationPassword::parse(&password).map_err(|e| AppError::invalid(field::PASSWORD, e))?;
-    Ok(org.set_station_password(station, Some(&password)).await?)
+    Ok(org.generate_station_password(station).await?.into_inner())
 }
 
-/// Removes the station's password: it then connects without logging in.
-#[server(prefix = "/api", endpoint = "remove_station_password")]
-pub async fn remove_station_password(org: OrgId, station: StationId) -> Result<(), AppError> {
+/// The "Allow unauthenticated connections" choice. Allowing deletes the station's password; no longer allowing
+/// generates a new one, returned this once (`Some`), so that a station is never left with neither. The
+/// station's open connection is closed when anything changed.
+#[server(prefix = "/api", endpoint = "set_station_unauthenticated")]
+pub async fn set_station_unauthenticated(
+    org: OrgId,
+    station: StationId,
+    allowed: bool,
+) -> Result<Option<String>, AppError> {
     let org = crate::auth::server::admin_of(org).await?;
-    Ok(org.set_station_password(station, None).await?)
+    Ok(org
+        .set_station_unauthenticated(station, allowed)
+        .await?
+        .map(|p| p.into_inner()))
 }
 
 #[cfg(test)]
@@ -341,25 +357,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_station_form_needs_a_charge_point_id_and_a_name_but_no_password() {
-        let s = NewStation::parse(" CP-KROON-1 ", "Brewery yard", "").unwrap();
+    fn a_station_form_needs_a_charge_point_id_and_a_name_and_may_opt_out_of_a_password() {
+        let s = NewStation::parse(" CP-KROON-1 ", "Brewery yard", false).unwrap();
         assert_eq!(s.charge_point_id.as_str(), "CP-KROON-1");
         assert_eq!(s.name.as_str(), "Brewery yard");
-        assert!(s.password.is_none());
-        let s = NewStation::parse("CP-1", "Yard", "0123456789abcdef").unwrap();
-        assert!(s.password.is_some());
+        assert!(!s.allow_unauthenticated);
+        let s = NewStation::parse("CP-1", "Yard", true).unwrap();
+        assert!(s.allow_unauthenticated);
 
-        let errors = NewStation::parse("CP 1", "", "short").unwrap_err();
+        let errors = NewStation::parse("CP 1", "", true).unwrap_err();
         let fields: Vec<_> = errors.iter().map(|(f, _)| *f).collect();
-        assert_eq!(
-            fields,
-            [field::CHARGE_POINT_ID, field::NAME, field::PASSWORD]
-        );
+        assert_eq!(fields, [field::CHARGE_POINT_ID, field::NAME]);
         assert!(errors[0].1.contains("a space"), "{}", errors[0].1);
-        // A password is never repeated in its message.
-        let errors = NewStation::parse("CP-1", "Yard", "secret:0123456789").unwrap_err();
-        assert_eq!(errors[0].0, field::PASSWORD);
-        assert!(!errors[0].1.contains("secret"), "{}", errors[0].1);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `chargepoint-sim`: one simulated OCPP 1.6J charge point, scripted from the command line.
 //!
 //! ```text
-//! cargo run -p server --bin chargepoint-sim -- --url ws://127.0.0.1:3000/ocpp --id CP-1 \
+//! CHARGEDESK_STATION_PASSWORD=kroon-1-demo-station-key \
+//! cargo run -p server --bin chargepoint-sim -- --url ws://127.0.0.1:3000/ocpp --id CP-KROON-1 \
 //!     --tap 04AAAB11CD2345 --charge 04AAAB11CD2345 --energy-wh 5000 --duration-secs 5
 //! ```
 //!
@@ -21,9 +22,16 @@ use std::sync::Arc;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let (args, steps) = match parse_args(std::env::args_os()) {
+    let (mut args, steps) = match parse_args(std::env::args_os()) {
         Ok(parsed) => parsed,
         Err(error) => error.exit(),
+    };
+    args.password = match args.resolve_password(std::io::stdin().lock()) {
+        Ok(password) => password,
+        Err(message) => {
+            eprintln!("chargepoint-sim: {message}");
+            return ExitCode::from(2);
+        }
     };
     let json_lines = args.json;
     let observer: Observer = Arc::new(move |event: &Event| {

@@ -206,9 +206,9 @@ impl fmt::Display for SimError {
                 ..
             } => {
                 if *with_password {
-                    write!(f, "HTTP 401 Unauthorized: the central system refused the password of charge point {id:?} (check --password)")
+                    write!(f, "HTTP 401 Unauthorized: the central system refused the password of charge point {id:?} (check the password given with --password, CHARGEDESK_STATION_PASSWORD or --password-stdin)")
                 } else {
-                    write!(f, "HTTP 401 Unauthorized: the central system requires a password for charge point {id:?} (pass --password)")
+                    write!(f, "HTTP 401 Unauthorized: the central system requires a password for charge point {id:?} (give it in CHARGEDESK_STATION_PASSWORD, with --password-stdin or with --password)")
                 }
             }
             SimError::Http {

@@ -4,9 +4,11 @@
 use super::client::{now, ChargePoint, Event, Observer, SimError};
 use super::meter::{energy_meter_value, ramp};
 use clap::error::ErrorKind;
+use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
 use ocpp::messages::{AuthorizationStatus, ChargePointStatus, ReadingContext, Reason};
 use std::ffi::OsString;
+use std::io::BufRead;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -22,6 +24,12 @@ const MAX_WH: u64 = 1_000_000_000;
 
 /// Simulates one OCPP 1.6J charge point: connects to the central system, boots, reports connector 1 (and 0)
 /// Available, optionally sends heartbeats, then runs the --tap / --charge / --raw steps in the order given.
+///
+/// A station logs in with its password (shown once in ChargeDesk when it was generated; `serve --demo` prints
+/// the demo stations' passwords). Give it in CHARGEDESK_STATION_PASSWORD or on standard input with
+/// --password-stdin rather than with --password, which other users of the machine can see in `ps`:
+///
+///     CHARGEDESK_STATION_PASSWORD=... chargepoint-sim --id CP-KROON-1 --tap 04AAAB11CD2345
 ///
 /// Every exchange is printed as one line (→ request  ← answer), or as one JSON object per line with --json.
 /// CALLs from the central system are answered with a CALLERROR (NotSupported / NotImplemented).
@@ -46,14 +54,20 @@ pub struct Args {
     #[arg(long, value_name = "ID")]
     pub id: String,
 
-    /// The AuthorizationKey, sent as HTTP Basic auth ID:PASSWORD (security profile 1).
+    /// The station's password (its AuthorizationKey), sent with HTTP Basic authentication as ID:PASSWORD
+    /// (OCPP security profile 1). Visible in `ps` when given here: prefer the environment variable or
+    /// --password-stdin.
     #[arg(
         long,
         value_name = "SECRET",
-        env = "CHARGEPOINT_PASSWORD",
+        env = "CHARGEDESK_STATION_PASSWORD",
         hide_env_values = true
     )]
     pub password: Option<String>,
+
+    /// Read the password from the first line of standard input (instead of CHARGEDESK_STATION_PASSWORD).
+    #[arg(long)]
+    pub password_stdin: bool,
 
     /// Step: present card ID_TAG (Authorize) and print the answer.
     #[arg(long, value_name = "ID_TAG")]
@@ -128,8 +142,36 @@ where
 {
     let matches = Args::command().try_get_matches_from(args)?;
     let args = Args::from_arg_matches(&matches)?;
+    if args.password_stdin && matches.value_source("password") == Some(ValueSource::CommandLine) {
+        return Err(Args::command().error(
+            ErrorKind::ArgumentConflict,
+            "give the password either with --password or with --password-stdin, not both",
+        ));
+    }
     let steps = steps(&args, &matches)?;
     Ok((args, steps))
+}
+
+impl Args {
+    /// The password to log in with: with --password-stdin the first line of `stdin` (without its line end),
+    /// else --password or CHARGEDESK_STATION_PASSWORD, else none. An error (for the user) when standard input
+    /// has no password.
+    pub fn resolve_password(&self, mut stdin: impl BufRead) -> Result<Option<String>, String> {
+        if !self.password_stdin {
+            return Ok(self.password.clone());
+        }
+        let mut line = String::new();
+        stdin
+            .read_line(&mut line)
+            .map_err(|e| format!("reading the password from standard input: {e}"))?;
+        let password = line.trim_end_matches(['\r', '\n']);
+        if password.is_empty() {
+            return Err(
+                "--password-stdin: standard input has no password on its first line".to_owned(),
+            );
+        }
+        Ok(Some(password.to_owned()))
+    }
 }
 
 /// A command-line flag that shapes the step list, at its position on the command line.
@@ -532,6 +574,51 @@ mod tests {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
         assert!(parse_args(["chargepoint-sim", "--url", "ws://x/ocpp"]).is_err());
+    }
+
+    #[test]
+    fn the_password_comes_from_the_environment_or_standard_input() {
+        // The environment variable is the password option's (not set here: tests share the environment).
+        let command = Args::command();
+        let password = command
+            .get_arguments()
+            .find(|a| a.get_id() == "password")
+            .unwrap();
+        assert_eq!(
+            password.get_env(),
+            Some(std::ffi::OsStr::new("CHARGEDESK_STATION_PASSWORD"))
+        );
+        assert!(password.is_hide_env_values_set());
+
+        let (args, _) = parse(&["--password-stdin"]).unwrap();
+        assert!(args.password_stdin);
+        let from_stdin =
+            |input: &str| args.resolve_password(std::io::Cursor::new(input.to_owned()));
+        assert_eq!(
+            from_stdin("kroon-1-demo-station-key\r\nignored\n"),
+            Ok(Some("kroon-1-demo-station-key".to_owned()))
+        );
+        assert_eq!(
+            from_stdin("with trailing space \n"),
+            Ok(Some("with trailing space ".to_owned()))
+        );
+        assert!(from_stdin("").is_err());
+        assert!(from_stdin("\n").is_err());
+
+        // Without --password-stdin standard input is not read.
+        let (args, _) = parse(&["--password", "SECRET"]).unwrap();
+        assert_eq!(
+            args.resolve_password(std::io::Cursor::new("other\n")),
+            Ok(Some("SECRET".to_owned()))
+        );
+        let (args, _) = parse(&[]).unwrap();
+        assert_eq!(
+            args.resolve_password(std::io::Cursor::new("other\n")),
+            Ok(None)
+        );
+
+        // Both on the command line is a mistake.
+        assert!(parse(&["--password", "SECRET", "--password-stdin"]).is_err());
     }
 
     #[test]

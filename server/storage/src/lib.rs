@@ -50,4 +50,5 @@ pub use error::StorageError;
 pub use events::StationEvent;
 pub use ocpp::{ConnectedStation, NewOcppMessage, StationLogin, DEFAULT_LOG_RETENTION_DAYS};
 pub use org::{AddUserOutcome, OrgAdmin};
+pub use stations::generate_station_password;
 pub use transactions::StopOutcome;

@@ -257,24 +257,31 @@ impl Db {
             return Ok(None);
         };
         let mut conn = self.read().await?;
-        let row: Option<(i64, i64, String, String, Option<String>, Option<i64>)> = sqlx::query_as(
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: i64,
+            org_id: i64,
+            charge_point_id: String,
+            name: String,
+            password_hash: Option<String>,
+            unauthenticated_allowed_at: Option<i64>,
+        }
+        let row: Option<Row> = sqlx::query_as(
             "SELECT id, org_id, charge_point_id, name, password_hash, unauthenticated_allowed_at \
              FROM stations WHERE match_key = $1",
         )
         .bind(cp.match_key())
         .fetch_optional(&mut *conn)
         .await?;
-        Ok(row.map(
-            |(id, org, charge_point_id, name, password_hash, allowed_at)| StationLogin {
-                station: StationId(id),
-                org: OrgId(org),
-                charge_point_id,
-                name,
-                password_hash,
-                unauthenticated_allowed: allowed_at.is_some(),
-                verified: AtomicBool::new(false),
-            },
-        ))
+        Ok(row.map(|r| StationLogin {
+            station: StationId(r.id),
+            org: OrgId(r.org_id),
+            charge_point_id: r.charge_point_id,
+            name: r.name,
+            password_hash: r.password_hash,
+            unauthenticated_allowed: r.unauthenticated_allowed_at.is_some(),
+            verified: AtomicBool::new(false),
+        }))
     }
 
     /// Marks every station offline. Call once at server start, before accepting OCPP connections: after a
