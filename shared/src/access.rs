@@ -33,7 +33,39 @@ pub fn may_administer(memberships: &[Membership], ancestry: &[OrgId]) -> bool {
         .any(|&org| memberships.iter().any(|m| m.administers(org)))
 }
 
+/// How many levels deep organizations may be nested: a partner (level 1), its customers (level 2), their
+/// sub-organizations, and so on down to this level. Well below the 64 levels every tree query of the storage
+/// layer walks, so that each of them always sees a whole tree.
+pub const MAX_ORG_DEPTH: usize = 12;
+
+/// Whether the organization `name` at `ancestry` (itself followed by its ancestors, as everywhere here) may get a
+/// sub-organization: `Err` with the message shown at the name field when the new organization would be nested
+/// deeper than [`MAX_ORG_DEPTH`]. The message does not say how many levels are above (a sub-organization's
+/// administrator does not see them).
+pub fn check_sub_organization_depth(ancestry: &[OrgId], name: &str) -> Result<(), String> {
+    if ancestry.len() < MAX_ORG_DEPTH {
+        Ok(())
+    } else {
+        Err(format!(
+            "Organizations can be nested at most {MAX_ORG_DEPTH} levels deep; \"{name}\" is at the deepest \
+             level and cannot have sub-organizations."
+        ))
+    }
+}
+
+/// Whether an existing account lies within the caller's own tree: it is a member of at least one organization the
+/// caller administers. `account_orgs` holds the ancestry of each organization the account is a member of.
+///
+/// Inside, "+ Add User" with its e-mail reuses the account openly (its stored name, and the page says so);
+/// outside, the caller must learn nothing about it, not even that it exists.
+pub fn account_within_reach(caller: &[Membership], account_orgs: &[Vec<OrgId>]) -> bool {
+    account_orgs
+        .iter()
+        .any(|ancestry| may_administer(caller, ancestry))
+}
+
 /// The organization shown as "My organization": the first administrator membership in the given order, else None.
+/// Storage passes the memberships oldest first, so being added to another organization later never changes it.
 pub fn home_org(memberships: &[Membership]) -> Option<OrgId> {
     memberships
         .iter()
@@ -173,6 +205,59 @@ mod tests {
         for (memberships, expected) in table {
             assert_eq!(home_org(&memberships), expected, "{memberships:?}");
         }
+    }
+
+    #[test]
+    fn an_account_is_within_reach_when_a_membership_is_administered_by_the_caller() {
+        // (caller, the account's organizations, within reach)
+        let table: Vec<(Vec<Membership>, Vec<OrgId>, bool)> = vec![
+            // A member of the caller's own organization or anywhere below it.
+            (vec![admin(CUST_A)], vec![CUST_A], true),
+            (vec![admin(CUST_A)], vec![SUB_A1A], true),
+            (vec![admin(PARTNER)], vec![CUST_B], true),
+            // One administered membership among others is enough.
+            (vec![admin(CUST_A)], vec![OTHER_ROOT, SUB_A2], true),
+            // Above, beside, or in another tenant: outside.
+            (vec![admin(SUB_A1)], vec![CUST_A], false),
+            (vec![admin(SUB_A1)], vec![SUB_A2], false),
+            (vec![admin(CUST_B)], vec![CUST_A, SUB_A1], false),
+            (vec![admin(OTHER_ROOT)], vec![PARTNER], false),
+            // A cardholder administers nothing, not even the organization they share with the account.
+            (vec![cardholder(CUST_A)], vec![CUST_A], false),
+            // An account without memberships is nobody's.
+            (vec![admin(PARTNER)], vec![], false),
+        ];
+        for (caller, orgs, expected) in table {
+            let ancestries: Vec<Vec<OrgId>> = orgs.iter().map(|&o| ancestry(o)).collect();
+            assert_eq!(
+                account_within_reach(&caller, &ancestries),
+                expected,
+                "{caller:?} and an account in {orgs:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn sub_organizations_stop_at_the_maximum_depth() {
+        let chain =
+            |levels: usize| -> Vec<OrgId> { (1..=levels as i64).rev().map(OrgId).collect() };
+        assert!(check_sub_organization_depth(&chain(1), "Partner").is_ok());
+        assert!(check_sub_organization_depth(&chain(MAX_ORG_DEPTH - 1), "Depot").is_ok());
+        let refused = check_sub_organization_depth(&chain(MAX_ORG_DEPTH), "Depot").unwrap_err();
+        assert!(
+            refused.starts_with(&format!(
+                "Organizations can be nested at most {MAX_ORG_DEPTH} levels deep;"
+            )),
+            "{refused}"
+        );
+        assert!(
+            refused
+                .ends_with("\"Depot\" is at the deepest level and cannot have sub-organizations."),
+            "{refused}"
+        );
+        assert!(check_sub_organization_depth(&chain(MAX_ORG_DEPTH + 3), "Deep").is_err());
+        // Well inside what the storage layer's tree queries walk (64 levels).
+        const { assert!(MAX_ORG_DEPTH >= 10 && MAX_ORG_DEPTH <= 16) };
     }
 
     #[test]

@@ -78,6 +78,8 @@ pub struct PassSummary {
 pub enum AuditAction {
     OrganizationAdded,
     UserAdded,
+    /// A person was removed from the organization (their passes there were deleted with them).
+    UserRemoved,
     PassAdded,
     PassDeleted,
     PassModeChanged,
@@ -91,9 +93,10 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 8] = [
+    pub const ALL: [AuditAction; 9] = [
         Self::OrganizationAdded,
         Self::UserAdded,
+        Self::UserRemoved,
         Self::PassAdded,
         Self::PassDeleted,
         Self::PassModeChanged,
@@ -106,6 +109,7 @@ impl AuditAction {
         match self {
             Self::OrganizationAdded => "organization_added",
             Self::UserAdded => "user_added",
+            Self::UserRemoved => "user_removed",
             Self::PassAdded => "pass_added",
             Self::PassDeleted => "pass_deleted",
             Self::PassModeChanged => "pass_mode_changed",
@@ -123,6 +127,7 @@ impl AuditAction {
         match self {
             Self::OrganizationAdded => "Organization added",
             Self::UserAdded => "User added",
+            Self::UserRemoved => "User removed",
             Self::PassAdded => "Pass added",
             Self::PassDeleted => "Pass deleted",
             Self::PassModeChanged => "Pass mode changed",
@@ -414,7 +419,9 @@ pub struct DecisionRecord {
     pub id: i64,
     pub at: Timestamp,
     pub station_name: String,
-    pub charge_point_id: String,
+    /// `None` for a station of an organization above the caller's reach (a parent's station where a
+    /// sub-organization's pass counts): such a station is shown by name only.
+    pub charge_point_id: Option<String>,
     /// The OCPP action that asked: "Authorize" or "StartTransaction".
     pub action: String,
     /// The idTag as received.

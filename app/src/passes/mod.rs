@@ -412,7 +412,10 @@ fn DecisionsTable(decisions: Vec<DecisionRecord>) -> impl IntoView {
                                 <td class="whitespace-nowrap px-3 py-2 text-slate-600">{crate::stations::logs::with_seconds(d.at)}</td>
                                 <td class="whitespace-nowrap px-3 py-2 text-slate-800">
                                     {d.station_name.clone()}
-                                    <span class="block whitespace-nowrap font-mono text-slate-500">{d.charge_point_id.clone()}</span>
+                                    // A station of an organization above the caller's reach is shown by name only.
+                                    {d.charge_point_id.clone().map(|id| view! {
+                                        <span class="block whitespace-nowrap font-mono text-slate-500">{id}</span>
+                                    })}
                                 </td>
                                 <td class="px-3 py-2 text-slate-700">{d.action.clone()}</td>
                                 <td class="px-3 py-2 font-mono text-slate-700">{d.id_tag.clone()}</td>

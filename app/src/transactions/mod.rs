@@ -62,12 +62,32 @@ fn csv_time(t: Timestamp) -> String {
     format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
 }
 
+/// Characters a spreadsheet takes as the start of a formula: `= + - @`, their full-width forms `＝ ＋ － ＠`, their
+/// small forms `﹦ ﹢ ﹣ ﹫` and the minus sign `−`.
+const FORMULA_STARTS: [char; 13] = [
+    '=', '+', '-', '@', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}', '\u{FE66}', '\u{FE62}',
+    '\u{FE63}', '\u{FE6B}', '\u{2212}',
+];
+
+/// Whether a spreadsheet could run `value` as a formula: it starts with a tab or a carriage return, or its first
+/// character after any leading whitespace (spaces, tabs, line breaks, every other Unicode whitespace) and
+/// invisible characters (zero-width spaces and joiners, word joiner, byte order mark) is in [`FORMULA_STARTS`].
+fn could_start_a_formula(value: &str) -> bool {
+    let invisible = |c: char| {
+        c.is_whitespace() || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+    };
+    value.starts_with(['\t', '\r'])
+        || value
+            .trim_start_matches(invisible)
+            .starts_with(FORMULA_STARTS)
+}
+
 /// One CSV field of text (RFC 4180): quoted when it contains a separator (`,` or `;`), a quote, a line break or
-/// surrounding spaces, with quotes doubled. Text that a spreadsheet would run as a formula (starting with `=`,
-/// `+`, `-`, `@`, a tab or a carriage return; idTags and names come from stations and users) is prefixed with
-/// `'` so that it stays text.
+/// surrounding spaces, with quotes doubled. Text that a spreadsheet could run as a formula
+/// ([`could_start_a_formula`]; idTags and names come from stations and users) is prefixed with `'` so that it
+/// stays text.
 pub fn csv_text(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    let value = if could_start_a_formula(value) {
         format!("'{value}")
     } else {
         value.to_owned()
@@ -352,14 +372,40 @@ mod tests {
 
     #[test]
     fn csv_text_never_starts_a_formula() {
+        // (value, field): every value a spreadsheet could run as a formula gets a leading `'`.
         let cases = [
             ("=HYPERLINK(\"x\")", "\"'=HYPERLINK(\"\"x\"\")\""),
             ("+31", "'+31"),
             ("-1 level", "'-1 level"),
             ("@SUM(A1)", "'@SUM(A1)"),
+            // A tab or a carriage return at the start, whatever follows.
             ("\tx", "'\tx"),
             ("\rx", "\"'\rx\""),
+            // Leading whitespace before a formula character.
+            (" =1+1", "' =1+1"),
+            ("   @SUM(A1)", "'   @SUM(A1)"),
+            ("\t=cmd", "'\t=cmd"),
+            ("\r\n+31", "\"'\r\n+31\""),
+            ("\n-2", "\"'\n-2\""),
+            ("\u{A0}=1", "'\u{A0}=1"),
+            ("\u{2003}\u{3000}+1", "'\u{2003}\u{3000}+1"),
+            ("\u{200B}=1", "'\u{200B}=1"),
+            ("\u{FEFF}@x", "'\u{FEFF}@x"),
+            // Full-width and small forms, and the minus sign.
+            ("\u{FF1D}1+1", "'\u{FF1D}1+1"),
+            ("\u{FF0B}31", "'\u{FF0B}31"),
+            ("\u{FF0D}1", "'\u{FF0D}1"),
+            ("\u{FF20}SUM(A1)", "'\u{FF20}SUM(A1)"),
+            (" \u{FF1D}1", "' \u{FF1D}1"),
+            ("\u{FE66}1", "'\u{FE66}1"),
+            ("\u{2212}1", "'\u{2212}1"),
+            // Plain text stays as it is, also with a formula character further in or leading spaces alone.
             ("04AAAB11CD2345", "04AAAB11CD2345"),
+            ("a=b", "a=b"),
+            ("Jan - van Dijk", "Jan - van Dijk"),
+            (" padded", "\" padded\""),
+            ("\nsecond line", "\"\nsecond line\""),
+            ("Ｚürich", "Ｚürich"),
         ];
         for (value, expected) in cases {
             assert_eq!(csv_text(value), expected, "{value:?}");

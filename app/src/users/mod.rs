@@ -1,4 +1,4 @@
-//! "Users": the cardholders and administrators of an organization, and adding one.
+//! "Users": the cardholders and administrators of an organization, adding one and removing one.
 
 use crate::components::*;
 use crate::error::AppError;
@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use shared::model::UserSummary;
 use shared::names::{Email, PersonName};
 use shared::role::Role;
-use shared::OrgId;
+use shared::{OrgId, UserId};
 
 /// The members of `org`.
 #[server(prefix = "/api", endpoint = "list_users")]
@@ -17,10 +17,20 @@ pub async fn list_users(org: OrgId) -> Result<Vec<UserSummary>, AppError> {
     Ok(org.users().await?)
 }
 
+/// Removes a member from `org` (kept in the audit log): their passes in `org` are deleted with them, and they no
+/// longer see or administer anything through it. Nobody can remove themself; a person can be added again later.
+#[server(prefix = "/api", endpoint = "remove_user")]
+pub async fn remove_user(org: OrgId, user: UserId) -> Result<(), AppError> {
+    let org = crate::auth::server::admin_of(org).await?;
+    Ok(org.remove_user(user).await?)
+}
+
 /// What adding a user did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AddedUser {
-    /// An account with this e-mail existed already (in this or another organization) and was reused.
+    /// An account with this e-mail existed already in the caller's own tree (this organization's, or one below
+    /// an organization they administer) and was reused. An account elsewhere is never revealed: adding its
+    /// e-mail looks exactly like adding a new person.
     pub reused_existing_account: bool,
 }
 
@@ -59,7 +69,8 @@ impl NewUser {
     }
 }
 
-/// Adds a cardholder or administrator to `org`. An e-mail that already has an account reuses that account.
+/// Adds a cardholder or administrator to `org`. An e-mail that already has an account reuses that account (see
+/// [`AddedUser`] for what the caller learns about it).
 #[server(prefix = "/api", endpoint = "add_user")]
 pub async fn add_user(
     org: OrgId,
@@ -91,8 +102,14 @@ pub async fn add_user(
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let add = ServerAction::<AddUser>::new();
-    let users = org_resource(move || add.version().get(), list_users);
+    let remove = ServerAction::<RemoveUser>::new();
+    let users = org_resource(
+        move || add.version().get() + remove.version().get(),
+        list_users,
+    );
     let (show_form, set_show_form) = signal(false);
+    let (pending_remove, set_pending_remove) = signal(None::<UserSummary>);
+    let org = use_org_id();
 
     view! {
         <PageHeader title="Users">
@@ -108,6 +125,10 @@ pub fn UsersPage() -> impl IntoView {
                 "The user was added.".to_owned()
             }
         }))/>
+        <div class="space-y-2">
+            <Notice message=Signal::derive(move || matches!(remove.value().get(), Some(Ok(()))).then(|| "The user was removed from this organization, with their passes here. The audit log keeps a record of it.".to_owned()))/>
+            <FormBanner error=Signal::derive(move || remove.value().get().and_then(|r| r.err()))/>
+        </div>
         <Show when=move || show_form.get()>
             <AddUserForm action=add on_done=move || set_show_form.set(false)/>
         </Show>
@@ -118,15 +139,28 @@ pub fn UsersPage() -> impl IntoView {
                     Ok(list) if list.is_empty() => view! {
                         <EmptyState title="No users yet" hint="Add the people who charge here with “+ Add User”."/>
                     }.into_any(),
-                    Ok(list) => view! { <UsersTable users=list/> }.into_any(),
+                    Ok(list) => view! { <UsersTable users=list on_remove=move |u| set_pending_remove.set(Some(u))/> }.into_any(),
                 }
             })}
         </Transition>
+        {move || pending_remove.get().map(|user| view! {
+            <ConfirmRemove user=user
+                on_confirm=move |u: UserSummary| {
+                    if let Some(org) = org.get_untracked() {
+                        remove.dispatch(RemoveUser { org, user: u.id });
+                    }
+                    set_pending_remove.set(None);
+                }
+                on_cancel=move || set_pending_remove.set(None)/>
+        })}
     }
 }
 
 #[component]
-fn UsersTable(users: Vec<UserSummary>) -> impl IntoView {
+fn UsersTable(
+    users: Vec<UserSummary>,
+    on_remove: impl Fn(UserSummary) + Send + Sync + Copy + 'static,
+) -> impl IntoView {
     view! {
         <div class="mt-4 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
             <table class="min-w-full divide-y divide-slate-200 text-sm">
@@ -137,19 +171,75 @@ fn UsersTable(users: Vec<UserSummary>) -> impl IntoView {
                         <th scope="col" class="px-4 py-3 font-medium">"E-mail"</th>
                         <th scope="col" class="px-4 py-3 font-medium">"Role"</th>
                         <th scope="col" class="px-4 py-3 font-medium">"Passes"</th>
+                        <th scope="col" class="px-4 py-3 font-medium"><span class="sr-only">"Actions"</span></th>
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-100">
-                    {users.into_iter().map(|u| view! {
-                        <tr>
-                            <td class="px-4 py-3 font-medium text-slate-900">{u.full_name()}</td>
-                            <td class="px-4 py-3 text-slate-700">{u.email.clone()}</td>
-                            <td class="px-4 py-3 text-slate-700">{u.role.label()}</td>
-                            <td class="px-4 py-3 text-slate-700">{u.pass_count}</td>
-                        </tr>
+                    {users.into_iter().map(|u| {
+                        let label = format!("Remove {}", u.full_name());
+                        let for_remove = u.clone();
+                        view! {
+                            <tr>
+                                <td class="px-4 py-3 font-medium text-slate-900">{u.full_name()}</td>
+                                <td class="px-4 py-3 text-slate-700">{u.email.clone()}</td>
+                                <td class="px-4 py-3 text-slate-700">{u.role.label()}</td>
+                                <td class="px-4 py-3 text-slate-700">{u.pass_count}</td>
+                                <td class="px-4 py-3 text-right">
+                                    <button type="button" aria-label=label.clone() title=label
+                                        on:click=move |_| on_remove(for_remove.clone())
+                                        class="rounded px-2 py-1 text-sm text-red-700 hover:bg-red-50 focus:outline-none focus:ring-2 focus:ring-red-600/40">
+                                        "Remove"
+                                    </button>
+                                </td>
+                            </tr>
+                        }
                     }).collect_view()}
                 </tbody>
             </table>
+        </div>
+    }
+}
+
+/// "Remove this user?": names the person and says what happens to their passes; Cancel has the focus.
+#[component]
+fn ConfirmRemove(
+    user: UserSummary,
+    on_confirm: impl Fn(UserSummary) + Send + Sync + 'static,
+    on_cancel: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let cancel_ref = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if let Some(button) = cancel_ref.get() {
+            let _ = button.focus();
+        }
+    });
+    let summary = format!(
+        "{} · {} · {}",
+        user.full_name(),
+        user.email,
+        user.role.label()
+    );
+    let passes = match user.pass_count {
+        0 => "They have no passes here.".to_owned(),
+        1 => "Their pass in this organization will be deleted.".to_owned(),
+        n => format!("Their {n} passes in this organization will be deleted."),
+    };
+    view! {
+        <div class="fixed inset-0 z-10 flex items-center justify-center bg-slate-900/40 px-4"
+            on:keydown=move |ev| if ev.key() == "Escape" { on_cancel() }>
+            <div role="alertdialog" aria-modal="true" aria-labelledby="remove-title" aria-describedby="remove-text"
+                class="w-full max-w-md rounded-lg bg-white p-6 shadow-xl">
+                <h2 id="remove-title" class="text-lg font-semibold">"Remove this user?"</h2>
+                <p id="remove-text" class="mt-2 text-sm text-slate-700">
+                    {summary}<br/>
+                    {passes}
+                    " They will no longer belong to this organization. The audit log keeps a record. You can add them again later."
+                </p>
+                <div class="mt-6 flex justify-end gap-2">
+                    <button type="button" class=SECONDARY_BUTTON node_ref=cancel_ref on:click=move |_| on_cancel()>"Cancel"</button>
+                    <button type="button" class=DANGER_BUTTON on:click=move |_| on_confirm(user.clone())>"Remove"</button>
+                </div>
+            </div>
         </div>
     }
 }

@@ -115,7 +115,7 @@ impl Caller {
         }
     }
 
-    /// Loads a user with their memberships; `None` if there is no such user.
+    /// Loads a user with their live memberships (not removed), oldest first; `None` if there is no such user.
     pub(crate) async fn load(
         conn: &mut Conn,
         user: UserId,
@@ -140,8 +140,11 @@ impl Caller {
         else {
             return Ok(None);
         };
+        // Live memberships, oldest first: `home_org` takes the first administrator one, so being added to
+        // another organization later (whatever its id) never changes "My organization".
         let rows = sqlx::query_as::<_, MembershipRow>(
-            "SELECT org_id, role FROM memberships WHERE user_id = $1 ORDER BY org_id",
+            "SELECT org_id, role FROM memberships WHERE user_id = $1 AND removed_at IS NULL \
+             ORDER BY created_at, org_id",
         )
         .bind(user.0)
         .fetch_all(&mut *conn)

@@ -5,8 +5,9 @@
 use crate::db::{now, Conn};
 use crate::error::StorageError;
 use crate::ocpp::{ConnectedStation, PRUNE_CHUNK};
-use crate::org::OrgAdmin;
+use crate::org::{ancestry, OrgAdmin};
 use crate::stations::{default_chain, parse_access_mode, pass_matches_keys, subtree_cte};
+use shared::access;
 use shared::decision::{
     decide, id_tag_keys, AuthorizationStatus, Billing, CandidatePass, Decision, IdTagKeys,
 };
@@ -200,7 +201,9 @@ impl OrgAdmin {
     /// organization.
     ///
     /// The station may belong to an ancestor organization (a sub-organization's whitelisted pass counts at its
-    /// parent's stations): its name is shown, as the cardholder saw it, but nothing else about it.
+    /// parent's stations): unless the caller administers that organization too
+    /// ([`shared::access::may_administer`]), its name is shown, as the cardholder saw it, but nothing else
+    /// about it (no charge point ID).
     pub async fn pass_decisions(
         &self,
         pass: PassId,
@@ -211,6 +214,7 @@ impl OrgAdmin {
             id: i64,
             at: i64,
             station_name: String,
+            station_org: i64,
             charge_point_id: String,
             action: String,
             id_tag: String,
@@ -229,8 +233,8 @@ impl OrgAdmin {
             return Err(StorageError::NotFound { what: "pass" });
         }
         let rows = sqlx::query_as::<_, Row>(
-            "SELECT d.id, d.at, s.name AS station_name, s.charge_point_id, d.action, d.id_tag, d.status, \
-                    d.billing, d.reason \
+            "SELECT d.id, d.at, s.name AS station_name, s.org_id AS station_org, s.charge_point_id, d.action, \
+                    d.id_tag, d.status, d.billing, d.reason \
              FROM authorization_decisions d JOIN stations s ON s.id = d.station_id \
              WHERE d.pass_id = $1 ORDER BY d.at DESC, d.id DESC LIMIT $2",
         )
@@ -238,13 +242,31 @@ impl OrgAdmin {
         .bind(limit.clamp(1, MAX_DECISION_PAGE))
         .fetch_all(&mut *conn)
         .await?;
+        // Whether the caller administers each station's organization, asked once per organization.
+        let mut administered: HashMap<i64, bool> = HashMap::new();
+        for r in &rows {
+            if let std::collections::hash_map::Entry::Vacant(entry) =
+                administered.entry(r.station_org)
+            {
+                let chain: Vec<OrgId> = ancestry(&mut conn, OrgId(r.station_org))
+                    .await?
+                    .into_iter()
+                    .map(|o| o.id)
+                    .collect();
+                entry.insert(access::may_administer(&self.memberships, &chain));
+            }
+        }
         rows.into_iter()
             .map(|r| {
                 Ok(DecisionRecord {
                     id: r.id,
                     at: Timestamp(r.at),
                     station_name: r.station_name,
-                    charge_point_id: r.charge_point_id,
+                    charge_point_id: administered
+                        .get(&r.station_org)
+                        .copied()
+                        .unwrap_or(false)
+                        .then_some(r.charge_point_id),
                     action: r.action,
                     id_tag: r.id_tag,
                     status: parse_status(&r.status)?,

@@ -19,7 +19,8 @@ pub(crate) const MAX_DEPTH: i64 = 64;
 pub struct OrgAdmin {
     pub(crate) db: Db,
     pub(crate) actor: Actor,
-    memberships: Vec<Membership>,
+    /// The caller's memberships, for rules beyond this organization (e.g. what of an ancestor they may see).
+    pub(crate) memberships: Vec<Membership>,
     pub(crate) org: OrgId,
 }
 
@@ -28,7 +29,8 @@ pub struct OrgAdmin {
 pub struct AddUserOutcome {
     /// The member's account.
     pub user_id: UserId,
-    /// `true` if an account with that e-mail existed already (its stored name was kept).
+    /// `true` if an account with that e-mail existed already within the caller's tree and was reused openly
+    /// (with the name the tree knows). An account outside the tree is reused silently: `false`, as for a new one.
     pub reused_existing_account: bool,
 }
 
@@ -60,6 +62,20 @@ pub(crate) async fn ancestry(conn: &mut Conn, org: OrgId) -> Result<Vec<OrgRef>,
             name: r.name,
         })
         .collect())
+}
+
+/// A member's first name as their organization knows it (`m` the membership, `u` the account): the name the
+/// organization entered when it added an account from outside its tree, else the account's own (migration 0004).
+pub(crate) const MEMBER_FIRST_NAME: &str = "COALESCE(m.first_name, u.first_name)";
+/// The last name to go with [`MEMBER_FIRST_NAME`].
+pub(crate) const MEMBER_LAST_NAME: &str = "COALESCE(m.last_name, u.last_name)";
+
+/// How the caller's tree knows an account it already reaches.
+struct KnownName {
+    /// The names stored on that membership (`None`: the account's own), copied to the new membership.
+    stored: Option<(String, String)>,
+    shown_first: String,
+    shown_last: String,
 }
 
 fn full_name(first: &str, last: &str) -> String {
@@ -118,7 +134,8 @@ impl OrgAdmin {
         let rows = sqlx::query_as::<_, Row>(
             "SELECT o.id, o.name, o.parent_id, \
                (SELECT COUNT(*) FROM organizations c WHERE c.parent_id = o.id) AS sub_org_count, \
-               (SELECT COUNT(*) FROM memberships m WHERE m.org_id = o.id) AS user_count, \
+               (SELECT COUNT(*) FROM memberships m WHERE m.org_id = o.id AND m.removed_at IS NULL) \
+                 AS user_count, \
                (SELECT COUNT(*) FROM passes p WHERE p.org_id = o.id AND p.deleted_at IS NULL) \
                  AS pass_count \
              FROM organizations o WHERE o.parent_id = $1 \
@@ -140,7 +157,9 @@ impl OrgAdmin {
             .collect())
     }
 
-    /// Adds a sub-organization. Conflict if a sibling already has that name (ignoring case). Audited.
+    /// Adds a sub-organization. Conflict if a sibling already has that name (ignoring case), or if this
+    /// organization is already [`access::MAX_ORG_DEPTH`] levels deep (so that every tree query, which walks at
+    /// most [`MAX_DEPTH`] levels, sees whole trees). Audited.
     pub async fn add_sub_organization(&self, name: &OrgName) -> Result<OrgId, StorageError> {
         let mut tx = self.db.begin_write().await?;
         let id = self.add_sub_organization_in(&mut tx, name, now()).await?;
@@ -154,6 +173,12 @@ impl OrgAdmin {
         name: &OrgName,
         at: Timestamp,
     ) -> Result<OrgId, StorageError> {
+        let chain = ancestry(conn, self.org).await?;
+        let ids: Vec<OrgId> = chain.iter().map(|o| o.id).collect();
+        let here = chain.first().ok_or(StorageError::NotFound {
+            what: "organization",
+        })?;
+        access::check_sub_organization_depth(&ids, &here.name).map_err(StorageError::conflict)?;
         let existing: Option<String> = sqlx::query_scalar(
             "SELECT name FROM organizations WHERE parent_id = $1 AND lower(name) = lower($2)",
         )
@@ -188,7 +213,8 @@ impl OrgAdmin {
     }
 
     /// The members of this organization, sorted by last name, first name; `pass_count` counts their live
-    /// passes in this organization.
+    /// passes in this organization. Names are the ones this organization knows ([`MEMBER_FIRST_NAME`]); removed
+    /// members are not listed.
     pub async fn users(&self) -> Result<Vec<UserSummary>, StorageError> {
         #[derive(sqlx::FromRow)]
         struct Row {
@@ -200,17 +226,18 @@ impl OrgAdmin {
             pass_count: i64,
         }
         let mut conn = self.db.read().await?;
-        let rows = sqlx::query_as::<_, Row>(
-            "SELECT u.id, u.first_name, u.last_name, u.email, m.role, \
+        let sql = format!(
+            "SELECT u.id, {MEMBER_FIRST_NAME} AS first_name, {MEMBER_LAST_NAME} AS last_name, u.email, m.role, \
                (SELECT COUNT(*) FROM passes p \
                 WHERE p.user_id = u.id AND p.org_id = m.org_id AND p.deleted_at IS NULL) AS pass_count \
              FROM memberships m JOIN users u ON u.id = m.user_id \
-             WHERE m.org_id = $1 \
-             ORDER BY lower(u.last_name), lower(u.first_name), u.id",
-        )
-        .bind(self.org.0)
-        .fetch_all(&mut *conn)
-        .await?;
+             WHERE m.org_id = $1 AND m.removed_at IS NULL \
+             ORDER BY lower({MEMBER_LAST_NAME}), lower({MEMBER_FIRST_NAME}), u.id"
+        );
+        let rows = sqlx::query_as::<_, Row>(&sql)
+            .bind(self.org.0)
+            .fetch_all(&mut *conn)
+            .await?;
         rows.into_iter()
             .map(|r| {
                 Ok(UserSummary {
@@ -225,9 +252,17 @@ impl OrgAdmin {
             .collect()
     }
 
-    /// Adds a member. An existing account with this e-mail (in any organization) is reused rather than
-    /// duplicated, keeping its stored name; the outcome says so. Conflict if already a member here.
-    /// Audited.
+    /// Adds a member. Conflict if already a member here. Audited.
+    ///
+    /// An existing account with this e-mail is reused rather than duplicated (one account per person), in one of
+    /// two ways, decided by [`access::account_within_reach`] on the account's current memberships:
+    /// - inside the caller's own tree (a member of an organization the caller administers), openly: the
+    ///   outcome says so and the member keeps the name the tree already knows;
+    /// - outside it, silently: the outcome, the audit entry and every later listing here are those of a new
+    ///   account with the name entered, which is stored on this membership. The caller learns nothing about the
+    ///   account, not even that it exists.
+    ///
+    /// A person removed from this organization earlier is added again on the same membership row.
     pub async fn add_user(
         &self,
         first: &PersonName,
@@ -252,38 +287,53 @@ impl OrgAdmin {
         role: Role,
         at: Timestamp,
     ) -> Result<AddUserOutcome, StorageError> {
-        #[derive(sqlx::FromRow)]
-        struct Existing {
-            id: i64,
-            first_name: String,
-            last_name: String,
-            email: String,
-        }
-        let existing = sqlx::query_as::<_, Existing>(
-            "SELECT id, first_name, last_name, email FROM users WHERE lower(email) = lower($1)",
-        )
-        .bind(email.as_str())
-        .fetch_optional(&mut *conn)
-        .await?;
-        let (user_id, name, stored_email, reused) = match existing {
-            Some(u) => {
-                let already: Option<String> = sqlx::query_scalar(
-                    "SELECT role FROM memberships WHERE user_id = $1 AND org_id = $2",
-                )
-                .bind(u.id)
-                .bind(self.org.0)
+        let existing: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM users WHERE lower(email) = lower($1)")
+                .bind(email.as_str())
                 .fetch_optional(&mut *conn)
                 .await?;
-                if let Some(role) = already {
-                    let role = parse_role(&role)?;
+        // (account, names stored on the membership, name for the audit log, reused openly)
+        let (user_id, member_name, name, reused) = match existing {
+            Some(id) => {
+                #[derive(sqlx::FromRow)]
+                struct Here {
+                    role: String,
+                    removed_at: Option<i64>,
+                    first_name: String,
+                    last_name: String,
+                }
+                let sql = format!(
+                    "SELECT m.role, m.removed_at, {MEMBER_FIRST_NAME} AS first_name, \
+                            {MEMBER_LAST_NAME} AS last_name \
+                     FROM memberships m JOIN users u ON u.id = m.user_id \
+                     WHERE m.user_id = $1 AND m.org_id = $2"
+                );
+                let here = sqlx::query_as::<_, Here>(&sql)
+                    .bind(id)
+                    .bind(self.org.0)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                if let Some(here) = here.filter(|h| h.removed_at.is_none()) {
+                    let role = parse_role(&here.role)?;
                     return Err(StorageError::conflict(format!(
                         "{} ({}) is already a member of this organization, as {}.",
-                        full_name(&u.first_name, &u.last_name),
-                        u.email,
+                        full_name(&here.first_name, &here.last_name),
+                        email.as_str(),
                         role.as_str()
                     )));
                 }
-                (u.id, full_name(&u.first_name, &u.last_name), u.email, true)
+                match self.name_known_in_reach(conn, id).await? {
+                    Some(known) => {
+                        let name = full_name(&known.shown_first, &known.shown_last);
+                        (id, known.stored, name, true)
+                    }
+                    None => (
+                        id,
+                        Some((first.as_str().to_owned(), last.as_str().to_owned())),
+                        full_name(first.as_str(), last.as_str()),
+                        false,
+                    ),
+                }
             }
             None => {
                 let id: i64 = sqlx::query_scalar(
@@ -296,26 +346,31 @@ impl OrgAdmin {
                 .bind(at.0)
                 .fetch_one(&mut *conn)
                 .await?;
-                (
-                    id,
-                    full_name(first.as_str(), last.as_str()),
-                    email.as_str().to_owned(),
-                    false,
-                )
+                (id, None, full_name(first.as_str(), last.as_str()), false)
             }
         };
+        let (member_first, member_last) = member_name.unzip();
+        // Insert, or revive the row of a person removed from here earlier (passes keep referencing it).
         sqlx::query(
-            "INSERT INTO memberships (user_id, org_id, role, created_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO memberships (user_id, org_id, role, created_at, first_name, last_name) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (user_id, org_id) DO UPDATE \
+             SET role = $3, created_at = $4, first_name = $5, last_name = $6, removed_at = NULL, \
+                 removed_by = NULL \
+             WHERE memberships.removed_at IS NOT NULL",
         )
         .bind(user_id)
         .bind(self.org.0)
         .bind(role.as_str())
         .bind(at.0)
+        .bind(member_first)
+        .bind(member_last)
         .execute(&mut *conn)
         .await?;
         let summary = format!(
-            "Added {}{name} ({stored_email}) as {}",
+            "Added {}{name} ({}) as {}",
             if reused { "existing account " } else { "" },
+            email.as_str(),
             role.as_str()
         );
         audit::record(
@@ -331,6 +386,115 @@ impl OrgAdmin {
             user_id: UserId(user_id),
             reused_existing_account: reused,
         })
+    }
+
+    /// How the caller's tree already knows the account `user`: from its oldest live membership in an
+    /// organization the caller administers; `None` if it has none ([`access::account_within_reach`]).
+    async fn name_known_in_reach(
+        &self,
+        conn: &mut Conn,
+        user: i64,
+    ) -> Result<Option<KnownName>, StorageError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            org_id: i64,
+            member_first: Option<String>,
+            member_last: Option<String>,
+            first_name: String,
+            last_name: String,
+        }
+        let sql = format!(
+            "SELECT m.org_id, m.first_name AS member_first, m.last_name AS member_last, \
+                    {MEMBER_FIRST_NAME} AS first_name, {MEMBER_LAST_NAME} AS last_name \
+             FROM memberships m JOIN users u ON u.id = m.user_id \
+             WHERE m.user_id = $1 AND m.removed_at IS NULL \
+             ORDER BY m.created_at, m.org_id"
+        );
+        let rows = sqlx::query_as::<_, Row>(&sql)
+            .bind(user)
+            .fetch_all(&mut *conn)
+            .await?;
+        for r in rows {
+            let chain: Vec<OrgId> = ancestry(conn, OrgId(r.org_id))
+                .await?
+                .into_iter()
+                .map(|o| o.id)
+                .collect();
+            if access::account_within_reach(&self.memberships, &[chain]) {
+                return Ok(Some(KnownName {
+                    stored: r.member_first.zip(r.member_last),
+                    shown_first: r.first_name,
+                    shown_last: r.last_name,
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Removes a member from this organization: their live passes here are deleted (each with the audit entry
+    /// of a deleted pass), and the membership ends (kept as removed, see migration 0004), all in one
+    /// transaction with a "User removed" audit entry. `NotFound { what: "user" }` for anyone who is not a
+    /// member here; a conflict when the caller tries to remove themself (another administrator must do it).
+    /// The person can be added again later; their deleted passes stay deleted.
+    pub async fn remove_user(&self, user: UserId) -> Result<(), StorageError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            first_name: String,
+            last_name: String,
+            email: String,
+            role: String,
+        }
+        if self.actor.user_id == Some(user) {
+            return Err(StorageError::conflict(
+                "You cannot remove yourself from an organization. Ask another administrator to do it.",
+            ));
+        }
+        let mut tx = self.db.begin_write().await?;
+        let at = now();
+        let sql = format!(
+            "SELECT {MEMBER_FIRST_NAME} AS first_name, {MEMBER_LAST_NAME} AS last_name, u.email, m.role \
+             FROM memberships m JOIN users u ON u.id = m.user_id \
+             WHERE m.org_id = $1 AND m.user_id = $2 AND m.removed_at IS NULL"
+        );
+        let member = sqlx::query_as::<_, Row>(&sql)
+            .bind(self.org.0)
+            .bind(user.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StorageError::NotFound { what: "user" })?;
+        let deleted = self.delete_passes_of_in(&mut tx, user, at).await?;
+        sqlx::query(
+            "UPDATE memberships SET removed_at = $1, removed_by = $2 \
+             WHERE org_id = $3 AND user_id = $4 AND removed_at IS NULL",
+        )
+        .bind(at.0)
+        .bind(self.actor.user_id.map(|u| u.0))
+        .bind(self.org.0)
+        .bind(user.0)
+        .execute(&mut *tx)
+        .await?;
+        let summary = format!(
+            "Removed {} ({}), {}{}",
+            full_name(&member.first_name, &member.last_name),
+            member.email,
+            parse_role(&member.role)?.as_str(),
+            match deleted {
+                0 => String::new(),
+                1 => ", and deleted their pass here".to_owned(),
+                n => format!(", and deleted their {n} passes here"),
+            }
+        );
+        audit::record(
+            &mut tx,
+            self.org,
+            &self.actor,
+            AuditAction::UserRemoved,
+            &summary,
+            at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// This organization's audit log, newest first, at most `limit` entries (clamped to 1..=1000).

@@ -3,19 +3,24 @@
 use crate::audit;
 use crate::db::{now, Conn};
 use crate::error::StorageError;
-use crate::org::OrgAdmin;
+use crate::org::{OrgAdmin, MEMBER_FIRST_NAME, MEMBER_LAST_NAME};
 use shared::model::{AuditAction, PassSummary};
 use shared::names::Nickname;
 use shared::pass_id::{ContractIdKind, PassIdKind, PassIdentifier};
 use shared::time::Timestamp;
 use shared::{OrgId, PassId, PassMode, UserId};
 
-/// The columns behind a [`PassSummary`]: `p` is the pass, `h` its holder, `c` its creator.
-const PASS_SELECT: &str = "SELECT p.id, p.org_id, p.user_id, h.first_name, h.last_name, h.email, \
+/// The columns behind a [`PassSummary`]: `p` is the pass, `h` its holder with `hm` their membership in the
+/// pass's organization (whose name for the holder is shown, as in "Users": see `org::MEMBER_FIRST_NAME`), `c`
+/// its creator.
+const PASS_SELECT: &str = "SELECT p.id, p.org_id, p.user_id, \
+       COALESCE(hm.first_name, h.first_name) AS first_name, \
+       COALESCE(hm.last_name, h.last_name) AS last_name, h.email, \
        p.nickname, p.id_kind, p.id_value, p.contract_kind, p.mode, p.created_at, \
        c.first_name AS creator_first_name, c.last_name AS creator_last_name \
      FROM passes p \
      JOIN users h ON h.id = p.user_id \
+     JOIN memberships hm ON hm.user_id = p.user_id AND hm.org_id = p.org_id \
      JOIN users c ON c.id = p.created_by";
 
 #[derive(sqlx::FromRow)]
@@ -131,7 +136,8 @@ impl OrgAdmin {
             .into_summary()
     }
 
-    /// Adds a pass for `user`, who must be a member of this organization (else `NotFound { what: "user" }`).
+    /// Adds a pass for `user`, who must be a (not removed) member of this organization (else `NotFound { what:
+    /// "user" }`).
     /// Conflict, naming the existing pass and its holder, if the same card (same kind and
     /// [`PassIdentifier::match_key`]) is already live here; the same card in another organization is fine.
     /// Audited.
@@ -159,27 +165,30 @@ impl OrgAdmin {
         mode: PassMode,
         at: Timestamp,
     ) -> Result<PassId, StorageError> {
-        let holder: (String, String) = sqlx::query_as(
-            "SELECT u.first_name, u.last_name FROM memberships m JOIN users u ON u.id = m.user_id \
-             WHERE m.org_id = $1 AND m.user_id = $2",
-        )
-        .bind(self.org.0)
-        .bind(user.0)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(StorageError::NotFound { what: "user" })?;
+        let holder_sql = format!(
+            "SELECT {MEMBER_FIRST_NAME}, {MEMBER_LAST_NAME} FROM memberships m JOIN users u ON u.id = m.user_id \
+             WHERE m.org_id = $1 AND m.user_id = $2 AND m.removed_at IS NULL"
+        );
+        let holder: (String, String) = sqlx::query_as(&holder_sql)
+            .bind(self.org.0)
+            .bind(user.0)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(StorageError::NotFound { what: "user" })?;
         let kind = id.kind();
         let match_key = id.match_key();
-        let duplicate: Option<(String, String, String)> = sqlx::query_as(
-            "SELECT p.nickname, u.first_name, u.last_name FROM passes p \
+        let duplicate_sql = format!(
+            "SELECT p.nickname, {MEMBER_FIRST_NAME}, {MEMBER_LAST_NAME} FROM passes p \
              JOIN users u ON u.id = p.user_id \
-             WHERE p.org_id = $1 AND p.id_kind = $2 AND p.match_key = $3 AND p.deleted_at IS NULL",
-        )
-        .bind(self.org.0)
-        .bind(kind.as_str())
-        .bind(match_key)
-        .fetch_optional(&mut *conn)
-        .await?;
+             JOIN memberships m ON m.user_id = p.user_id AND m.org_id = p.org_id \
+             WHERE p.org_id = $1 AND p.id_kind = $2 AND p.match_key = $3 AND p.deleted_at IS NULL"
+        );
+        let duplicate: Option<(String, String, String)> = sqlx::query_as(&duplicate_sql)
+            .bind(self.org.0)
+            .bind(kind.as_str())
+            .bind(match_key)
+            .fetch_optional(&mut *conn)
+            .await?;
         if let Some((existing, first, last)) = duplicate {
             return Err(StorageError::conflict(format!(
                 "This {} is already registered in this organization: pass \"{existing}\" of {first} \
@@ -230,32 +239,70 @@ impl OrgAdmin {
         let mut tx = self.db.begin_write().await?;
         let at = now();
         let p = self.live_pass(&mut tx, pass).await?;
+        self.delete_pass_in(&mut tx, &p, "", at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Deletes every live pass `user` holds in this organization, each with the audit entry of a deleted pass
+    /// (inside the caller's transaction: removing a member). Returns how many were deleted.
+    pub(crate) async fn delete_passes_of_in(
+        &self,
+        conn: &mut Conn,
+        user: UserId,
+        at: Timestamp,
+    ) -> Result<usize, StorageError> {
+        let sql = format!(
+            "{PASS_SELECT} WHERE p.user_id = $1 AND p.org_id = $2 AND p.deleted_at IS NULL \
+             ORDER BY p.created_at, p.id"
+        );
+        let live = summaries(
+            sqlx::query_as::<_, PassRow>(&sql)
+                .bind(user.0)
+                .bind(self.org.0)
+                .fetch_all(&mut *conn)
+                .await?,
+        )?;
+        for p in &live {
+            self.delete_pass_in(conn, p, " (removed from the organization)", at)
+                .await?;
+        }
+        Ok(live.len())
+    }
+
+    /// Marks the live pass `p` of this organization deleted and records it in the audit log, `why` appended
+    /// to the entry.
+    async fn delete_pass_in(
+        &self,
+        conn: &mut Conn,
+        p: &PassSummary,
+        why: &str,
+        at: Timestamp,
+    ) -> Result<(), StorageError> {
         sqlx::query(
             "UPDATE passes SET deleted_at = $1, deleted_by = $2 \
              WHERE id = $3 AND org_id = $4 AND deleted_at IS NULL",
         )
         .bind(at.0)
         .bind(self.actor.user_id.map(|u| u.0))
-        .bind(pass.0)
+        .bind(p.id.0)
         .bind(self.org.0)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
         let summary = format!(
-            "Deleted {} of {}",
+            "Deleted {} of {}{why}",
             describe(&p.nickname, p.id_kind, &p.id_value),
             p.user_name
         );
         audit::record(
-            &mut tx,
+            conn,
             self.org,
             &self.actor,
             AuditAction::PassDeleted,
             &summary,
             at,
         )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        .await
     }
 
     /// Switches a live pass of this organization between Whitelist and Roaming; `NotFound { what: "pass"

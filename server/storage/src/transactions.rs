@@ -250,15 +250,19 @@ async fn existing_start(
     .await?)
 }
 
-/// The columns behind a [`TransactionSummary`]; `s` is the station, joined with `subtree`.
+/// The columns behind a [`TransactionSummary`]; `s` is the station, joined with `subtree`. The cardholder is
+/// named as the pass's organization knows them (`um`: their membership there; see `org::MEMBER_FIRST_NAME`).
 const TRANSACTION_SELECT: &str = "SELECT t.id, t.station_id, s.name AS station_name, s.charge_point_id, \
-       t.connector_id, t.id_tag, t.pass_id, p.nickname AS pass_nickname, t.user_id, u.first_name, \
-       u.last_name, t.status, t.billing, t.started_at, t.meter_start_wh, t.stopped_at, t.meter_stop_wh, \
+       t.connector_id, t.id_tag, t.pass_id, p.nickname AS pass_nickname, t.user_id, \
+       COALESCE(um.first_name, u.first_name) AS first_name, \
+       COALESCE(um.last_name, u.last_name) AS last_name, t.status, t.billing, t.started_at, \
+       t.meter_start_wh, t.stopped_at, t.meter_stop_wh, \
        t.energy_wh, t.last_meter_wh, t.stop_reason \
      FROM transactions t JOIN stations s ON s.id = t.station_id \
      JOIN subtree ON subtree.id = s.org_id \
      LEFT JOIN passes p ON p.id = t.pass_id \
-     LEFT JOIN users u ON u.id = t.user_id";
+     LEFT JOIN users u ON u.id = t.user_id \
+     LEFT JOIN memberships um ON um.user_id = t.user_id AND um.org_id = p.org_id";
 
 #[derive(sqlx::FromRow)]
 struct TransactionRow {

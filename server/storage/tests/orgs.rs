@@ -755,3 +755,521 @@ async fn concurrent_adds_of_one_card_give_one_pass_and_readable_conflicts() {
     let a = f.t.partner_admin.admin_of(&f.db, f.t.a).await.unwrap();
     assert_eq!(a.passes().await.unwrap().len(), 1);
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tenant isolation: accounts shared across tenants, removing members, home organization, depth, decisions
+// ---------------------------------------------------------------------------------------------------------------
+
+/// A second partner, "Other Partners", with administrator pb@other.example, as a caller.
+async fn other_partner(db: &Db) -> (OrgId, Caller) {
+    let (org, _) = db
+        .create_partner(
+            &org_name("Other Partners"),
+            &person("Bram"),
+            &person("Bakker"),
+            &email("pb@other.example"),
+            &password(PASSWORD),
+        )
+        .await
+        .expect("create the second partner");
+    (org, caller_for(db, "pb@other.example").await)
+}
+
+/// Every text partner B is shown about its organization: users, passes, audit log.
+async fn everything_shown(scope: &storage::OrgAdmin) -> String {
+    format!(
+        "{:?}\n{:?}\n{:?}",
+        scope.users().await.unwrap(),
+        scope.passes().await.unwrap(),
+        scope.audit_log(1000).await.unwrap()
+    )
+}
+
+#[tokio::test]
+async fn adding_another_tenants_account_looks_exactly_like_adding_a_new_person() {
+    let (_dir, db) = fresh_db().await;
+    let t = tree(&db).await;
+    let a = t.partner_admin.admin_of(&db, t.a).await.unwrap();
+    let anna = member(&a, "Anna", "Aalders", "anna@example.com", Role::Cardholder).await;
+    let (other_root, other_admin) = other_partner(&db).await;
+    let b = other_admin.admin_of(&db, other_root).await.unwrap();
+
+    // Partner B adds partner A's cardholder by e-mail, under a name of its own, and a genuinely new person.
+    let added = b
+        .add_user(
+            &person("Bogus"),
+            &person("Visitor"),
+            &email("Anna@Example.com"),
+            Role::Cardholder,
+        )
+        .await
+        .unwrap();
+    let fresh = b
+        .add_user(
+            &person("Fresh"),
+            &person("Person"),
+            &email("fresh@example.com"),
+            Role::Cardholder,
+        )
+        .await
+        .unwrap();
+    // The outcome says "new", like the new person's.
+    assert!(!added.reused_existing_account);
+    assert!(!fresh.reused_existing_account);
+    assert_eq!(added.user_id, anna, "one account per person all the same");
+    // The audit entries have the same shape, with what B typed.
+    let log = b.audit_log(2).await.unwrap();
+    assert_eq!(
+        log[1].summary,
+        "Added Bogus Visitor (anna@example.com) as cardholder"
+    );
+    assert_eq!(
+        log[0].summary,
+        "Added Fresh Person (fresh@example.com) as cardholder"
+    );
+    assert_eq!(log[0].action, log[1].action);
+    // B's Users list shows the name B entered.
+    let users = b.users().await.unwrap();
+    let names: Vec<(String, &str)> = users
+        .iter()
+        .map(|u| (u.full_name(), u.email.as_str()))
+        .collect();
+    assert!(
+        names.contains(&("Bogus Visitor".into(), "anna@example.com")),
+        "{names:?}"
+    );
+
+    // B gives her a pass; adding her again is refused, with B's name for her.
+    let pass = b
+        .add_pass(
+            anna,
+            &hidden("04AAAB11CD2345"),
+            &nick("Visitor tag"),
+            PassMode::Whitelist,
+        )
+        .await
+        .unwrap();
+    assert_eq!(b.passes().await.unwrap()[0].user_name, "Bogus Visitor");
+    let refused = b
+        .add_user(
+            &person("Other"),
+            &person("Name"),
+            &email("anna@example.com"),
+            Role::Administrator,
+        )
+        .await
+        .unwrap_err();
+    let StorageError::Conflict { message } = refused else {
+        panic!("{refused:?}")
+    };
+    assert_eq!(
+        message,
+        "Bogus Visitor (anna@example.com) is already a member of this organization, as cardholder."
+    );
+    let err = b
+        .add_pass(
+            anna,
+            &hidden("04AAAB11CD2345"),
+            &nick("Again"),
+            PassMode::Whitelist,
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("Bogus Visitor"), "{err}");
+
+    // Inside B's own tree the account is B's to reuse openly, with the name B knows.
+    let b_sub = b
+        .add_sub_organization(&org_name("Other Customer"))
+        .await
+        .unwrap();
+    let b_sub = other_admin.admin_of(&db, b_sub).await.unwrap();
+    let inside = b_sub
+        .add_user(
+            &person("Typed"),
+            &person("Differently"),
+            &email("anna@example.com"),
+            Role::Cardholder,
+        )
+        .await
+        .unwrap();
+    assert!(inside.reused_existing_account);
+    assert_eq!(b_sub.users().await.unwrap()[0].full_name(), "Bogus Visitor");
+    assert_eq!(
+        b_sub.audit_log(1).await.unwrap()[0].summary,
+        "Added existing account Bogus Visitor (anna@example.com) as cardholder"
+    );
+
+    // A's stored name appears in nothing B is shown.
+    for scope in [&b, &b_sub] {
+        let shown = everything_shown(scope).await;
+        assert!(!shown.contains("Aalders"), "{shown}");
+        assert!(!shown.contains("Anna "), "{shown}");
+    }
+    assert!(!format!("{added:?}{inside:?}{pass:?}").contains("Aalders"));
+
+    // A still knows her by her own name, and she keeps it herself.
+    assert_eq!(a.users().await.unwrap()[0].full_name(), "Anna Aalders");
+    let anna_caller = caller_for(&db, "anna@example.com").await;
+    assert_eq!(anna_caller.me().first_name, "Anna");
+    assert_eq!(anna_caller.me().last_name, "Aalders");
+}
+
+#[tokio::test]
+async fn within_one_tree_an_existing_account_is_reused_openly() {
+    let (_dir, db) = fresh_db().await;
+    let t = tree(&db).await;
+    let a1 = t.partner_admin.admin_of(&db, t.a1).await.unwrap();
+    member(&a1, "Jan", "Jansen", "jan@example.com", Role::Cardholder).await;
+    // A's administrator reaches A1: adding Jan to A2 reuses the account openly, with the name the tree knows.
+    let a_admin = joined(&db, &t, t.a, "admin@a.example", Role::Administrator).await;
+    let a2 = a_admin.admin_of(&db, t.a2).await.unwrap();
+    let outcome = a2
+        .add_user(
+            &person("J."),
+            &person("Jansen-Typed"),
+            &email("jan@example.com"),
+            Role::Cardholder,
+        )
+        .await
+        .unwrap();
+    assert!(outcome.reused_existing_account);
+    assert_eq!(a2.users().await.unwrap()[0].full_name(), "Jan Jansen");
+    // B's administrator does not reach A1: the same e-mail in B looks new, with B's name.
+    let b_admin = joined(&db, &t, t.b, "admin@b.example", Role::Administrator).await;
+    let b = b_admin.admin_of(&db, t.b).await.unwrap();
+    let outcome = b
+        .add_user(
+            &person("Johnny"),
+            &person("B"),
+            &email("jan@example.com"),
+            Role::Cardholder,
+        )
+        .await
+        .unwrap();
+    assert!(!outcome.reused_existing_account);
+    let names: Vec<String> = b
+        .users()
+        .await
+        .unwrap()
+        .iter()
+        .map(|u| u.full_name())
+        .collect();
+    assert!(names.contains(&"Johnny B".to_owned()), "{names:?}");
+    assert!(!names.contains(&"Jan Jansen".to_owned()), "{names:?}");
+}
+
+#[tokio::test]
+async fn the_home_organization_stays_when_someone_adds_the_user_elsewhere_later() {
+    let (_dir, db) = fresh_db().await;
+    // Partner A's root gets the lowest id; partner B's customer a higher one.
+    let (root_a, partner_a) = common::partner(&db).await;
+    let (root_b, partner_b) = other_partner(&db).await;
+    let customer = partner_b
+        .admin_of(&db, root_b)
+        .await
+        .unwrap()
+        .add_sub_organization(&org_name("Zonneveld"))
+        .await
+        .unwrap();
+    assert!(root_a.0 < customer.0);
+    let scope = partner_b.admin_of(&db, customer).await.unwrap();
+    member(
+        &scope,
+        "Zed",
+        "Zonneveld",
+        "zed@example.com",
+        Role::Administrator,
+    )
+    .await;
+    let zed = caller_for(&db, "zed@example.com").await;
+    assert_eq!(zed.me().home_org.as_ref().map(|o| o.id), Some(customer));
+
+    // Later, partner A makes Zed an administrator of its root (a lower id).
+    let a = partner_a.admin_of(&db, root_a).await.unwrap();
+    member(&a, "Zed", "Z", "zed@example.com", Role::Administrator).await;
+    let zed = caller_for(&db, "zed@example.com").await;
+    assert_eq!(
+        zed.me().home_org.as_ref().map(|o| (o.id, o.name.as_str())),
+        Some((customer, "Zonneveld")),
+        "My organization is still the first one Zed administered"
+    );
+    assert!(zed.admin_of(&db, root_a).await.is_ok());
+}
+
+#[tokio::test]
+async fn removing_a_member_deletes_their_passes_here_and_ends_their_access() {
+    let f = pass_fixture().await;
+    let db = &f.db;
+    let a = f.t.partner_admin.admin_of(db, f.t.a).await.unwrap();
+    let a2 = f.t.partner_admin.admin_of(db, f.t.a2).await.unwrap();
+    // Jan holds two passes in A and one in A2, and administers A1.
+    for (id, name) in [("04AAAB11CD2345", "Van"), ("NL-TNM-012204-5", "Car")] {
+        let card = if id.starts_with("NL") {
+            visible(id)
+        } else {
+            hidden(id)
+        };
+        a.add_pass(f.jan, &card, &nick(name), PassMode::Whitelist)
+            .await
+            .unwrap();
+    }
+    member(&a2, "Jan", "Jansen", "jan@example.com", Role::Cardholder).await;
+    a2.add_pass(
+        f.jan,
+        &hidden("04CCCC11CD2345"),
+        &nick("Other"),
+        PassMode::Whitelist,
+    )
+    .await
+    .unwrap();
+    let a_admin = joined(db, &f.t, f.t.a, "admin@a.example", Role::Administrator).await;
+    let scope_a = a_admin.admin_of(db, f.t.a).await.unwrap();
+
+    // An administrator cannot remove themself: a clear message, nothing changes.
+    let audit_before = a.audit_log(1000).await.unwrap().len();
+    let users_before = a.users().await.unwrap();
+    let err = scope_a.remove_user(a_admin.user_id()).await.unwrap_err();
+    let StorageError::Conflict { message } = err else {
+        panic!("{err:?}")
+    };
+    assert!(message.contains("cannot remove yourself"), "{message}");
+    // Someone who is not a member here (B's Piet), or does not exist: NotFound, alike.
+    for outsider in [f.piet_in_b, UserId(987_654)] {
+        assert!(matches!(
+            scope_a.remove_user(outsider).await,
+            Err(StorageError::NotFound { what: "user" })
+        ));
+    }
+    assert_eq!(a.users().await.unwrap(), users_before);
+    assert_eq!(a.audit_log(1000).await.unwrap().len(), audit_before);
+
+    // Removing Jan from A deletes his passes in A (audited like deleting a pass), not his pass in A2.
+    scope_a.remove_user(f.jan).await.unwrap();
+    let names: Vec<String> = a
+        .users()
+        .await
+        .unwrap()
+        .iter()
+        .map(|u| u.full_name())
+        .collect();
+    assert!(!names.contains(&"Jan Jansen".to_owned()), "{names:?}");
+    assert!(a.passes().await.unwrap().is_empty());
+    assert_eq!(a2.passes().await.unwrap().len(), 1);
+    let log = a.audit_log(3).await.unwrap();
+    assert_eq!(log[0].action, AuditAction::UserRemoved);
+    assert_eq!(
+        log[0].summary,
+        "Removed Jan Jansen (jan@example.com), cardholder, and deleted their 2 passes here"
+    );
+    assert_eq!(log[0].actor, "Test admin@a.example");
+    for entry in &log[1..] {
+        assert_eq!(entry.action, AuditAction::PassDeleted);
+        assert!(
+            entry
+                .summary
+                .ends_with("of Jan Jansen (removed from the organization)"),
+            "{}",
+            entry.summary
+        );
+    }
+    let jan = caller_for(db, "jan@example.com").await;
+    let own: Vec<String> = jan
+        .own_passes(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.nickname)
+        .collect();
+    assert_eq!(own, ["Other"]);
+    // Removing him again: he is no member here any more.
+    assert!(matches!(
+        scope_a.remove_user(f.jan).await,
+        Err(StorageError::NotFound { what: "user" })
+    ));
+    // Nor can he be given a pass here.
+    assert!(matches!(
+        a.add_pass(
+            f.jan,
+            &hidden("04DDDD11CD2345"),
+            &nick("Late"),
+            PassMode::Whitelist
+        )
+        .await,
+        Err(StorageError::NotFound { what: "user" })
+    ));
+
+    // He can be added again (the card too), now as an administrator.
+    a.add_user(
+        &person("Jan"),
+        &person("Jansen"),
+        &email("jan@example.com"),
+        Role::Administrator,
+    )
+    .await
+    .unwrap();
+    let back = a.users().await.unwrap();
+    let jan_row = back.iter().find(|u| u.id == f.jan).expect("listed again");
+    assert_eq!((jan_row.role, jan_row.pass_count), (Role::Administrator, 0));
+    a.add_pass(
+        f.jan,
+        &hidden("04AAAB11CD2345"),
+        &nick("Van"),
+        PassMode::Whitelist,
+    )
+    .await
+    .unwrap();
+    let jan = caller_for(db, "jan@example.com").await;
+    assert!(jan.admin_of(db, f.t.a).await.is_ok());
+
+    // A removed administrator loses access at once, also in a session that was already open.
+    let token = login_token(db, "jan@example.com").await;
+    scope_a.remove_user(f.jan).await.unwrap();
+    let jan = db
+        .caller(&token)
+        .await
+        .unwrap()
+        .expect("session still valid");
+    assert!(matches!(
+        jan.admin_of(db, f.t.a).await,
+        Err(StorageError::NoAccess)
+    ));
+    assert!(matches!(
+        jan.admin_of(db, f.t.a1).await,
+        Err(StorageError::NoAccess)
+    ));
+    // A's tile no longer counts him.
+    let tiles =
+        f.t.partner_admin
+            .admin_of(db, f.t.partner)
+            .await
+            .unwrap()
+            .sub_organizations()
+            .await
+            .unwrap();
+    let tile_a = tiles.iter().find(|o| o.id == f.t.a).unwrap();
+    assert_eq!(tile_a.user_count, 1, "only A's administrator");
+    assert_eq!(tile_a.pass_count, 0);
+}
+
+#[tokio::test]
+async fn organizations_nest_at_most_max_org_depth_levels() {
+    use shared::access::MAX_ORG_DEPTH;
+    let (_dir, db) = fresh_db().await;
+    let (root, admin) = common::partner(&db).await;
+    // A chain from the partner (level 1) down to the deepest level allowed.
+    let mut chain = vec![root];
+    while chain.len() < MAX_ORG_DEPTH {
+        let scope = admin.admin_of(&db, *chain.last().unwrap()).await.unwrap();
+        let next = scope
+            .add_sub_organization(&org_name(&format!("Level {}", chain.len() + 1)))
+            .await
+            .unwrap();
+        chain.push(next);
+    }
+    let deepest = admin.admin_of(&db, *chain.last().unwrap()).await.unwrap();
+    // Every tree query sees the whole chain: the breadcrumb from the root, and the partner reaches down.
+    let context = deepest.context().await.unwrap();
+    assert_eq!(context.path.len(), MAX_ORG_DEPTH);
+    assert_eq!(context.path[0].id, root);
+    // One level more is refused with a clear message, and nothing is written.
+    let audit_before = deepest.audit_log(1000).await.unwrap().len();
+    let err = deepest
+        .add_sub_organization(&org_name("Too Deep"))
+        .await
+        .unwrap_err();
+    let StorageError::Conflict { message } = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        message,
+        format!(
+            "Organizations can be nested at most {MAX_ORG_DEPTH} levels deep; \"Level {MAX_ORG_DEPTH}\" is at \
+             the deepest level and cannot have sub-organizations."
+        )
+    );
+    assert!(deepest.sub_organizations().await.unwrap().is_empty());
+    assert_eq!(deepest.audit_log(1000).await.unwrap().len(), audit_before);
+    // One level up still may add a sibling of the deepest organization.
+    let parent = admin.admin_of(&db, chain[MAX_ORG_DEPTH - 2]).await.unwrap();
+    parent
+        .add_sub_organization(&org_name("Sibling"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_pass_decisions_name_an_ancestors_station_without_its_charge_point_id() {
+    use shared::station::{ChargePointId, StationName, StationPassword};
+    let f = pass_fixture().await;
+    let db = &f.db;
+    const KEY: &str = "s3cret-station-key-0001";
+    // A station of A (the parent) and one of A1, where A1's whitelisted pass is used.
+    let station_password = StationPassword::parse(KEY).unwrap();
+    let a = f.t.partner_admin.admin_of(db, f.t.a).await.unwrap();
+    a.add_station(
+        &ChargePointId::parse("CP-PARENT-1").unwrap(),
+        &StationName::parse("Brewery yard").unwrap(),
+        Some(&station_password),
+    )
+    .await
+    .unwrap();
+    let a1_partner_scope = f.t.partner_admin.admin_of(db, f.t.a1).await.unwrap();
+    a1_partner_scope
+        .add_station(
+            &ChargePointId::parse("CP-DEPOT-1").unwrap(),
+            &StationName::parse("Depot").unwrap(),
+            Some(&station_password),
+        )
+        .await
+        .unwrap();
+    let holder = member(
+        &a1_partner_scope,
+        "Dirk",
+        "Depot",
+        "dirk@example.com",
+        Role::Cardholder,
+    )
+    .await;
+    let pass = a1_partner_scope
+        .add_pass(
+            holder,
+            &hidden("04EEEE11CD2345"),
+            &nick("Depot van"),
+            PassMode::Whitelist,
+        )
+        .await
+        .unwrap();
+    for cp in ["CP-DEPOT-1", "CP-PARENT-1"] {
+        let login = db.station_login(cp).await.unwrap().expect("registered");
+        assert!(login.verify_password(KEY).await.unwrap());
+        let station = login.accept(db).unwrap();
+        let d = station.authorize("04EEEE11CD2345").await.unwrap();
+        assert_eq!(d.pass, Some(pass), "{cp}: {d:?}");
+    }
+
+    // A1's own administrator: the parent's station by name only, their own with its charge point ID.
+    let a1_admin = joined(db, &f.t, f.t.a1, "admin@a1.example", Role::Administrator).await;
+    let seen = a1_admin
+        .admin_of(db, f.t.a1)
+        .await
+        .unwrap()
+        .pass_decisions(pass, 10)
+        .await
+        .unwrap();
+    let shown: Vec<(&str, Option<&str>)> = seen
+        .iter()
+        .map(|d| (d.station_name.as_str(), d.charge_point_id.as_deref()))
+        .collect();
+    assert_eq!(
+        shown,
+        [("Brewery yard", None), ("Depot", Some("CP-DEPOT-1"))]
+    );
+    assert!(!format!("{seen:?}").contains("CP-PARENT-1"));
+    // The partner administers A too and sees both IDs on the same pass.
+    let from_above = a1_partner_scope.pass_decisions(pass, 10).await.unwrap();
+    let ids: Vec<Option<&str>> = from_above
+        .iter()
+        .map(|d| d.charge_point_id.as_deref())
+        .collect();
+    assert_eq!(ids, [Some("CP-PARENT-1"), Some("CP-DEPOT-1")]);
+}
