@@ -60,6 +60,32 @@ impl AppError {
         }
     }
 
+    /// The HTTP status a server function answers with when it returns this error (applied in one place, the
+    /// server's `/api` middleware): refusals and bad input are 4xx, "busy" 503, and only a fault on our side
+    /// is 500, so monitoring can tell them apart. `NoAccess` is 404 like a missing thing: it reveals nothing.
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode as S;
+        match self {
+            Self::Unauthenticated => S::UNAUTHORIZED,
+            Self::NoAccess | Self::NotFound { .. } => S::NOT_FOUND,
+            Self::Invalid { .. } => S::UNPROCESSABLE_ENTITY,
+            Self::Conflict { .. } => S::CONFLICT,
+            Self::Throttled { .. } => S::TOO_MANY_REQUESTS,
+            Self::Busy => S::SERVICE_UNAVAILABLE,
+            Self::Transport(_) => S::BAD_REQUEST,
+            Self::Internal => S::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Seconds to send as `Retry-After` with [`AppError::status`], for the refusals that pass with time.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::Throttled { retry_after_secs } => Some(*retry_after_secs),
+            Self::Busy => Some(1),
+            _ => None,
+        }
+    }
+
     /// Whether the error belongs to a specific field (and is therefore shown there, not in the form's banner).
     pub fn is_field_error(&self) -> bool {
         matches!(
@@ -114,5 +140,51 @@ mod tests {
         assert_eq!(e.for_field("email"), None);
         assert!(e.is_field_error());
         assert!(!AppError::NoAccess.is_field_error());
+    }
+
+    #[test]
+    fn only_our_own_faults_are_500() {
+        use http::StatusCode as S;
+        let cases = [
+            (AppError::Unauthenticated, S::UNAUTHORIZED),
+            (AppError::NoAccess, S::NOT_FOUND),
+            (
+                AppError::NotFound {
+                    what: "pass".into(),
+                },
+                S::NOT_FOUND,
+            ),
+            (AppError::invalid("email", "x"), S::UNPROCESSABLE_ENTITY),
+            (
+                AppError::Conflict {
+                    field: None,
+                    message: "x".into(),
+                },
+                S::CONFLICT,
+            ),
+            (
+                AppError::Throttled {
+                    retry_after_secs: 7,
+                },
+                S::TOO_MANY_REQUESTS,
+            ),
+            (AppError::Busy, S::SERVICE_UNAVAILABLE),
+            (
+                AppError::Transport(ServerFnErrorErr::Args("x".into())),
+                S::BAD_REQUEST,
+            ),
+            (AppError::Internal, S::INTERNAL_SERVER_ERROR),
+        ];
+        for (error, status) in cases {
+            assert_eq!(error.status(), status, "{error:?}");
+        }
+        assert_eq!(
+            AppError::Throttled {
+                retry_after_secs: 7
+            }
+            .retry_after_secs(),
+            Some(7)
+        );
+        assert_eq!(AppError::NoAccess.retry_after_secs(), None);
     }
 }

@@ -1,6 +1,7 @@
 //! Command line: `server serve` (the default), `server create-partner`, `server set-password`.
 
 use clap::{Parser, Subcommand};
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -21,8 +22,33 @@ pub struct Cli {
     /// A database URL (`sqlite://…`) instead of the file in --data-dir.
     #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+    #[command(flatten)]
+    pub serve: ServeSettings,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// Settings of `serve` (also read when no command is given, which serves).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeSettings {
+    /// The address users open in their browser, e.g. `https://csms.example.com` (behind a TLS proxy). With an
+    /// https URL the session cookie is `Secure` with the `__Host-` prefix and answers carry HSTS; `/api/*`
+    /// accepts only this origin. Without it ChargeDesk serves plain http and only on a loopback address.
+    #[arg(long, env = "CHARGEDESK_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// Minutes a session may go unused before it has to log in again (sessions end after 14 days anyway).
+    #[arg(long, env = "CHARGEDESK_SESSION_IDLE_MINUTES", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub session_idle_minutes: u64,
+    /// Password hashes (log-in, station Basic auth) computed at once; more wait briefly or are answered
+    /// "busy". Default: the number of available cores.
+    #[arg(long, env = "CHARGEDESK_HASH_CONCURRENCY", value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub hash_concurrency: Option<u32>,
+    /// Log-in attempts a minute from one client address before it is answered "too many attempts".
+    #[arg(long, env = "CHARGEDESK_LOGIN_PER_IP_PER_MINUTE", default_value_t = NonZeroU32::new(30).expect("non-zero"), global = true)]
+    pub login_per_ip_per_minute: NonZeroU32,
+    /// Log-in attempts a minute for one account (e-mail address) before it is answered "too many attempts".
+    #[arg(long, env = "CHARGEDESK_LOGIN_PER_ACCOUNT_PER_MINUTE", default_value_t = NonZeroU32::new(10).expect("non-zero"), global = true)]
+    pub login_per_account_per_minute: NonZeroU32,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,16 +1,21 @@
 //! The ChargeDesk server as a library, so the binary and the integration tests build the very same router.
 
+use ::http::StatusCode;
 use app::{shell, App};
 use axum::routing::get;
 use axum::Router;
 use central_system::{OcppConfig, OcppHub};
+use http::WebConfig;
 use leptos::config::LeptosOptions;
+use leptos::nonce::Nonce;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use storage::Db;
+use tower_http::timeout::TimeoutLayer;
 
 pub mod central_system;
 pub mod cli;
+pub mod http;
 
 /// Leptos' settings from the environment that cargo-leptos sets, with our defaults when run directly.
 pub fn leptos_options() -> anyhow::Result<LeptosOptions> {
@@ -22,32 +27,50 @@ pub fn leptos_options() -> anyhow::Result<LeptosOptions> {
 }
 
 /// The whole HTTP surface: server-rendered pages, `/api/*` server functions, the static site files, and the
-/// OCPP endpoint `/ocpp/{chargePointId}`. Every request's reactive context holds the [`Db`] and the
-/// [`OcppHub`], which the server functions take their data from. Starts the hub's background tasks (frame-log
-/// writer, retention pruner), so it must be called inside a tokio runtime.
+/// OCPP endpoint `/ocpp/{chargePointId}`, behind the security middleware ([`http::secure`]) and the request
+/// timeout. Every request's reactive context holds the [`Db`], the [`OcppHub`], the
+/// [`app::auth::server::PublicSite`] and the [`app::auth::server::LoginLimits`], which the server functions take their data from, and the request's CSP nonce. Starts the
+/// hub's background tasks (frame-log writer, retention pruner), so it must be called inside a tokio runtime.
+/// Local web settings ([`WebConfig::default`]); the binary passes its own to [`router_for`].
 pub fn router(db: Db, options: LeptosOptions) -> Router {
     router_with(db, options, OcppConfig::from_env())
 }
 
 /// [`router`] with explicit OCPP settings (tests use short intervals).
 pub fn router_with(db: Db, options: LeptosOptions, ocpp: OcppConfig) -> Router {
+    router_for(db, options, ocpp, WebConfig::default())
+}
+
+/// [`router`] with explicit OCPP and web settings.
+pub fn router_for(db: Db, options: LeptosOptions, ocpp: OcppConfig, web: WebConfig) -> Router {
     let hub = OcppHub::start(db.clone(), ocpp);
     let routes = generate_route_list(App);
-    let context_hub = hub.clone();
-    let web = Router::new()
-        .leptos_routes_with_context(
-            &options,
-            routes,
-            move || {
-                provide_context(db.clone());
-                provide_context(context_hub.clone());
-            },
+    let context = {
+        let hub = hub.clone();
+        let site = web.site.clone();
+        let limits = web.login_limits();
+        move || {
+            provide_context(db.clone());
+            provide_context(hub.clone());
+            provide_context(site.clone());
+            provide_context(limits.clone());
+            // The nonce the security middleware put in this request's Content-Security-Policy, for Leptos'
+            // inline scripts (it replaces the one leptos_axum generated).
+            if let Some(nonce) = use_context::<::http::request::Parts>()
+                .and_then(|parts| parts.extensions.get::<Nonce>().cloned())
             {
-                let options = options.clone();
-                move || shell(options.clone())
-            },
-        )
-        .fallback(leptos_axum::file_and_error_handler(shell))
+                provide_context(nonce);
+            }
+        }
+    };
+    let web_routes = Router::new()
+        .leptos_routes_with_context(&options, routes, context.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            context, shell,
+        ))
         .with_state(options);
     let ocpp = Router::new()
         .route(
@@ -59,5 +82,6 @@ pub fn router_with(db: Db, options: LeptosOptions, ocpp: OcppConfig) -> Router {
             get(central_system::taps::stream),
         )
         .with_state(hub);
-    web.merge(ocpp)
+    let timeout = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, web.request_timeout);
+    http::secure(web_routes.merge(ocpp).layer(timeout), web.site)
 }

@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Context};
 use clap::Parser;
-use server::cli::{Cli, Command};
+use server::cli::{Cli, Command, ServeSettings};
 use shared::names::{Email, OrgName, Password, PersonName};
 use storage::Db;
 use tracing_subscriber::EnvFilter;
@@ -22,7 +22,7 @@ async fn main() -> anyhow::Result<()> {
     .context("opening the database")?;
 
     match cli.command.unwrap_or(Command::Serve { demo: false }) {
-        Command::Serve { demo } => serve(db, demo).await,
+        Command::Serve { demo } => serve(db, demo, &cli.serve).await,
         Command::CreatePartner {
             organization,
             first_name,
@@ -65,7 +65,37 @@ fn password_or_stdin(password: Option<String>) -> anyhow::Result<String> {
     Ok(line)
 }
 
-async fn serve(db: Db, demo: bool) -> anyhow::Result<()> {
+/// Ends the process over a setting that must be changed: the reason on one line, exit status 2.
+fn refuse(line: &str) -> ! {
+    eprintln!("{line}");
+    std::process::exit(2)
+}
+
+async fn serve(db: Db, demo: bool, settings: &ServeSettings) -> anyhow::Result<()> {
+    let options = server::leptos_options()?;
+    let addr = options.site_addr;
+    // Refused before anything is loaded or bound, with one line saying what to set.
+    let site = match &settings.public_url {
+        Some(url) => app::auth::server::PublicSite::parse(url).unwrap_or_else(|line| refuse(&line)),
+        None => app::auth::server::PublicSite::local(),
+    };
+    if let Err(line) = server::http::check_listen_address(addr, &site, demo) {
+        refuse(&line);
+    }
+    storage::set_session_idle_limit(std::time::Duration::from_secs(
+        settings.session_idle_minutes.saturating_mul(60),
+    ));
+    storage::set_hash_concurrency(
+        settings
+            .hash_concurrency
+            .map_or_else(storage::default_hash_concurrency, |n| n as usize),
+    );
+    let web = server::http::WebConfig {
+        site,
+        login_per_ip_per_minute: settings.login_per_ip_per_minute,
+        login_per_account_per_minute: settings.login_per_account_per_minute,
+        ..server::http::WebConfig::default()
+    };
     if demo {
         if let Some(logins) = db.seed_demo().await? {
             println!(
@@ -96,17 +126,20 @@ async fn serve(db: Db, demo: bool) -> anyhow::Result<()> {
     // Nothing is connected before we listen: stations shown online by a previous run (a crash leaves the
     // flag set) are offline until they reconnect.
     db.clear_station_connections().await?;
-    let options = server::leptos_options()?;
-    let addr = options.site_addr;
-    let app = server::router(db, options);
+    let public = web.site.origin().map(str::to_owned);
+    let app = server::router_for(
+        db,
+        options,
+        server::central_system::OcppConfig::from_env(),
+        web,
+    );
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
-    println!("ChargeDesk is listening on http://{addr}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    match public {
+        Some(public) => println!("ChargeDesk is listening on {addr} for {public}"),
+        None => println!("ChargeDesk is listening on http://{addr}"),
+    }
+    server::http::serve(listener, app, server::http::shutdown_signal()).await?;
     Ok(())
 }

@@ -283,11 +283,13 @@ async fn anonymous_callers_are_refused_everywhere() {
     let org = f.org_a.to_string();
     for (endpoint, args) in f.calls(&org) {
         let (status, body) = raw(&f.app, None, endpoint, &args).await;
+        assert_eq!(status, 401, "{endpoint}");
         let reply: Result<serde_json::Value, AppError> =
             common::decode(status.try_into().unwrap(), &body);
         assert_eq!(reply.unwrap_err(), AppError::Unauthenticated, "{endpoint}");
         // A forged or expired cookie is no better than none.
         let (status, body) = raw(&f.app, Some("0123456789abcdef"), endpoint, &args).await;
+        assert_eq!(status, 401, "{endpoint} with a forged cookie");
         let reply: Result<serde_json::Value, AppError> =
             common::decode(status.try_into().unwrap(), &body);
         assert_eq!(
@@ -297,7 +299,10 @@ async fn anonymous_callers_are_refused_everywhere() {
         );
     }
     for endpoint in SELF_ONLY {
-        let reply: Result<serde_json::Value, AppError> = f.app.call(None, endpoint, &[]).await;
+        let (status, body) = raw(&f.app, None, endpoint, &[]).await;
+        assert_eq!(status, 401, "{endpoint}");
+        let reply: Result<serde_json::Value, AppError> =
+            common::decode(status.try_into().unwrap(), &body);
         assert_eq!(reply.unwrap_err(), AppError::Unauthenticated, "{endpoint}");
     }
     assert_eq!(snapshot_a(&f).await, before);
@@ -327,6 +332,7 @@ async fn outsiders_are_refused_without_learning_whether_the_target_exists() {
             let absent = f.calls(&missing);
             for ((endpoint, args), (_, absent_args)) in existing.into_iter().zip(absent) {
                 let (status, body) = raw(&f.app, Some(cookie), endpoint, &args).await;
+                assert_eq!(status, 404, "{who} → {endpoint} on org {target}");
                 let reply: Result<serde_json::Value, AppError> =
                     common::decode(status.try_into().unwrap(), &body);
                 assert_eq!(
@@ -373,6 +379,7 @@ async fn ids_from_another_organization_are_not_found_inside_ones_own() {
             &call(foreign_pass.clone()),
         )
         .await;
+        assert_eq!(status, 404, "{endpoint}");
         let reply: Result<(), AppError> = common::decode(status.try_into().unwrap(), &body);
         assert!(
             matches!(reply, Err(AppError::NotFound { .. })),
@@ -428,6 +435,7 @@ async fn ids_from_another_organization_are_not_found_inside_ones_own() {
         let mut checked = 0;
         for ((endpoint, args), (_, missing_args)) in station_rows {
             let (status, body) = raw(&f.app, Some(cookie), endpoint, &args).await;
+            assert_eq!(status, 404, "{who} → {endpoint} with A's station");
             let reply: Result<serde_json::Value, AppError> =
                 common::decode(status.try_into().unwrap(), &body);
             assert_eq!(

@@ -16,6 +16,9 @@ pub async fn current_user() -> Result<Me, AppError> {
 }
 
 /// Checks e-mail and password, starts a session (HttpOnly cookie) and returns the page to go to.
+///
+/// Attempts beyond the in-memory per-address and per-account limits are refused (`Throttled`) before anything
+/// is read, hashed or written; see [`server::LoginLimits`].
 #[server(prefix = "/api", endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<String, AppError> {
     if email.trim().is_empty() {
@@ -24,6 +27,7 @@ pub async fn login(email: String, password: String) -> Result<String, AppError> 
     if password.is_empty() {
         return Err(AppError::invalid("password", "Enter your password."));
     }
+    server::login_limits()?.check(server::caller_ip(), &email)?;
     let db = server::db()?;
     match db.login(&email, &password).await? {
         storage::LoginOutcome::LoggedIn {

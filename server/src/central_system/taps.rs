@@ -12,6 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use shared::ids::StationId;
 use shared::OrgId;
 use std::convert::Infallible;
@@ -32,9 +33,10 @@ pub async fn stream(
     Path(station): Path<i64>,
     Query(query): Query<TapsQuery>,
     headers: HeaderMap,
+    Extension(site): Extension<app::auth::server::PublicSite>,
 ) -> Response {
     let station = StationId(station);
-    let Some(token) = app::auth::server::session_token_from(&headers) else {
+    let Some(token) = app::auth::server::session_token_from(&headers, &site) else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
     match access(&hub, &token, query.org, station).await {

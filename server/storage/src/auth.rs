@@ -13,10 +13,21 @@ use shared::model::{Me, OrgRef, PassSummary};
 use shared::names::Email;
 use shared::time::Timestamp;
 use shared::{OrgId, Role, UserId};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::OnceLock;
+use std::time::Duration;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// How long a session lasts after log-in.
 pub(crate) const SESSION_LIFETIME_MS: i64 = 14 * 24 * 60 * 60 * 1000;
+/// How long a session may go unused before it is no longer accepted, unless [`set_session_idle_limit`] says
+/// otherwise.
+pub const DEFAULT_SESSION_IDLE: Duration = Duration::from_secs(120 * 60);
+/// A session's `last_seen_at` is written at most this often (using a session is a read, not a write per
+/// request).
+const LAST_SEEN_RESOLUTION_MS: i64 = 60 * 1000;
+/// The idle limit in force, in milliseconds (see [`set_session_idle_limit`]).
+static SESSION_IDLE_MS: AtomicI64 = AtomicI64::new(DEFAULT_SESSION_IDLE.as_millis() as i64);
 /// Failures before throttling starts: from the 3rd consecutive failure on, attempts wait.
 const FREE_FAILURES: i64 = 2;
 /// The longest wait between attempts.
@@ -187,6 +198,25 @@ pub(crate) fn parse_role(stored: &str) -> Result<Role, StorageError> {
         .ok_or_else(|| StorageError::internal(format!("unknown role {stored:?} in database")))
 }
 
+/// Sets how long a session may go unused before it is refused (`CHARGEDESK_SESSION_IDLE_MINUTES`; default
+/// [`DEFAULT_SESSION_IDLE`]), for every [`Db`] of the process. At least the resolution of `last_seen_at`, one
+/// minute.
+pub fn set_session_idle_limit(limit: Duration) {
+    let ms = i64::try_from(limit.as_millis()).unwrap_or(i64::MAX);
+    SESSION_IDLE_MS.store(ms.max(LAST_SEEN_RESOLUTION_MS), Ordering::Relaxed);
+}
+
+/// The session idle limit in force.
+pub fn session_idle_limit() -> Duration {
+    Duration::from_millis(SESSION_IDLE_MS.load(Ordering::Relaxed) as u64)
+}
+
+/// The key log-in attempts are counted under for `email` (the normalised address, or the trimmed lower-case
+/// input): the same for storage's persistent backoff and the server's in-memory per-account limit.
+pub fn login_key(email: &str) -> String {
+    failure_key(email)
+}
+
 impl Db {
     /// E-mail + password log-in at the current time; see [`Db::login_at`].
     pub async fn login(&self, email: &str, password: &str) -> Result<LoginOutcome, StorageError> {
@@ -199,8 +229,12 @@ impl Db {
     /// attempt is refused ([`LoginOutcome::Throttled`], without checking the password) until
     /// `last failure + min(2^(failures-2), 300)` seconds; a success resets the count. An unknown e-mail
     /// (or an account without a password) costs one argon2 verification too, so timing tells nothing.
-    /// The attempt is counted as a failure before the password is checked (and the count reset if it was
-    /// right), so parallel guesses cannot slip past the throttle.
+    ///
+    /// The database is only read until the password has been checked, and written once afterwards (the
+    /// failure counted, or the count cleared and the session created): an attempt that is throttled, or
+    /// refused because hashing is saturated ([`StorageError::Busy`]), writes nothing, so a flood of log-ins
+    /// never holds the write lock that stations need. How many attempts run at once is bounded before this
+    /// (the server's in-memory per-address and per-account limits, and the hashing limit).
     pub async fn login_at(
         &self,
         email: &str,
@@ -208,37 +242,27 @@ impl Db {
         now: Timestamp,
     ) -> Result<LoginOutcome, StorageError> {
         let key = failure_key(email);
-        let mut tx = self.begin_write().await?;
-        let failures: Option<(i64, i64)> =
-            sqlx::query_as("SELECT failures, last_failed_at FROM login_failures WHERE email = $1")
-                .bind(&key)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if let Some((failures, last_failed_at)) = failures {
-            if let Some(retry_after_secs) = throttled_for(failures, last_failed_at, now) {
-                tx.rollback().await?;
-                return Ok(LoginOutcome::Throttled { retry_after_secs });
-            }
-        }
-        sqlx::query("DELETE FROM login_failures WHERE last_failed_at < $1")
-            .bind(now.0 - FAILURE_MEMORY_MS)
-            .execute(&mut *tx)
+        let (failures, account) = {
+            let mut conn = self.read().await?;
+            let failures: Option<(i64, i64)> = sqlx::query_as(
+                "SELECT failures, last_failed_at FROM login_failures WHERE email = $1",
+            )
+            .bind(&key)
+            .fetch_optional(&mut *conn)
             .await?;
-        sqlx::query(
-            "INSERT INTO login_failures (email, failures, last_failed_at) VALUES ($1, 1, $2) \
-             ON CONFLICT (email) DO UPDATE \
-             SET failures = login_failures.failures + 1, last_failed_at = $2",
-        )
-        .bind(&key)
-        .bind(now.0)
-        .execute(&mut *tx)
-        .await?;
-        let account: Option<(i64, Option<String>)> =
-            sqlx::query_as("SELECT id, password_hash FROM users WHERE lower(email) = lower($1)")
-                .bind(&key)
-                .fetch_optional(&mut *tx)
-                .await?;
-        tx.commit().await?;
+            if let Some((failures, last_failed_at)) = failures {
+                if let Some(retry_after_secs) = throttled_for(failures, last_failed_at, now) {
+                    return Ok(LoginOutcome::Throttled { retry_after_secs });
+                }
+            }
+            let account: Option<(i64, Option<String>)> = sqlx::query_as(
+                "SELECT id, password_hash FROM users WHERE lower(email) = lower($1)",
+            )
+            .bind(&key)
+            .fetch_optional(&mut *conn)
+            .await?;
+            (failures, account)
+        };
 
         let user = match account {
             Some((id, Some(hash))) => verify_password(hash, password.to_owned())
@@ -251,23 +275,41 @@ impl Db {
             }
         };
         let Some(user) = user else {
+            let mut tx = self.begin_write().await?;
+            sqlx::query("DELETE FROM login_failures WHERE last_failed_at < $1")
+                .bind(now.0 - FAILURE_MEMORY_MS)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO login_failures (email, failures, last_failed_at) VALUES ($1, 1, $2) \
+                 ON CONFLICT (email) DO UPDATE \
+                 SET failures = login_failures.failures + 1, last_failed_at = $2",
+            )
+            .bind(&key)
+            .bind(now.0)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
             return Ok(LoginOutcome::WrongCredentials);
         };
 
         let session_token = new_session_token();
         let expires_at = Timestamp(now.0 + SESSION_LIFETIME_MS);
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM login_failures WHERE email = $1")
-            .bind(&key)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        if failures.is_some() {
+            sqlx::query("DELETE FROM login_failures WHERE email = $1")
+                .bind(&key)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
             .bind(now.0)
+            .bind(now.0 - SESSION_IDLE_MS.load(Ordering::Relaxed))
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4)",
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at) \
+             VALUES ($1, $2, $3, $4, $3)",
         )
         .bind(token_hash(&session_token))
         .bind(user.0)
@@ -291,20 +333,46 @@ impl Db {
         Ok(())
     }
 
-    /// The authenticated caller behind a session cookie value; `None` if unknown or expired.
+    /// The authenticated caller behind a session cookie value; `None` if unknown, expired or idle for longer
+    /// than the [`session_idle_limit`]. See [`Db::caller_at`].
     pub async fn caller(&self, session_token: &str) -> Result<Option<Caller>, StorageError> {
+        self.caller_at(session_token, now()).await
+    }
+
+    /// [`Db::caller`] as if the time were `now`. A session is accepted until its absolute expiry
+    /// (14 days after log-in) and while it was last used less than the idle limit ago; using it moves "last
+    /// used" to `now`, written at most once a minute per session.
+    pub async fn caller_at(
+        &self,
+        session_token: &str,
+        now: Timestamp,
+    ) -> Result<Option<Caller>, StorageError> {
+        let hash = token_hash(session_token);
         let mut conn = self.read().await?;
-        let user: Option<i64> = sqlx::query_scalar(
-            "SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+        let session: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT user_id, last_seen_at FROM sessions \
+             WHERE token_hash = $1 AND expires_at > $2 AND last_seen_at > $3",
         )
-        .bind(token_hash(session_token))
-        .bind(now().0)
+        .bind(&hash)
+        .bind(now.0)
+        .bind(now.0 - SESSION_IDLE_MS.load(Ordering::Relaxed))
         .fetch_optional(&mut *conn)
         .await?;
-        match user {
-            Some(user) => Caller::load(&mut conn, UserId(user)).await,
-            None => Ok(None),
+        let Some((user, last_seen_at)) = session else {
+            return Ok(None);
+        };
+        let caller = Caller::load(&mut conn, UserId(user)).await?;
+        drop(conn);
+        if caller.is_some() && now.0 - last_seen_at >= LAST_SEEN_RESOLUTION_MS {
+            sqlx::query(
+                "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1 AND last_seen_at < $2",
+            )
+            .bind(&hash)
+            .bind(now.0)
+            .execute(&self.pool)
+            .await?;
         }
+        Ok(caller)
     }
 }
 
@@ -343,9 +411,59 @@ fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Hashes a password as an argon2id PHC string (off the async threads: it is deliberately slow).
+/// The process-wide limit on password hashing (argon2 is deliberately slow and memory-hungry): at most
+/// `concurrency` hashes run at once, at most `4 × concurrency` more wait for a turn, and anything beyond that
+/// is refused at once with [`StorageError::Busy`] instead of queueing without bound.
+struct HashLimit {
+    running: Semaphore,
+    waiting: Semaphore,
+}
+
+static HASH_LIMIT: OnceLock<HashLimit> = OnceLock::new();
+
+/// Sets how many password hashes (log-in, station Basic auth, setting a password) may run at once
+/// (`CHARGEDESK_HASH_CONCURRENCY`; default: the number of available cores). Takes effect only before the
+/// first hash of the process; returns whether it did.
+pub fn set_hash_concurrency(concurrency: usize) -> bool {
+    HASH_LIMIT.set(HashLimit::new(concurrency)).is_ok()
+}
+
+/// The number of hashes that may run at once by default: the available cores.
+pub fn default_hash_concurrency() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+impl HashLimit {
+    fn new(concurrency: usize) -> Self {
+        let concurrency = concurrency.max(1);
+        Self {
+            running: Semaphore::new(concurrency),
+            waiting: Semaphore::new(concurrency * 4),
+        }
+    }
+
+    /// A turn to hash, or `Busy` when every turn and every waiting place is taken.
+    async fn turn(&self) -> Result<SemaphorePermit<'_>, StorageError> {
+        if let Ok(turn) = self.running.try_acquire() {
+            return Ok(turn);
+        }
+        let _place = self.waiting.try_acquire().map_err(|_| StorageError::Busy)?;
+        self.running
+            .acquire()
+            .await
+            .map_err(|e| StorageError::Internal(Box::new(e)))
+    }
+}
+
+fn hash_limit() -> &'static HashLimit {
+    HASH_LIMIT.get_or_init(|| HashLimit::new(default_hash_concurrency()))
+}
+
+/// Hashes a password as an argon2id PHC string (off the async threads: it is deliberately slow), within the
+/// process-wide hashing limit ([`StorageError::Busy`] when it is saturated).
 pub(crate) async fn hash_password(password: &str) -> Result<String, StorageError> {
     let password = password.to_owned();
+    let _turn = hash_limit().turn().await?;
     tokio::task::spawn_blocking(move || {
         let mut salt = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut salt);
@@ -361,7 +479,9 @@ pub(crate) async fn hash_password(password: &str) -> Result<String, StorageError
 }
 
 /// Whether `password` matches the PHC string `hash`. A corrupt hash counts as a mismatch (and is logged).
+/// Runs within the process-wide hashing limit ([`StorageError::Busy`] when it is saturated).
 pub(crate) async fn verify_password(hash: String, password: String) -> Result<bool, StorageError> {
+    let _turn = hash_limit().turn().await?;
     tokio::task::spawn_blocking(move || match PasswordHash::new(&hash) {
         Ok(parsed) => Argon2::default()
             .verify_password(password.as_bytes(), &parsed)

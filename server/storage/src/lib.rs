@@ -43,7 +43,10 @@ mod passes;
 mod stations;
 mod transactions;
 
-pub use auth::{Caller, LoginOutcome};
+pub use auth::{
+    default_hash_concurrency, login_key, session_idle_limit, set_hash_concurrency,
+    set_session_idle_limit, Caller, LoginOutcome, DEFAULT_SESSION_IDLE,
+};
 pub use bootstrap::{DemoLogin, DemoStation, DEMO_PASSWORD, DEMO_STATIONS};
 pub use db::{now, Db};
 pub use error::StorageError;

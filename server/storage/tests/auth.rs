@@ -171,16 +171,88 @@ async fn an_expired_session_is_no_caller() {
     };
     assert!(expires_at < now());
     assert!(db.caller(&session_token).await.unwrap().is_none());
-    // Thirteen days ago is still valid.
-    let thirteen_days_ago = Timestamp(now().0 - 13 * 24 * 3600 * 1000);
-    let LoginOutcome::LoggedIn { session_token, .. } = db
-        .login_at("pa@volta.example", PASSWORD, thirteen_days_ago)
-        .await
-        .unwrap()
+    // A session used regularly (more often than the idle limit) lasts until its absolute expiry, not longer.
+    let t0 = fifteen_days_ago;
+    let LoginOutcome::LoggedIn {
+        session_token,
+        expires_at,
+    } = db.login_at("pa@volta.example", PASSWORD, t0).await.unwrap()
     else {
         panic!("login failed");
     };
-    assert!(db.caller(&session_token).await.unwrap().is_some());
+    let mut t = at(t0, 110 * MINUTE);
+    while t < expires_at {
+        assert!(
+            db.caller_at(&session_token, t).await.unwrap().is_some(),
+            "used {} minutes after log-in",
+            (t.0 - t0.0) / MINUTE
+        );
+        t = at(t, 110 * MINUTE);
+    }
+    assert!(db
+        .caller_at(&session_token, at(expires_at, -MINUTE))
+        .await
+        .unwrap()
+        .is_some());
+    assert!(db
+        .caller_at(&session_token, expires_at)
+        .await
+        .unwrap()
+        .is_none());
+}
+
+const MINUTE: i64 = 60 * 1000;
+
+#[tokio::test]
+async fn a_session_left_idle_ends_and_use_keeps_it_alive() {
+    let (_dir, db) = fresh_db().await;
+    partner(&db).await;
+    assert_eq!(storage::session_idle_limit(), storage::DEFAULT_SESSION_IDLE);
+    let t0 = Timestamp(now().0 - 24 * 60 * MINUTE);
+    let LoginOutcome::LoggedIn { session_token, .. } =
+        db.login_at("pa@volta.example", PASSWORD, t0).await.unwrap()
+    else {
+        panic!("login failed");
+    };
+    let accepted = |minutes: f64| {
+        let db = db.clone();
+        let token = session_token.clone();
+        async move {
+            db.caller_at(&token, at(t0, (minutes * MINUTE as f64) as i64))
+                .await
+                .unwrap()
+                .is_some()
+        }
+    };
+    // Each use within the 120-minute idle limit moves it on.
+    assert!(accepted(119.0).await);
+    assert!(accepted(238.0).await);
+    // A use less than a minute after the recorded one is not written (no write per request)...
+    assert!(accepted(238.5).await);
+    // ...so 120¼ minutes after the recorded use the session is idle and refused, and stays refused.
+    assert!(!accepted(358.25).await);
+    assert!(!accepted(358.5).await);
+    // A session never used after log-in ends 120 minutes later.
+    let LoginOutcome::LoggedIn { session_token, .. } =
+        db.login_at("pa@volta.example", PASSWORD, t0).await.unwrap()
+    else {
+        panic!("login failed");
+    };
+    assert!(db
+        .caller_at(&session_token, at(t0, 120 * MINUTE - 1))
+        .await
+        .unwrap()
+        .is_some());
+    let LoginOutcome::LoggedIn { session_token, .. } =
+        db.login_at("pa@volta.example", PASSWORD, t0).await.unwrap()
+    else {
+        panic!("login failed");
+    };
+    assert!(db
+        .caller_at(&session_token, at(t0, 120 * MINUTE))
+        .await
+        .unwrap()
+        .is_none());
 }
 
 fn at(t0: Timestamp, ms: i64) -> Timestamp {
@@ -317,7 +389,11 @@ async fn throttle_is_per_email_caps_at_five_minutes_and_covers_unknown_addresses
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn parallel_guesses_cannot_slip_past_the_throttle() {
+async fn parallel_guesses_are_each_counted_once_checked() {
+    // The database is only read before a password is checked (a flood must not hold the write lock), so
+    // guesses already under way when the throttle starts are still checked; each is counted afterwards, and
+    // the backoff that follows is the one for all of them. How many run at once is bounded before storage:
+    // the server's in-memory per-account and per-address limits and the hashing limit.
     let (_dir, db) = fresh_db().await;
     partner(&db).await;
     let t0 = now();
@@ -331,10 +407,26 @@ async fn parallel_guesses_cannot_slip_past_the_throttle() {
     for attempt in attempts {
         outcomes.push(attempt.await.unwrap().unwrap());
     }
-    // Each attempt is counted before its password is checked, so only three are ever checked.
     let wrong = outcomes
         .iter()
         .filter(|o| **o == LoginOutcome::WrongCredentials)
         .count();
-    assert_eq!(wrong, 3, "{outcomes:?}");
+    assert!(
+        outcomes.iter().all(|o| matches!(
+            o,
+            LoginOutcome::WrongCredentials | LoginOutcome::Throttled { .. }
+        )),
+        "{outcomes:?}"
+    );
+    assert!(wrong >= 3, "{outcomes:?}");
+    // Every checked guess was counted: the right password now waits 2^(failures - 2) seconds.
+    assert_eq!(
+        db.login_at("pa@volta.example", PASSWORD, at(t0, 6))
+            .await
+            .unwrap(),
+        LoginOutcome::Throttled {
+            retry_after_secs: 1 << (wrong - 2)
+        },
+        "{outcomes:?}"
+    );
 }

@@ -8,6 +8,7 @@ use axum::Router;
 use http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
+use server::http::WebConfig;
 use shared::names::{Email, OrgName, Password, PersonName};
 use shared::role::Role;
 use shared::{OrgId, UserId};
@@ -19,6 +20,8 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct TestApp {
     pub db: Db,
     router: Router,
+    /// The session cookie's name under this app's public URL.
+    cookie_name: &'static str,
     _dir: tempfile::TempDir,
 }
 
@@ -27,14 +30,45 @@ pub type Reply<T> = Result<T, AppError>;
 
 impl TestApp {
     pub async fn new() -> Self {
+        Self::with_web(WebConfig::default()).await
+    }
+
+    /// A test app with explicit web settings (public URL, log-in limits, request timeout).
+    pub async fn with_web(web: WebConfig) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = Db::open_sqlite_in(dir.path()).await.expect("database");
         let options = server::leptos_options().expect("leptos options");
+        let cookie_name = web.site.cookie_name();
         Self {
-            router: server::router(db.clone(), options),
+            router: server::router_for(
+                db.clone(),
+                options,
+                server::central_system::OcppConfig::from_env(),
+                web,
+            ),
             db,
+            cookie_name,
             _dir: dir,
         }
+    }
+
+    /// The router itself, to send any request.
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// Sends `request` through the router and collects the answer.
+    pub async fn send(&self, request: Request<Body>) -> (StatusCode, Vec<u8>, http::HeaderMap) {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, bytes.to_vec(), headers)
     }
 
     /// Raw call: status and body bytes.
@@ -44,23 +78,28 @@ impl TestApp {
         endpoint: &str,
         form: &[(&str, &str)],
     ) -> (StatusCode, Vec<u8>, http::HeaderMap) {
+        self.post_with(cookie, endpoint, form, &[]).await
+    }
+
+    /// Raw call with extra request headers (e.g. a browser's `Origin`).
+    pub async fn post_with(
+        &self,
+        cookie: Option<&str>,
+        endpoint: &str,
+        form: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Vec<u8>, http::HeaderMap) {
         let body = form_urlencoded(form);
         let mut req = Request::post(format!("/api/{endpoint}"))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "application/json");
         if let Some(c) = cookie {
-            req = req.header(header::COOKIE, format!("chargedesk_session={c}"));
+            req = req.header(header::COOKIE, format!("{}={c}", self.cookie_name));
         }
-        let response = self
-            .router
-            .clone()
-            .oneshot(req.body(Body::from(body)).unwrap())
-            .await
-            .expect("router answers");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        (status, bytes.to_vec(), headers)
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        self.send(req.body(Body::from(body)).unwrap()).await
     }
 
     /// Calls server function `endpoint` and decodes its answer.
@@ -85,7 +124,7 @@ impl TestApp {
             "login of {email}: {}",
             String::from_utf8_lossy(&body)
         );
-        session_cookie(&headers).expect("login sets the session cookie")
+        session_cookie_named(&headers, self.cookie_name).expect("login sets the session cookie")
     }
 
     /// A partner organization with its administrator (password [`PASSWORD`]).
@@ -149,26 +188,37 @@ impl TestApp {
     }
 }
 
+/// Decodes a server function's answer. Every error answer must carry the status of its error
+/// ([`AppError::status`]): a refusal is never a 500.
 pub fn decode<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Reply<T> {
     if status.is_success() {
         Ok(serde_json::from_slice(body)
             .unwrap_or_else(|e| panic!("success body {:?}: {e}", String::from_utf8_lossy(body))))
     } else {
-        Err(serde_json::from_slice(body).unwrap_or_else(|e| {
+        let error: AppError = serde_json::from_slice(body).unwrap_or_else(|e| {
             panic!(
                 "error body ({status}) {:?}: {e}",
                 String::from_utf8_lossy(body)
             )
-        }))
+        });
+        assert_eq!(status, error.status(), "the status of {error:?}");
+        Err(error)
     }
 }
 
+/// The plain-http session cookie a log-in set, if any.
 pub fn session_cookie(headers: &http::HeaderMap) -> Option<String> {
+    session_cookie_named(headers, "chargedesk_session")
+}
+
+/// The session cookie called `name` that an answer set, if any.
+pub fn session_cookie_named(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    let prefix = format!("{name}=");
     headers
         .get_all(header::SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("chargedesk_session="))
+        .find_map(|v| v.strip_prefix(prefix.as_str()))
         .map(|v| v.split(';').next().unwrap_or_default().to_owned())
         .filter(|v| !v.is_empty())
 }

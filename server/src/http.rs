@@ -1,0 +1,488 @@
+//! The HTTP side facing browsers and stations: the server loop (header-read timeout, WebSocket upgrades,
+//! graceful shutdown, the client's address for per-client limits), the web settings, and the security
+//! middleware every answer passes through (cross-site refusal on `/api/*`, Content-Security-Policy with a
+//! per-request nonce, the other security headers, and the one mapping of server-function errors to HTTP
+//! statuses).
+
+use app::auth::server::{LoginLimits, PublicSite};
+use app::AppError;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use http::header::{self, HeaderName, HeaderValue};
+use http::StatusCode;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use leptos::nonce::Nonce;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+
+/// How long a client may take to send a request's header (and, before that, its first byte) before the
+/// connection is closed: a client that opens connections and then stalls cannot hold them.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the server waits for open requests to finish when shutting down (streams such as the tap
+/// stream never finish on their own).
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// How long a request may take until its answer's head is sent ([`tower_http::timeout`]). Streams (the tap
+/// stream, WebSocket connections) send their head at once and are not cut.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest server-function error body the middleware reads to pick its status (errors are a few hundred
+/// bytes).
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// Settings of the server loop.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// See [`HEADER_READ_TIMEOUT`].
+    pub header_read_timeout: Duration,
+    /// See [`SHUTDOWN_GRACE`].
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            shutdown_grace: SHUTDOWN_GRACE,
+        }
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, with the default [`ServeConfig`].
+pub async fn serve<F>(listener: TcpListener, router: Router, shutdown: F) -> std::io::Result<()>
+where
+    F: Future<Output = ()> + Send,
+{
+    serve_with(listener, router, shutdown, ServeConfig::default()).await
+}
+
+/// Serves `router` on `listener` (HTTP/1 with upgrades for the OCPP WebSocket, and HTTP/2) until `shutdown`
+/// completes; then stops accepting, lets open requests finish for at most `shutdown_grace`, and returns.
+///
+/// Every request carries axum's `ConnectInfo<SocketAddr>` (the TCP peer) in its extensions, which
+/// `app::auth::server::client_ip` reads for per-client limits. A connection that sends no complete request
+/// header within `header_read_timeout` is closed.
+pub async fn serve_with<F>(
+    listener: TcpListener,
+    router: Router,
+    shutdown: F,
+    config: ServeConfig,
+) -> std::io::Result<()>
+where
+    F: Future<Output = ()> + Send,
+{
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(config.header_read_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(60)));
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a moment instead of spinning.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let router = router.clone();
+        let service =
+            hyper::service::service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                let mut request = request.map(Body::new);
+                request.extensions_mut().insert(ConnectInfo(peer));
+                router.clone().oneshot(request)
+            });
+        let builder = builder.clone();
+        let header_read_timeout = config.header_read_timeout;
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            // The HTTP version is detected from the first bytes, before hyper's header timer runs: a client
+            // that connects and sends nothing is closed by the same timeout.
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(header_read_timeout, stream.peek(&mut first)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => return,
+            }
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            if let Err(e) = watcher.watch(connection.into_owned()).await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(config.shutdown_grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::info!("open connections did not finish in time; stopping anyway");
+    }
+    Ok(())
+}
+
+/// Completes on Ctrl-C (SIGINT) or, on Unix, SIGTERM (what service managers and containers send).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// Settings of the web side (see the README's settings table).
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// How browsers reach the server (`CHARGEDESK_PUBLIC_URL`).
+    pub site: PublicSite,
+    /// See [`REQUEST_TIMEOUT`].
+    pub request_timeout: Duration,
+    /// Log-in attempts a minute from one client address (`CHARGEDESK_LOGIN_PER_IP_PER_MINUTE`).
+    pub login_per_ip_per_minute: NonZeroU32,
+    /// Log-in attempts a minute for one account (`CHARGEDESK_LOGIN_PER_ACCOUNT_PER_MINUTE`).
+    pub login_per_account_per_minute: NonZeroU32,
+}
+
+/// Default of [`WebConfig::login_per_ip_per_minute`].
+pub const DEFAULT_LOGIN_PER_IP_PER_MINUTE: u32 = 30;
+/// Default of [`WebConfig::login_per_account_per_minute`].
+pub const DEFAULT_LOGIN_PER_ACCOUNT_PER_MINUTE: u32 = 10;
+
+impl Default for WebConfig {
+    /// Local use: no public URL, the default timeouts and limits.
+    fn default() -> Self {
+        Self {
+            site: PublicSite::local(),
+            request_timeout: REQUEST_TIMEOUT,
+            login_per_ip_per_minute: NonZeroU32::new(DEFAULT_LOGIN_PER_IP_PER_MINUTE)
+                .expect("non-zero"),
+            login_per_account_per_minute: NonZeroU32::new(DEFAULT_LOGIN_PER_ACCOUNT_PER_MINUTE)
+                .expect("non-zero"),
+        }
+    }
+}
+
+impl WebConfig {
+    /// The log-in limits these settings ask for (one set per router).
+    pub fn login_limits(&self) -> LoginLimits {
+        LoginLimits::new(
+            self.login_per_ip_per_minute,
+            self.login_per_account_per_minute,
+        )
+    }
+}
+
+/// Whether the server may listen on `addr`: plain http (no https public URL) only on a loopback address, and
+/// the demo (whose passwords are published) only on a loopback address. `Err` is the one line to print.
+pub fn check_listen_address(addr: SocketAddr, site: &PublicSite, demo: bool) -> Result<(), String> {
+    if addr.ip().is_loopback() {
+        return Ok(());
+    }
+    if demo {
+        return Err(format!(
+            "refusing to serve the demo on {addr}: the demo logins and their passwords are published, so the \
+             demo only listens on a loopback address (e.g. LEPTOS_SITE_ADDR=127.0.0.1:3000)"
+        ));
+    }
+    if site.origin().is_none() {
+        return Err(format!(
+            "refusing to listen on {addr} over plain http: put a TLS proxy in front and set \
+             CHARGEDESK_PUBLIC_URL to the https address users open (e.g. https://csms.example.com), or \
+             listen on a loopback address"
+        ));
+    }
+    if !site.is_https() {
+        tracing::warn!(
+            %addr,
+            "CHARGEDESK_PUBLIC_URL is plain http: passwords and session cookies cross the network unencrypted"
+        );
+    }
+    Ok(())
+}
+
+/// Puts the security middleware around `router` (every route and the fallback).
+pub fn secure(router: Router, site: PublicSite) -> Router {
+    router.layer(axum::middleware::from_fn_with_state(site, security))
+}
+
+const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
+
+/// The security middleware: see the module documentation. On `/api/*` a cross-site request is refused with
+/// 403 before it reaches a server function (log-in included: no log-in CSRF).
+async fn security(State(site): State<PublicSite>, mut request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let nonce = Nonce::new();
+    let mut response = if api && is_cross_site(&request, &site) {
+        (StatusCode::FORBIDDEN, "Cross-site requests are refused.").into_response()
+    } else {
+        request.extensions_mut().insert(nonce.clone());
+        request.extensions_mut().insert(site.clone());
+        let response = next.run(request).await;
+        if api {
+            with_error_status(response).await
+        } else {
+            response
+        }
+    };
+    let headers = response.headers_mut();
+    if let Ok(csp) = HeaderValue::from_str(&content_security_policy(&nonce)) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if api {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if site.is_https() {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    response
+}
+
+/// The Content-Security-Policy of an answer whose inline scripts carry `nonce`. Scripts run only with the
+/// nonce (Leptos' hydration and resource scripts get it from the context) and what they load
+/// (`'strict-dynamic'`: the wasm-bindgen module); `'wasm-unsafe-eval'` lets the module compile the wasm.
+/// Styles, images, fetches and form posts stay on this origin; nothing may frame the app.
+pub fn content_security_policy(nonce: &Nonce) -> String {
+    format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'{reload}; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        reload = dev_reload_source()
+    )
+}
+
+/// `cargo leptos watch` serves a live-reload WebSocket on its own port: allowed only while it runs.
+fn dev_reload_source() -> String {
+    match (
+        std::env::var("LEPTOS_WATCH"),
+        std::env::var("LEPTOS_RELOAD_PORT"),
+    ) {
+        (Ok(_), Ok(port)) if port.parse::<u16>().is_ok() => {
+            format!(" ws://127.0.0.1:{port} ws://localhost:{port}")
+        }
+        (Ok(_), _) => " ws://127.0.0.1:3001 ws://localhost:3001".to_owned(),
+        _ => String::new(),
+    }
+}
+
+/// Whether a request was sent by a page of another site: `Sec-Fetch-Site` other than `same-origin` (or `none`,
+/// typed by the user), or an `Origin` other than the public origin (without a public URL: the origin of the
+/// request's own `Host`). Requests with neither header (not from a browser) pass.
+fn is_cross_site(request: &Request, site: &PublicSite) -> bool {
+    let headers = request.headers();
+    if let Some(fetch_site) = headers.get(SEC_FETCH_SITE) {
+        if !matches!(fetch_site.as_bytes(), b"same-origin" | b"none") {
+            return true;
+        }
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return false;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return true;
+    };
+    match site.origin() {
+        Some(expected) => !origin.eq_ignore_ascii_case(expected),
+        None => match headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
+            Some(host) => !origin.eq_ignore_ascii_case(&format!("http://{host}")),
+            None => true,
+        },
+    }
+}
+
+/// THE mapping of server-function errors to HTTP statuses: server_fn answers every error with 500 and the
+/// error's JSON; the status is taken from the [`AppError`] itself ([`AppError::status`], with `Retry-After`
+/// where it applies), so that refusals are 4xx and only our own faults 500.
+async fn with_error_status(response: Response) -> Response {
+    if !response
+        .headers()
+        .contains_key(leptos::server_fn::error::SERVER_FN_ERROR_HEADER)
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_ERROR_BODY).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            tracing::error!(error = %e, "reading a server function's error answer");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = error.status();
+        if let Some(secs) = error.retry_after_secs() {
+            parts
+                .headers
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(headers: &[(&str, &str)]) -> Request {
+        let mut builder = http::Request::post("/api/login");
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        builder.body(Body::empty()).unwrap()
+    }
+
+    #[test]
+    fn cross_site_is_told_by_sec_fetch_site_and_origin() {
+        let public = PublicSite::parse("https://csms.example.com").unwrap();
+        let local = PublicSite::local();
+        /// Request headers, the site, and whether that request is cross-site.
+        type Case<'a> = (&'a [(&'a str, &'a str)], &'a PublicSite, bool);
+        let cases: &[Case] = &[
+            (&[], &public, false),
+            (&[("sec-fetch-site", "same-origin")], &public, false),
+            (&[("sec-fetch-site", "none")], &public, false),
+            (&[("sec-fetch-site", "same-site")], &public, true),
+            (&[("sec-fetch-site", "cross-site")], &public, true),
+            (&[("origin", "https://csms.example.com")], &public, false),
+            (&[("origin", "https://CSMS.example.com")], &public, false),
+            (&[("origin", "https://evil.example")], &public, true),
+            (&[("origin", "http://csms.example.com")], &public, true),
+            (&[("origin", "null")], &public, true),
+            (
+                &[
+                    ("origin", "http://127.0.0.1:3000"),
+                    ("host", "127.0.0.1:3000"),
+                ],
+                &local,
+                false,
+            ),
+            (
+                &[
+                    ("origin", "http://evil.example"),
+                    ("host", "127.0.0.1:3000"),
+                ],
+                &local,
+                true,
+            ),
+            (&[("origin", "http://127.0.0.1:3000")], &local, true),
+            (
+                &[
+                    ("origin", "https://csms.example.com"),
+                    ("sec-fetch-site", "cross-site"),
+                ],
+                &public,
+                true,
+            ),
+        ];
+        for (headers, site, cross) in cases {
+            assert_eq!(
+                is_cross_site(&request(headers), site),
+                *cross,
+                "{headers:?} with {site:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn plain_http_and_the_demo_listen_only_on_loopback() {
+        let public = PublicSite::parse("https://csms.example.com").unwrap();
+        let local = PublicSite::local();
+        let loopback: SocketAddr = "127.0.0.1:3000".parse().unwrap();
+        let loopback6: SocketAddr = "[::1]:3000".parse().unwrap();
+        let any: SocketAddr = "0.0.0.0:3000".parse().unwrap();
+        assert!(check_listen_address(loopback, &local, true).is_ok());
+        assert!(check_listen_address(loopback6, &local, false).is_ok());
+        assert!(check_listen_address(any, &public, false).is_ok());
+        let refused = check_listen_address(any, &local, false).unwrap_err();
+        assert!(refused.contains("CHARGEDESK_PUBLIC_URL"), "{refused}");
+        let refused = check_listen_address(any, &public, true).unwrap_err();
+        assert!(
+            refused.contains("demo") && refused.contains("published"),
+            "{refused}"
+        );
+    }
+
+    #[test]
+    fn public_urls_are_read_as_browser_origins() {
+        let site = PublicSite::parse("https://CSMS.example.com/").unwrap();
+        assert_eq!(site.origin(), Some("https://csms.example.com"));
+        assert!(site.is_https());
+        assert_eq!(site.cookie_name(), "__Host-chargedesk_session");
+        let site = PublicSite::parse("https://csms.example.com:443").unwrap();
+        assert_eq!(site.origin(), Some("https://csms.example.com"));
+        let site = PublicSite::parse("https://csms.example.com:8443").unwrap();
+        assert_eq!(site.origin(), Some("https://csms.example.com:8443"));
+        let site = PublicSite::parse("http://10.0.0.5:3000").unwrap();
+        assert_eq!(site.origin(), Some("http://10.0.0.5:3000"));
+        assert!(!site.is_https());
+        assert_eq!(site.cookie_name(), "chargedesk_session");
+        assert_eq!(PublicSite::local().cookie_name(), "chargedesk_session");
+        for bad in [
+            "csms.example.com",
+            "ftp://csms.example.com",
+            "https://user:pw@csms.example.com",
+            "https://csms.example.com/chargedesk",
+            "https://csms.example.com/?a=b",
+            "",
+        ] {
+            assert!(PublicSite::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_policy_allows_only_nonced_scripts_and_no_framing() {
+        let nonce = Nonce::from_value("abc123");
+        let csp = content_security_policy(&nonce);
+        assert!(csp.contains("script-src 'nonce-abc123' 'strict-dynamic' 'wasm-unsafe-eval';"));
+        for directive in [
+            "default-src 'self'",
+            "style-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(directive), "{directive} in {csp}");
+        }
+        assert!(!csp.contains("unsafe-inline"));
+    }
+}
