@@ -41,7 +41,9 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
-            axum::serve(listener, router).await.unwrap();
+            server::http::serve(listener, router, std::future::pending())
+                .await
+                .unwrap();
         });
         Server { addr, db, task }
     }
