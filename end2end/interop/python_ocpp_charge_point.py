@@ -6,17 +6,24 @@ field fails here even where our own tests agree with us.
 
     python python_ocpp_charge_point.py ws://127.0.0.1:3200/ocpp
 
+The station logs in as OCPP security profile 1 says: HTTP Basic authentication with its charge point ID and
+password, the demo station's published password unless CHARGEDESK_STATION_PASSWORD gives another.
+
 Prints one line per check and a closing "N passed, M failed"; exits non-zero on any failure.
 """
 
 import asyncio
+import base64
 import datetime
+import os
 import sys
 
 import websockets
 from ocpp.v16 import ChargePoint, call
 
 STATION = "CP-KROON-1"  # demo: Brouwerij De Kroon, inherits "Whitelisting"
+# The demo station's password (storage::DEMO_STATIONS, printed by `serve --demo`).
+STATION_PASSWORD = os.environ.get("CHARGEDESK_STATION_PASSWORD", "kroon-1-demo-station-key")
 WHITELISTED_IN_SUB_ORG = "04A1B2C3D4E5F6"  # demo: whitelisted in De Kroon Logistics (a sub-organization)
 UNKNOWN_CARD = "04DEADBEEF0001"
 
@@ -32,8 +39,31 @@ def now():
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def basic_auth(user, password):
+    """The Authorization header of HTTP Basic authentication (RFC 7617), as OCPP security profile 1 uses it."""
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return {"Authorization": f"Basic {token}"}
+
+
+async def refused_status(url, headers):
+    """The HTTP status with which the server refuses the upgrade, or None if it accepts it."""
+    try:
+        async with websockets.connect(url, subprotocols=["ocpp1.6"], additional_headers=headers):
+            return None
+    except websockets.exceptions.InvalidStatus as e:
+        return e.response.status_code
+
+
 async def run(url):
-    async with websockets.connect(f"{url}/{STATION}", subprotocols=["ocpp1.6"]) as ws:
+    station_url = f"{url}/{STATION}"
+    status = await refused_status(station_url, {})
+    check("a station without its password is refused with 401", status == 401, status)
+    status = await refused_status(station_url, basic_auth(STATION, "not-the-station-password"))
+    check("a wrong password is refused with 401", status == 401, status)
+
+    async with websockets.connect(
+        station_url, subprotocols=["ocpp1.6"], additional_headers=basic_auth(STATION, STATION_PASSWORD)
+    ) as ws:
         check("subprotocol negotiated", ws.subprotocol == "ocpp1.6", ws.subprotocol)
         cp = ChargePoint(STATION, ws)
         listener = asyncio.create_task(cp.start())

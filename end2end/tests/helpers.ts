@@ -8,6 +8,16 @@ import path from 'node:path';
 
 export const DEMO_PASSWORD = 'chargedesk-demo';
 
+/**
+ * The demo stations' OCPP passwords, published like the demo users' password (`storage::DEMO_STATIONS`, printed by
+ * `serve --demo`). The simulator gets them in CHARGEDESK_STATION_PASSWORD, never on its command line.
+ */
+export const DEMO_STATION_PASSWORDS: Record<string, string> = {
+  'CP-KROON-1': 'kroon-1-demo-station-key',
+  'CP-LOGISTICS-1': 'logistics-1-demo-station-key',
+  'CP-ZONNEVELD-1': 'zonneveld-1-demo-station-key',
+};
+
 export const PARTNER = 'eva@volta-partners.example';
 export const KROON_ADMIN = 'sanne@dekroon.example';
 export const LOGISTICS_ADMIN = 'daan@dekroon.example';
@@ -254,6 +264,23 @@ export type SimEvent = {
 
 export type SimResult = { code: number; events: SimEvent[]; stdout: string; stderr: string };
 
+/**
+ * How the simulated station logs in: `password` (a string) is its password; `null` sends none; left out, a demo
+ * station (`--id` in {@link DEMO_STATION_PASSWORDS}) logs in with its demo password and any other station with none.
+ */
+export type SimLogin = { password?: string | null };
+
+/** The simulator's environment: ours, with CHARGEDESK_STATION_PASSWORD set to the station's password or removed. */
+function simEnv(args: string[], login: SimLogin): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.CHARGEDESK_STATION_PASSWORD;
+  const idAt = args.indexOf('--id');
+  const id = idAt >= 0 ? args[idAt + 1] : undefined;
+  const password = login.password === undefined ? (id ? DEMO_STATION_PASSWORDS[id] : undefined) : login.password;
+  if (password) env.CHARGEDESK_STATION_PASSWORD = password;
+  return env;
+}
+
 function parseSimLines(stdout: string): SimEvent[] {
   return stdout
     .split('\n')
@@ -263,15 +290,15 @@ function parseSimLines(stdout: string): SimEvent[] {
 
 /**
  * Runs the simulator to its end with `args` (e.g. `['--id', 'CP-KROON-1', '--tap', uid]`), adding `--url` and
- * `--json`. Resolves with the exit code (0 ok, 3 could not connect, ...) and the parsed JSON lines; never rejects
- * on a non-zero exit, so the test can assert it.
+ * `--json`, logging in as `login` says. Resolves with the exit code (0 ok, 3 could not connect, ...) and the parsed
+ * JSON lines; never rejects on a non-zero exit, so the test can assert it.
  */
-export function simulate(args: string[], timeoutMs = 45_000): Promise<SimResult> {
+export function simulate(args: string[], login: SimLogin = {}, timeoutMs = 45_000): Promise<SimResult> {
   return new Promise((resolve, reject) => {
     execFile(
       SIM_BIN,
       ['--url', ocppUrl(), '--json', ...args],
-      { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+      { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, env: simEnv(args, login) },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') {
           // Not an exit code: the binary is missing (ENOENT) or was killed by the timeout.
@@ -300,6 +327,13 @@ export function expectSimOk(run: SimResult): void {
   expect(run.code, `simulator failed:\n${run.stdout}\n${run.stderr}`).toBe(0);
 }
 
+/** Asserts that the central system refused the simulator's connection with HTTP 401 (exit code 3, no exchange). */
+export function expectSimRefused401(run: SimResult): void {
+  expect(run.code, `simulator was not refused:\n${run.stdout}\n${run.stderr}`).toBe(3);
+  expect(run.events.filter((e) => e.event === 'exchange')).toEqual([]);
+  expect(run.stderr).toContain('HTTP 401 Unauthorized');
+}
+
 /** A simulator running in the background (e.g. with `--hold-secs`). */
 export type BackgroundSim = {
   events: SimEvent[];
@@ -310,9 +344,15 @@ export type BackgroundSim = {
   exited: Promise<number | null>;
 };
 
-/** Starts the simulator with `args` (plus `--url`, `--json`) without waiting for its end. Always `stop()` it. */
-export function simulateInBackground(args: string[]): BackgroundSim {
-  const child = spawn(SIM_BIN, ['--url', ocppUrl(), '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts the simulator with `args` (plus `--url`, `--json`, logging in as `login` says) without waiting for its end.
+ * Always `stop()` it.
+ */
+export function simulateInBackground(args: string[], login: SimLogin = {}): BackgroundSim {
+  const child = spawn(SIM_BIN, ['--url', ocppUrl(), '--json', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: simEnv(args, login),
+  });
   const events: SimEvent[] = [];
   const listeners = new Set<() => void>();
   let stderr = '';

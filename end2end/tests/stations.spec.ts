@@ -1,10 +1,11 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import {
   PARTNER,
   addCardholder,
   apiAs,
   authorizeStatuses,
   expectSimOk,
+  expectSimRefused401,
   goToCustomer,
   homeOrgId,
   login,
@@ -311,4 +312,123 @@ test('the Overview lists a recently tapped unknown card with "Add as pass"; once
   await expect(page.getByRole('heading', { level: 2, name: 'Recently tapped unknown cards' })).toBeVisible();
   await expect(page.getByText(uid)).toHaveCount(0);
   expect(await tap(HOTEL_STATION.id, uid)).toBe('Accepted');
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// A station is who it says it is: a generated password, shown once; connecting without one is an explicit choice.
+
+/** The title (and screen-reader text) of the "Unauthenticated" badge. */
+const UNAUTHENTICATED_TITLE = 'Connects without a password: anyone who can reach its OCPP URL can connect as this station.';
+
+/** "+ Add Station" on the open "Assets" page, with or without the opt-in; returns the notice shown after saving. */
+async function addStation(page: Page, cp: string, name: string, allowUnauthenticated: boolean) {
+  await page.getByRole('button', { name: '+ Add Station' }).click();
+  const form = page.getByRole('form', { name: 'Add station' });
+  await form.getByLabel('Charge point ID', { exact: true }).fill(cp);
+  await form.getByLabel('Name', { exact: true }).fill(name);
+  const optOut = form.getByLabel('Allow unauthenticated connections — only on a closed network');
+  await expect(optOut).not.toBeChecked();
+  if (allowUnauthenticated) await optOut.check();
+  await form.getByRole('button', { name: 'Save' }).click();
+  const notice = page.getByRole('status').filter({ hasText: `Station ${cp} was added.` });
+  await expect(notice).toBeVisible();
+  return notice;
+}
+
+test('"+ Add Station" shows a generated password once; the simulator logs in with it and is refused without it', async ({
+  page,
+  baseURL,
+}) => {
+  const cp = `CP-E2E-${unique().toUpperCase()}`;
+  const name = `Gate ${unique()}`;
+  await login(page, PARTNER);
+  await goToCustomer(page, KROON);
+  await menu(page, 'Assets');
+  const notice = await addStation(page, cp, name, false);
+
+  // What to enter in the station: URL, user name and the password, each with a copy button.
+  await expect(notice.getByLabel('OCPP URL')).toHaveValue(`ws://${new URL(baseURL!).host}/ocpp/${cp}`);
+  await expect(notice.getByLabel('User name')).toHaveValue(cp);
+  const password = await notice.getByLabel('Password', { exact: true }).inputValue();
+  expect(password).toMatch(/^[2-9a-km-zA-HJ-NP-Z]{24}$/);
+  for (const copy of ['Copy URL', 'Copy user name', 'Copy password']) {
+    await expect(notice.getByRole('button', { name: copy })).toBeVisible();
+  }
+  await expect(notice).toContainText('it is shown only this once');
+  await expect(stationRow(page, name)).toBeVisible();
+  await expect(stationRow(page, name).getByTitle(/without a password/)).toHaveCount(0);
+
+  // The station logs in with it (given in the environment, not on the command line) ...
+  const uid = uniqueHiddenId();
+  const run = await simulate(['--id', cp, '--tap', uid], { password });
+  expectSimOk(run);
+  expect(authorizeStatuses(run)).toEqual(['Invalid']);
+  // ... and without it, or with another station's, it is refused.
+  expectSimRefused401(await simulate(['--id', cp, '--tap', uid], { password: null }));
+  expectSimRefused401(await simulate(['--id', cp, '--tap', uid], { password: 'kroon-1-demo-station-key' }));
+
+  // Shown once: not after a reload, nor on the station's pages.
+  await page.reload();
+  await expect(page.getByRole('heading', { level: 1, name: 'Assets' })).toBeVisible();
+  await expect(page.getByText(password)).toHaveCount(0);
+  await openStation(page, name);
+  await expect(page.getByText(password)).toHaveCount(0);
+  await stationTab(page, 'Settings').click();
+  await expect(page.getByText('Password set', { exact: true })).toBeVisible();
+  await expect(page.getByText(password)).toHaveCount(0);
+});
+
+test('a station allowed to connect without a password is marked "Unauthenticated"; a demo station without its password is refused', async ({
+  page,
+}) => {
+  // The demo stations need their passwords.
+  const uid = uniqueHiddenId();
+  expectSimRefused401(await simulate(['--id', KROON_STATION.id, '--tap', uid], { password: null }));
+  expect(await tap(KROON_STATION.id, uid)).toBe('Invalid');
+
+  const cp = `CP-OPEN-${unique().toUpperCase()}`;
+  const name = `Closed-network charger ${unique()}`;
+  await login(page, PARTNER);
+  await goToCustomer(page, KROON);
+  await menu(page, 'Assets');
+  const notice = await addStation(page, cp, name, true);
+  await expect(notice.getByLabel('Password', { exact: true })).toHaveCount(0);
+  await expect(notice).toContainText('It connects without a password');
+
+  // The warning badge, with its explanation as title and for screen readers.
+  const badge = stationRow(page, name).getByTitle(UNAUTHENTICATED_TITLE);
+  await expect(badge).toContainText('Unauthenticated');
+  await expect(stationRow(page, KROON_STATION.name).getByText('Unauthenticated')).toHaveCount(0);
+  expectSimOk(await simulate(['--id', cp, '--tap', uid], { password: null }));
+
+  // Settings: who allowed it; clearing the choice generates a password, shown once, which the station then needs.
+  await openStation(page, name);
+  await expect(page.getByTitle(UNAUTHENTICATED_TITLE).first()).toContainText('Unauthenticated');
+  await stationTab(page, 'Settings').click();
+  await expect(page.getByText(/^Allowed since \d{4}-\d\d-\d\d \d\d:\d\d UTC by Eva Visser\.$/)).toBeVisible();
+  const choice = page.getByRole('form', { name: 'Unauthenticated connections' });
+  const box = choice.getByLabel('Allow unauthenticated connections — only on a closed network');
+  await expect(box).toBeChecked();
+  await box.uncheck();
+  await choice.getByRole('button', { name: 'Save choice' }).click();
+  const shown = page.getByRole('status').filter({ hasText: 'A new password was generated.' });
+  const password = await shown.getByLabel('Password', { exact: true }).inputValue();
+  expect(password).toHaveLength(24);
+  await expect(page.getByText('Password set', { exact: true })).toBeVisible();
+  expectSimRefused401(await simulate(['--id', cp, '--tap', uid], { password: null }));
+  expectSimOk(await simulate(['--id', cp, '--tap', uid], { password }));
+
+  // "Generate new password", after a confirmation: the previous one stops working.
+  await page.getByRole('button', { name: 'Generate new password' }).click();
+  const confirm = page.getByRole('group', { name: 'Generate new password?' });
+  await expect(confirm).toContainText('The current password stops working at once');
+  await confirm.getByRole('button', { name: 'Generate new password' }).click();
+  await expect(shown.getByLabel('Password', { exact: true })).not.toHaveValue(password);
+  const next = await shown.getByLabel('Password', { exact: true }).inputValue();
+  expectSimRefused401(await simulate(['--id', cp, '--tap', uid], { password }));
+  expectSimOk(await simulate(['--id', cp, '--tap', uid], { password: next }));
+
+  await menu(page, 'Assets');
+  await expect(stationRow(page, name)).toBeVisible();
+  await expect(stationRow(page, name).getByText('Unauthenticated')).toHaveCount(0);
 });
