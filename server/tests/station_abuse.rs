@@ -37,8 +37,8 @@ struct Server {
 }
 
 impl Server {
-    /// The real router with `config` (the ping interval shortened), serving with the peer address known, as
-    /// the binary does.
+    /// The real router with `config` (the ping interval shortened), served by the binary's loop (which
+    /// records each request's peer address).
     async fn start(config: server::central_system::OcppConfig) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open_sqlite_in(dir.path()).await.unwrap();
@@ -46,12 +46,9 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .unwrap();
+            server::http::serve(listener, router, std::future::pending())
+                .await
+                .unwrap();
         });
         Server {
             addr,
