@@ -130,7 +130,8 @@ struct Fixture {
     station_a1: StationId,
 }
 
-/// Registers a station over HTTP as the administrator with session `cookie`.
+/// Registers a station over HTTP as the administrator with session `cookie`, allowed to connect without a
+/// password (so that tests can play it directly).
 async fn add_station(app: &TestApp, cookie: &str, org: OrgId, cp: &str) -> StationId {
     let added: serde_json::Value = app
         .call(
