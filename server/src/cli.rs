@@ -44,10 +44,10 @@ pub struct ServeSettings {
     #[arg(long, env = "CHARGEDESK_HASH_CONCURRENCY", value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub hash_concurrency: Option<u32>,
     /// Log-in attempts a minute from one client address before it is answered "too many attempts".
-    #[arg(long, env = "CHARGEDESK_LOGIN_PER_IP_PER_MINUTE", default_value_t = NonZeroU32::new(30).expect("non-zero"), global = true)]
+    #[arg(long, env = "CHARGEDESK_LOGIN_PER_IP_PER_MINUTE", default_value_t = NonZeroU32::new(crate::http::DEFAULT_LOGIN_PER_IP_PER_MINUTE).expect("non-zero"), global = true)]
     pub login_per_ip_per_minute: NonZeroU32,
     /// Log-in attempts a minute for one account (e-mail address) before it is answered "too many attempts".
-    #[arg(long, env = "CHARGEDESK_LOGIN_PER_ACCOUNT_PER_MINUTE", default_value_t = NonZeroU32::new(10).expect("non-zero"), global = true)]
+    #[arg(long, env = "CHARGEDESK_LOGIN_PER_ACCOUNT_PER_MINUTE", default_value_t = NonZeroU32::new(crate::http::DEFAULT_LOGIN_PER_ACCOUNT_PER_MINUTE).expect("non-zero"), global = true)]
     pub login_per_account_per_minute: NonZeroU32,
 }
 

@@ -172,9 +172,9 @@ pub struct WebConfig {
 }
 
 /// Default of [`WebConfig::login_per_ip_per_minute`].
-pub const DEFAULT_LOGIN_PER_IP_PER_MINUTE: u32 = 30;
+pub const DEFAULT_LOGIN_PER_IP_PER_MINUTE: u32 = 60;
 /// Default of [`WebConfig::login_per_account_per_minute`].
-pub const DEFAULT_LOGIN_PER_ACCOUNT_PER_MINUTE: u32 = 10;
+pub const DEFAULT_LOGIN_PER_ACCOUNT_PER_MINUTE: u32 = 30;
 
 impl Default for WebConfig {
     /// Local use: no public URL, the default timeouts and limits.

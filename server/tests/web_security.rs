@@ -125,6 +125,38 @@ async fn a_client_that_stalls_in_the_request_header_is_disconnected() {
 }
 
 #[tokio::test]
+async fn shutting_down_stops_accepting_and_ends_the_server_loop() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = storage::Db::open_sqlite_in(dir.path()).await.unwrap();
+    let router = server::router(db, server::leptos_options().unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(server::http::serve(listener, router, async {
+        let _ = stopped.await;
+    }));
+    let mut client = TcpStream::connect(addr).await.unwrap();
+    client
+        .write_all(b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    assert!(read_until_closed(&mut client)
+        .await
+        .unwrap()
+        .starts_with(b"HTTP/1.1 200"));
+    stop.send(()).unwrap();
+    tokio::time::timeout(GUARD, serving)
+        .await
+        .expect("the loop ends on the shutdown signal")
+        .unwrap()
+        .unwrap();
+    assert!(
+        TcpStream::connect(addr).await.is_err(),
+        "no longer listening"
+    );
+}
+
+#[tokio::test]
 async fn streams_outlive_the_request_timeout() {
     let server = real_server(
         WebConfig {

@@ -527,6 +527,31 @@ mod tests {
         );
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn hashing_beyond_the_limit_and_its_queue_is_refused_at_once() {
+        let limit: &'static HashLimit = Box::leak(Box::new(HashLimit::new(1)));
+        let running = limit.turn().await.unwrap();
+        // Four more may wait for the one turn...
+        let waiting: Vec<_> = (0..4)
+            .map(|_| tokio::spawn(async move { limit.turn().await.map(drop) }))
+            .collect();
+        tokio::time::timeout(std::time::Duration::from_secs(30), async {
+            while limit.waiting.available_permits() > 0 {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("the four take their waiting places");
+        // ...the next is refused without waiting.
+        assert!(matches!(limit.turn().await, Err(StorageError::Busy)));
+        // Once the turn is free, every waiting one gets it.
+        drop(running);
+        for waiter in waiting {
+            waiter.await.unwrap().unwrap();
+        }
+        assert!(limit.turn().await.is_ok());
+    }
+
     #[test]
     fn tokens_are_64_hex_chars_and_only_their_hash_is_kept() {
         let t = new_session_token();
