@@ -49,6 +49,15 @@ pub struct ServeSettings {
     /// Log-in attempts a minute for one account (e-mail address) before it is answered "too many attempts".
     #[arg(long, env = "CHARGEDESK_LOGIN_PER_ACCOUNT_PER_MINUTE", default_value_t = NonZeroU32::new(crate::http::DEFAULT_LOGIN_PER_ACCOUNT_PER_MINUTE).expect("non-zero"), global = true)]
     pub login_per_account_per_minute: NonZeroU32,
+    /// Addresses of reverse proxies (e.g. the TLS proxy), comma-separated, whose `X-Forwarded-For` header
+    /// names the client for per-client limits. Without them every client behind the proxy shares its address.
+    #[arg(
+        long,
+        env = "CHARGEDESK_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,7 +4,7 @@
 //! per-request nonce, the other security headers, and the one mapping of server-function errors to HTTP
 //! statuses).
 
-use app::auth::server::{LoginLimits, PublicSite};
+use app::auth::server::{ForwardedClient, LoginLimits, PublicSite};
 use app::AppError;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
@@ -18,8 +18,9 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use leptos::nonce::Nonce;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
@@ -169,6 +170,10 @@ pub struct WebConfig {
     pub login_per_ip_per_minute: NonZeroU32,
     /// Log-in attempts a minute for one account (`CHARGEDESK_LOGIN_PER_ACCOUNT_PER_MINUTE`).
     pub login_per_account_per_minute: NonZeroU32,
+    /// Reverse proxies (e.g. the TLS proxy) whose `X-Forwarded-For` names the client
+    /// (`CHARGEDESK_TRUSTED_PROXIES`): without them every client behind the proxy would share one address
+    /// and so one per-address limit.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 /// Default of [`WebConfig::login_per_ip_per_minute`].
@@ -186,6 +191,7 @@ impl Default for WebConfig {
                 .expect("non-zero"),
             login_per_account_per_minute: NonZeroU32::new(DEFAULT_LOGIN_PER_ACCOUNT_PER_MINUTE)
                 .expect("non-zero"),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -228,19 +234,77 @@ pub fn check_listen_address(addr: SocketAddr, site: &PublicSite, demo: bool) -> 
     Ok(())
 }
 
+/// What the security middleware needs to know.
+#[derive(Debug)]
+struct Security {
+    site: PublicSite,
+    trusted_proxies: Vec<IpAddr>,
+}
+
 /// Puts the security middleware around `router` (every route and the fallback).
-pub fn secure(router: Router, site: PublicSite) -> Router {
-    router.layer(axum::middleware::from_fn_with_state(site, security))
+pub fn secure(router: Router, site: PublicSite, trusted_proxies: Vec<IpAddr>) -> Router {
+    let security = Arc::new(Security {
+        site,
+        trusted_proxies,
+    });
+    router.layer(axum::middleware::from_fn_with_state(
+        security,
+        security_layer,
+    ))
+}
+
+/// The client a trusted proxy forwarded the request for: the right-most address in `X-Forwarded-For` that is
+/// not itself a trusted proxy (addresses further left were written by the client and prove nothing). `None`
+/// when the peer is not a trusted proxy or names nobody.
+fn forwarded_client(request: &Request, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()?
+        .0
+        .ip();
+    if !trusted.contains(&peer) {
+        return None;
+    }
+    let hops: Vec<&str> = request
+        .headers()
+        .get_all(X_FORWARDED_FOR)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    for hop in hops.into_iter().rev() {
+        let ip: IpAddr = hop.parse().ok()?;
+        if !trusted.contains(&ip) {
+            return Some(ip);
+        }
+    }
+    None
+}
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+
+/// The middleware around every request: records the forwarded client (from a trusted proxy only), then
+/// [`security_headers`].
+async fn security_layer(
+    State(security): State<Arc<Security>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if let Some(client) = forwarded_client(&request, &security.trusted_proxies) {
+        request.extensions_mut().insert(ForwardedClient(client));
+    }
+    security_headers(&security.site, request, next).await
 }
 
 const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
 
 /// The security middleware: see the module documentation. On `/api/*` a cross-site request is refused with
 /// 403 before it reaches a server function (log-in included: no log-in CSRF).
-async fn security(State(site): State<PublicSite>, mut request: Request, next: Next) -> Response {
+async fn security_headers(site: &PublicSite, mut request: Request, next: Next) -> Response {
     let api = request.uri().path().starts_with("/api/");
     let nonce = Nonce::new();
-    let mut response = if api && is_cross_site(&request, &site) {
+    let mut response = if api && is_cross_site(&request, site) {
         (StatusCode::FORBIDDEN, "Cross-site requests are refused.").into_response()
     } else {
         request.extensions_mut().insert(nonce.clone());

@@ -83,5 +83,9 @@ pub fn router_for(db: Db, options: LeptosOptions, ocpp: OcppConfig, web: WebConf
         )
         .with_state(hub);
     let timeout = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, web.request_timeout);
-    http::secure(web_routes.merge(ocpp).layer(timeout), web.site)
+    http::secure(
+        web_routes.merge(ocpp).layer(timeout),
+        web.site,
+        web.trusted_proxies,
+    )
 }

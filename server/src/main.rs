@@ -94,6 +94,7 @@ async fn serve(db: Db, demo: bool, settings: &ServeSettings) -> anyhow::Result<(
         site,
         login_per_ip_per_minute: settings.login_per_ip_per_minute,
         login_per_account_per_minute: settings.login_per_account_per_minute,
+        trusted_proxies: settings.trusted_proxies.clone(),
         ..server::http::WebConfig::default()
     };
     if demo {

@@ -756,6 +756,62 @@ async fn one_account_cannot_be_tried_faster_than_its_limit_from_many_addresses()
     assert_eq!(status, StatusCode::OK);
 }
 
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_limit_and_others_cannot_forge_one() {
+    let proxy = "10.0.0.1";
+    let app = TestApp::with_web(WebConfig {
+        trusted_proxies: vec![proxy.parse().unwrap()],
+        ..limits(3, 100)
+    })
+    .await;
+    app.partner("Volta Partners", "pat@volta.example").await;
+    let via = |peer: &str, forwarded: &str, email: &str, password: &str| {
+        let mut request = login_from(peer, email, password);
+        request
+            .headers_mut()
+            .insert("x-forwarded-for", forwarded.parse().unwrap());
+        request
+    };
+    // One client behind the proxy uses up its limit (the proxy appends the address it saw)...
+    for n in 0..3 {
+        let request = via(
+            proxy,
+            "192.0.2.99, 203.0.113.7",
+            &format!("guess{n}@volta.example"),
+            "wrong-password",
+        );
+        assert_eq!(app.send(request).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let (status, _, _) = app
+        .send(via(proxy, "203.0.113.7", "pat@volta.example", PASSWORD))
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // ...another client behind the same proxy is not affected...
+    let (status, _, _) = app
+        .send(via(proxy, "198.51.100.20", "pat@volta.example", PASSWORD))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // ...and a client that is not the proxy cannot escape its own limit by claiming to be forwarded.
+    for n in 0..3 {
+        let request = via(
+            "192.0.2.50",
+            &format!("198.51.100.{n}"),
+            &format!("spoof{n}@volta.example"),
+            "wrong-password",
+        );
+        assert_eq!(app.send(request).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let (status, _, _) = app
+        .send(via(
+            "192.0.2.50",
+            "198.51.100.77",
+            "pat@volta.example",
+            PASSWORD,
+        ))
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+}
+
 /// Runs the server binary with `args` and the listen address `addr`; returns its exit status and stderr.
 async fn run_server_binary(addr: &str, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
     let dir = tempfile::tempdir().unwrap();

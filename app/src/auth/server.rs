@@ -168,10 +168,19 @@ pub fn clear_session_cookie() {
     set_cookie("", 0);
 }
 
-/// The address of the client that sent a request, for per-client limits (log-in, station handshakes): the TCP
-/// peer that the server loop records as axum's `ConnectInfo<SocketAddr>`. A request that did not come through
-/// the server loop (in-process tests calling the router directly) counts as the unspecified address.
+/// The address of the client behind a trusted reverse proxy, as the server's security middleware read it from
+/// `X-Forwarded-For` (only for connections from a configured proxy; see `CHARGEDESK_TRUSTED_PROXIES`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForwardedClient(pub std::net::IpAddr);
+
+/// The address of the client that sent a request, for per-client limits (log-in, station handshakes): the
+/// client a trusted proxy forwarded for ([`ForwardedClient`]), else the TCP peer that the server loop records as
+/// axum's `ConnectInfo<SocketAddr>`. A request that did not come through the server loop (in-process tests
+/// calling the router directly) counts as the unspecified address.
 pub fn client_ip(extensions: &http::Extensions) -> std::net::IpAddr {
+    if let Some(ForwardedClient(ip)) = extensions.get::<ForwardedClient>() {
+        return *ip;
+    }
     extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|info| info.0.ip())
