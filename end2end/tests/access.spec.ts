@@ -162,7 +162,7 @@ test('adding a user whose e-mail already has an account reuses that account', as
     'An account with this e-mail address already existed. It was reused (not duplicated) and added to this organization; its name is unchanged.',
   );
   const row = page.getByRole('row').filter({ hasText: 'emma@hotelzonneveld.example' });
-  await expect(row.getByRole('cell')).toHaveText(['Emma Smit', 'emma@hotelzonneveld.example', 'Cardholder', '0']);
+  await expect(row.getByRole('cell')).toHaveText(['Emma Smit', 'emma@hotelzonneveld.example', 'Cardholder', '0', 'Remove']);
 
   // Twice in the same organization is refused at the e-mail field.
   const form = await addUser('Emma', 'Smit', 'emma@hotelzonneveld.example');

@@ -39,7 +39,7 @@ pub async fn stream(
     let Some(token) = app::auth::server::session_token_from(&headers, &site) else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
-    match access(&hub, &token, query.org, station).await {
+    match access(&hub, &token, query.org, station, Use::Request).await {
         Ok(Access::Allowed) => {}
         Ok(Access::NoSession) => return StatusCode::UNAUTHORIZED.into_response(),
         Ok(Access::NotAllowed) => return StatusCode::NOT_FOUND.into_response(),
@@ -75,7 +75,7 @@ pub async fn stream(
                     Err(RecvError::Closed) => return None,
                 },
                 _ = state.recheck.tick() => {
-                    match access(&state.hub, &state.token, state.org, state.station).await {
+                    match access(&state.hub, &state.token, state.org, state.station, Use::Recheck).await {
                         Ok(Access::Allowed) => {}
                         Ok(Access::NoSession | Access::NotAllowed) => return None,
                         // A passing database problem does not end the stream; the next check decides.
@@ -108,14 +108,27 @@ enum Access {
     Allowed,
 }
 
+/// Why the session is looked at: opening the stream is a use of the session; the timer's re-checks are not
+/// (an open but forgotten "Scan at a station" must not keep the session from idling out).
+#[derive(Clone, Copy)]
+enum Use {
+    Request,
+    Recheck,
+}
+
 /// Whether the session behind `token` may watch `station` through `org`, asked afresh.
 async fn access(
     hub: &OcppHub,
     token: &str,
     org: OrgId,
     station: StationId,
+    why: Use,
 ) -> Result<Access, storage::StorageError> {
-    let Some(caller) = hub.db.caller(token).await? else {
+    let caller = match why {
+        Use::Request => hub.db.caller(token).await?,
+        Use::Recheck => hub.db.caller_without_use(token).await?,
+    };
+    let Some(caller) = caller else {
         return Ok(Access::NoSession);
     };
     let allowed = match caller.admin_of(&hub.db, org).await {

@@ -347,6 +347,33 @@ impl Db {
         session_token: &str,
         now: Timestamp,
     ) -> Result<Option<Caller>, StorageError> {
+        self.session_caller(session_token, now, true).await
+    }
+
+    /// [`Db::caller`] without counting as use: for a long-lived stream that re-checks its session on a timer
+    /// (a forgotten open tab must not keep a session from idling out).
+    pub async fn caller_without_use(
+        &self,
+        session_token: &str,
+    ) -> Result<Option<Caller>, StorageError> {
+        self.caller_without_use_at(session_token, now()).await
+    }
+
+    /// [`Db::caller_without_use`] as if the time were `now`.
+    pub async fn caller_without_use_at(
+        &self,
+        session_token: &str,
+        now: Timestamp,
+    ) -> Result<Option<Caller>, StorageError> {
+        self.session_caller(session_token, now, false).await
+    }
+
+    async fn session_caller(
+        &self,
+        session_token: &str,
+        now: Timestamp,
+        counts_as_use: bool,
+    ) -> Result<Option<Caller>, StorageError> {
         let hash = token_hash(session_token);
         let mut conn = self.read().await?;
         let session: Option<(i64, i64)> = sqlx::query_as(
@@ -363,7 +390,7 @@ impl Db {
         };
         let caller = Caller::load(&mut conn, UserId(user)).await?;
         drop(conn);
-        if caller.is_some() && now.0 - last_seen_at >= LAST_SEEN_RESOLUTION_MS {
+        if counts_as_use && caller.is_some() && now.0 - last_seen_at >= LAST_SEEN_RESOLUTION_MS {
             sqlx::query(
                 "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1 AND last_seen_at < $2",
             )

@@ -255,6 +255,37 @@ async fn a_session_left_idle_ends_and_use_keeps_it_alive() {
         .is_none());
 }
 
+#[tokio::test]
+async fn a_re_check_without_use_does_not_keep_a_session_alive() {
+    let (_dir, db) = fresh_db().await;
+    partner(&db).await;
+    let t0 = Timestamp(now().0 - 24 * 60 * MINUTE);
+    let LoginOutcome::LoggedIn { session_token, .. } =
+        db.login_at("pa@volta.example", PASSWORD, t0).await.unwrap()
+    else {
+        panic!("login failed");
+    };
+    // A stream re-checking every few minutes sees the session while it lives...
+    for minutes in [30, 60, 90, 119] {
+        assert!(db
+            .caller_without_use_at(&session_token, at(t0, minutes * MINUTE))
+            .await
+            .unwrap()
+            .is_some());
+    }
+    // ...but did not use it: 120 minutes after log-in it is idle, for re-checks and requests alike.
+    assert!(db
+        .caller_without_use_at(&session_token, at(t0, 120 * MINUTE))
+        .await
+        .unwrap()
+        .is_none());
+    assert!(db
+        .caller_at(&session_token, at(t0, 121 * MINUTE))
+        .await
+        .unwrap()
+        .is_none());
+}
+
 fn at(t0: Timestamp, ms: i64) -> Timestamp {
     Timestamp(t0.0 + ms)
 }
