@@ -252,7 +252,8 @@ async fn existing_start(
 
 /// The columns behind a [`TransactionSummary`]; `s` is the station, joined with `subtree`. The cardholder is
 /// named as the pass's organization knows them (`um`: their membership there; see `org::MEMBER_FIRST_NAME`).
-const TRANSACTION_SELECT: &str = "SELECT t.id, t.station_id, s.name AS station_name, s.charge_point_id, \
+const TRANSACTION_SELECT: &str =
+    "SELECT t.id, t.station_id, s.name AS station_name, s.charge_point_id, \
        t.connector_id, t.id_tag, t.pass_id, p.nickname AS pass_nickname, t.user_id, \
        COALESCE(um.first_name, u.first_name) AS first_name, \
        COALESCE(um.last_name, u.last_name) AS last_name, t.status, t.billing, t.started_at, \
