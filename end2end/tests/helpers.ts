@@ -146,6 +146,8 @@ export async function apiAs(baseURL: string, email: string): Promise<APIRequestC
 }
 
 export type OrgSummary = { id: number; name: string };
+/** A row of "Users": `id` is the member id of that membership (random, per organization), not the account's id;
+ * it is what add_pass (`user_id`) and remove_user (`user`) take, and only in that organization. */
 export type UserSummary = { id: number; email: string; first_name: string; last_name: string };
 export type PassSummary = { id: number; nickname: string; id_kind: string; id_value: string; mode: string };
 

@@ -393,23 +393,47 @@ async fn ids_from_another_organization_are_not_found_inside_ones_own() {
             "{endpoint}: a foreign and a missing pass must look alike"
         );
     }
-    // A user of A cannot be given a pass in B by B's administrator.
-    let reply: Result<serde_json::Value, AppError> = f
-        .app
-        .call(
-            Some(&f.admin_b),
-            "add_pass",
-            &[
-                ("org", &b),
-                ("user_id", &f.cardholder_a_id),
-                ("public_card_id", ""),
-                ("hidden_id", "04BBBB11CD2345"),
-                ("nickname", "Borrowed"),
-                ("confirmed", "false"),
-            ],
-        )
-        .await;
+    // A member of A (by the member id A's list shows) cannot be given a pass in B, nor removed from B, by B's
+    // administrator: the answer is byte for byte that of a member id that does not exist.
+    let add_pass_for = |member: &str| {
+        vec![
+            ("org", b.clone()),
+            ("user_id", member.to_owned()),
+            ("public_card_id", String::new()),
+            ("hidden_id", "04BBBB11CD2345".into()),
+            ("nickname", "Borrowed".into()),
+            ("confirmed", "false".into()),
+        ]
+    };
+    let foreign = raw(
+        &f.app,
+        Some(&f.admin_b),
+        "add_pass",
+        &add_pass_for(&f.cardholder_a_id),
+    )
+    .await;
+    let reply: Result<serde_json::Value, AppError> =
+        common::decode(foreign.0.try_into().unwrap(), &foreign.1);
     assert!(reply.unwrap_err().for_field("user_id").is_some());
+    assert_eq!(
+        foreign,
+        raw(&f.app, Some(&f.admin_b), "add_pass", &add_pass_for(MISSING)).await,
+        "add_pass: a foreign and a missing member must look alike"
+    );
+    let remove = |member: &str| vec![("org", b.clone()), ("user", member.to_owned())];
+    let foreign = raw(
+        &f.app,
+        Some(&f.admin_b),
+        "remove_user",
+        &remove(&f.cardholder_a_id),
+    )
+    .await;
+    assert_eq!(foreign.0, 404);
+    assert_eq!(
+        foreign,
+        raw(&f.app, Some(&f.admin_b), "remove_user", &remove(MISSING)).await,
+        "remove_user: a foreign and a missing member must look alike"
+    );
     let passes_b: Vec<PassSummary> = f
         .app
         .call(Some(&f.admin_b), "list_passes", &[("org", &b)])

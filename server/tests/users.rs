@@ -6,9 +6,9 @@ mod common;
 
 use app::AppError;
 use common::{TestApp, PASSWORD};
-use shared::model::{AuditEntry, PassSummary, UserSummary};
+use shared::model::{AuditEntry, Me, PassSummary, UserSummary};
 use shared::role::Role;
-use shared::OrgId;
+use shared::{MemberId, OrgId, UserId};
 
 /// Adds a user with the given name; the raw answer (status and body bytes).
 async fn add_user(
@@ -173,6 +173,165 @@ async fn a_partner_adding_another_partners_user_learns_nothing_about_the_account
     assert_eq!(users[0].full_name(), "Anna Aalders");
 }
 
+/// The account id of `email` (which has password [`PASSWORD`]), as its owner sees it.
+async fn account_of(app: &TestApp, email: &str) -> UserId {
+    let cookie = app.login(email, PASSWORD).await;
+    let me: Me = app.call(Some(&cookie), "current_user", &[]).await.unwrap();
+    me.user_id
+}
+
+/// `add_pass` in `org` for the member `member` (any text); the raw answer.
+async fn add_pass_raw(app: &TestApp, cookie: &str, org: OrgId, member: &str) -> (u16, Vec<u8>) {
+    let (status, body, _) = app
+        .post(
+            Some(cookie),
+            "add_pass",
+            &[
+                ("org", &org.to_string()),
+                ("user_id", member),
+                ("public_card_id", ""),
+                ("hidden_id", "04ABCD11CD2345"),
+                ("nickname", "Probe tag"),
+                ("confirmed", "false"),
+            ],
+        )
+        .await;
+    (status.as_u16(), body)
+}
+
+/// `remove_user` in `org` of the member `member` (any text); the raw answer.
+async fn remove_raw(app: &TestApp, cookie: &str, org: OrgId, member: &str) -> (u16, Vec<u8>) {
+    let (status, body, _) = app
+        .post(
+            Some(cookie),
+            "remove_user",
+            &[("org", &org.to_string()), ("user", member)],
+        )
+        .await;
+    (status.as_u16(), body)
+}
+
+/// The side channel of sequential account ids: if B's "Users" list (or anything else B is sent) named members
+/// by account, B could add a probe e-mail and a made-up one and compare the two ids: a lower one is an account
+/// that existed before. Members are named by random per-membership ids instead, which carry no order and are
+/// accepted only by the organization they belong to.
+#[tokio::test]
+async fn member_ids_tell_another_tenant_nothing_about_the_account_behind_them() {
+    let app = TestApp::new().await;
+    let (root_a, _) = app.partner("Volta Partners", "pat@volta.example").await;
+    let partner_a = app.login("pat@volta.example", PASSWORD).await;
+    let customer_a = app.sub_org(&partner_a, root_a, "Customer A").await;
+    let anna_in_a = app
+        .member(&partner_a, customer_a, "anna@example.com", Role::Cardholder)
+        .await;
+    let (root_b, _) = app.partner("Other Partners", "bob@other.example").await;
+    let partner_b = app.login("bob@other.example", PASSWORD).await;
+
+    // B adds A's cardholder's e-mail (the probe) and a brand-new one (the control).
+    let probe = app
+        .member(&partner_b, root_b, "anna@example.com", Role::Cardholder)
+        .await;
+    let control = app
+        .member(&partner_b, root_b, "fresh@example.com", Role::Cardholder)
+        .await;
+    let (anna, fresh) = (
+        account_of(&app, "anna@example.com").await,
+        account_of(&app, "fresh@example.com").await,
+    );
+    assert!(anna < fresh, "the accounts' own ids are ordered by age");
+
+    // What B is sent names them by member ids, which are not the account ids (nor A's member id for Anna), and
+    // the passes B lists carry no id of the holder at all.
+    let (status, users, _) = app
+        .post(
+            Some(&partner_b),
+            "list_users",
+            &[("org", &root_b.to_string())],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let listed: Vec<UserSummary> = serde_json::from_slice(&users).unwrap();
+    let ids: Vec<MemberId> = listed.iter().map(|u| u.id).collect();
+    assert!(ids.contains(&probe) && ids.contains(&control), "{listed:?}");
+    for id in [probe, control] {
+        assert!(id.0 > 0 && id.0 < 1 << 53, "{id}");
+        assert!(![anna.0, fresh.0].contains(&id.0), "{id} is an account id");
+        assert_ne!(id, anna_in_a);
+    }
+    let (status, _) = add_pass_raw(&app, &partner_b, root_b, &probe.to_string()).await;
+    assert_eq!(status, 200);
+    let (status, passes, _) = app
+        .post(
+            Some(&partner_b),
+            "list_passes",
+            &[("org", &root_b.to_string())],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let passes_text = String::from_utf8(passes).unwrap();
+    assert!(!passes_text.contains("user_id"), "{passes_text}");
+    let listed_passes: Vec<PassSummary> = serde_json::from_str(&passes_text).unwrap();
+    assert_eq!(listed_passes[0].user_name, "Test anna");
+
+    // A member id works only in its own organization: anywhere else, as well as an account id, it gets the
+    // answer of an id that never existed, byte for byte.
+    let made_up = "4503599627370495";
+    let refusals = [
+        (&partner_a, customer_a, probe.to_string()),
+        (&partner_a, customer_a, control.to_string()),
+        (&partner_b, root_b, anna_in_a.to_string()),
+        (&partner_b, root_b, anna.to_string()),
+        (&partner_b, root_b, fresh.to_string()),
+    ];
+    for (cookie, org, member) in &refusals {
+        let missing = add_pass_raw(&app, cookie, *org, made_up).await;
+        let refused = common::decode::<()>(missing.0.try_into().unwrap(), &missing.1).unwrap_err();
+        assert!(refused.for_field("user_id").is_some(), "{refused:?}");
+        assert_eq!(
+            add_pass_raw(&app, cookie, *org, member).await,
+            missing,
+            "add_pass in {org} with {member}"
+        );
+        let missing = remove_raw(&app, cookie, *org, made_up).await;
+        let refused = common::decode::<()>(missing.0.try_into().unwrap(), &missing.1).unwrap_err();
+        assert_eq!(
+            refused,
+            AppError::NotFound {
+                what: "user".into()
+            }
+        );
+        assert_eq!(
+            remove_raw(&app, cookie, *org, member).await,
+            missing,
+            "remove_user in {org} with {member}"
+        );
+    }
+    // Nothing was removed by those attempts (B's list is as before, but for the pass B gave the probe above),
+    // and each organization still resolves its own member ids.
+    let still: Vec<UserSummary> = app
+        .call(
+            Some(&partner_b),
+            "list_users",
+            &[("org", &root_b.to_string())],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        still,
+        listed
+            .iter()
+            .map(|u| UserSummary {
+                pass_count: u.pass_count + i64::from(u.id == probe),
+                ..u.clone()
+            })
+            .collect::<Vec<_>>()
+    );
+    let (status, _) = remove_raw(&app, &partner_b, root_b, &control.to_string()).await;
+    assert_eq!(status, 200);
+    let (status, _) = remove_raw(&app, &partner_a, customer_a, &anna_in_a.to_string()).await;
+    assert_eq!(status, 200);
+}
+
 #[tokio::test]
 async fn removing_a_user_is_for_the_organizations_administrators_and_not_for_oneself() {
     let app = TestApp::new().await;
@@ -253,5 +412,12 @@ async fn removing_a_user_is_for_the_organizations_administrators_and_not_for_one
         .call(Some(&admin_a), "list_users", &[("org", &a)])
         .await
         .unwrap();
-    assert!(users_a.iter().any(|u| u.id == driver));
+    let back = users_a
+        .iter()
+        .find(|u| u.email == "driver@a.example")
+        .expect("listed again");
+    // Back on the same membership, with a fresh member id: the one from before the removal stays unknown.
+    assert_ne!(back.id, driver);
+    let stale = remove(driver.to_string()).await;
+    assert_eq!(stale, remove("987654".to_owned()).await);
 }

@@ -171,11 +171,19 @@ async fn adding_a_user_with_a_known_e_mail_reuses_the_account() {
         .await
         .unwrap();
     assert_eq!(users.len(), 1);
+    // The same account, not a duplicate: it keeps the name this tree knows (and its password), while the new
+    // membership gets its own member id.
     assert_eq!(
-        users[0].id.to_string(),
-        c.user,
+        (users[0].full_name().as_str(), users[0].email.as_str()),
+        ("Test jan", "jan@kroon.example"),
         "the same account, not a duplicate"
     );
+    assert_ne!(
+        users[0].id.to_string(),
+        c.user,
+        "member ids are per membership"
+    );
+    c.app.login("jan@kroon.example", PASSWORD).await;
     assert_eq!(users[0].role, Role::Administrator);
 
     // Adding them to the same organization again is a conflict at the e-mail field.

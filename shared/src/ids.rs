@@ -35,6 +35,15 @@ id_type!(
     UserId
 );
 id_type!(
+    /// A person's membership of one organization, as the browser names it: random (positive, below 2^53, so
+    /// it survives JavaScript numbers), unique, and never the same number as the account's [`UserId`].
+    /// Everything sent to the browser that names a member uses this, so that an id carries no information
+    /// about the account behind it (a sequential [`UserId`] would tell whether an e-mail already had an
+    /// account in another tenant: older accounts have lower ids). The server resolves it within the caller's
+    /// organization only (`storage::OrgAdmin::member`).
+    MemberId
+);
+id_type!(
     /// A charging pass (RFID card or tag) registered in one organization.
     PassId
 );
@@ -56,6 +65,10 @@ mod tests {
         assert_eq!(" 42 ".parse::<OrgId>().unwrap(), OrgId(42));
         assert_eq!(PassId(7).to_string(), "7");
         assert!("x".parse::<UserId>().is_err());
+        assert_eq!(
+            "9007199254740991".parse::<MemberId>().unwrap(),
+            MemberId(9_007_199_254_740_991)
+        );
         assert_eq!(serde_json::to_string(&OrgId(3)).unwrap(), "3");
     }
 }

@@ -23,6 +23,6 @@ pub mod role;
 pub mod station;
 pub mod time;
 
-pub use ids::{OrgId, PassId, UserId};
+pub use ids::{MemberId, OrgId, PassId, UserId};
 pub use mode::PassMode;
 pub use role::Role;

@@ -1,7 +1,7 @@
 //! The records the server sends to the browser. Built by the server's storage layer, rendered by `app`.
 
 use crate::decision::{AuthorizationStatus, Billing};
-use crate::ids::{OrgId, PassId, StationId, TransactionId, UserId};
+use crate::ids::{MemberId, OrgId, PassId, StationId, TransactionId, UserId};
 use crate::mode::PassMode;
 use crate::pass_id::PassIdKind;
 use crate::role::Role;
@@ -39,7 +39,8 @@ pub struct OrgContext {
 /// A user as a member of one organization.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserSummary {
-    pub id: UserId,
+    /// The membership in the listed organization (never the account's [`UserId`]: see [`MemberId`]).
+    pub id: MemberId,
     pub first_name: String,
     pub last_name: String,
     pub email: String,
@@ -58,7 +59,7 @@ impl UserSummary {
 pub struct PassSummary {
     pub id: PassId,
     pub org_id: OrgId,
-    pub user_id: UserId,
+    /// The holder as the pass's organization names them (no id: see [`MemberId`]).
     pub user_name: String,
     pub user_email: String,
     pub nickname: String,
@@ -447,7 +448,7 @@ pub struct TransactionSummary {
     /// The pass the decision used, if the card matched one.
     pub pass_id: Option<PassId>,
     pub pass_nickname: Option<String>,
-    pub user_id: Option<UserId>,
+    /// The pass's holder as the pass's organization names them (no id: see [`MemberId`]).
     pub user_name: Option<String>,
     /// What the server answered to StartTransaction.
     pub status: AuthorizationStatus,
@@ -556,7 +557,6 @@ mod tests {
             id_tag: "04AAAB11CD2345".into(),
             pass_id: None,
             pass_nickname: None,
-            user_id: None,
             user_name: None,
             status: AuthorizationStatus::Accepted,
             billing: Some(Billing::Free),

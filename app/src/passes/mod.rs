@@ -18,10 +18,12 @@ use shared::mode::{initial_for, PassMode};
 use shared::model::{DecisionRecord, PassSummary};
 use shared::names::Nickname;
 use shared::pass_id::{check_pass_id, PassIdError, PassIdKind, PassIdWarning, PassIdentifier};
-use shared::{OrgId, PassId, UserId};
+use shared::{MemberId, OrgId, PassId};
 
 /// Form field names, shared by the inputs, the live checks and the server's errors.
 pub mod field {
+    /// The holder: its value is the [`shared::MemberId`] of a row of "Users" (the name `user_id` is the form's,
+    /// kept for the field errors and the end-to-end tests), never an account id.
     pub const USER: &str = "user_id";
     pub const PUBLIC_CARD_ID: &str = "public_card_id";
     pub const HIDDEN_ID: &str = "hidden_id";
@@ -31,7 +33,8 @@ pub mod field {
 /// A valid "+ Add Pass" form.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewPass {
-    pub user: UserId,
+    /// The holder's membership in the organization the pass is added to.
+    pub user: MemberId,
     pub id: PassIdentifier,
     pub nickname: Nickname,
     pub warnings: Vec<PassIdWarning>,
@@ -56,7 +59,7 @@ impl NewPass {
         confirmed: bool,
     ) -> Result<NewPass, PassFormCheck> {
         let mut check = PassFormCheck::default();
-        let user = user.trim().parse::<UserId>().ok();
+        let user = user.trim().parse::<MemberId>().ok();
         if user.is_none() {
             check
                 .errors
@@ -132,7 +135,8 @@ pub async fn list_passes(org: OrgId) -> Result<Vec<PassSummary>, AppError> {
     Ok(org.passes().await?)
 }
 
-/// "+ Add Pass": one of `public_card_id` / `hidden_id`, for a member of `org`.
+/// "+ Add Pass": one of `public_card_id` / `hidden_id`, for a member of `org` (`user_id`: their [`MemberId`],
+/// resolved within `org`; any other id gets the answer of one that does not exist).
 #[server(prefix = "/api", endpoint = "add_pass")]
 pub async fn add_pass(
     org: OrgId,
@@ -154,20 +158,21 @@ pub async fn add_pass(
         PassIdKind::Visible => field::PUBLIC_CARD_ID,
         PassIdKind::Hidden => field::HIDDEN_ID,
     };
-    let id = org
-        .add_pass(new.user, &new.id, &new.nickname, mode)
-        .await
-        .map_err(|e| match AppError::from(e) {
-            AppError::Conflict { message, .. } => AppError::Conflict {
-                field: Some(id_field.into()),
-                message,
-            },
-            AppError::NotFound { .. } => AppError::invalid(
-                field::USER,
-                "That user is not a member of this organization. Add them under Users first.",
-            ),
-            other => other,
-        })?;
+    let added = async {
+        let holder = org.member(new.user).await?;
+        org.add_pass(holder, &new.id, &new.nickname, mode).await
+    };
+    let id = added.await.map_err(|e| match AppError::from(e) {
+        AppError::Conflict { message, .. } => AppError::Conflict {
+            field: Some(id_field.into()),
+            message,
+        },
+        AppError::NotFound { .. } => AppError::invalid(
+            field::USER,
+            "That user is not a member of this organization. Add them under Users first.",
+        ),
+        other => other,
+    })?;
     Ok(AddedPass {
         id,
         mode,
@@ -740,7 +745,7 @@ mod tests {
     #[test]
     fn a_complete_public_card_id_form_is_valid() {
         let p = NewPass::parse("7", "NL-TNM-012204-5", "", "Company car", false).unwrap();
-        assert_eq!(p.user, UserId(7));
+        assert_eq!(p.user, MemberId(7));
         assert_eq!(p.id.kind(), PassIdKind::Visible);
         assert_eq!(p.nickname.as_str(), "Company car");
     }

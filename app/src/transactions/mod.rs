@@ -348,7 +348,7 @@ fn TransactionsTable(transactions: Vec<TransactionSummary>) -> impl IntoView {
 mod tests {
     use super::*;
     use shared::ids::{StationId, TransactionId};
-    use shared::{PassId, UserId};
+    use shared::PassId;
 
     #[test]
     fn csv_text_is_quoted_only_when_needed() {
@@ -438,7 +438,6 @@ mod tests {
             id_tag: "04A1B2C3D4E5F6".into(),
             pass_id: Some(PassId(3)),
             pass_nickname: Some("Delivery van tag".into()),
-            user_id: Some(UserId(4)),
             user_name: Some("Fatima El Amrani".into()),
             status: AuthorizationStatus::Accepted,
             billing: Some(Billing::Free),

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use shared::model::UserSummary;
 use shared::names::{Email, PersonName};
 use shared::role::Role;
-use shared::{OrgId, UserId};
+use shared::{MemberId, OrgId};
 
 /// The members of `org`.
 #[server(prefix = "/api", endpoint = "list_users")]
@@ -19,9 +19,11 @@ pub async fn list_users(org: OrgId) -> Result<Vec<UserSummary>, AppError> {
 
 /// Removes a member from `org` (kept in the audit log): their passes in `org` are deleted with them, and they no
 /// longer see or administer anything through it. Nobody can remove themself; a person can be added again later.
+/// `user` is the [`MemberId`] of a row of "Users", resolved within `org` (anything else: "not found").
 #[server(prefix = "/api", endpoint = "remove_user")]
-pub async fn remove_user(org: OrgId, user: UserId) -> Result<(), AppError> {
+pub async fn remove_user(org: OrgId, user: MemberId) -> Result<(), AppError> {
     let org = crate::auth::server::admin_of(org).await?;
+    let user = org.member(user).await?;
     Ok(org.remove_user(user).await?)
 }
 

@@ -191,13 +191,16 @@ async fn create_partner_in(
     .bind(at.0)
     .fetch_one(&mut *conn)
     .await?;
+    let member_id = crate::org::fresh_member_id(conn).await?;
     sqlx::query(
-        "INSERT INTO memberships (user_id, org_id, role, created_at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO memberships (user_id, org_id, role, created_at, member_id) \
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(user_id)
     .bind(org_id)
     .bind(Role::Administrator.as_str())
     .bind(at.0)
+    .bind(member_id)
     .execute(&mut *conn)
     .await?;
     let summary = format!(

@@ -4,11 +4,12 @@ use crate::audit;
 use crate::auth::{parse_role, Actor};
 use crate::db::{now, Conn, Db};
 use crate::error::StorageError;
+use rand::RngCore;
 use shared::access::{self, Membership};
 use shared::model::{AuditAction, AuditEntry, OrgContext, OrgRef, OrgSummary, UserSummary};
 use shared::names::{Email, OrgName, PersonName};
 use shared::time::Timestamp;
-use shared::{OrgId, Role, UserId};
+use shared::{MemberId, OrgId, Role, UserId};
 
 /// Deepest organization tree walked (a guard; real trees are a few levels deep).
 pub(crate) const MAX_DEPTH: i64 = 64;
@@ -69,6 +70,37 @@ pub(crate) async fn ancestry(conn: &mut Conn, org: OrgId) -> Result<Vec<OrgRef>,
 pub(crate) const MEMBER_FIRST_NAME: &str = "COALESCE(m.first_name, u.first_name)";
 /// The last name to go with [`MEMBER_FIRST_NAME`].
 pub(crate) const MEMBER_LAST_NAME: &str = "COALESCE(m.last_name, u.last_name)";
+
+/// Largest member id: 2^53 - 1, the largest integer a JavaScript number holds exactly (migration 0007).
+const MEMBER_ID_MAX: u64 = (1 << 53) - 1;
+
+/// How often [`fresh_member_id`] draws before it gives up.
+const MEMBER_ID_DRAWS: usize = 4;
+
+/// A random member id (1 ..= 2^53 - 1, from the operating system's generator) that no membership has yet, for a
+/// membership being inserted (or revived) in the same transaction (migration 0007: `memberships.member_id`).
+///
+/// A collision is astronomically unlikely (about n / 2^53 for n memberships); it is handled by drawing again,
+/// checked with a SELECT rather than by catching the unique violation, because a failed statement aborts the
+/// whole transaction on PostgreSQL. After [`MEMBER_ID_DRAWS`] taken ids in a row something is wrong (not
+/// chance): an internal error, nothing is saved. Two concurrent transactions drawing the same free id is not
+/// possible on SQLite (one writer at a time); elsewhere the unique index refuses the second, nothing is saved.
+pub(crate) async fn fresh_member_id(conn: &mut Conn) -> Result<i64, StorageError> {
+    for _ in 0..MEMBER_ID_DRAWS {
+        let candidate = (rand::rngs::OsRng.next_u64() % MEMBER_ID_MAX + 1) as i64;
+        let taken: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM memberships WHERE member_id = $1")
+                .bind(candidate)
+                .fetch_optional(&mut *conn)
+                .await?;
+        if taken.is_none() {
+            return Ok(candidate);
+        }
+    }
+    Err(StorageError::internal(
+        "no free member id after several random draws",
+    ))
+}
 
 /// How the caller's tree knows an account it already reaches.
 struct KnownName {
@@ -212,9 +244,10 @@ impl OrgAdmin {
         Ok(OrgId(id))
     }
 
-    /// The members of this organization, sorted by last name, first name; `pass_count` counts their live
-    /// passes in this organization. Names are the ones this organization knows ([`MEMBER_FIRST_NAME`]); removed
-    /// members are not listed.
+    /// The members of this organization, sorted by last name, first name (then by member id, which is random:
+    /// never by account, whose age is not this organization's to know); `pass_count` counts their live passes
+    /// in this organization. Names are the ones this organization knows ([`MEMBER_FIRST_NAME`]); removed
+    /// members are not listed. Each is named by the [`MemberId`] of their membership here, never by account.
     pub async fn users(&self) -> Result<Vec<UserSummary>, StorageError> {
         #[derive(sqlx::FromRow)]
         struct Row {
@@ -227,12 +260,12 @@ impl OrgAdmin {
         }
         let mut conn = self.db.read().await?;
         let sql = format!(
-            "SELECT u.id, {MEMBER_FIRST_NAME} AS first_name, {MEMBER_LAST_NAME} AS last_name, u.email, m.role, \
+            "SELECT m.member_id AS id, {MEMBER_FIRST_NAME} AS first_name, {MEMBER_LAST_NAME} AS last_name, u.email, m.role, \
                (SELECT COUNT(*) FROM passes p \
                 WHERE p.user_id = u.id AND p.org_id = m.org_id AND p.deleted_at IS NULL) AS pass_count \
              FROM memberships m JOIN users u ON u.id = m.user_id \
              WHERE m.org_id = $1 AND m.removed_at IS NULL \
-             ORDER BY lower({MEMBER_LAST_NAME}), lower({MEMBER_FIRST_NAME}), u.id"
+             ORDER BY lower({MEMBER_LAST_NAME}), lower({MEMBER_FIRST_NAME}), m.member_id"
         );
         let rows = sqlx::query_as::<_, Row>(&sql)
             .bind(self.org.0)
@@ -241,7 +274,7 @@ impl OrgAdmin {
         rows.into_iter()
             .map(|r| {
                 Ok(UserSummary {
-                    id: UserId(r.id),
+                    id: MemberId(r.id),
                     first_name: r.first_name,
                     last_name: r.last_name,
                     email: r.email,
@@ -350,13 +383,15 @@ impl OrgAdmin {
             }
         };
         let (member_first, member_last) = member_name.unzip();
-        // Insert, or revive the row of a person removed from here earlier (passes keep referencing it).
+        let member_id = fresh_member_id(conn).await?;
+        // Insert, or revive the row of a person removed from here earlier (passes keep referencing it), with a
+        // fresh member id: the one the browser had for the removed membership stays unknown.
         sqlx::query(
-            "INSERT INTO memberships (user_id, org_id, role, created_at, first_name, last_name) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
+            "INSERT INTO memberships (user_id, org_id, role, created_at, first_name, last_name, member_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (user_id, org_id) DO UPDATE \
              SET role = $3, created_at = $4, first_name = $5, last_name = $6, removed_at = NULL, \
-                 removed_by = NULL \
+                 removed_by = NULL, member_id = $7 \
              WHERE memberships.removed_at IS NOT NULL",
         )
         .bind(user_id)
@@ -365,6 +400,7 @@ impl OrgAdmin {
         .bind(at.0)
         .bind(member_first)
         .bind(member_last)
+        .bind(member_id)
         .execute(&mut *conn)
         .await?;
         let summary = format!(
@@ -429,6 +465,24 @@ impl OrgAdmin {
             }
         }
         Ok(None)
+    }
+
+    /// The account behind a member id the browser sent (a [`UserSummary::id`] of this organization).
+    /// `NotFound { what: "user" }` for anything that is not a live member of this organization: a removed
+    /// member, a member of another organization, an id that never existed — the same error, so that nothing
+    /// about other organizations is revealed. Storage methods that take a [`UserId`] are called with the result.
+    pub async fn member(&self, member: MemberId) -> Result<UserId, StorageError> {
+        let mut conn = self.db.read().await?;
+        let user: Option<i64> = sqlx::query_scalar(
+            "SELECT user_id FROM memberships \
+             WHERE member_id = $1 AND org_id = $2 AND removed_at IS NULL",
+        )
+        .bind(member.0)
+        .bind(self.org.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+        user.map(UserId)
+            .ok_or(StorageError::NotFound { what: "user" })
     }
 
     /// Removes a member from this organization: their live passes here are deleted (each with the audit entry

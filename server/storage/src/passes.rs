@@ -13,7 +13,7 @@ use shared::{OrgId, PassId, PassMode, UserId};
 /// The columns behind a [`PassSummary`]: `p` is the pass, `h` its holder with `hm` their membership in the
 /// pass's organization (whose name for the holder is shown, as in "Users": see `org::MEMBER_FIRST_NAME`), `c`
 /// its creator.
-const PASS_SELECT: &str = "SELECT p.id, p.org_id, p.user_id, \
+const PASS_SELECT: &str = "SELECT p.id, p.org_id, \
        COALESCE(hm.first_name, h.first_name) AS first_name, \
        COALESCE(hm.last_name, h.last_name) AS last_name, h.email, \
        p.nickname, p.id_kind, p.id_value, p.contract_kind, p.mode, p.created_at, \
@@ -27,7 +27,6 @@ const PASS_SELECT: &str = "SELECT p.id, p.org_id, p.user_id, \
 struct PassRow {
     id: i64,
     org_id: i64,
-    user_id: i64,
     first_name: String,
     last_name: String,
     email: String,
@@ -46,7 +45,6 @@ impl PassRow {
         Ok(PassSummary {
             id: PassId(self.id),
             org_id: OrgId(self.org_id),
-            user_id: UserId(self.user_id),
             user_name: format!("{} {}", self.first_name, self.last_name),
             user_email: self.email,
             nickname: self.nickname,

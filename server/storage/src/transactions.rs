@@ -254,7 +254,7 @@ async fn existing_start(
 /// named as the pass's organization knows them (`um`: their membership there; see `org::MEMBER_FIRST_NAME`).
 const TRANSACTION_SELECT: &str =
     "SELECT t.id, t.station_id, s.name AS station_name, s.charge_point_id, \
-       t.connector_id, t.id_tag, t.pass_id, p.nickname AS pass_nickname, t.user_id, \
+       t.connector_id, t.id_tag, t.pass_id, p.nickname AS pass_nickname, \
        COALESCE(um.first_name, u.first_name) AS first_name, \
        COALESCE(um.last_name, u.last_name) AS last_name, t.status, t.billing, t.started_at, \
        t.meter_start_wh, t.stopped_at, t.meter_stop_wh, \
@@ -275,7 +275,6 @@ struct TransactionRow {
     id_tag: String,
     pass_id: Option<i64>,
     pass_nickname: Option<String>,
-    user_id: Option<i64>,
     first_name: Option<String>,
     last_name: Option<String>,
     status: String,
@@ -304,7 +303,6 @@ impl TransactionRow {
             id_tag: self.id_tag,
             pass_id: self.pass_id.map(PassId),
             pass_nickname: self.pass_nickname,
-            user_id: self.user_id.map(UserId),
             user_name,
             status: parse_status(&self.status)?,
             billing: parse_billing(self.billing.as_deref())?,

@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use shared::model::AuditAction;
 use shared::pass_id::PassIdKind;
-use shared::{OrgId, PassId, PassMode, Role, UserId};
+use shared::{MemberId, OrgId, PassId, PassMode, Role, UserId};
 use storage::{Caller, Db, StorageError};
 
 /// partner ─┬─ a ─┬─ a1 ── a1x
@@ -405,7 +405,7 @@ async fn add_pass_lists_it_and_refuses_the_same_card_twice_in_one_organization()
     assert_eq!(passes.len(), 1);
     let p = &passes[0];
     assert_eq!(p.id, id);
-    assert_eq!((p.org_id, p.user_id), (f.t.a, f.jan));
+    assert_eq!(p.org_id, f.t.a);
     assert_eq!(
         (p.user_name.as_str(), p.user_email.as_str()),
         ("Jan Jansen", "jan@example.com")
@@ -1108,7 +1108,11 @@ async fn removing_a_member_deletes_their_passes_here_and_ends_their_access() {
     .await
     .unwrap();
     let back = a.users().await.unwrap();
-    let jan_row = back.iter().find(|u| u.id == f.jan).expect("listed again");
+    let jan_row = back
+        .iter()
+        .find(|u| u.email == "jan@example.com")
+        .expect("listed again");
+    assert_eq!(a.member(jan_row.id).await.unwrap(), f.jan);
     assert_eq!((jan_row.role, jan_row.pass_count), (Role::Administrator, 0));
     a.add_pass(
         f.jan,
@@ -1149,6 +1153,63 @@ async fn removing_a_member_deletes_their_passes_here_and_ends_their_access() {
     let tile_a = tiles.iter().find(|o| o.id == f.t.a).unwrap();
     assert_eq!(tile_a.user_count, 1, "only A's administrator");
     assert_eq!(tile_a.pass_count, 0);
+}
+
+/// The [`MemberId`] of `address`'s live membership, as `scope`'s "Users" list names it.
+async fn member_id_of(scope: &storage::OrgAdmin, address: &str) -> MemberId {
+    scope
+        .users()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.email == address)
+        .unwrap_or_else(|| panic!("{address} listed"))
+        .id
+}
+
+#[tokio::test]
+async fn member_ids_resolve_only_to_live_members_of_their_own_organization() {
+    let f = pass_fixture().await;
+    let db = &f.db;
+    let a = f.t.partner_admin.admin_of(db, f.t.a).await.unwrap();
+    let a2 = f.t.partner_admin.admin_of(db, f.t.a2).await.unwrap();
+    let b = f.t.partner_admin.admin_of(db, f.t.b).await.unwrap();
+    member(&a2, "Jan", "Jansen", "jan@example.com", Role::Cardholder).await;
+    let not_found =
+        |r: Result<UserId, StorageError>| matches!(r, Err(StorageError::NotFound { what: "user" }));
+
+    // A live member: the account. Member ids are per membership: Jan has another one in A2.
+    let jan_in_a = member_id_of(&a, "jan@example.com").await;
+    let jan_in_a2 = member_id_of(&a2, "jan@example.com").await;
+    let piet_in_b = member_id_of(&b, "piet@example.com").await;
+    assert_eq!(a.member(jan_in_a).await.unwrap(), f.jan);
+    assert_eq!(a2.member(jan_in_a2).await.unwrap(), f.jan);
+    assert_eq!(b.member(piet_in_b).await.unwrap(), f.piet_in_b);
+    assert_ne!(jan_in_a, jan_in_a2);
+    // Random, positive, below 2^53, and not the account ids.
+    for id in [jan_in_a, jan_in_a2, piet_in_b] {
+        assert!(id.0 > 0 && id.0 < 1 << 53, "{id}");
+        assert!(id.0 != f.jan.0 && id.0 != f.piet_in_b.0, "{id}");
+    }
+
+    // Another organization's member id (even the same person's, even in a sub-organization), an account id
+    // and a made-up id: all the same NotFound.
+    assert!(not_found(a.member(piet_in_b).await));
+    assert!(not_found(a.member(jan_in_a2).await));
+    assert!(not_found(b.member(jan_in_a).await));
+    assert!(not_found(a.member(MemberId(f.jan.0)).await));
+    assert!(not_found(a.member(MemberId(123_456_789)).await));
+    assert!(not_found(a.member(MemberId(-1)).await));
+
+    // A removed member: NotFound; added again, a fresh member id, and the old one stays dead.
+    a.remove_user(f.jan).await.unwrap();
+    assert!(not_found(a.member(jan_in_a).await));
+    assert_eq!(a2.member(jan_in_a2).await.unwrap(), f.jan, "A2 untouched");
+    member(&a, "Jan", "Jansen", "jan@example.com", Role::Cardholder).await;
+    let jan_again = member_id_of(&a, "jan@example.com").await;
+    assert_ne!(jan_again, jan_in_a);
+    assert_eq!(a.member(jan_again).await.unwrap(), f.jan);
+    assert!(not_found(a.member(jan_in_a).await));
 }
 
 #[tokio::test]
@@ -1272,4 +1333,80 @@ async fn a_pass_decisions_name_an_ancestors_station_without_its_charge_point_id(
         .map(|d| d.charge_point_id.as_deref())
         .collect();
     assert_eq!(ids, [Some("CP-PARENT-1"), Some("CP-DEPOT-1")]);
+}
+
+#[tokio::test]
+async fn migration_0007_gives_existing_memberships_distinct_random_member_ids() {
+    use sqlx::migrate::Migrator;
+    let dir = tempfile::tempdir().unwrap();
+    let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"));
+    let all = Migrator::new(path).await.unwrap();
+    let mut before = Migrator::new(path).await.unwrap();
+    before.migrations = all
+        .migrations
+        .iter()
+        .filter(|m| m.version < 7)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    assert_eq!(before.migrations.len(), 6);
+    let file = dir.path().join("chargedesk.db");
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&file)
+        .create_if_missing(true);
+    let raw = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    before.run(&raw).await.unwrap();
+    // One organization with 50 members, the way 0001..0006 stored them.
+    sqlx::query(
+        "INSERT INTO organizations (id, parent_id, name, created_at) VALUES (1, NULL, 'Volta', 0)",
+    )
+    .execute(&raw)
+    .await
+    .unwrap();
+    for i in 1..=50 {
+        sqlx::query(
+            "INSERT INTO users (id, email, first_name, last_name, created_at) VALUES ($1, $2, 'A', 'B', 0)",
+        )
+        .bind(i)
+        .bind(format!("u{i}@example.com"))
+        .execute(&raw)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO memberships (user_id, org_id, role, created_at) VALUES ($1, 1, 'cardholder', 0)",
+        )
+        .bind(i)
+        .execute(&raw)
+        .await
+        .unwrap();
+    }
+    raw.close().await;
+
+    // Opening the database applies 0007.
+    let _db = Db::open_sqlite_in(dir.path()).await.unwrap();
+    let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", file.display()))
+        .await
+        .unwrap();
+    let ids: Vec<Option<i64>> = sqlx::query_scalar("SELECT member_id FROM memberships")
+        .fetch_all(&raw)
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 50);
+    let ids: std::collections::BTreeSet<i64> =
+        ids.into_iter().map(|id| id.expect("filled")).collect();
+    assert_eq!(ids.len(), 50, "distinct");
+    assert!(ids.iter().all(|&id| id > 0 && id < 1 << 53), "{ids:?}");
+    // The unique index refuses a duplicate.
+    let any = *ids.iter().next().unwrap();
+    sqlx::query("INSERT INTO users (id, email, first_name, last_name, created_at) VALUES (51, 'x@example.com', 'A', 'B', 0)")
+        .execute(&raw)
+        .await
+        .unwrap();
+    let dup = sqlx::query(
+        "INSERT INTO memberships (user_id, org_id, role, created_at, member_id) VALUES (51, 1, 'cardholder', 0, $1)",
+    )
+    .bind(any)
+    .execute(&raw)
+    .await;
+    assert!(dup.is_err(), "member ids are unique");
 }

@@ -55,7 +55,9 @@ impl Fixture {
 
     /// The first member of `org` (the cardholder added by [`fixture`]).
     async fn holder(&self, db: &Db, org: OrgId) -> UserId {
-        self.scope(db, org).await.users().await.unwrap()[0].id
+        let scope = self.scope(db, org).await;
+        let first = scope.users().await.unwrap()[0].id;
+        scope.member(first).await.unwrap()
     }
 
     /// Adds a pass with a Hidden ID (or a Public Card ID if it contains a hyphen) in `org`.

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use server::http::WebConfig;
 use shared::names::{Email, OrgName, Password, PersonName};
 use shared::role::Role;
-use shared::{OrgId, UserId};
+use shared::{MemberId, OrgId, UserId};
 use storage::Db;
 use tower::ServiceExt;
 
@@ -152,8 +152,9 @@ impl TestApp {
         .expect("add organization")
     }
 
-    /// Adds a member to `org` (as the administrator with `cookie`) and gives them password [`PASSWORD`].
-    pub async fn member(&self, cookie: &str, org: OrgId, email: &str, role: Role) -> UserId {
+    /// Adds a member to `org` (as the administrator with `cookie`) and gives them password [`PASSWORD`]; their
+    /// id in `org`'s "Users" list (what the browser sends to name them).
+    pub async fn member(&self, cookie: &str, org: OrgId, email: &str, role: Role) -> MemberId {
         let added: serde_json::Value = self
             .call(
                 Some(cookie),
