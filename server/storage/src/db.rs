@@ -126,6 +126,35 @@ impl Db {
     }
 }
 
+/// Rows deleted per transaction when pruning, so that other writers (stations) are not held up for long.
+pub(crate) const PRUNE_CHUNK: i64 = 5_000;
+
+impl Db {
+    /// Runs `delete` — a DELETE of at most `$2` rows that are older than `$1` — in one write transaction after
+    /// another until a run deletes less than a chunk ([`PRUNE_CHUNK`]); returns how many rows were deleted.
+    pub(crate) async fn delete_in_chunks(
+        &self,
+        delete: &str,
+        older_than: Timestamp,
+    ) -> Result<u64, StorageError> {
+        let mut total = 0;
+        loop {
+            let mut tx = self.begin_write().await?;
+            let deleted = sqlx::query(delete)
+                .bind(older_than.0)
+                .bind(PRUNE_CHUNK)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            total += deleted;
+            if deleted < PRUNE_CHUNK as u64 {
+                return Ok(total);
+            }
+        }
+    }
+}
+
 /// A connection or a transaction, as taken by the internal query functions.
 pub(crate) type Conn = AnyConnection;
 

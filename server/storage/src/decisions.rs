@@ -4,7 +4,7 @@
 
 use crate::db::{now, Conn};
 use crate::error::StorageError;
-use crate::ocpp::{ConnectedStation, PRUNE_CHUNK};
+use crate::ocpp::ConnectedStation;
 use crate::org::{ancestry, OrgAdmin};
 use crate::stations::{default_chain, parse_access_mode, pass_matches_keys, subtree_cte};
 use shared::access;
@@ -343,25 +343,13 @@ impl crate::Db {
         &self,
         older_than: Timestamp,
     ) -> Result<u64, StorageError> {
-        let mut total = 0;
-        loop {
-            let mut tx = self.begin_write().await?;
-            let deleted = sqlx::query(
-                "DELETE FROM authorization_decisions WHERE id IN \
-                 (SELECT d.id FROM authorization_decisions d WHERE d.at < $1 \
-                    AND NOT EXISTS (SELECT 1 FROM transactions t WHERE t.decision_id = d.id) \
-                  ORDER BY d.id LIMIT $2)",
-            )
-            .bind(older_than.0)
-            .bind(PRUNE_CHUNK)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            tx.commit().await?;
-            total += deleted;
-            if deleted < PRUNE_CHUNK as u64 {
-                return Ok(total);
-            }
-        }
+        self.delete_in_chunks(
+            "DELETE FROM authorization_decisions WHERE id IN \
+             (SELECT d.id FROM authorization_decisions d WHERE d.at < $1 \
+                AND NOT EXISTS (SELECT 1 FROM transactions t WHERE t.decision_id = d.id) \
+              ORDER BY d.id LIMIT $2)",
+            older_than,
+        )
+        .await
     }
 }

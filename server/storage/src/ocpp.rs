@@ -24,9 +24,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// How many days of OCPP messages are kept unless configured otherwise.
 pub const DEFAULT_LOG_RETENTION_DAYS: i64 = 30;
 
-/// Rows deleted per transaction when pruning, so that OCPP writes are not held up for long.
-pub(crate) const PRUNE_CHUNK: i64 = 5_000;
-
 /// A station found by the charge point ID in its URL, before it proved who it is.
 pub struct StationLogin {
     station: StationId,
@@ -346,24 +343,12 @@ impl Db {
     /// Deletes the OCPP messages from before `older_than` (e.g. now − [`DEFAULT_LOG_RETENTION_DAYS`]), a
     /// few thousand per transaction; returns how many.
     pub async fn prune_ocpp_messages(&self, older_than: Timestamp) -> Result<u64, StorageError> {
-        let mut total = 0;
-        loop {
-            let mut tx = self.begin_write().await?;
-            let deleted = sqlx::query(
-                "DELETE FROM ocpp_messages WHERE id IN \
-                 (SELECT id FROM ocpp_messages WHERE at < $1 ORDER BY id LIMIT $2)",
-            )
-            .bind(older_than.0)
-            .bind(PRUNE_CHUNK)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            tx.commit().await?;
-            total += deleted;
-            if deleted < PRUNE_CHUNK as u64 {
-                return Ok(total);
-            }
-        }
+        self.delete_in_chunks(
+            "DELETE FROM ocpp_messages WHERE id IN \
+             (SELECT id FROM ocpp_messages WHERE at < $1 ORDER BY id LIMIT $2)",
+            older_than,
+        )
+        .await
     }
 }
 

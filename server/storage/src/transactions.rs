@@ -7,7 +7,7 @@
 use crate::db::{now, Conn};
 use crate::decisions::{decide_and_record, parse_billing, parse_status, DecisionAction};
 use crate::error::StorageError;
-use crate::ocpp::{ConnectedStation, PRUNE_CHUNK};
+use crate::ocpp::ConnectedStation;
 use crate::org::OrgAdmin;
 use crate::stations::subtree_cte;
 use shared::decision::{Billing, Decision};
@@ -372,20 +372,7 @@ impl crate::Db {
              (SELECT id FROM meter_values WHERE transaction_id IS NULL AND at < $1 ORDER BY id LIMIT $2)";
         let mut total = 0;
         for sql in [OF_FINISHED_TRANSACTIONS, WITHOUT_TRANSACTION] {
-            loop {
-                let mut tx = self.begin_write().await?;
-                let deleted = sqlx::query(sql)
-                    .bind(older_than.0)
-                    .bind(PRUNE_CHUNK)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                tx.commit().await?;
-                total += deleted;
-                if deleted < PRUNE_CHUNK as u64 {
-                    break;
-                }
-            }
+            total += self.delete_in_chunks(sql, older_than).await?;
         }
         Ok(total)
     }
