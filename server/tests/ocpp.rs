@@ -2,6 +2,9 @@
 //! database: the handshake rules (404, Basic auth, subprotocol), every supported message, every error code,
 //! reconnection, restart in the middle of a transaction, and the frame log.
 
+mod common;
+
+use common::open_get;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use shared::mode::PassMode;
@@ -585,30 +588,6 @@ async fn every_frame_is_logged_with_answers_paired_to_their_calls() {
         ["04AAAB11CD2345"]
     );
     server.task.abort();
-}
-
-/// `GET path` by hand; returns the status code and the stream positioned after the response head.
-async fn open_get(addr: SocketAddr, path: &str, session: Option<&str>) -> (u16, TcpStream) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    let cookie = session
-        .map(|s| format!("Cookie: chargedesk_session={s}\r\n"))
-        .unwrap_or_default();
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n{cookie}\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut byte))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(n, 1, "connection closed during the response head");
-        head.push(byte[0]);
-    }
-    let head = String::from_utf8(head).unwrap();
-    (head[9..12].parse().unwrap(), stream)
 }
 
 async fn session_of(db: &Db, email: &str) -> String {

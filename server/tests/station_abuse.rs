@@ -4,11 +4,14 @@
 //! a tap stream outliving its session, and a StopTransaction answer that would tell a station to keep
 //! accepting a deleted card.
 
+mod common;
+
+use common::open_get;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use shared::ids::StationId;
 use shared::mode::PassMode;
-use shared::names::{Email, Nickname, OrgName, Password, PersonName};
+use shared::names::{Email, Nickname, PersonName};
 use shared::pass_id::{check_pass_id, PassIdKind};
 use shared::role::Role;
 use shared::station::{ChargePointId, StationName, StationPassword};
@@ -16,7 +19,7 @@ use shared::OrgId;
 use std::net::SocketAddr;
 use std::time::Duration;
 use storage::{Db, OrgAdmin};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -24,7 +27,6 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::WebSocketStream;
 
-const ADMIN_PASSWORD: &str = "correct horse battery";
 const STATION_PASSWORD: &str = "s3cret-station-key";
 const NEW_PASSWORD: &str = "brand-new-station-key";
 const TAG: &str = "04AAAB11CD2345";
@@ -82,17 +84,7 @@ fn config() -> server::central_system::OcppConfig {
 
 /// The partner "Volta Partners" with stations `CP-1` and `CP-2` and `CP-SECURE`, all with [`STATION_PASSWORD`].
 async fn setup(db: &Db) -> (OrgAdmin, OrgId) {
-    let (org, _) = db
-        .create_partner(
-            &OrgName::parse("Volta Partners").unwrap(),
-            &PersonName::parse("Pat").unwrap(),
-            &PersonName::parse("Partner").unwrap(),
-            &Email::parse("pat@volta.example").unwrap(),
-            &Password::parse(ADMIN_PASSWORD).unwrap(),
-        )
-        .await
-        .unwrap();
-    let admin = admin_scope(db, org).await;
+    let (org, admin, _) = common::partner_admin(db).await;
     for cp in ["CP-1", "CP-2", "CP-SECURE"] {
         admin
             .add_station(
@@ -104,19 +96,6 @@ async fn setup(db: &Db) -> (OrgAdmin, OrgId) {
             .unwrap();
     }
     (admin, org)
-}
-
-async fn session_of(db: &Db) -> String {
-    match db.login("pat@volta.example", ADMIN_PASSWORD).await.unwrap() {
-        storage::LoginOutcome::LoggedIn { session_token, .. } => session_token,
-        other => panic!("log-in failed: {other:?}"),
-    }
-}
-
-async fn admin_scope(db: &Db, org: OrgId) -> OrgAdmin {
-    let token = session_of(db).await;
-    let caller = db.caller(&token).await.unwrap().unwrap();
-    caller.admin_of(db, org).await.unwrap()
 }
 
 async fn station_id(admin: &OrgAdmin, cp: &str) -> StationId {
@@ -606,28 +585,6 @@ async fn connector_ids_above_the_limit_are_refused_and_nothing_is_stored() {
 // 9, 10. Tap streams
 // ---------------------------------------------------------------------------------------------------------------
 
-/// `GET path` with the session cookie; returns the status code and the stream after the response head.
-async fn open_get(addr: SocketAddr, path: &str, session: &str) -> (u16, TcpStream) {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\
-         Cookie: chargedesk_session={session}\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut byte))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(n, 1, "connection closed during the response head");
-        head.push(byte[0]);
-    }
-    let head = String::from_utf8(head).unwrap();
-    (head[9..12].parse().unwrap(), stream)
-}
-
 /// Reads the event stream until `until` appears in it or it ends; returns what was read and whether it ended.
 async fn read_events(events: &mut TcpStream, until: &str) -> (String, bool) {
     tokio::time::timeout(Duration::from_secs(10), async {
@@ -663,11 +620,11 @@ async fn a_noisy_station_does_not_drown_another_stations_taps() {
     let (admin, org) = setup(&server.db).await;
     let quiet = station_id(&admin, "CP-2").await;
     let noisy = station_id(&admin, "CP-1").await;
-    let session = session_of(&server.db).await;
+    let session = common::login_token(&server.db, "pat@volta.example").await;
     let (status, mut quiet_events) = open_get(
         server.addr,
         &format!("/events/stations/{quiet}/taps?org={org}"),
-        &session,
+        Some(&session),
     )
     .await;
     assert_eq!(status, 200);
@@ -675,7 +632,7 @@ async fn a_noisy_station_does_not_drown_another_stations_taps() {
     let (status, _noisy_events) = open_get(
         server.addr,
         &format!("/events/stations/{noisy}/taps?org={org}"),
-        &session,
+        Some(&session),
     )
     .await;
     assert_eq!(status, 200);
@@ -719,14 +676,14 @@ async fn a_tap_stream_ends_when_its_session_is_logged_out() {
     .await;
     let (admin, org) = setup(&server.db).await;
     let station = station_id(&admin, "CP-1").await;
-    let session = session_of(&server.db).await;
+    let session = common::login_token(&server.db, "pat@volta.example").await;
     let path = format!("/events/stations/{station}/taps?org={org}");
-    let (status, mut events) = open_get(server.addr, &path, &session).await;
+    let (status, mut events) = open_get(server.addr, &path, Some(&session)).await;
     assert_eq!(status, 200);
 
     server.db.logout(&session).await.unwrap();
     let (text, ended) = read_events(&mut events, "").await;
     assert!(ended, "{text}");
     // And it cannot be opened again with that session.
-    assert_eq!(open_get(server.addr, &path, &session).await.0, 401);
+    assert_eq!(open_get(server.addr, &path, Some(&session)).await.0, 401);
 }

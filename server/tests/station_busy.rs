@@ -3,7 +3,8 @@
 //! handshakes. Its own test binary, because the hashing limit is per process and must be set before the first
 //! hash.
 
-use shared::names::{Email, OrgName, Password, PersonName};
+mod common;
+
 use shared::station::{ChargePointId, StationName, StationPassword};
 use storage::Db;
 use tokio_tungstenite::tungstenite;
@@ -44,31 +45,7 @@ async fn station_handshakes_over_the_hashing_limit_get_503_at_once() {
     assert!(storage::set_hash_concurrency(1));
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open_sqlite_in(dir.path()).await.unwrap();
-    let (org, _) = db
-        .create_partner(
-            &OrgName::parse("Volta Partners").unwrap(),
-            &PersonName::parse("Pat").unwrap(),
-            &PersonName::parse("Partner").unwrap(),
-            &Email::parse("pat@volta.example").unwrap(),
-            &Password::parse("correct horse battery").unwrap(),
-        )
-        .await
-        .unwrap();
-    let storage::LoginOutcome::LoggedIn { session_token, .. } = db
-        .login("pat@volta.example", "correct horse battery")
-        .await
-        .unwrap()
-    else {
-        panic!("log-in failed")
-    };
-    let admin = db
-        .caller(&session_token)
-        .await
-        .unwrap()
-        .unwrap()
-        .admin_of(&db, org)
-        .await
-        .unwrap();
+    let (_, admin, _) = common::partner_admin(&db).await;
     admin
         .add_station(
             &ChargePointId::parse("CP-BUSY").unwrap(),

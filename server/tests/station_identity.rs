@@ -10,7 +10,6 @@ use app::AppError;
 use common::{TestApp, PASSWORD};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use shared::names::{Email, OrgName, Password, PersonName};
 use shared::role::Role;
 use shared::station::{ChargePointId, StationName, StationPassword, GENERATED_PASSWORD_LEN};
 use std::net::SocketAddr;
@@ -128,28 +127,7 @@ async fn a_station_needs_its_password_and_with_neither_password_nor_choice_canno
         config,
     ))
     .await;
-    let (org, _) = db
-        .create_partner(
-            &OrgName::parse("Volta Partners").unwrap(),
-            &PersonName::parse("Pat").unwrap(),
-            &PersonName::parse("Partner").unwrap(),
-            &Email::parse("pat@volta.example").unwrap(),
-            &Password::parse(PASSWORD).unwrap(),
-        )
-        .await
-        .unwrap();
-    let token = match db.login("pat@volta.example", PASSWORD).await.unwrap() {
-        storage::LoginOutcome::LoggedIn { session_token, .. } => session_token,
-        other => panic!("{other:?}"),
-    };
-    let admin = db
-        .caller(&token)
-        .await
-        .unwrap()
-        .unwrap()
-        .admin_of(&db, org)
-        .await
-        .unwrap();
+    let (_, admin, _) = common::partner_admin(&db).await;
     let password = StationPassword::parse("gate-station-key-0001").unwrap();
     let add = |cp: &'static str, password: Option<StationPassword>| {
         let admin = &admin;

@@ -223,30 +223,8 @@ async fn streams_outlive_the_request_timeout() {
 /// A partner organization with its administrator (logged in: the session token) and station `CP-1` with
 /// password [`STATION_PASSWORD`]; the tag `04AAAB11CD2345` is whitelisted there.
 async fn partner_with_station(db: &storage::Db) -> (shared::OrgId, shared::ids::StationId, String) {
-    use shared::names::{Email, Nickname, OrgName, Password, PersonName};
-    let (org, _) = db
-        .create_partner(
-            &OrgName::parse("Volta Partners").unwrap(),
-            &PersonName::parse("Pat").unwrap(),
-            &PersonName::parse("Partner").unwrap(),
-            &Email::parse("pat@volta.example").unwrap(),
-            &Password::parse(PASSWORD).unwrap(),
-        )
-        .await
-        .unwrap();
-    let storage::LoginOutcome::LoggedIn { session_token, .. } =
-        db.login("pat@volta.example", PASSWORD).await.unwrap()
-    else {
-        panic!("log-in failed")
-    };
-    let admin = db
-        .caller(&session_token)
-        .await
-        .unwrap()
-        .unwrap()
-        .admin_of(db, org)
-        .await
-        .unwrap();
+    use shared::names::{Email, Nickname, PersonName};
+    let (org, admin, session_token) = common::partner_admin(db).await;
     let station = admin
         .add_station(
             &ChargePointId::parse("CP-1").unwrap(),

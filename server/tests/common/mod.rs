@@ -242,3 +242,65 @@ fn encode(s: &str) -> String {
         })
         .collect()
 }
+
+/// The partner "Volta Partners" with its administrator Pat Partner (`pat@volta.example`, [`PASSWORD`]), logged in:
+/// the organization, Pat's administrator scope of it, and Pat's session token.
+pub async fn partner_admin(db: &Db) -> (OrgId, storage::OrgAdmin, String) {
+    let (org, _) = db
+        .create_partner(
+            &OrgName::parse("Volta Partners").unwrap(),
+            &PersonName::parse("Pat").unwrap(),
+            &PersonName::parse("Partner").unwrap(),
+            &Email::parse("pat@volta.example").unwrap(),
+            &Password::parse(PASSWORD).unwrap(),
+        )
+        .await
+        .unwrap();
+    let token = login_token(db, "pat@volta.example").await;
+    let admin = db
+        .caller(&token)
+        .await
+        .unwrap()
+        .unwrap()
+        .admin_of(db, org)
+        .await
+        .unwrap();
+    (org, admin, token)
+}
+
+/// A fresh session of the user with this e-mail and [`PASSWORD`].
+pub async fn login_token(db: &Db, email: &str) -> String {
+    match db.login(email, PASSWORD).await.unwrap() {
+        storage::LoginOutcome::LoggedIn { session_token, .. } => session_token,
+        other => panic!("log-in of {email} failed: {other:?}"),
+    }
+}
+
+/// `GET path` by hand over TCP (for the tap stream, whose answer never ends), with the session cookie if given;
+/// returns the status code and the stream positioned after the response head.
+pub async fn open_get(
+    addr: std::net::SocketAddr,
+    path: &str,
+    session: Option<&str>,
+) -> (u16, tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let cookie = session
+        .map(|s| format!("Cookie: chargedesk_session={s}\r\n"))
+        .unwrap_or_default();
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n{cookie}\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut byte))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(n, 1, "connection closed during the response head");
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    (head[9..12].parse().unwrap(), stream)
+}
