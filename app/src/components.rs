@@ -217,3 +217,44 @@ where
         }
     });
 }
+
+/// The question before a destructive action: an `alertdialog` titled `title`, naming what it is about (`summary`)
+/// and what will happen (`consequence`). Cancel has the focus and Escape cancels. `id` prefixes the ids of the
+/// title and the text (unique on the page).
+#[component]
+pub fn ConfirmDialog(
+    id: &'static str,
+    title: &'static str,
+    summary: String,
+    consequence: String,
+    confirm_label: &'static str,
+    on_confirm: impl Fn() + Send + Sync + 'static,
+    on_cancel: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let cancel_ref = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if let Some(button) = cancel_ref.get() {
+            let _ = button.focus();
+        }
+    });
+    let title_id = format!("{id}-title");
+    let text_id = format!("{id}-text");
+    let (labelled_by, described_by) = (title_id.clone(), text_id.clone());
+    view! {
+        <div class="fixed inset-0 z-10 flex items-center justify-center bg-slate-900/40 px-4"
+            on:keydown=move |ev| if ev.key() == "Escape" { on_cancel() }>
+            <div role="alertdialog" aria-modal="true" aria-labelledby=labelled_by aria-describedby=described_by
+                class="w-full max-w-md rounded-lg bg-white p-6 shadow-xl">
+                <h2 id=title_id class="text-lg font-semibold">{title}</h2>
+                <p id=text_id class="mt-2 text-sm text-slate-700">
+                    {summary}<br/>
+                    {consequence}
+                </p>
+                <div class="mt-6 flex justify-end gap-2">
+                    <button type="button" class=SECONDARY_BUTTON node_ref=cancel_ref on:click=move |_| on_cancel()>"Cancel"</button>
+                    <button type="button" class=DANGER_BUTTON on:click=move |_| on_confirm()>{confirm_label}</button>
+                </div>
+            </div>
+        </div>
+    }
+}

@@ -465,12 +465,6 @@ fn ConfirmDelete(
     on_confirm: impl Fn(PassSummary) + Send + Sync + 'static,
     on_cancel: impl Fn() + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
-    let cancel_ref = NodeRef::<leptos::html::Button>::new();
-    Effect::new(move |_| {
-        if let Some(button) = cancel_ref.get() {
-            let _ = button.focus();
-        }
-    });
     let summary = format!(
         "{} · {} · {}",
         pass.nickname,
@@ -478,21 +472,9 @@ fn ConfirmDelete(
         pass.user_name
     );
     view! {
-        <div class="fixed inset-0 z-10 flex items-center justify-center bg-slate-900/40 px-4"
-            on:keydown=move |ev| if ev.key() == "Escape" { on_cancel() }>
-            <div role="alertdialog" aria-modal="true" aria-labelledby="delete-title" aria-describedby="delete-text"
-                class="w-full max-w-md rounded-lg bg-white p-6 shadow-xl">
-                <h2 id="delete-title" class="text-lg font-semibold">"Delete this pass?"</h2>
-                <p id="delete-text" class="mt-2 text-sm text-slate-700">
-                    {summary}<br/>
-                    "The card will no longer be recognised in this organization. The audit log keeps a record. To correct a pass, delete it and add it again."
-                </p>
-                <div class="mt-6 flex justify-end gap-2">
-                    <button type="button" class=SECONDARY_BUTTON node_ref=cancel_ref on:click=move |_| on_cancel()>"Cancel"</button>
-                    <button type="button" class=DANGER_BUTTON on:click=move |_| on_confirm(pass.clone())>"Delete"</button>
-                </div>
-            </div>
-        </div>
+        <ConfirmDialog id="delete" title="Delete this pass?" summary
+            consequence="The card will no longer be recognised in this organization. The audit log keeps a record. To correct a pass, delete it and add it again.".to_owned()
+            confirm_label="Delete" on_confirm=move || on_confirm(pass.clone()) on_cancel/>
     }
 }
 

@@ -209,12 +209,6 @@ fn ConfirmRemove(
     on_confirm: impl Fn(UserSummary) + Send + Sync + 'static,
     on_cancel: impl Fn() + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
-    let cancel_ref = NodeRef::<leptos::html::Button>::new();
-    Effect::new(move |_| {
-        if let Some(button) = cancel_ref.get() {
-            let _ = button.focus();
-        }
-    });
     let summary = format!(
         "{} · {} · {}",
         user.full_name(),
@@ -226,23 +220,13 @@ fn ConfirmRemove(
         1 => "Their pass in this organization will be deleted.".to_owned(),
         n => format!("Their {n} passes in this organization will be deleted."),
     };
+    let consequence = format!(
+        "{passes} They will no longer belong to this organization. The audit log keeps a record. You can add \
+         them again later."
+    );
     view! {
-        <div class="fixed inset-0 z-10 flex items-center justify-center bg-slate-900/40 px-4"
-            on:keydown=move |ev| if ev.key() == "Escape" { on_cancel() }>
-            <div role="alertdialog" aria-modal="true" aria-labelledby="remove-title" aria-describedby="remove-text"
-                class="w-full max-w-md rounded-lg bg-white p-6 shadow-xl">
-                <h2 id="remove-title" class="text-lg font-semibold">"Remove this user?"</h2>
-                <p id="remove-text" class="mt-2 text-sm text-slate-700">
-                    {summary}<br/>
-                    {passes}
-                    " They will no longer belong to this organization. The audit log keeps a record. You can add them again later."
-                </p>
-                <div class="mt-6 flex justify-end gap-2">
-                    <button type="button" class=SECONDARY_BUTTON node_ref=cancel_ref on:click=move |_| on_cancel()>"Cancel"</button>
-                    <button type="button" class=DANGER_BUTTON on:click=move |_| on_confirm(user.clone())>"Remove"</button>
-                </div>
-            </div>
-        </div>
+        <ConfirmDialog id="remove" title="Remove this user?" summary consequence confirm_label="Remove"
+            on_confirm=move || on_confirm(user.clone()) on_cancel/>
     }
 }
 
