@@ -34,7 +34,14 @@ pub struct Db {
     pub(crate) backend: Backend,
     /// Changes that live connections react to (see [`crate::events`]).
     pub(crate) events: crate::events::Events,
+    /// The base URL of links in e-mails (see [`Db::public_url`]).
+    pub(crate) public_url: std::sync::Arc<str>,
+    /// Wakes this process's mail sender when a message is queued (see [`Db::wake_mail_sender`]).
+    pub(crate) mail_wakeup: std::sync::Arc<tokio::sync::Notify>,
 }
+
+/// Links in e-mails start with this until [`Db::with_public_url`] says otherwise: the default listening address.
+pub(crate) const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:3000";
 
 impl Db {
     /// Connects to a `sqlite:` or `postgres:` URL. For SQLite it creates the file if missing (unless the URL
@@ -83,6 +90,8 @@ impl Db {
                     pool,
                     backend,
                     events: crate::events::Events::new(),
+                    public_url: DEFAULT_PUBLIC_URL.into(),
+                    mail_wakeup: Default::default(),
                 })
             }
             Backend::Postgres => Err(StorageError::internal(
