@@ -52,7 +52,7 @@ pub use bootstrap::{DemoLogin, DemoStation, DEMO_PASSWORD, DEMO_STATIONS};
 pub use db::{now, Db};
 pub use error::StorageError;
 pub use events::StationEvent;
-pub use mail::Letter;
+pub use mail::{Letter, MailStatus, OutboxMessage};
 pub use ocpp::{ConnectedStation, NewOcppMessage, StationLogin, DEFAULT_LOG_RETENTION_DAYS};
 pub use org::{AddUserOutcome, OrgAdmin};
 pub use stations::generate_station_password;

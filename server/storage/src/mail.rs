@@ -6,6 +6,7 @@ use crate::db::{Conn, Db};
 use crate::error::StorageError;
 use shared::time::Timestamp;
 use std::fmt::Write as _;
+use std::time::Duration;
 
 /// The product name as mails sign with it.
 const PRODUCT: &str = "ChargeDesk";
@@ -123,7 +124,11 @@ impl Letter {
     pub fn html(&self) -> String {
         let mut body = String::new();
         if let Some(name) = &self.greeting {
-            let _ = write!(body, "<p style=\"margin:0 0 16px\">Hello {},</p>", escape(name));
+            let _ = write!(
+                body,
+                "<p style=\"margin:0 0 16px\">Hello {},</p>",
+                escape(name)
+            );
         }
         for block in &self.blocks {
             match block {
@@ -241,6 +246,256 @@ impl Db {
     }
 }
 
+/// The longest `last_error` kept per message (an SMTP server's reply can be long; the start says what happened).
+const MAX_ERROR_CHARS: usize = 500;
+
+/// Where a message in the outbox stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailStatus {
+    /// Not delivered yet: waiting for its next attempt (or for SMTP settings).
+    Queued,
+    /// Accepted by the SMTP server.
+    Sent,
+    /// Given up on: never tried again.
+    Failed,
+}
+
+impl MailStatus {
+    /// A lower-case word for listings: `queued`, `sent`, `failed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailStatus::Queued => "queued",
+            MailStatus::Sent => "sent",
+            MailStatus::Failed => "failed",
+        }
+    }
+}
+
+/// One message of the outbox as the operator's listing and the sender see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxMessage {
+    /// The outbox row's id (`server outbox --show ID`).
+    pub id: i64,
+    /// The recipient's address.
+    pub recipient: String,
+    /// The subject line.
+    pub subject: String,
+    /// What the message is about (`invitation`, `password_reset`, …).
+    pub kind: String,
+    /// The plain-text body; empty once the message was sent (it may have held a single-use link).
+    pub body_text: String,
+    /// The HTML body; empty once the message was sent.
+    pub body_html: String,
+    /// When it was queued.
+    pub created_at: Timestamp,
+    /// How many delivery attempts were started (a claim counts as one).
+    pub attempts: i64,
+    /// When it is due (again).
+    pub next_attempt_at: Timestamp,
+    /// When the SMTP server accepted it.
+    pub sent_at: Option<Timestamp>,
+    /// Why the last attempt failed (the SMTP server's words or the connection error; never the body).
+    pub last_error: Option<String>,
+    /// When it was given up on.
+    pub failed_at: Option<Timestamp>,
+}
+
+impl OutboxMessage {
+    /// Queued, sent or failed.
+    pub fn status(&self) -> MailStatus {
+        if self.sent_at.is_some() {
+            MailStatus::Sent
+        } else if self.failed_at.is_some() {
+            MailStatus::Failed
+        } else {
+            MailStatus::Queued
+        }
+    }
+}
+
+/// An outbox row as read (integers and texts only, see the crate's portability rules).
+#[derive(sqlx::FromRow)]
+struct OutboxRow {
+    id: i64,
+    recipient: String,
+    subject: String,
+    kind: String,
+    body_text: String,
+    body_html: String,
+    created_at: i64,
+    attempts: i64,
+    next_attempt_at: i64,
+    sent_at: Option<i64>,
+    last_error: Option<String>,
+    failed_at: Option<i64>,
+}
+
+impl From<OutboxRow> for OutboxMessage {
+    fn from(row: OutboxRow) -> Self {
+        Self {
+            id: row.id,
+            recipient: row.recipient,
+            subject: row.subject,
+            kind: row.kind,
+            body_text: row.body_text,
+            body_html: row.body_html,
+            created_at: Timestamp(row.created_at),
+            attempts: row.attempts,
+            next_attempt_at: Timestamp(row.next_attempt_at),
+            sent_at: row.sent_at.map(Timestamp),
+            last_error: row.last_error,
+            failed_at: row.failed_at.map(Timestamp),
+        }
+    }
+}
+
+/// The columns of [`OutboxRow`], for `SELECT` and `RETURNING`.
+const OUTBOX_COLUMNS: &str =
+    "id, recipient, subject, kind, body_text, body_html, created_at, attempts, \
+                              next_attempt_at, sent_at, last_error, failed_at";
+
+/// A message is claimable at `$1` (now) when it is due, neither sent nor given up on, and not claimed by a live
+/// lease. Used twice in [`Db::claim_due_mail`].
+const CLAIMABLE: &str = "sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
+                         AND (claimed_by IS NULL OR claim_until IS NULL OR claim_until <= $1)";
+
+impl Db {
+    /// Queues `letter` on its own, due at once, and wakes the sender: for a message that reports no change of
+    /// its own (a change's message is queued inside that change's transaction, with [`enqueue`]).
+    pub async fn queue_mail(&self, letter: &Letter) -> Result<(), StorageError> {
+        let mut tx = self.begin_write().await?;
+        enqueue(&mut tx, letter, crate::db::now()).await?;
+        tx.commit().await?;
+        self.wake_mail_sender();
+        Ok(())
+    }
+
+    /// The newest `limit` messages of the outbox, newest first (for the operator's `server outbox`).
+    pub async fn outbox(&self, limit: i64) -> Result<Vec<OutboxMessage>, StorageError> {
+        let rows: Vec<OutboxRow> = sqlx::query_as(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM mail_outbox ORDER BY id DESC LIMIT $1"
+        ))
+        .bind(limit.max(0))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// Up to `max` messages queued after message `after_id`, oldest first (for logging new messages when there
+    /// is no SMTP server to send them to; `after_id` 0 starts at the beginning).
+    pub async fn outbox_after(
+        &self,
+        after_id: i64,
+        max: i64,
+    ) -> Result<Vec<OutboxMessage>, StorageError> {
+        let rows: Vec<OutboxRow> = sqlx::query_as(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM mail_outbox WHERE id > $1 ORDER BY id LIMIT $2"
+        ))
+        .bind(after_id)
+        .bind(max.max(0))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// One message of the outbox by id.
+    pub async fn outbox_message(&self, id: i64) -> Result<Option<OutboxMessage>, StorageError> {
+        let row: Option<OutboxRow> = sqlx::query_as(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM mail_outbox WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(Into::into))
+    }
+
+    /// Claims up to `max` due messages (oldest first) for sender `instance` until `now + lease`, counting an
+    /// attempt for each, and returns them in id order. A message claimed by another instance is taken over only
+    /// once that claim expired (its sender died or hung).
+    ///
+    /// One `UPDATE`: the subquery picks candidates and the outer `WHERE` repeats the conditions, so that on
+    /// PostgreSQL (READ COMMITTED re-checks the outer `WHERE` on a row another transaction just changed) as on
+    /// SQLite (one writer at a time) two instances never both claim a message.
+    pub async fn claim_due_mail(
+        &self,
+        instance: &str,
+        now: Timestamp,
+        lease: Duration,
+        max: i64,
+    ) -> Result<Vec<OutboxMessage>, StorageError> {
+        let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
+        let mut tx = self.begin_write().await?;
+        let mut rows: Vec<OutboxRow> = sqlx::query_as(&format!(
+            "UPDATE mail_outbox SET claimed_by = $2, claim_until = $3, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM mail_outbox WHERE {CLAIMABLE} ORDER BY id LIMIT $4) \
+             AND {CLAIMABLE} \
+             RETURNING {OUTBOX_COLUMNS}"
+        ))
+        .bind(now.0)
+        .bind(instance)
+        .bind(now.0.saturating_add(lease_ms))
+        .bind(max.max(0))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.sort_by_key(|row| row.id);
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// Records that message `id` was delivered, if `instance` still holds its claim, and erases its bodies
+    /// (they may hold a single-use link). Returns whether it did (false: the claim was taken over meanwhile).
+    pub async fn mark_mail_sent(
+        &self,
+        id: i64,
+        instance: &str,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE mail_outbox SET sent_at = $3, body_text = '', body_html = '', claimed_by = NULL, \
+             claim_until = NULL WHERE id = $1 AND claimed_by = $2 AND sent_at IS NULL",
+        )
+        .bind(id)
+        .bind(instance)
+        .bind(now.0)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(done == 1)
+    }
+
+    /// Records that an attempt to deliver message `id` failed with `error`, if `instance` still holds its claim,
+    /// and releases the claim: the message is due again at `next_attempt_at`, or, with `give_up`, never again
+    /// (failed at `now`). Returns whether it did.
+    pub async fn mark_mail_failed(
+        &self,
+        id: i64,
+        instance: &str,
+        error: &str,
+        next_attempt_at: Timestamp,
+        give_up: bool,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let error: String = error.chars().take(MAX_ERROR_CHARS).collect();
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE mail_outbox SET last_error = $3, next_attempt_at = $4, failed_at = $5, claimed_by = NULL, \
+             claim_until = NULL WHERE id = $1 AND claimed_by = $2 AND sent_at IS NULL",
+        )
+        .bind(id)
+        .bind(instance)
+        .bind(error)
+        .bind(next_attempt_at.0)
+        .bind(give_up.then_some(now.0))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(done == 1)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,7 +508,10 @@ mod tests {
         )
         .greeting("Jan & co")
         .paragraph("Eva added you to \"De Kroon\" <b>B.V.</b>.")
-        .button("Set your password", "https://csms.example/set-password#token=a\"b")
+        .button(
+            "Set your password",
+            "https://csms.example/set-password#token=a\"b",
+        )
         .details(vec!["Role: Administrator".into()])
     }
 
