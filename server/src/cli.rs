@@ -1,4 +1,4 @@
-//! Command line: `server serve` (the default), `server create-partner`, `server set-password`.
+//! Command line: `server serve` (the default), `server create-partner`, `server set-password`, `server outbox`.
 
 use clap::{Parser, Subcommand};
 use std::num::NonZeroU32;
@@ -58,6 +58,30 @@ pub struct ServeSettings {
         global = true
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The SMTP server that delivers ChargeDesk's e-mails (invitations, password resets). Without it e-mails
+    /// are kept in the outbox (`server outbox`).
+    #[arg(long, env = "CHARGEDESK_SMTP_HOST", global = true)]
+    pub smtp_host: Option<String>,
+    /// Its port. Default: 587 with starttls, 465 with tls, 25 with none.
+    #[arg(long, env = "CHARGEDESK_SMTP_PORT", global = true)]
+    pub smtp_port: Option<u16>,
+    /// How the connection to the SMTP server is encrypted.
+    #[arg(long, env = "CHARGEDESK_SMTP_TLS", value_enum, default_value_t = crate::mail::SmtpTls::Starttls, global = true)]
+    pub smtp_tls: crate::mail::SmtpTls,
+    /// User name for the SMTP server (with --smtp-password).
+    #[arg(long, env = "CHARGEDESK_SMTP_USER", global = true)]
+    pub smtp_user: Option<String>,
+    /// Password for the SMTP server.
+    #[arg(
+        long,
+        env = "CHARGEDESK_SMTP_PASSWORD",
+        hide_env_values = true,
+        global = true
+    )]
+    pub smtp_password: Option<String>,
+    /// The sender of ChargeDesk's e-mails, e.g. `ChargeDesk <noreply@example.com>` (required with an SMTP host).
+    #[arg(long, env = "CHARGEDESK_MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,6 +106,15 @@ pub enum Command {
         /// The password; read from standard input when not given.
         #[arg(long, env = "CHARGEDESK_PASSWORD", hide_env_values = true)]
         password: Option<String>,
+    },
+    /// List the e-mails in the outbox (queued, sent, failed), newest first, or show one.
+    Outbox {
+        /// How many messages to list.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(i64).range(1..))]
+        limit: i64,
+        /// Print this message (by its ID in the list) with its text body, e.g. to follow an invitation link.
+        #[arg(long, value_name = "ID")]
+        show: Option<i64>,
     },
     /// Set the password of an existing user (users added in the app have none until then).
     SetPassword {

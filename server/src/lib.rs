@@ -16,6 +16,7 @@ use tower_http::timeout::TimeoutLayer;
 pub mod central_system;
 pub mod cli;
 pub mod http;
+pub mod mail;
 
 /// Leptos' settings from the environment that cargo-leptos sets, with our defaults when run directly.
 pub fn leptos_options() -> anyhow::Result<LeptosOptions> {

@@ -41,6 +41,10 @@ async fn main() -> anyhow::Result<()> {
             println!("Created partner organization {org_id} \"{org}\" with administrator {email}. Log in at http://127.0.0.1:3000/login");
             Ok(())
         }
+        Command::Outbox { limit, show } => match show {
+            Some(id) => show_outbox_message(&db, id).await,
+            None => list_outbox(&db, limit).await,
+        },
         Command::SetPassword { email, password } => {
             let email = Email::parse(&email).context("--email")?;
             let password = Password::parse(&password_or_stdin(password)?).context("password")?;
@@ -65,6 +69,65 @@ fn password_or_stdin(password: Option<String>) -> anyhow::Result<String> {
     Ok(line)
 }
 
+/// `server outbox`: the newest `limit` messages, one a line (queued time, status, recipient, subject), and
+/// the last error under a message that has one.
+async fn list_outbox(db: &Db, limit: i64) -> anyhow::Result<()> {
+    let messages = db.outbox(limit).await?;
+    if messages.is_empty() {
+        println!("The outbox is empty: no e-mail has been queued.");
+        return Ok(());
+    }
+    println!(
+        "{:>5}  {:<20}  {:<8}  {:<32}  SUBJECT",
+        "ID", "QUEUED", "STATUS", "RECIPIENT"
+    );
+    for message in &messages {
+        println!(
+            "{:>5}  {:<20}  {:<8}  {:<32}  {}",
+            message.id,
+            message.created_at.to_string(),
+            message.status().as_str(),
+            message.recipient,
+            message.subject
+        );
+        if message.sent_at.is_none() {
+            if let Some(error) = &message.last_error {
+                println!("{:>5}  after {} attempt(s): {error}", "", message.attempts);
+            }
+        }
+    }
+    println!("\nShow one with its text: server outbox --show <ID>");
+    Ok(())
+}
+
+/// `server outbox --show ID`: one message's details and its text body (erased once it was sent).
+async fn show_outbox_message(db: &Db, id: i64) -> anyhow::Result<()> {
+    let Some(message) = db.outbox_message(id).await? else {
+        bail!("there is no message {id} in the outbox (list them with: server outbox)");
+    };
+    println!("To:       {}", message.recipient);
+    println!("Subject:  {}", message.subject);
+    println!("Kind:     {}", message.kind);
+    println!("Queued:   {}", message.created_at);
+    match (message.sent_at, message.failed_at) {
+        (Some(sent), _) => println!("Status:   sent {sent}"),
+        (None, Some(failed)) => println!("Status:   failed (given up {failed})"),
+        (None, None) if message.attempts == 0 => println!("Status:   queued"),
+        (None, None) => println!("Status:   queued, next attempt {}", message.next_attempt_at),
+    }
+    println!("Attempts: {}", message.attempts);
+    if let Some(error) = &message.last_error {
+        println!("Error:    {error}");
+    }
+    println!();
+    if message.sent_at.is_some() {
+        println!("(The body was erased when the message was delivered: it may have held a single-use link.)");
+    } else {
+        println!("{}", message.body_text);
+    }
+    Ok(())
+}
+
 /// Ends the process over a setting that must be changed: the reason on one line, exit status 2.
 fn refuse(line: &str) -> ! {
     eprintln!("{line}");
@@ -82,6 +145,8 @@ async fn serve(db: Db, demo: bool, settings: &ServeSettings) -> anyhow::Result<(
     if let Err(line) = server::http::check_listen_address(addr, &site, demo) {
         refuse(&line);
     }
+    let smtp =
+        server::mail::SmtpSettings::from_settings(settings).unwrap_or_else(|line| refuse(&line));
     storage::set_session_idle_limit(std::time::Duration::from_secs(
         settings.session_idle_minutes.saturating_mul(60),
     ));
@@ -124,10 +189,20 @@ async fn serve(db: Db, demo: bool, settings: &ServeSettings) -> anyhow::Result<(
     } else if !db.has_organizations().await? {
         println!("The database is empty. Create the first partner administrator with:\n  server create-partner --organization \"…\" --first-name … --last-name … --email …");
     }
+    match &smtp {
+        Some(smtp) => println!("E-mails are sent through {smtp}."),
+        None => println!(
+            "E-mails are not sent (no CHARGEDESK_SMTP_HOST): they are kept in the outbox. List them with\n  server outbox\nand read one (e.g. to follow an invitation link) with\n  server outbox --show <ID>"
+        ),
+    }
     // Nothing is connected before we listen: stations shown online by a previous run (a crash leaves the
     // flag set) are offline until they reconnect.
     db.clear_station_connections().await?;
     let public = web.site.origin().map(str::to_owned);
+    // Links in e-mails lead to the public address, or to where this server listens.
+    let db = db.with_public_url(&public.clone().unwrap_or_else(|| format!("http://{addr}")));
+    let mailer =
+        server::mail::MailSender::start(db.clone(), smtp, server::mail::MailerConfig::default());
     let app = server::router_for(
         db,
         options,
@@ -141,6 +216,8 @@ async fn serve(db: Db, demo: bool, settings: &ServeSettings) -> anyhow::Result<(
         Some(public) => println!("ChargeDesk is listening on {addr} for {public}"),
         None => println!("ChargeDesk is listening on http://{addr}"),
     }
-    server::http::serve(listener, app, server::http::shutdown_signal()).await?;
+    let served = server::http::serve(listener, app, server::http::shutdown_signal()).await;
+    mailer.stop().await;
+    served?;
     Ok(())
 }
