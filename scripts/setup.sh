@@ -58,11 +58,12 @@ if [ ! -x "$ROOT/node_modules/.bin/tailwindcss" ] || [ ! -x "$ROOT/node_modules/
   (cd "$ROOT" && npm ci --no-audit --no-fund)
 fi
 
-# 5. The independent OCPP client for the interoperability check (Python `ocpp` + `websockets`, from PyPI).
+# 5. The Python test tools (from PyPI): the independent OCPP client for the interoperability check, and the test
+#    SMTP server (aiosmtpd) that the cargo tests need too, so this runs also with CHARGEDESK_SKIP_BROWSER=1.
 VENV="${CHARGEDESK_CACHE:-$HOME/.cache/chargedesk}/venv"
 REQS="$ROOT/end2end/interop/requirements.txt"
-if [ "${CHARGEDESK_SKIP_BROWSER:-0}" != 1 ] && ! cmp -s "$REQS" "$VENV/requirements.txt" 2>/dev/null; then
-  say "installing the Python OCPP client into $VENV"
+if ! cmp -s "$REQS" "$VENV/requirements.txt" 2>/dev/null; then
+  say "installing the Python test tools (OCPP client, SMTP server) into $VENV"
   rm -rf "$VENV"
   python3 -m venv "$VENV"
   # --no-deps: the file pins the whole closure; `pip check` proves nothing is missing.

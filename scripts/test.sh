@@ -24,6 +24,8 @@ step "clippy: browser side (wasm32)"
 cargo clippy --locked -p frontend -p app -p shared --target wasm32-unknown-unknown -- -D warnings
 
 step "unit and integration tests"
+# The mail tests start the test SMTP server (end2end/mail/smtp_sink.py) with the Python that setup.sh installed.
+export CHARGEDESK_TEST_PYTHON="$CHARGEDESK_CACHE/venv/bin/python"
 cargo test --locked -p shared -p ocpp -p storage -p app -p server
 
 step "charge point simulator (for the end-to-end tests)"

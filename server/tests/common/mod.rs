@@ -2,6 +2,8 @@
 //! way the browser calls server functions (`POST /api/<name>`, form-encoded, session cookie).
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use app::AppError;
 use axum::body::Body;
 use axum::Router;
