@@ -355,3 +355,147 @@ fn serve_refuses_to_send_an_smtp_password_in_clear_over_the_network_or_to_mail_w
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("CHARGEDESK_MAIL_FROM"), "{stderr}");
 }
+
+/// A hostile "SMTP server" on a loopback port that records what clients send it: a plain-text greeting and
+/// EHLO answer offering AUTH but no STARTTLS (as a man in the middle stripping it would), `250` to anything else.
+struct Eavesdropper {
+    port: u16,
+    received: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Eavesdropper {
+    async fn start() -> Eavesdropper {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let task = tokio::spawn({
+            let received = received.clone();
+            async move {
+                while let Ok((stream, _)) = listener.accept().await {
+                    let received = received.clone();
+                    tokio::spawn(async move {
+                        let (read, mut write) = stream.into_split();
+                        let mut read = BufReader::new(read);
+                        let _ = write.write_all(b"220 mail.example ESMTP\r\n").await;
+                        loop {
+                            let mut line = Vec::new();
+                            match read.read_until(b'\n', &mut line).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(_) => {}
+                            }
+                            received.lock().unwrap().extend_from_slice(&line);
+                            let answer: &[u8] = if line.to_ascii_uppercase().starts_with(b"EHLO") {
+                                b"250-mail.example\r\n250 AUTH PLAIN LOGIN\r\n"
+                            } else {
+                                b"250 OK\r\n"
+                            };
+                            if write.write_all(answer).await.is_err() {
+                                return;
+                            }
+                        }
+                    });
+                }
+            }
+        });
+        Eavesdropper {
+            port,
+            received,
+            task,
+        }
+    }
+
+    fn received(&self) -> Vec<u8> {
+        self.received.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Eavesdropper {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn smtp_with_password(port: u16, tls: &str) -> SmtpSettings {
+    let port = port.to_string();
+    let cli = <Cli as clap::Parser>::try_parse_from([
+        "server",
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        &port,
+        "--smtp-tls",
+        tls,
+        "--smtp-user",
+        "chargedesk",
+        "--smtp-password",
+        "very-secret-smtp-password",
+        "--mail-from",
+        FROM,
+    ])
+    .expect("arguments");
+    SmtpSettings::from_settings(&cli.serve)
+        .expect("accepted")
+        .expect("SMTP configured")
+}
+
+#[tokio::test]
+async fn a_server_that_does_not_offer_starttls_gets_neither_the_password_nor_the_message() {
+    let eve = Eavesdropper::start().await;
+    let (_dir, db) = fresh_db().await;
+    db.queue_mail(&invitation(&db, "jan@dekroon.example", 1))
+        .await
+        .unwrap();
+    let sender = MailSender::start(
+        db.clone(),
+        Some(smtp_with_password(eve.port, "starttls")),
+        quick(),
+    );
+    let outbox = outbox_when(&db, |o| o.iter().all(|m| m.attempts >= 2)).await;
+    sender.stop().await;
+
+    // The sender greeted, saw no STARTTLS and gave up on the connection: nothing else was said.
+    let said = String::from_utf8_lossy(&eve.received()).to_ascii_uppercase();
+    assert!(said.starts_with("EHLO"), "{said}");
+    for secret in [
+        "AUTH",
+        "MAIL FROM",
+        "RCPT",
+        "DATA",
+        "SET-PASSWORD",
+        "Y2HHCMDLZGVZA",
+    ] {
+        assert!(!said.contains(secret), "{secret} in: {said}");
+    }
+    assert_eq!(outbox[0].status(), MailStatus::Queued, "kept for a retry");
+    assert!(outbox[0].last_error.is_some());
+}
+
+#[tokio::test]
+async fn implicit_tls_speaks_tls_from_the_first_byte() {
+    let eve = Eavesdropper::start().await;
+    let (_dir, db) = fresh_db().await;
+    db.queue_mail(&invitation(&db, "jan@dekroon.example", 1))
+        .await
+        .unwrap();
+    let sender = MailSender::start(
+        db.clone(),
+        Some(smtp_with_password(eve.port, "tls")),
+        quick(),
+    );
+    let outbox = outbox_when(&db, |o| {
+        o.iter().all(|m| m.attempts >= 1 && m.last_error.is_some())
+    })
+    .await;
+    sender.stop().await;
+
+    // A TLS ClientHello (record type 22, version 3.x), not an SMTP command.
+    let bytes = eve.received();
+    assert!(
+        bytes.len() >= 3 && bytes[0] == 0x16 && bytes[1] == 0x03,
+        "{bytes:?}"
+    );
+    assert!(!String::from_utf8_lossy(&bytes).contains("very-secret-smtp-password"));
+    assert_eq!(outbox[0].status(), MailStatus::Queued);
+}
