@@ -16,6 +16,10 @@ pub enum AppError {
     /// Refused. Deliberately the same for "not yours" and "does not exist", so nothing is revealed.
     #[error("This page does not exist or you do not have access to it.")]
     NoAccess,
+    /// An organization requires two-factor authentication of its administrators and the caller has not set it
+    /// up: administrator work is refused until they do, under "My account" (which keeps working).
+    #[error("Your organization requires two-factor authentication for administrators. Set it up under “My account”.")]
+    TwoFactorRequired,
     /// Not found inside the caller's own organization (e.g. a pass that was deleted meanwhile).
     #[error("That {what} was not found in this organization. It may have been deleted; reload the page.")]
     NotFound { what: String },
@@ -69,6 +73,7 @@ impl AppError {
         match self {
             Self::Unauthenticated => S::UNAUTHORIZED,
             Self::NoAccess | Self::NotFound { .. } => S::NOT_FOUND,
+            Self::TwoFactorRequired => S::FORBIDDEN,
             Self::Invalid { .. } => S::UNPROCESSABLE_ENTITY,
             Self::Conflict { .. } => S::CONFLICT,
             Self::Throttled { .. } => S::TOO_MANY_REQUESTS,
@@ -119,6 +124,7 @@ impl From<storage::StorageError> for AppError {
             },
             S::Throttled { retry_after_secs } => Self::Throttled { retry_after_secs },
             S::Busy => Self::Busy,
+            S::TwoFactorRequired => Self::TwoFactorRequired,
             other => {
                 tracing::error!(error = ?other, "storage failure");
                 Self::Internal
@@ -149,6 +155,7 @@ mod tests {
         let cases = [
             (AppError::Unauthenticated, S::UNAUTHORIZED),
             (AppError::NoAccess, S::NOT_FOUND),
+            (AppError::TwoFactorRequired, S::FORBIDDEN),
             (
                 AppError::NotFound {
                     what: "pass".into(),

@@ -81,6 +81,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("") view=settings::PassModesTab/>
                             <Route path=path!("passes") view=settings::PassModesTab/>
                             <Route path=path!("access") view=settings::AccessModeTab/>
+                            <Route path=path!("security") view=settings::SecurityTab/>
                             <Route path=path!("audit") view=settings::AuditLogTab/>
                         </ParentRoute>
                     </ParentRoute>

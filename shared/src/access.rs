@@ -96,6 +96,32 @@ pub fn may_view_passes_of(
     caller == owner || may_administer(memberships, owner_ancestry)
 }
 
+/// Whether an organization's "Require two-factor authentication for administrators" reaches this user: some
+/// administrator membership lies in an organization that requires it or below one. `admin_ancestries` holds, for
+/// each membership, its ancestry (the membership's organization first, as everywhere here); `requiring` the
+/// organizations that require two-factor authentication. Cardholder memberships are never covered.
+pub fn two_factor_required(
+    memberships: &[Membership],
+    ancestries: &[Vec<OrgId>],
+    requiring: &[OrgId],
+) -> bool {
+    memberships.iter().zip(ancestries).any(|(m, ancestry)| {
+        m.role == Role::Administrator
+            && ancestry.first() == Some(&m.org)
+            && ancestry.iter().any(|org| requiring.contains(org))
+    })
+}
+
+/// The organization whose requirement an organization inherits: the nearest strict ancestor in `ancestry` (the
+/// organization first) that requires two-factor authentication of administrators, if any.
+pub fn two_factor_required_by(ancestry: &[OrgId], requiring: &[OrgId]) -> Option<OrgId> {
+    ancestry
+        .iter()
+        .skip(1)
+        .find(|org| requiring.contains(org))
+        .copied()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,6 +374,66 @@ mod tests {
                 "{caller} {memberships:?} viewing {owner} in {org}"
             );
         }
+    }
+
+    #[test]
+    fn two_factor_reaches_administrators_at_and_below_a_requiring_organization() {
+        let covered = |memberships: Vec<Membership>, requiring: &[OrgId]| {
+            let ancestries: Vec<Vec<OrgId>> = memberships.iter().map(|m| ancestry(m.org)).collect();
+            two_factor_required(&memberships, &ancestries, requiring)
+        };
+        // (memberships, organizations requiring it, covered)
+        let table: Vec<(Vec<Membership>, Vec<OrgId>, bool)> = vec![
+            // Nothing required anywhere.
+            (vec![admin(PARTNER)], vec![], false),
+            // The partner requires it: its own administrators and those of every organization below, any depth.
+            (vec![admin(PARTNER)], vec![PARTNER], true),
+            (vec![admin(CUST_A)], vec![PARTNER], true),
+            (vec![admin(SUB_A1A)], vec![PARTNER], true),
+            // A customer requires it: its branch only, not the partner above nor the sibling customer.
+            (vec![admin(SUB_A1)], vec![CUST_A], true),
+            (vec![admin(PARTNER)], vec![CUST_A], false),
+            (vec![admin(CUST_B)], vec![CUST_A], false),
+            (vec![admin(SUB_A2)], vec![SUB_A1], false),
+            // Another tenant's requirement reaches nobody here.
+            (vec![admin(CUST_A)], vec![OTHER_ROOT], false),
+            // Cardholders are never covered, wherever they are.
+            (vec![cardholder(CUST_A)], vec![PARTNER, CUST_A], false),
+            (vec![cardholder(PARTNER)], vec![PARTNER], false),
+            // One covered administrator membership among others is enough.
+            (vec![admin(OTHER_ROOT), admin(SUB_A2)], vec![CUST_A], true),
+            (vec![cardholder(CUST_A), admin(CUST_B)], vec![CUST_A], false),
+            (vec![], vec![PARTNER], false),
+        ];
+        for (memberships, requiring, expected) in table {
+            assert_eq!(
+                covered(memberships.clone(), &requiring),
+                expected,
+                "{memberships:?} with {requiring:?} requiring"
+            );
+        }
+        // An ancestry that does not belong to its membership counts for nothing.
+        assert!(!two_factor_required(
+            &[admin(CUST_B)],
+            &[ancestry(CUST_A)],
+            &[CUST_A]
+        ));
+    }
+
+    #[test]
+    fn an_inherited_requirement_names_the_nearest_requiring_ancestor() {
+        assert_eq!(two_factor_required_by(&ancestry(SUB_A1A), &[]), None);
+        // Its own requirement is not inherited.
+        assert_eq!(two_factor_required_by(&ancestry(CUST_A), &[CUST_A]), None);
+        assert_eq!(
+            two_factor_required_by(&ancestry(SUB_A1A), &[PARTNER]),
+            Some(PARTNER)
+        );
+        assert_eq!(
+            two_factor_required_by(&ancestry(SUB_A1A), &[PARTNER, CUST_A, SUB_A1A]),
+            Some(CUST_A)
+        );
+        assert_eq!(two_factor_required_by(&ancestry(CUST_B), &[CUST_A]), None);
     }
 
     #[test]

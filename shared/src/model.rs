@@ -90,11 +90,13 @@ pub enum AuditAction {
     StationSettingsChanged,
     /// A station's access mode, or an organization's default access mode, changed.
     AccessModeChanged,
+    /// "Require two-factor authentication for administrators" was turned on or off for an organization.
+    TwoFactorRequirementChanged,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 9] = [
+    pub const ALL: [AuditAction; 10] = [
         Self::OrganizationAdded,
         Self::UserAdded,
         Self::UserRemoved,
@@ -104,6 +106,7 @@ impl AuditAction {
         Self::StationAdded,
         Self::StationSettingsChanged,
         Self::AccessModeChanged,
+        Self::TwoFactorRequirementChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -117,6 +120,7 @@ impl AuditAction {
             Self::StationAdded => "station_added",
             Self::StationSettingsChanged => "station_settings_changed",
             Self::AccessModeChanged => "access_mode_changed",
+            Self::TwoFactorRequirementChanged => "two_factor_requirement_changed",
         }
     }
 
@@ -135,6 +139,7 @@ impl AuditAction {
             Self::StationAdded => "Station added",
             Self::StationSettingsChanged => "Station settings changed",
             Self::AccessModeChanged => "Access mode changed",
+            Self::TwoFactorRequirementChanged => "Two-factor requirement changed",
         }
     }
 }
@@ -158,6 +163,9 @@ pub struct Me {
     pub email: String,
     /// The organization the user administers ("My organization"); `None` for a cardholder.
     pub home_org: Option<OrgRef>,
+    /// An organization requires two-factor authentication of this administrator and it is not set up yet: every
+    /// administrator function refuses until it is (only "My account" works), so the app sends them there.
+    pub two_factor_setup_required: bool,
 }
 
 impl Me {
@@ -485,6 +493,38 @@ pub struct TapEvent {
     pub at: Timestamp,
     /// Whether the card matched a pass in the station's organization tree.
     pub known: bool,
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Two-factor authentication
+
+/// "Two-factor authentication" in "My account": whether it is on and what can be done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoFactorStatus {
+    /// Confirmed with a code: log-ins ask for one.
+    pub enabled: bool,
+    /// Unused recovery codes (0 while off).
+    pub recovery_codes_left: i64,
+    /// An organization requires it of this administrator: it cannot be turned off (and must be set up).
+    pub required: bool,
+}
+
+/// A started enrolment: what the authenticator app needs. Nothing is in force until a code confirms it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoFactorEnrolment {
+    /// The `otpauth://` URL as a QR code: an SVG document rendered by the server (no script, only shapes).
+    pub qr_svg: String,
+    /// The secret key in base32, for typing into the app instead of scanning.
+    pub key: String,
+}
+
+/// An organization's "Require two-factor authentication for administrators", as its "Security" tab shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoFactorRequirement {
+    /// Set on this organization itself.
+    pub required_here: bool,
+    /// The nearest organization above that requires it (then it applies here whatever this one sets).
+    pub required_by: Option<OrgRef>,
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! "Organization settings": the "Passes" tab, where each pass is set to "Whitelist" or roaming for this
-//! organization, the "Access mode" tab with the default access mode of the organization's stations, and the
-//! audit log of who added, changed or deleted what.
+//! organization, the "Access mode" tab with the default access mode of the organization's stations, the
+//! "Security" tab (two-factor authentication required of administrators), and the audit log of who added,
+//! changed or deleted what.
 
 use crate::components::*;
 use crate::error::AppError;
@@ -11,7 +12,7 @@ use crate::stations::detail::AccessModeForm;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 use shared::mode::PassMode;
-use shared::model::{AccessModeSettings, AuditEntry, PassSummary};
+use shared::model::{AccessModeSettings, AuditEntry, PassSummary, TwoFactorRequirement};
 use shared::station::AccessMode;
 use shared::OrgId;
 
@@ -27,6 +28,21 @@ pub async fn default_access_mode(org: OrgId) -> Result<AccessModeSettings, AppEr
 pub async fn set_default_access_mode(org: OrgId, mode: Option<AccessMode>) -> Result<(), AppError> {
     let org = crate::auth::server::admin_of(org).await?;
     Ok(org.set_default_access_mode(mode).await?)
+}
+
+/// `org`'s "Require two-factor authentication for administrators": its own setting and what it inherits.
+#[server(prefix = "/api", endpoint = "org_two_factor_requirement")]
+pub async fn org_two_factor_requirement(org: OrgId) -> Result<TwoFactorRequirement, AppError> {
+    let org = crate::auth::server::admin_of(org).await?;
+    Ok(org.two_factor_requirement().await?)
+}
+
+/// Requires (or no longer requires) two-factor authentication of the administrators of `org` and of every
+/// organization below it. Turning it on needs two-factor authentication on the caller's own account.
+#[server(prefix = "/api", endpoint = "set_two_factor_requirement")]
+pub async fn set_two_factor_requirement(org: OrgId, required: bool) -> Result<(), AppError> {
+    let org = crate::auth::server::admin_of(org).await?;
+    Ok(org.set_two_factor_requirement(required).await?)
 }
 
 /// The newest entries of `org`'s audit log.
@@ -59,6 +75,7 @@ pub fn SettingsPage() -> impl IntoView {
         <nav aria-label="Settings" class="mb-6 flex gap-2 border-b border-slate-200">
             <A href=href("passes") attr:class=TAB>"Passes"</A>
             <A href=href("access") attr:class=TAB>"Access mode"</A>
+            <A href=href("security") attr:class=TAB>"Security"</A>
             <A href=href("audit") attr:class=TAB>"Audit log"</A>
         </nav>
         <Outlet/>
@@ -183,6 +200,69 @@ pub fn AccessModeTab() -> impl IntoView {
         </section>
     }
     .into_any()
+}
+
+/// The "Security" tab: "Require two-factor authentication for administrators", here and below, or inherited
+/// (shown checked and greyed, "Required by …").
+#[component]
+pub fn SecurityTab() -> impl IntoView {
+    let org = use_org_id();
+    let save = ServerAction::<SetTwoFactorRequirement>::new();
+    let requirement = org_resource(move || save.version().get(), org_two_factor_requirement);
+    view! {
+        <section aria-labelledby="security-title" class="max-w-2xl">
+            <h2 id="security-title" class="text-lg font-semibold">"Two-factor authentication"</h2>
+            <p class="mb-4 mt-1 text-sm text-slate-600">
+                "Administrators who must use two-factor authentication enter a code from an authenticator app after their password. Until they have set it up under My account, they cannot work as administrators."
+            </p>
+            <div class="mb-3 space-y-2">
+                <Notice message=Signal::derive(move || matches!(save.value().get(), Some(Ok(()))).then(|| "The setting was saved.".to_owned()))/>
+                <FormBanner error=Signal::derive(move || save.value().get().and_then(|r| r.err()))/>
+            </div>
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    match requirement.await {
+                        Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                        Ok(r) => view! { <RequirementForm requirement=r save=save org=org/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn RequirementForm(
+    requirement: TwoFactorRequirement,
+    save: ServerAction<SetTwoFactorRequirement>,
+    org: Memo<Option<OrgId>>,
+) -> impl IntoView {
+    let inherited = requirement.required_by.clone();
+    let checked = requirement.required_here || inherited.is_some();
+    view! {
+        <div class="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+            <div class="flex items-start gap-3">
+                <input id="require-admin-2fa" type="checkbox" class="mt-1 h-4 w-4 rounded border-slate-300 text-emerald-700 focus:ring-emerald-600 disabled:opacity-60"
+                    prop:checked=checked
+                    disabled=move || inherited.is_some() || save.pending().get()
+                    aria-describedby="require-admin-2fa-hint"
+                    on:change=move |ev| {
+                        if let Some(org) = org.get_untracked() {
+                            save.dispatch(SetTwoFactorRequirement { org, required: event_target_checked(&ev) });
+                        }
+                    }/>
+                <div>
+                    <label for="require-admin-2fa" class="font-medium text-slate-900">"Require two-factor authentication for administrators"</label>
+                    <p id="require-admin-2fa-hint" class="text-sm text-slate-600">
+                        "Applies to the administrators of this organization and of every organization below it."
+                    </p>
+                    {requirement.required_by.map(|by| view! {
+                        <p class="mt-1 text-sm font-medium text-slate-700">{format!("Required by {}", by.name)}</p>
+                    })}
+                </div>
+            </div>
+        </div>
+    }
 }
 
 /// The "Audit log" tab.

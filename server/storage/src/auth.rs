@@ -50,6 +50,12 @@ pub enum LoginOutcome {
     },
     /// Unknown e-mail, no password set, or wrong password (deliberately indistinguishable).
     WrongCredentials,
+    /// Correct credentials of an account with two-factor authentication: no session yet. The log-in continues
+    /// with [`Db::login_second_factor`] and this challenge (a few minutes, a few attempts).
+    SecondFactor {
+        /// 64 hex characters; only its SHA-256 is stored.
+        challenge: String,
+    },
     /// Too many consecutive failures for this e-mail; the password was not checked.
     Throttled {
         /// Seconds until the next attempt is accepted (at least 1).
@@ -70,6 +76,11 @@ pub(crate) struct Actor {
 pub struct Caller {
     me: Me,
     memberships: Vec<Membership>,
+    /// The account's two-factor authentication is confirmed (`users.totp_enabled_at`).
+    two_factor_enabled: bool,
+    /// An organization requires two-factor authentication of one of the caller's administrator memberships
+    /// ([`shared::access::two_factor_required`]).
+    two_factor_covered: bool,
 }
 
 impl Caller {
@@ -85,7 +96,9 @@ impl Caller {
 
     /// THE authorization check for organization work: `Ok` only when [`shared::access::may_administer`]
     /// allows the caller to administer `org`; [`StorageError::NoAccess`] otherwise, identically for an
-    /// organization that does not exist.
+    /// organization that does not exist. An administrator whom an organization requires to use two-factor
+    /// authentication and who has not set it up gets [`StorageError::TwoFactorRequired`] for every organization
+    /// (their own account's functions, which take the `Caller` itself, keep working).
     pub async fn admin_of(&self, db: &Db, org: OrgId) -> Result<OrgAdmin, StorageError> {
         let mut conn = db.read().await?;
         self.admin_of_in(db, &mut conn, org).await
@@ -97,6 +110,9 @@ impl Caller {
         conn: &mut Conn,
         org: OrgId,
     ) -> Result<OrgAdmin, StorageError> {
+        if self.two_factor_setup_required() {
+            return Err(StorageError::TwoFactorRequired);
+        }
         let ancestry: Vec<OrgId> = org::ancestry(conn, org)
             .await?
             .into_iter()
@@ -119,6 +135,22 @@ impl Caller {
         passes::of_user(&mut conn, self.user_id()).await
     }
 
+    /// Whether the caller's account has two-factor authentication on.
+    pub fn two_factor_enabled(&self) -> bool {
+        self.two_factor_enabled
+    }
+
+    /// Whether an organization requires two-factor authentication of this caller (as one of its administrators,
+    /// or of one below it), whether or not it is set up.
+    pub fn two_factor_covered(&self) -> bool {
+        self.two_factor_covered
+    }
+
+    /// Covered by a requirement and not set up: administrator work is refused until it is.
+    pub fn two_factor_setup_required(&self) -> bool {
+        self.two_factor_covered && !self.two_factor_enabled
+    }
+
     pub(crate) fn actor(&self) -> Actor {
         Actor {
             user_id: Some(self.me.user_id),
@@ -136,6 +168,7 @@ impl Caller {
             first_name: String,
             last_name: String,
             email: String,
+            totp_enabled_at: Option<i64>,
         }
         #[derive(sqlx::FromRow)]
         struct MembershipRow {
@@ -143,7 +176,7 @@ impl Caller {
             role: String,
         }
         let Some(u) = sqlx::query_as::<_, UserRow>(
-            "SELECT first_name, last_name, email FROM users WHERE id = $1",
+            "SELECT first_name, last_name, email, totp_enabled_at FROM users WHERE id = $1",
         )
         .bind(user.0)
         .fetch_optional(&mut *conn)
@@ -180,6 +213,8 @@ impl Caller {
             }
             None => None,
         };
+        let two_factor_enabled = u.totp_enabled_at.is_some();
+        let two_factor_covered = crate::two_factor::covered(&mut *conn, user, &memberships).await?;
         Ok(Some(Caller {
             me: Me {
                 user_id: user,
@@ -187,8 +222,11 @@ impl Caller {
                 last_name: u.last_name,
                 email: u.email,
                 home_org,
+                two_factor_setup_required: two_factor_covered && !two_factor_enabled,
             },
             memberships,
+            two_factor_enabled,
+            two_factor_covered,
         }))
     }
 }
@@ -217,6 +255,55 @@ pub fn login_key(email: &str) -> String {
     failure_key(email)
 }
 
+/// Counts one failed log-in attempt for `key` (see [`failure_key`]), forgetting records untouched for a day.
+pub(crate) async fn count_login_failure(
+    conn: &mut Conn,
+    key: &str,
+    now: Timestamp,
+) -> Result<(), StorageError> {
+    sqlx::query("DELETE FROM login_failures WHERE last_failed_at < $1")
+        .bind(now.0 - FAILURE_MEMORY_MS)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO login_failures (email, failures, last_failed_at) VALUES ($1, 1, $2) \
+         ON CONFLICT (email) DO UPDATE \
+         SET failures = login_failures.failures + 1, last_failed_at = $2",
+    )
+    .bind(key)
+    .bind(now.0)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Everything a completed log-in does (after the password, and the second factor if the account has one): the
+/// session is created (expired and idle ones are swept first). Returns the session token and its expiry.
+pub(crate) async fn start_session(
+    conn: &mut Conn,
+    user: UserId,
+    now: Timestamp,
+) -> Result<(String, Timestamp), StorageError> {
+    let session_token = new_session_token();
+    let expires_at = Timestamp(now.0 + SESSION_LIFETIME_MS);
+    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+        .bind(now.0)
+        .bind(now.0 - SESSION_IDLE_MS.load(Ordering::Relaxed))
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at) \
+         VALUES ($1, $2, $3, $4, $3)",
+    )
+    .bind(token_hash(&session_token))
+    .bind(user.0)
+    .bind(now.0)
+    .bind(expires_at.0)
+    .execute(&mut *conn)
+    .await?;
+    Ok((session_token, expires_at))
+}
+
 impl Db {
     /// E-mail + password log-in at the current time; see [`Db::login_at`].
     pub async fn login(&self, email: &str, password: &str) -> Result<LoginOutcome, StorageError> {
@@ -235,6 +322,10 @@ impl Db {
     /// refused because hashing is saturated ([`StorageError::Busy`]), writes nothing, so a flood of log-ins
     /// never holds the write lock that stations need. How many attempts run at once is bounded before this
     /// (the server's in-memory per-address and per-account limits, and the hashing limit).
+    ///
+    /// For an account with two-factor authentication a right password gives no session but
+    /// [`LoginOutcome::SecondFactor`]: a challenge for [`Db::login_second_factor`]; the failure count is kept
+    /// until that second step succeeds.
     pub async fn login_at(
         &self,
         email: &str,
@@ -255,8 +346,8 @@ impl Db {
                     return Ok(LoginOutcome::Throttled { retry_after_secs });
                 }
             }
-            let account: Option<(i64, Option<String>)> = sqlx::query_as(
-                "SELECT id, password_hash FROM users WHERE lower(email) = lower($1)",
+            let account: Option<(i64, Option<String>, Option<i64>)> = sqlx::query_as(
+                "SELECT id, password_hash, totp_enabled_at FROM users WHERE lower(email) = lower($1)",
             )
             .bind(&key)
             .fetch_optional(&mut *conn)
@@ -265,58 +356,37 @@ impl Db {
         };
 
         let user = match account {
-            Some((id, Some(hash))) => verify_password(hash, password.to_owned())
+            Some((id, Some(hash), totp_enabled_at)) => verify_password(hash, password.to_owned())
                 .await?
-                .then_some(UserId(id)),
+                .then_some((UserId(id), totp_enabled_at.is_some())),
             _ => {
                 // Same cost as a real check, so an unknown address cannot be told apart by timing.
                 let _ = verify_password(dummy_hash().await?, password.to_owned()).await?;
                 None
             }
         };
-        let Some(user) = user else {
+        let Some((user, two_factor)) = user else {
             let mut tx = self.begin_write().await?;
-            sqlx::query("DELETE FROM login_failures WHERE last_failed_at < $1")
-                .bind(now.0 - FAILURE_MEMORY_MS)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "INSERT INTO login_failures (email, failures, last_failed_at) VALUES ($1, 1, $2) \
-                 ON CONFLICT (email) DO UPDATE \
-                 SET failures = login_failures.failures + 1, last_failed_at = $2",
-            )
-            .bind(&key)
-            .bind(now.0)
-            .execute(&mut *tx)
-            .await?;
+            count_login_failure(&mut tx, &key, now).await?;
             tx.commit().await?;
             return Ok(LoginOutcome::WrongCredentials);
         };
 
-        let session_token = new_session_token();
-        let expires_at = Timestamp(now.0 + SESSION_LIFETIME_MS);
         let mut tx = self.begin_write().await?;
+        if two_factor {
+            // The password was right, the code is still to come: the failure count stays until the second step
+            // succeeds (wrong codes add to it), so knowing the password does not reset the backoff.
+            let challenge = crate::two_factor::new_challenge(&mut tx, user, now).await?;
+            tx.commit().await?;
+            return Ok(LoginOutcome::SecondFactor { challenge });
+        }
         if failures.is_some() {
             sqlx::query("DELETE FROM login_failures WHERE email = $1")
                 .bind(&key)
                 .execute(&mut *tx)
                 .await?;
         }
-        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
-            .bind(now.0)
-            .bind(now.0 - SESSION_IDLE_MS.load(Ordering::Relaxed))
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at) \
-             VALUES ($1, $2, $3, $4, $3)",
-        )
-        .bind(token_hash(&session_token))
-        .bind(user.0)
-        .bind(now.0)
-        .bind(expires_at.0)
-        .execute(&mut *tx)
-        .await?;
+        let (session_token, expires_at) = start_session(&mut tx, user, now).await?;
         tx.commit().await?;
         Ok(LoginOutcome::LoggedIn {
             session_token,
@@ -418,7 +488,7 @@ pub(crate) fn failure_key(email: &str) -> String {
 }
 
 /// `Some(seconds to wait)` if an attempt at `now` is refused after `failures` consecutive failures.
-fn throttled_for(failures: i64, last_failed_at: i64, now: Timestamp) -> Option<u64> {
+pub(crate) fn throttled_for(failures: i64, last_failed_at: i64, now: Timestamp) -> Option<u64> {
     if failures <= FREE_FAILURES {
         return None;
     }
@@ -428,13 +498,13 @@ fn throttled_for(failures: i64, last_failed_at: i64, now: Timestamp) -> Option<u
     (wait_ms > 0).then(|| (wait_ms as u64).div_ceil(1000))
 }
 
-fn new_session_token() -> String {
+pub(crate) fn new_session_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     hex::encode(bytes)
 }
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 

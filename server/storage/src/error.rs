@@ -28,6 +28,13 @@ pub enum StorageError {
         /// Seconds until the next attempt is accepted (at least 1).
         retry_after_secs: u64,
     },
+    /// The caller administers organizations of which one (or one above it) requires two-factor authentication of
+    /// its administrators, and the caller has not set it up: administrator work is refused until they do (their
+    /// own account's functions keep working, so that they can).
+    #[error(
+        "Your organization requires two-factor authentication for administrators. Set it up under “My account”."
+    )]
+    TwoFactorRequired,
     /// The server is saturated (e.g. every password-hashing slot is taken) and refused the work rather than
     /// queue it: the caller may try again in a moment.
     #[error("The server is busy. Please try again in a moment.")]

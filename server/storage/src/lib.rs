@@ -43,6 +43,7 @@ mod org;
 mod passes;
 mod stations;
 mod transactions;
+mod two_factor;
 
 pub use auth::{
     default_hash_concurrency, login_key, session_idle_limit, set_hash_concurrency,
@@ -57,3 +58,7 @@ pub use ocpp::{ConnectedStation, NewOcppMessage, StationLogin, DEFAULT_LOG_RETEN
 pub use org::{AddUserOutcome, OrgAdmin};
 pub use stations::generate_station_password;
 pub use transactions::StopOutcome;
+pub use two_factor::{
+    SecondFactorOutcome, TurnOffOutcome, CHALLENGE_ATTEMPTS, CHALLENGE_LIFETIME_MS,
+    RECOVERY_CODE_COUNT,
+};

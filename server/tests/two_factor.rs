@@ -1,0 +1,791 @@
+//! Two-factor authentication over HTTP and through storage: enrolment (a pending secret guards nothing), the
+//! log-in's second step (codes once, wrong codes void the challenge, expired and forged challenges, one account's
+//! challenge with another's code, recovery codes once), turning it off, and an organization requiring it of the
+//! administrators below it, enforced in the one authorization step. Codes are computed with totp-rs from the key
+//! the enrolment showed, as an authenticator app would.
+
+mod common;
+
+use app::auth::{LoginDone, LoginStep};
+use app::AppError;
+use common::{TestApp, PASSWORD};
+use shared::model::{
+    AuditAction, AuditEntry, Me, PassSummary, TwoFactorEnrolment, TwoFactorRequirement,
+    TwoFactorStatus, UserSummary,
+};
+use shared::role::Role;
+use shared::time::Timestamp;
+use storage::{LoginOutcome, SecondFactorOutcome};
+use totp_rs::{Algorithm, Secret, TOTP};
+
+const STEP_MS: i64 = 30_000;
+
+/// The code an authenticator app shows for `key` in time step `step`.
+fn code_for(key: &str, step: i64) -> String {
+    let bytes = Secret::Encoded(key.to_owned()).to_bytes().unwrap();
+    let totp = TOTP::new(Algorithm::SHA1, 6, 1, 30, bytes, None, String::new()).unwrap();
+    totp.generate((step * 30) as u64)
+}
+
+/// A code of `key`'s step `step` that is certainly not one of the steps `near` ± 1 (a wrong code).
+fn wrong_code(key: &str, near: i64) -> String {
+    let right: Vec<String> = (near - 1..=near + 1).map(|s| code_for(key, s)).collect();
+    (0..)
+        .map(|n| format!("{:06}", (123_457 + n * 7_919) % 1_000_000))
+        .find(|c| !right.contains(c))
+        .unwrap()
+}
+
+/// The current time step, after waiting for a fresh one if fewer than 10 seconds of it are left: the steps
+/// `current - 1 ..= current + 1` stay acceptable while a test runs.
+async fn fresh_step() -> i64 {
+    let now = storage::now().millis();
+    let left = STEP_MS - now.rem_euclid(STEP_MS);
+    if left < 10_000 {
+        tokio::time::sleep(std::time::Duration::from_millis(left as u64 + 50)).await;
+    }
+    storage::now().millis().div_euclid(STEP_MS)
+}
+
+/// Someone with two-factor authentication on: the key, the recovery codes, and the step whose neighbours
+/// (`step` and `step + 1`) are still unused (enrolment used `step - 1`).
+struct Enrolled {
+    key: String,
+    recovery: Vec<String>,
+    step: i64,
+}
+
+/// Sets up two-factor authentication over HTTP for the session `cookie`.
+async fn enrol(app: &TestApp, cookie: &str) -> Enrolled {
+    let enrolment: TwoFactorEnrolment = app
+        .call(Some(cookie), "start_two_factor", &[])
+        .await
+        .unwrap();
+    let step = fresh_step().await;
+    let recovery: Vec<String> = app
+        .call(
+            Some(cookie),
+            "confirm_two_factor",
+            &[("code", &code_for(&enrolment.key, step - 1))],
+        )
+        .await
+        .unwrap();
+    Enrolled {
+        key: enrolment.key,
+        recovery,
+        step,
+    }
+}
+
+/// The password step over HTTP: the challenge it asks a code for (panics if it logged in directly).
+async fn challenge(app: &TestApp, email: &str) -> String {
+    let step: LoginStep = app
+        .call(None, "login", &[("email", email), ("password", PASSWORD)])
+        .await
+        .unwrap();
+    match step {
+        LoginStep::SecondFactor { challenge } => challenge,
+        other => panic!("expected a second step, got {other:?}"),
+    }
+}
+
+/// The second step over HTTP: the answer and the session cookie it set, if any.
+async fn second_step(
+    app: &TestApp,
+    challenge: &str,
+    code: &str,
+) -> (Result<LoginDone, AppError>, Option<String>) {
+    let (status, body, headers) = app
+        .post(
+            None,
+            "login_second_factor",
+            &[("challenge", challenge), ("code", code)],
+        )
+        .await;
+    (
+        common::decode(status, &body),
+        common::session_cookie(&headers),
+    )
+}
+
+fn is_field_error(reply: &Result<impl std::fmt::Debug, AppError>, field: &str) -> bool {
+    matches!(reply, Err(e) if e.for_field(field).is_some())
+}
+
+/// The subjects of the mails queued for `to`, oldest first.
+async fn mails_to(app: &TestApp, to: &str) -> Vec<String> {
+    let mut subjects: Vec<String> = app
+        .db
+        .outbox(100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.recipient == to)
+        .map(|m| m.subject)
+        .collect();
+    subjects.reverse();
+    subjects
+}
+
+#[tokio::test]
+async fn enrolment_needs_the_right_code_and_a_pending_secret_guards_nothing() {
+    let app = TestApp::new().await;
+    app.partner("Volta Partners", "pat@volta.example").await;
+    let pat = app.login("pat@volta.example", PASSWORD).await;
+    let status: TwoFactorStatus = app.call(Some(&pat), "my_two_factor", &[]).await.unwrap();
+    assert_eq!(
+        status,
+        TwoFactorStatus {
+            enabled: false,
+            recovery_codes_left: 0,
+            required: false
+        }
+    );
+
+    let enrolment: TwoFactorEnrolment =
+        app.call(Some(&pat), "start_two_factor", &[]).await.unwrap();
+    assert!(enrolment.qr_svg.starts_with("<svg"), "{}", enrolment.qr_svg);
+    assert!(!enrolment.qr_svg.contains("<script"));
+    assert_eq!(enrolment.key.len(), 32);
+    // Pending: the password alone still logs in, and nothing asks for a code.
+    app.login("pat@volta.example", PASSWORD).await;
+
+    let step = fresh_step().await;
+    let key = &enrolment.key;
+    for wrong in [
+        wrong_code(key, step),
+        "abcde-23456".to_owned(),
+        "12345".to_owned(),
+    ] {
+        let refused: Result<Vec<String>, AppError> = app
+            .call(Some(&pat), "confirm_two_factor", &[("code", &wrong)])
+            .await;
+        assert!(is_field_error(&refused, "code"), "{wrong}: {refused:?}");
+    }
+    // A code of an earlier, abandoned enrolment does not confirm the new one.
+    let restarted: TwoFactorEnrolment =
+        app.call(Some(&pat), "start_two_factor", &[]).await.unwrap();
+    assert_ne!(restarted.key, enrolment.key);
+    let stale: Result<Vec<String>, AppError> = app
+        .call(
+            Some(&pat),
+            "confirm_two_factor",
+            &[("code", &code_for(key, step))],
+        )
+        .await;
+    assert!(is_field_error(&stale, "code"), "{stale:?}");
+    let status: TwoFactorStatus = app.call(Some(&pat), "my_two_factor", &[]).await.unwrap();
+    assert!(!status.enabled);
+    assert!(mails_to(&app, "pat@volta.example").await.is_empty());
+
+    let codes: Vec<String> = app
+        .call(
+            Some(&pat),
+            "confirm_two_factor",
+            &[("code", &code_for(&restarted.key, step))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(codes.len(), 10);
+    for code in &codes {
+        assert_eq!(code.len(), 11, "{code}");
+        assert_eq!(code.as_bytes()[5], b'-', "{code}");
+    }
+    let status: TwoFactorStatus = app.call(Some(&pat), "my_two_factor", &[]).await.unwrap();
+    assert_eq!(
+        status,
+        TwoFactorStatus {
+            enabled: true,
+            recovery_codes_left: 10,
+            required: false
+        }
+    );
+    assert_eq!(
+        mails_to(&app, "pat@volta.example").await,
+        ["Two-factor authentication was turned on for your ChargeDesk account"]
+    );
+    // On: no second enrolment over it, and confirming again is refused.
+    let again: Result<TwoFactorEnrolment, AppError> =
+        app.call(Some(&pat), "start_two_factor", &[]).await;
+    assert!(matches!(again, Err(AppError::Conflict { .. })), "{again:?}");
+    let again: Result<Vec<String>, AppError> = app
+        .call(
+            Some(&pat),
+            "confirm_two_factor",
+            &[("code", &code_for(&restarted.key, step + 1))],
+        )
+        .await;
+    assert!(matches!(again, Err(AppError::Conflict { .. })), "{again:?}");
+    // The session that enrolled goes on; a new log-in asks for a code.
+    let me: Me = app.call(Some(&pat), "current_user", &[]).await.unwrap();
+    assert!(!me.two_factor_setup_required);
+    challenge(&app, "pat@volta.example").await;
+}
+
+#[tokio::test]
+async fn a_log_in_needs_a_code_and_each_code_works_once() {
+    let app = TestApp::new().await;
+    let (root, _) = app.partner("Volta Partners", "pat@volta.example").await;
+    let pat = app.login("pat@volta.example", PASSWORD).await;
+    let enrolled = enrol(&app, &pat).await;
+
+    // The password alone gives no session.
+    let (status, body, headers) = app
+        .post(
+            None,
+            "login",
+            &[("email", "pat@volta.example"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(common::session_cookie(&headers), None);
+    let LoginStep::SecondFactor { challenge: first } = serde_json::from_slice(&body).unwrap()
+    else {
+        panic!("no second step: {}", String::from_utf8_lossy(&body));
+    };
+    // The code enrolment used is spent.
+    let (replayed, cookie) =
+        second_step(&app, &first, &code_for(&enrolled.key, enrolled.step - 1)).await;
+    assert!(is_field_error(&replayed, "code"), "{replayed:?}");
+    assert_eq!(cookie, None);
+
+    let code = code_for(&enrolled.key, enrolled.step);
+    let (done, cookie) =
+        second_step(&app, &first, &format!(" {} {} ", &code[..3], &code[3..])).await;
+    let done = done.unwrap();
+    assert_eq!(done.path, format!("/orgs/{root}/organizations"));
+    assert_eq!(done.recovery_codes_left, None);
+    let session = cookie.expect("the second step sets the session cookie");
+    let me: Me = app.call(Some(&session), "current_user", &[]).await.unwrap();
+    assert_eq!(me.email, "pat@volta.example");
+    // The challenge is used up.
+    let (used, _) = second_step(&app, &first, &code_for(&enrolled.key, enrolled.step + 1)).await;
+    assert!(
+        is_field_error(&used, app::auth::CHALLENGE_FIELD),
+        "{used:?}"
+    );
+
+    // The same code in a new log-in is refused (its time step was used); the next step's code works.
+    let second = challenge(&app, "pat@volta.example").await;
+    let (replayed, cookie) = second_step(&app, &second, &code).await;
+    assert!(is_field_error(&replayed, "code"), "{replayed:?}");
+    assert_eq!(cookie, None);
+    let (done, cookie) =
+        second_step(&app, &second, &code_for(&enrolled.key, enrolled.step + 1)).await;
+    done.unwrap();
+    assert!(cookie.is_some());
+}
+
+#[tokio::test]
+async fn five_wrong_codes_void_the_challenge_and_count_as_failed_log_ins() {
+    let app = TestApp::new().await;
+    app.partner("Volta Partners", "pat@volta.example").await;
+    let pat = app.login("pat@volta.example", PASSWORD).await;
+    let enrolled = enrol(&app, &pat).await;
+    let db = &app.db;
+    let t0 = Timestamp((enrolled.step + 1) * STEP_MS);
+    let at = |secs: i64| Timestamp(t0.0 + secs * 1000);
+    let LoginOutcome::SecondFactor { challenge } = db
+        .login_at("pat@volta.example", PASSWORD, at(0))
+        .await
+        .unwrap()
+    else {
+        panic!("no second step");
+    };
+    let key = &enrolled.key;
+    let step_at = |t: Timestamp| t.0.div_euclid(STEP_MS);
+    let wrong = |secs: i64| wrong_code(key, step_at(at(secs)));
+    let right = |secs: i64| code_for(key, step_at(at(secs)));
+    // Wrong codes 10 s apart (beyond the account's growing backoff: 2, 4, 8 s after the 3rd, 4th, 5th).
+    for n in 1..=5 {
+        let outcome = db
+            .login_second_factor_at(&challenge, &wrong(n * 10), at(n * 10))
+            .await
+            .unwrap();
+        assert_eq!(
+            outcome,
+            SecondFactorOutcome::WrongCode {
+                attempts_left: 5 - n
+            },
+            "wrong code {n}"
+        );
+    }
+    // Void: even the right code starts again.
+    assert_eq!(
+        db.login_second_factor_at(&challenge, &right(60), at(60))
+            .await
+            .unwrap(),
+        SecondFactorOutcome::StartAgain
+    );
+    // The wrong codes counted against the account like wrong passwords: right after the fifth, even the right
+    // password waits.
+    assert!(matches!(
+        db.login_at("pat@volta.example", PASSWORD, at(51))
+            .await
+            .unwrap(),
+        LoginOutcome::Throttled { .. }
+    ));
+    // And while the backoff runs, a new challenge's code is not even checked.
+    let LoginOutcome::SecondFactor { challenge } = db
+        .login_at("pat@volta.example", PASSWORD, at(60))
+        .await
+        .unwrap()
+    else {
+        panic!("no second step");
+    };
+    assert!(matches!(
+        db.login_second_factor_at(&challenge, &wrong(60), at(60))
+            .await
+            .unwrap(),
+        SecondFactorOutcome::WrongCode { .. }
+    ));
+    assert!(matches!(
+        db.login_second_factor_at(&challenge, &right(61), at(61))
+            .await
+            .unwrap(),
+        SecondFactorOutcome::Throttled { .. }
+    ));
+    // Once it has run out, the right code logs in and clears the count.
+    let outcome = db
+        .login_second_factor_at(&challenge, &right(90), at(90))
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, SecondFactorOutcome::LoggedIn { .. }),
+        "{outcome:?}"
+    );
+    assert!(matches!(
+        db.login_at("pat@volta.example", "wrong password!", at(91))
+            .await
+            .unwrap(),
+        LoginOutcome::WrongCredentials
+    ));
+}
+
+#[tokio::test]
+async fn expired_and_forged_challenges_start_again() {
+    let app = TestApp::new().await;
+    app.partner("Volta Partners", "pat@volta.example").await;
+    let pat = app.login("pat@volta.example", PASSWORD).await;
+    let enrolled = enrol(&app, &pat).await;
+    let db = &app.db;
+    let t0 = Timestamp((enrolled.step + 1) * STEP_MS);
+    let LoginOutcome::SecondFactor { challenge } = db
+        .login_at("pat@volta.example", PASSWORD, t0)
+        .await
+        .unwrap()
+    else {
+        panic!("no second step");
+    };
+    // Five minutes later the challenge is gone, whatever the code.
+    let late = Timestamp(t0.0 + storage::CHALLENGE_LIFETIME_MS);
+    let late_step = late.0.div_euclid(STEP_MS);
+    assert_eq!(
+        db.login_second_factor_at(&challenge, &code_for(&enrolled.key, late_step), late)
+            .await
+            .unwrap(),
+        SecondFactorOutcome::StartAgain
+    );
+
+    // A made-up challenge (or a session token passed off as one) is answered like an expired one, over HTTP too.
+    let forged = "0123456789abcdef".repeat(4);
+    let code = code_for(&enrolled.key, enrolled.step);
+    for fake in [forged.as_str(), pat.as_str(), ""] {
+        let (status, body, headers) = app
+            .post(
+                None,
+                "login_second_factor",
+                &[("challenge", fake), ("code", &code)],
+            )
+            .await;
+        assert_eq!(status, 409, "{fake:?}");
+        let reply: Result<LoginDone, AppError> = common::decode(status, &body);
+        assert!(
+            is_field_error(&reply, app::auth::CHALLENGE_FIELD),
+            "{reply:?}"
+        );
+        assert_eq!(common::session_cookie(&headers), None);
+    }
+    // The code was not spent by those attempts.
+    let real = challenge_over_http(&app).await;
+    let (done, cookie) = second_step(&app, &real, &code).await;
+    done.unwrap();
+    assert!(cookie.is_some());
+}
+
+async fn challenge_over_http(app: &TestApp) -> String {
+    challenge(app, "pat@volta.example").await
+}
+
+#[tokio::test]
+async fn one_accounts_challenge_does_not_take_another_accounts_code() {
+    let app = TestApp::new().await;
+    let (root, _) = app.partner("Volta Partners", "pat@volta.example").await;
+    let pat = app.login("pat@volta.example", PASSWORD).await;
+    app.member(&pat, root, "ann@volta.example", Role::Administrator)
+        .await;
+    let ann = app.login("ann@volta.example", PASSWORD).await;
+    let pat_2fa = enrol(&app, &pat).await;
+    let ann_2fa = enrol(&app, &ann).await;
+
+    let pats_challenge = challenge(&app, "pat@volta.example").await;
+    let anns_code = code_for(&ann_2fa.key, ann_2fa.step);
+    assert_ne!(anns_code, code_for(&pat_2fa.key, pat_2fa.step));
+    let (refused, cookie) = second_step(&app, &pats_challenge, &anns_code).await;
+    assert!(is_field_error(&refused, "code"), "{refused:?}");
+    assert_eq!(cookie, None);
+    let (refused, _) = second_step(&app, &pats_challenge, &ann_2fa.recovery[0]).await;
+    assert!(is_field_error(&refused, "code"), "{refused:?}");
+    // Ann's code and recovery code are still hers to use.
+    let anns_challenge = challenge(&app, "ann@volta.example").await;
+    let (done, cookie) = second_step(&app, &anns_challenge, &anns_code).await;
+    done.unwrap();
+    let session = cookie.unwrap();
+    let me: Me = app.call(Some(&session), "current_user", &[]).await.unwrap();
+    assert_eq!(me.email, "ann@volta.example");
+}
+
+#[tokio::test]
+async fn a_recovery_code_logs_in_once_and_tells_how_many_are_left() {
+    let app = TestApp::new().await;
+    app.partner("Volta Partners", "pat@volta.example").await;
+    let pat = app.login("pat@volta.example", PASSWORD).await;
+    let enrolled = enrol(&app, &pat).await;
+    let recovery = &enrolled.recovery[3];
+
+    let first = challenge(&app, "pat@volta.example").await;
+    // As typed from paper: upper case, without the hyphen.
+    let typed = recovery.replace('-', "").to_uppercase();
+    let (done, cookie) = second_step(&app, &first, &typed).await;
+    let done = done.unwrap();
+    assert_eq!(done.recovery_codes_left, Some(9));
+    assert!(cookie.is_some());
+
+    let second = challenge(&app, "pat@volta.example").await;
+    let (again, cookie) = second_step(&app, &second, recovery).await;
+    assert!(is_field_error(&again, "code"), "{again:?}");
+    assert_eq!(cookie, None);
+    let (done, _) = second_step(&app, &second, &enrolled.recovery[4]).await;
+    assert_eq!(done.unwrap().recovery_codes_left, Some(8));
+    let status: TwoFactorStatus = app.call(Some(&pat), "my_two_factor", &[]).await.unwrap();
+    assert_eq!(status.recovery_codes_left, 8);
+}
+
+#[tokio::test]
+async fn new_recovery_codes_need_a_current_code_and_replace_the_old_ones() {
+    let app = TestApp::new().await;
+    app.partner("Volta Partners", "pat@volta.example").await;
+    let pat = app.login("pat@volta.example", PASSWORD).await;
+    let enrolled = enrol(&app, &pat).await;
+
+    // A recovery code does not make new recovery codes; nor does a wrong code.
+    for code in [
+        enrolled.recovery[0].clone(),
+        wrong_code(&enrolled.key, enrolled.step),
+    ] {
+        let refused: Result<Vec<String>, AppError> = app
+            .call(Some(&pat), "new_recovery_codes", &[("code", &code)])
+            .await;
+        assert!(is_field_error(&refused, "code"), "{refused:?}");
+    }
+    let fresh: Vec<String> = app
+        .call(
+            Some(&pat),
+            "new_recovery_codes",
+            &[("code", &code_for(&enrolled.key, enrolled.step))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(fresh.len(), 10);
+    assert!(fresh.iter().all(|c| !enrolled.recovery.contains(c)));
+    assert_eq!(
+        mails_to(&app, "pat@volta.example").await.last().unwrap(),
+        "New recovery codes for your ChargeDesk account"
+    );
+
+    let login = challenge(&app, "pat@volta.example").await;
+    let (old, _) = second_step(&app, &login, &enrolled.recovery[0]).await;
+    assert!(is_field_error(&old, "code"), "{old:?}");
+    let (done, _) = second_step(&app, &login, &fresh[0]).await;
+    assert_eq!(done.unwrap().recovery_codes_left, Some(9));
+}
+
+#[tokio::test]
+async fn turning_off_needs_the_password_and_a_code() {
+    let app = TestApp::new().await;
+    app.partner("Volta Partners", "pat@volta.example").await;
+    let pat = app.login("pat@volta.example", PASSWORD).await;
+    let enrolled = enrol(&app, &pat).await;
+    let code = code_for(&enrolled.key, enrolled.step);
+
+    let turn_off = |password: String, code: String| {
+        let app = &app;
+        let pat = pat.clone();
+        async move {
+            app.call::<()>(
+                Some(&pat),
+                "turn_off_two_factor",
+                &[("password", &password), ("code", &code)],
+            )
+            .await
+        }
+    };
+    let refused = turn_off("not the password".into(), code.clone()).await;
+    assert!(is_field_error(&refused, "password"), "{refused:?}");
+    let refused = turn_off(PASSWORD.into(), wrong_code(&enrolled.key, enrolled.step)).await;
+    assert!(is_field_error(&refused, "code"), "{refused:?}");
+    let refused = turn_off(PASSWORD.into(), String::new()).await;
+    assert!(is_field_error(&refused, "code"), "{refused:?}");
+    let status: TwoFactorStatus = app.call(Some(&pat), "my_two_factor", &[]).await.unwrap();
+    assert!(status.enabled);
+    // Anonymous: nothing.
+    let (status, _, _) = app
+        .post(
+            None,
+            "turn_off_two_factor",
+            &[("password", PASSWORD), ("code", &code)],
+        )
+        .await;
+    assert_eq!(status, 401);
+
+    turn_off(PASSWORD.into(), code).await.unwrap();
+    let status: TwoFactorStatus = app.call(Some(&pat), "my_two_factor", &[]).await.unwrap();
+    assert_eq!(
+        status,
+        TwoFactorStatus {
+            enabled: false,
+            recovery_codes_left: 0,
+            required: false
+        }
+    );
+    assert_eq!(
+        mails_to(&app, "pat@volta.example").await.last().unwrap(),
+        "Two-factor authentication was turned off for your ChargeDesk account"
+    );
+    // The password alone logs in again.
+    app.login("pat@volta.example", PASSWORD).await;
+}
+
+#[tokio::test]
+async fn a_partner_requires_two_factor_of_every_administrator_below_it() {
+    let app = TestApp::new().await;
+    let (root, _) = app.partner("Volta Partners", "pat@volta.example").await;
+    let pat = app.login("pat@volta.example", PASSWORD).await;
+    let a = app.sub_org(&pat, root, "Customer A").await;
+    app.member(&pat, a, "admin@a.example", Role::Administrator)
+        .await;
+    app.member(&pat, a, "driver@a.example", Role::Cardholder)
+        .await;
+    let (root_s, a_s) = (root.to_string(), a.to_string());
+    let require = |cookie: String, org: String, required: bool| {
+        let app = &app;
+        async move {
+            app.call::<()>(
+                Some(&cookie),
+                "set_two_factor_requirement",
+                &[("org", &org), ("required", &required.to_string())],
+            )
+            .await
+        }
+    };
+
+    // Not without two-factor authentication on one's own account.
+    let refused = require(pat.clone(), root_s.clone(), true).await;
+    assert_eq!(
+        refused,
+        Err(AppError::Conflict {
+            field: None,
+            message: "Turn on two-factor authentication for your own account first (My account)."
+                .into()
+        })
+    );
+    let pat_2fa = enrol(&app, &pat).await;
+    require(pat.clone(), root_s.clone(), true).await.unwrap();
+    let audit: Vec<AuditEntry> = app
+        .call(Some(&pat), "audit_log", &[("org", &root_s)])
+        .await
+        .unwrap();
+    assert_eq!(audit[0].action, AuditAction::TwoFactorRequirementChanged);
+    assert_eq!(audit[0].actor, "Pat Partner");
+    let own: TwoFactorRequirement = app
+        .call(
+            Some(&pat),
+            "org_two_factor_requirement",
+            &[("org", &root_s)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        own,
+        TwoFactorRequirement {
+            required_here: true,
+            required_by: None
+        }
+    );
+    let inherited: TwoFactorRequirement = app
+        .call(Some(&pat), "org_two_factor_requirement", &[("org", &a_s)])
+        .await
+        .unwrap();
+    assert!(!inherited.required_here);
+    assert_eq!(inherited.required_by.unwrap().name, "Volta Partners");
+
+    // A's administrator logs in (password only: not set up yet) and is sent to "My account".
+    let (status, body, headers) = app
+        .post(
+            None,
+            "login",
+            &[("email", "admin@a.example"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let step: LoginStep = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        step,
+        LoginStep::Done {
+            path: "/account".into()
+        }
+    );
+    let admin_a = common::session_cookie(&headers).unwrap();
+    let me: Me = app.call(Some(&admin_a), "current_user", &[]).await.unwrap();
+    assert!(me.two_factor_setup_required);
+    // Every administrator function answers 403 with the reason, for A and for anything else alike.
+    for (endpoint, org) in [
+        ("list_users", a_s.as_str()),
+        ("list_passes", a_s.as_str()),
+        ("org_two_factor_requirement", a_s.as_str()),
+        ("list_users", root_s.as_str()),
+        ("list_users", "987654"),
+    ] {
+        let (status, body, _) = app.post(Some(&admin_a), endpoint, &[("org", org)]).await;
+        assert_eq!(status, 403, "{endpoint} on {org}");
+        let reply: Result<serde_json::Value, AppError> = common::decode(status, &body);
+        assert_eq!(reply.unwrap_err(), AppError::TwoFactorRequired);
+    }
+    assert_eq!(
+        AppError::TwoFactorRequired.to_string(),
+        "Your organization requires two-factor authentication for administrators. Set it up under “My account”."
+    );
+    let refused = require(admin_a.clone(), a_s.clone(), false).await;
+    assert_eq!(refused, Err(AppError::TwoFactorRequired));
+    // "My account" works: they set it up, and then administer A again.
+    let status: TwoFactorStatus = app
+        .call(Some(&admin_a), "my_two_factor", &[])
+        .await
+        .unwrap();
+    assert!(status.required && !status.enabled);
+    let admin_a_2fa = enrol(&app, &admin_a).await;
+    let users: Vec<UserSummary> = app
+        .call(Some(&admin_a), "list_users", &[("org", &a_s)])
+        .await
+        .unwrap();
+    assert_eq!(users.len(), 2);
+    let me: Me = app.call(Some(&admin_a), "current_user", &[]).await.unwrap();
+    assert!(!me.two_factor_setup_required);
+    // While the partner requires it, they cannot turn it off (and A cannot lift the partner's requirement).
+    let refused: Result<(), AppError> = app
+        .call(
+            Some(&admin_a),
+            "turn_off_two_factor",
+            &[
+                ("password", PASSWORD),
+                ("code", &code_for(&admin_a_2fa.key, admin_a_2fa.step)),
+            ],
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(AppError::Conflict { field: None, .. })),
+        "{refused:?}"
+    );
+    require(admin_a.clone(), a_s.clone(), false).await.unwrap();
+    let still: TwoFactorRequirement = app
+        .call(
+            Some(&admin_a),
+            "org_two_factor_requirement",
+            &[("org", &a_s)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(still.required_by.unwrap().name, "Volta Partners");
+    // Their next log-in asks for a code.
+    challenge(&app, "admin@a.example").await;
+
+    // The cardholder of A is never affected.
+    let driver = app.login("driver@a.example", PASSWORD).await;
+    let me: Me = app.call(Some(&driver), "current_user", &[]).await.unwrap();
+    assert!(!me.two_factor_setup_required);
+    let passes: Vec<PassSummary> = app.call(Some(&driver), "my_passes", &[]).await.unwrap();
+    assert!(passes.is_empty());
+    let step: LoginStep = app
+        .call(
+            None,
+            "login",
+            &[("email", "driver@a.example"), ("password", PASSWORD)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        step,
+        LoginStep::Done {
+            path: "/my/passes".into()
+        }
+    );
+
+    // Lifting the partner's requirement is audited too; the partner may then turn two-factor off again.
+    require(pat.clone(), root_s.clone(), false).await.unwrap();
+    let audit: Vec<AuditEntry> = app
+        .call(Some(&pat), "audit_log", &[("org", &root_s)])
+        .await
+        .unwrap();
+    let changes = audit
+        .iter()
+        .filter(|e| e.action == AuditAction::TwoFactorRequirementChanged)
+        .count();
+    assert_eq!(changes, 2);
+    let off: Result<(), AppError> = app
+        .call(
+            Some(&pat),
+            "turn_off_two_factor",
+            &[
+                ("password", PASSWORD),
+                ("code", &code_for(&pat_2fa.key, pat_2fa.step)),
+            ],
+        )
+        .await;
+    off.unwrap();
+}
+
+#[tokio::test]
+async fn the_second_step_counts_against_the_per_address_log_in_limit() {
+    let web = server::http::WebConfig {
+        login_per_ip_per_minute: std::num::NonZeroU32::new(5).unwrap(),
+        ..Default::default()
+    };
+    let app = TestApp::with_web(web).await;
+    app.partner("Volta Partners", "pat@volta.example").await;
+    let pat = app.login("pat@volta.example", PASSWORD).await; // 1
+    let enrolled = enrol(&app, &pat).await; // 2: confirming counts like a log-in
+    let login = challenge(&app, "pat@volta.example").await; // 3
+    let wrong = wrong_code(&enrolled.key, enrolled.step);
+    let (first, _) = second_step(&app, &login, &wrong).await; // 4
+    assert!(is_field_error(&first, "code"), "{first:?}");
+    let (second, _) = second_step(&app, &login, &wrong).await; // 5
+    assert!(is_field_error(&second, "code"), "{second:?}");
+    // The sixth attempt from this address within the minute is refused before anything is read: even the right
+    // code.
+    let (status, body, _) = app
+        .post(
+            None,
+            "login_second_factor",
+            &[
+                ("challenge", &login),
+                ("code", &code_for(&enrolled.key, enrolled.step)),
+            ],
+        )
+        .await;
+    assert_eq!(status, 429);
+    let reply: Result<LoginDone, AppError> = common::decode(status, &body);
+    assert!(
+        matches!(reply, Err(AppError::Throttled { .. })),
+        "{reply:?}"
+    );
+}
