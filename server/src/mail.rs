@@ -413,6 +413,13 @@ impl Sender {
                         domain = recipient_domain(&message.recipient),
                         "e-mail sent"
                     );
+                } else {
+                    // Only if this attempt outlived its lease (the send timeout is meant to prevent that).
+                    tracing::warn!(
+                        id = message.id,
+                        domain = recipient_domain(&message.recipient),
+                        "e-mail sent after its claim expired: another instance may send it again"
+                    );
                 }
             }
             Outcome::Failed { error, permanent } => {
@@ -433,7 +440,7 @@ impl Sender {
                         kind = %message.kind,
                         domain = recipient_domain(&message.recipient),
                         attempts = message.attempts,
-                        error = %error,
+                        error = ?error,
                         "e-mail not delivered: given up (it stays in `server outbox`)"
                     );
                 } else {
@@ -443,7 +450,7 @@ impl Sender {
                         domain = recipient_domain(&message.recipient),
                         attempts = message.attempts,
                         retry_in_secs = delay.as_secs(),
-                        error = %error,
+                        error = ?error,
                         "e-mail not delivered: will retry"
                     );
                 }
@@ -518,6 +525,7 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 
 /// Without SMTP: logs each message queued from now on once (recipient, subject, where to find it), so that
 /// whoever runs ChargeDesk locally sees that a mail "was sent" and can read it with `server outbox --show`.
+/// Recipient and subject are logged quoted and escaped (a line break cannot forge a log line).
 async fn log_queued(db: Db, poll_interval: Duration, mut stopped: watch::Receiver<bool>) {
     let mut last_seen = match db.outbox(1).await {
         Ok(newest) => newest.first().map_or(0, |m| m.id),
@@ -540,8 +548,8 @@ async fn log_queued(db: Db, poll_interval: Duration, mut stopped: watch::Receive
                         last_seen = message.id;
                         tracing::info!(
                             id = message.id,
-                            to = %message.recipient,
-                            subject = %message.subject,
+                            to = ?message.recipient,
+                            subject = ?message.subject,
                             "e-mail kept in the outbox (no SMTP): read it with `server outbox --show {}`",
                             message.id
                         );
