@@ -111,6 +111,7 @@ pub fn AppFrame(
                     </Show>
                 </div>
                 <div class="border-t border-slate-700 px-2 py-3">
+                    <A href="/account" attr:class=NAV_LINK>"My account"</A>
                     <Transition fallback=|| ()>
                         {move || Suspend::new(async move {
                             me.await.ok().map(|me| {

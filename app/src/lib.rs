@@ -1,12 +1,13 @@
 //! ChargeDesk's user interface and server functions.
 //!
 //! One module per feature, each holding its server functions (`#[server]`, public HTTP endpoints under `/api`)
-//! and its components: [`auth`], [`orgs`], [`users`], [`stations`] ("Assets"), [`passes`], [`transactions`],
-//! [`settings`]; [`browser`] holds the few browser-only helpers (clipboard, file download). Every server function
+//! and its components: [`auth`], [`account`] ("My account", setting a password by a mailed link), [`orgs`],
+//! [`users`], [`stations`] ("Assets"), [`passes`], [`transactions`], [`settings`]; [`browser`] holds the few browser-only helpers (clipboard, file download). Every server function
 //! starts by turning the session into a typed authorization value (`auth::server::admin_of`), see
 //! ARCHITECTURE.md.
 //! Compiled twice: with `ssr` into the server, with `hydrate` into the browser's wasm; never both at once.
 
+pub mod account;
 pub mod auth;
 pub mod browser;
 pub mod components;
@@ -63,6 +64,9 @@ pub fn App() -> impl IntoView {
             <Router>
                 <Routes fallback=|| view! { <layout::NotFoundPage/> }>
                     <Route path=path!("/login") view=auth::LoginPage/>
+                    <Route path=path!("/set-password") view=account::SetPasswordPage/>
+                    <Route path=path!("/forgot-password") view=account::ForgotPasswordPage/>
+                    <Route path=path!("/account") view=account::AccountPage/>
                     <Route path=path!("/") view=layout::HomePage/>
                     <Route path=path!("/my/passes") view=passes::MyPassesPage/>
                     <ParentRoute path=path!("/orgs/:org") view=layout::OrgShell>

@@ -50,11 +50,13 @@ pub fn router_for(db: Db, options: LeptosOptions, ocpp: OcppConfig, web: WebConf
         let hub = hub.clone();
         let site = web.site.clone();
         let limits = web.login_limits();
+        let reset_limits = app::account::server::ResetLimits::default();
         move || {
             provide_context(db.clone());
             provide_context(hub.clone());
             provide_context(site.clone());
             provide_context(limits.clone());
+            provide_context(reset_limits.clone());
             // The nonce the security middleware put in this request's Content-Security-Policy, for Leptos'
             // inline scripts (it replaces the one leptos_axum generated).
             if let Some(nonce) = use_context::<::http::request::Parts>()

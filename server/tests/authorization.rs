@@ -19,10 +19,51 @@ use std::collections::BTreeSet;
 
 const MISSING: &str = "987654";
 
-/// Server functions that anybody may call: logging in, and logging out (which only ends the caller's session).
-const OPEN: &[&str] = &["login", "logout"];
+/// Server functions that anybody may call: logging in, and logging out (which only ends the caller's session);
+/// "Forgot your password?" and the mailed link's check and use (the token is the credential; see
+/// `tests/accounts.rs` for what an attacker gets from them).
+const OPEN: &[&str] = &[
+    "login",
+    "login_second_factor",
+    "logout",
+    "forgot_password",
+    "check_account_link",
+    "set_password_with_link",
+];
 /// Server functions that act only on the caller themself.
-const SELF_ONLY: &[&str] = &["current_user", "my_passes"];
+const SELF_ONLY: &[&str] = &[
+    "current_user",
+    "my_passes",
+    "my_account",
+    "my_two_factor",
+    "start_two_factor",
+];
+
+/// Server functions that act only on the caller themself and take arguments, with arguments that would succeed.
+fn self_calls() -> Vec<(&'static str, Vec<(&'static str, String)>)> {
+    vec![
+        ("confirm_two_factor", vec![("code", "123456".into())]),
+        ("new_recovery_codes", vec![("code", "123456".into())]),
+        (
+            "turn_off_two_factor",
+            vec![("password", PASSWORD.into()), ("code", "123456".into())],
+        ),
+        (
+            "change_name",
+            vec![
+                ("first_name", "Eve".into()),
+                ("last_name", "Intruder".into()),
+            ],
+        ),
+        (
+            "change_password",
+            vec![
+                ("current_password", PASSWORD.into()),
+                ("new_password", "a brand new password".into()),
+            ],
+        ),
+    ]
+}
 
 /// Every server function that works inside an organization, with arguments that would succeed for an
 /// administrator of `org` (the user, pass and station ids are those of the fixture's organization A).
@@ -53,6 +94,8 @@ fn org_calls(
             ],
         ),
         ("remove_user", vec![o(), ("user", user.to_owned())]),
+        ("resend_invitation", vec![o(), ("user", user.to_owned())]),
+        ("revoke_invitation", vec![o(), ("user", user.to_owned())]),
         ("list_passes", vec![o()]),
         (
             "add_pass",
@@ -72,6 +115,11 @@ fn org_calls(
         ("delete_pass", vec![o(), ("pass", pass.to_owned())]),
         ("pass_decisions", vec![o(), ("pass", pass.to_owned())]),
         ("audit_log", vec![o()]),
+        ("org_two_factor_requirement", vec![o()]),
+        (
+            "set_two_factor_requirement",
+            vec![o(), ("required", "false".into())],
+        ),
         ("default_access_mode", vec![o()]),
         (
             "set_default_access_mode",
@@ -269,6 +317,7 @@ async fn every_server_function_is_in_this_matrix() {
         .map(|(name, _)| name)
         .chain(OPEN.iter().copied())
         .chain(SELF_ONLY.iter().copied())
+        .chain(self_calls().into_iter().map(|(name, _)| name))
         .map(str::to_owned)
         .collect();
     assert_eq!(
@@ -299,8 +348,12 @@ async fn anonymous_callers_are_refused_everywhere() {
             "{endpoint} with a forged cookie"
         );
     }
-    for endpoint in SELF_ONLY {
-        let (status, body) = raw(&f.app, None, endpoint, &[]).await;
+    let self_only = SELF_ONLY
+        .iter()
+        .map(|name| (*name, Vec::new()))
+        .chain(self_calls());
+    for (endpoint, args) in self_only {
+        let (status, body) = raw(&f.app, None, endpoint, &args).await;
         assert_eq!(status, 401, "{endpoint}");
         let reply: Result<serde_json::Value, AppError> =
             common::decode(status.try_into().unwrap(), &body);

@@ -46,6 +46,8 @@ pub struct UserSummary {
     pub email: String,
     pub role: Role,
     pub pass_count: i64,
+    /// Whether the person has started using their membership (see [`MemberStatus`]).
+    pub status: MemberStatus,
 }
 
 impl UserSummary {
@@ -90,13 +92,17 @@ pub enum AuditAction {
     StationSettingsChanged,
     /// A station's access mode, or an organization's default access mode, changed.
     AccessModeChanged,
+    /// A member's invitation was sent again (a new link; the older ones stopped working).
+    InvitationResent,
+    /// A member's invitation link was revoked.
+    InvitationRevoked,
     /// "Require two-factor authentication for administrators" was turned on or off for an organization.
     TwoFactorRequirementChanged,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 10] = [
+    pub const ALL: [AuditAction; 12] = [
         Self::OrganizationAdded,
         Self::UserAdded,
         Self::UserRemoved,
@@ -106,6 +112,8 @@ impl AuditAction {
         Self::StationAdded,
         Self::StationSettingsChanged,
         Self::AccessModeChanged,
+        Self::InvitationResent,
+        Self::InvitationRevoked,
         Self::TwoFactorRequirementChanged,
     ];
 
@@ -120,6 +128,8 @@ impl AuditAction {
             Self::StationAdded => "station_added",
             Self::StationSettingsChanged => "station_settings_changed",
             Self::AccessModeChanged => "access_mode_changed",
+            Self::InvitationResent => "invitation_resent",
+            Self::InvitationRevoked => "invitation_revoked",
             Self::TwoFactorRequirementChanged => "two_factor_requirement_changed",
         }
     }
@@ -139,6 +149,8 @@ impl AuditAction {
             Self::StationAdded => "Station added",
             Self::StationSettingsChanged => "Station settings changed",
             Self::AccessModeChanged => "Access mode changed",
+            Self::InvitationResent => "Invitation resent",
+            Self::InvitationRevoked => "Invitation revoked",
             Self::TwoFactorRequirementChanged => "Two-factor requirement changed",
         }
     }
@@ -493,6 +505,84 @@ pub struct TapEvent {
     pub at: Timestamp,
     /// Whether the card matched a pass in the station's organization tree.
     pub known: bool,
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Accounts: invitations, password links, "My account"
+// ---------------------------------------------------------------------------------------------------------------
+
+/// Where a member of an organization stands, as "Users" shows it. Only the person's own actions move it: it
+/// never depends on whether their account existed before (elsewhere) or already had a password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MemberStatus {
+    /// Logged in, or set their password, since being added here.
+    Active,
+    /// Not yet active; the newest invitation for this organization can be used until `expires_at`.
+    Invited { expires_at: Timestamp },
+    /// Not yet active, and the newest invitation expired, was revoked, or was replaced.
+    InvitationExpired,
+}
+
+impl MemberStatus {
+    /// The text of the "Status" column: "Active", "Invited" or "Invitation expired".
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Active => "Active",
+            Self::Invited { .. } => "Invited",
+            Self::InvitationExpired => "Invitation expired",
+        }
+    }
+
+    /// Whether the person has used their membership (then there is no invitation to resend or revoke).
+    pub fn is_active(self) -> bool {
+        self == Self::Active
+    }
+}
+
+/// What a single-use link mailed to a person is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountLinkPurpose {
+    /// An organization added them: set a first password and log in (valid 7 days).
+    Invitation,
+    /// "Forgot your password?": choose a new one (valid 1 hour).
+    PasswordReset,
+}
+
+impl AccountLinkPurpose {
+    /// The stored name (`account_tokens.purpose`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Invitation => "invitation",
+            Self::PasswordReset => "password_reset",
+        }
+    }
+}
+
+/// A usable single-use link, as "/set-password" shows it before the person chooses a password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountLinkInfo {
+    pub purpose: AccountLinkPurpose,
+    /// The account's own first name.
+    pub first_name: String,
+    pub email: String,
+}
+
+/// One of the caller's live memberships, as "My account" lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyOrganization {
+    pub org: OrgRef,
+    pub role: Role,
+}
+
+/// The signed-in person's own account, as "My account" shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountOverview {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    /// Live memberships, by organization name.
+    pub organizations: Vec<MyOrganization>,
 }
 
 // ---------------------------------------------------------------------------------------------------------------

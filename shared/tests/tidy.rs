@@ -113,8 +113,18 @@ fn ocpp_json_lives_only_in_the_ocpp_crate() {
 }
 
 /// Server functions that are public by nature: logging in (limited per address and account before anything
-/// else) and logging out (ends whatever session the cookie names, if any).
-const PUBLIC_SERVER_FNS: &[&str] = &["login", "logout"];
+/// else) and logging out (ends whatever session the cookie names, if any); "Forgot your password?" (limited per
+/// address and per e-mail before anything is read, and answered alike whether or not the account exists); and
+/// the mailed single-use link's check and use (the link's 256-bit token is the credential, checked before any
+/// password is hashed).
+const PUBLIC_SERVER_FNS: &[&str] = &[
+    "login",
+    "login_second_factor",
+    "logout",
+    "forgot_password",
+    "check_account_link",
+    "set_password_with_link",
+];
 
 #[test]
 fn every_server_function_starts_with_the_authorization_step() {

@@ -220,6 +220,9 @@ pub fn LoginPage() -> impl IntoView {
                                 {move || if pending.get() { "Logging in…" } else { "Log in" }}
                             </button>
                         </ActionForm>
+                        <p class="mt-4 text-sm">
+                            <a href="/forgot-password" class="text-emerald-800 underline hover:text-emerald-900">"Forgot your password?"</a>
+                        </p>
                     }.into_any(),
                     Some(token) => view! { <SecondFactorStep action=second challenge=token/> }.into_any(),
                 }}

@@ -286,6 +286,7 @@ pub(crate) async fn start_session(
 ) -> Result<(String, Timestamp), StorageError> {
     let session_token = new_session_token();
     let expires_at = Timestamp(now.0 + SESSION_LIFETIME_MS);
+    crate::accounts::accept_memberships(conn, user, now).await?;
     sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
         .bind(now.0)
         .bind(now.0 - SESSION_IDLE_MS.load(Ordering::Relaxed))
@@ -593,7 +594,7 @@ pub(crate) async fn verify_password(hash: String, password: String) -> Result<bo
 }
 
 /// A hash of a random password with the current parameters, verified against when there is no account.
-async fn dummy_hash() -> Result<String, StorageError> {
+pub(crate) async fn dummy_hash() -> Result<String, StorageError> {
     static DUMMY: OnceLock<String> = OnceLock::new();
     if let Some(hash) = DUMMY.get() {
         return Ok(hash.clone());

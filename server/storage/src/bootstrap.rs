@@ -193,8 +193,8 @@ async fn create_partner_in(
     .await?;
     let member_id = crate::org::fresh_member_id(conn).await?;
     sqlx::query(
-        "INSERT INTO memberships (user_id, org_id, role, created_at, member_id) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO memberships (user_id, org_id, role, created_at, member_id, accepted_at) \
+         VALUES ($1, $2, $3, $4, $5, $4)",
     )
     .bind(user_id)
     .bind(org_id)
@@ -335,6 +335,7 @@ async fn seed(
             .bind(id.0)
             .execute(&mut *conn)
             .await?;
+        crate::accounts::accept_memberships(conn, *id, at).await?;
     }
 
     use PassIdKind::{Hidden, Visible};

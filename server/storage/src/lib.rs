@@ -30,6 +30,7 @@
 
 #![warn(missing_docs)]
 
+mod accounts;
 mod audit;
 mod auth;
 mod bootstrap;
@@ -45,6 +46,10 @@ mod stations;
 mod transactions;
 mod two_factor;
 
+pub use accounts::{
+    LinkPasswordOutcome, PasswordChange, INVITATION_VALIDITY_MS, RESETS_PER_ACCOUNT_PER_HOUR,
+    RESET_VALIDITY_MS,
+};
 pub use auth::{
     default_hash_concurrency, login_key, session_idle_limit, set_hash_concurrency,
     set_session_idle_limit, Caller, LoginOutcome, DEFAULT_SESSION_IDLE,

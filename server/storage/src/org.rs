@@ -1,5 +1,6 @@
 //! [`OrgAdmin`]: the proof that the caller administers one organization, and the work done inside it.
 
+use crate::accounts;
 use crate::audit;
 use crate::auth::{parse_role, Actor};
 use crate::db::{now, Conn, Db};
@@ -33,6 +34,10 @@ pub struct AddUserOutcome {
     /// `true` if an account with that e-mail existed already within the caller's tree and was reused openly
     /// (with the name the tree knows). An account outside the tree is reused silently: `false`, as for a new one.
     pub reused_existing_account: bool,
+    /// `true` only with `reused_existing_account`, when that account has a password: it was mailed a notice that
+    /// it was added, not a link to set a password. (An account reused silently gets its notice too, but the
+    /// outcome reads as for a new person: `false`.)
+    pub notice_instead_of_link: bool,
 }
 
 /// `org` followed by its ancestors up to the root, with names; empty if `org` does not exist.
@@ -248,7 +253,13 @@ impl OrgAdmin {
     /// never by account, whose age is not this organization's to know); `pass_count` counts their live passes
     /// in this organization. Names are the ones this organization knows ([`MEMBER_FIRST_NAME`]); removed
     /// members are not listed. Each is named by the [`MemberId`] of their membership here, never by account.
+    /// Their status is "Active", "Invited" or "Invitation expired" ([`crate::accounts`]).
     pub async fn users(&self) -> Result<Vec<UserSummary>, StorageError> {
+        self.users_at(now()).await
+    }
+
+    /// [`OrgAdmin::users`] as if the time were `at` (for the invitations' expiry).
+    pub async fn users_at(&self, at: Timestamp) -> Result<Vec<UserSummary>, StorageError> {
         #[derive(sqlx::FromRow)]
         struct Row {
             id: i64,
@@ -257,18 +268,23 @@ impl OrgAdmin {
             email: String,
             role: String,
             pass_count: i64,
+            accepted_at: Option<i64>,
+            invited_until: Option<i64>,
         }
         let mut conn = self.db.read().await?;
         let sql = format!(
             "SELECT m.member_id AS id, {MEMBER_FIRST_NAME} AS first_name, {MEMBER_LAST_NAME} AS last_name, u.email, m.role, \
                (SELECT COUNT(*) FROM passes p \
-                WHERE p.user_id = u.id AND p.org_id = m.org_id AND p.deleted_at IS NULL) AS pass_count \
+                WHERE p.user_id = u.id AND p.org_id = m.org_id AND p.deleted_at IS NULL) AS pass_count, \
+               m.accepted_at, {} AS invited_until \
              FROM memberships m JOIN users u ON u.id = m.user_id \
              WHERE m.org_id = $1 AND m.removed_at IS NULL \
-             ORDER BY lower({MEMBER_LAST_NAME}), lower({MEMBER_FIRST_NAME}), m.member_id"
+             ORDER BY lower({MEMBER_LAST_NAME}), lower({MEMBER_FIRST_NAME}), m.member_id",
+            accounts::invited_until_sql("$2")
         );
         let rows = sqlx::query_as::<_, Row>(&sql)
             .bind(self.org.0)
+            .bind(at.0)
             .fetch_all(&mut *conn)
             .await?;
         rows.into_iter()
@@ -280,6 +296,7 @@ impl OrgAdmin {
                     email: r.email,
                     role: parse_role(&r.role)?,
                     pass_count: r.pass_count,
+                    status: accounts::member_status(r.accepted_at, r.invited_until),
                 })
             })
             .collect()
@@ -296,6 +313,9 @@ impl OrgAdmin {
     ///   account, not even that it exists.
     ///
     /// A person removed from this organization earlier is added again on the same membership row.
+    ///
+    /// In the same transaction the person is invited ([`crate::accounts`]): an account without a password gets a
+    /// single-use link to set one (valid 7 days), an account with a password a notice that it was added.
     pub async fn add_user(
         &self,
         first: &PersonName,
@@ -303,11 +323,15 @@ impl OrgAdmin {
         email: &Email,
         role: Role,
     ) -> Result<AddUserOutcome, StorageError> {
+        let at = now();
         let mut tx = self.db.begin_write().await?;
-        let outcome = self
-            .add_user_in(&mut tx, first, last, email, role, now())
+        let mut outcome = self
+            .add_user_in(&mut tx, first, last, email, role, at)
             .await?;
+        let link_sent = self.invite_in(&mut tx, outcome.user_id, role, at).await?;
+        outcome.notice_instead_of_link = outcome.reused_existing_account && !link_sent;
         tx.commit().await?;
+        self.db.wake_mail_sender();
         Ok(outcome)
     }
 
@@ -391,7 +415,7 @@ impl OrgAdmin {
              VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (user_id, org_id) DO UPDATE \
              SET role = $3, created_at = $4, first_name = $5, last_name = $6, removed_at = NULL, \
-                 removed_by = NULL, member_id = $7 \
+                 removed_by = NULL, member_id = $7, accepted_at = NULL \
              WHERE memberships.removed_at IS NOT NULL",
         )
         .bind(user_id)
@@ -421,6 +445,7 @@ impl OrgAdmin {
         Ok(AddUserOutcome {
             user_id: UserId(user_id),
             reused_existing_account: reused,
+            notice_instead_of_link: false,
         })
     }
 

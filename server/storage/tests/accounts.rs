@@ -1,0 +1,895 @@
+//! Accounts people can use: invitations (and their status in "Users"), resending and revoking them, the
+//! single-use links that set a password (every way one can fail), "Forgot your password?", and "My account".
+
+mod common;
+
+use common::*;
+use shared::model::{AccountLinkPurpose, AuditAction, MemberStatus, UserSummary};
+use shared::time::Timestamp;
+use shared::{OrgId, Role, UserId};
+use storage::{
+    now, Caller, Db, LinkPasswordOutcome, LoginOutcome, OrgAdmin, OutboxMessage, PasswordChange,
+    INVITATION_VALIDITY_MS, RESET_VALIDITY_MS,
+};
+
+const PUBLIC_URL: &str = "https://csms.example.com";
+
+/// A database whose mails link to [`PUBLIC_URL`], with the partner and a customer organization below it.
+async fn setup() -> (tempfile::TempDir, Db, Caller, OrgAdmin) {
+    let (dir, db) = fresh_db().await;
+    let db = db.with_public_url(PUBLIC_URL);
+    let (root, partner) = partner(&db).await;
+    let root = partner.admin_of(&db, root).await.unwrap();
+    let customer = root
+        .add_sub_organization(&org_name("Customer A"))
+        .await
+        .unwrap();
+    let customer = partner.admin_of(&db, customer).await.unwrap();
+    (dir, db, partner, customer)
+}
+
+/// The newest messages to `address`, newest first.
+async fn mails_to(db: &Db, address: &str) -> Vec<OutboxMessage> {
+    db.outbox(1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.recipient == address)
+        .collect()
+}
+
+/// The token of the set-password link in `mail`, checking that the link starts with the public URL.
+fn token_in(mail: &OutboxMessage) -> String {
+    let prefix = format!("{PUBLIC_URL}/set-password#token=");
+    let start = mail
+        .body_text
+        .find(&prefix)
+        .unwrap_or_else(|| panic!("no link in {:?}", mail.body_text))
+        + prefix.len();
+    let token: String = mail.body_text[start..].chars().take(64).collect();
+    assert!(token.chars().all(|c| c.is_ascii_hexdigit()) && token.len() == 64);
+    assert!(mail.body_html.contains(&format!("{prefix}{token}")));
+    token
+}
+
+/// The token of the newest link mailed to `address`.
+async fn newest_token(db: &Db, address: &str) -> String {
+    token_in(&mails_to(db, address).await[0])
+}
+
+async fn listed(scope: &OrgAdmin, address: &str, at: Timestamp) -> UserSummary {
+    scope
+        .users_at(at)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.email == address)
+        .expect("listed")
+}
+
+fn later(ms: i64) -> Timestamp {
+    Timestamp(now().0 + ms)
+}
+
+fn new_password() -> shared::names::Password {
+    password("a brand new password")
+}
+
+async fn logs_in(db: &Db, address: &str, pw: &str) -> bool {
+    matches!(
+        db.login(address, pw).await.unwrap(),
+        LoginOutcome::LoggedIn { .. }
+    )
+}
+
+#[tokio::test]
+async fn an_invitation_sets_the_password_once_and_logs_in() {
+    let (_dir, db, _partner, customer) = setup().await;
+    let before = now();
+    let jan = member(
+        &customer,
+        "Jan",
+        "Jansen",
+        "jan@example.com",
+        Role::Cardholder,
+    )
+    .await;
+
+    // One invitation, in the seed's tone, with a link to the public URL.
+    let mails = mails_to(&db, "jan@example.com").await;
+    assert_eq!(mails.len(), 1);
+    let mail = &mails[0];
+    assert_eq!(mail.kind, "invitation");
+    assert!(
+        mail.body_text.starts_with("Hello Jan,"),
+        "{}",
+        mail.body_text
+    );
+    assert!(
+        mail.body_text
+            .contains("Paula Partner added you to Customer A in ChargeDesk as a cardholder."),
+        "{}",
+        mail.body_text
+    );
+    assert!(mail
+        .body_text
+        .contains("The link works once and expires in 7 days."));
+    let token = token_in(mail);
+
+    // "Invited" for 7 days.
+    let status = listed(&customer, "jan@example.com", now()).await.status;
+    let MemberStatus::Invited { expires_at } = status else {
+        panic!("{status:?}")
+    };
+    assert!(expires_at.0 >= before.0 + INVITATION_VALIDITY_MS);
+    assert!(expires_at.0 <= now().0 + INVITATION_VALIDITY_MS);
+
+    let info = db.account_link(&token).await.unwrap().expect("usable");
+    assert_eq!(info.purpose, AccountLinkPurpose::Invitation);
+    assert_eq!(
+        (info.first_name.as_str(), info.email.as_str()),
+        ("Jan", "jan@example.com")
+    );
+    assert!(!logs_in(&db, "jan@example.com", "a brand new password").await);
+
+    let LinkPasswordOutcome::LoggedIn { session_token, .. } = db
+        .set_password_with_link(&token, &new_password())
+        .await
+        .unwrap()
+    else {
+        panic!("not logged in")
+    };
+    let caller = db.caller(&session_token).await.unwrap().expect("session");
+    assert_eq!(caller.user_id(), jan);
+    assert!(logs_in(&db, "jan@example.com", "a brand new password").await);
+    assert_eq!(
+        listed(&customer, "jan@example.com", now()).await.status,
+        MemberStatus::Active
+    );
+    // No further mail for accepting an invitation.
+    assert_eq!(mails_to(&db, "jan@example.com").await.len(), 1);
+
+    // The link worked once.
+    assert_eq!(db.account_link(&token).await.unwrap(), None);
+    assert_eq!(
+        db.set_password_with_link(&token, &password("yet another password"))
+            .await
+            .unwrap(),
+        LinkPasswordOutcome::InvalidLink
+    );
+    assert!(logs_in(&db, "jan@example.com", "a brand new password").await);
+}
+
+#[tokio::test]
+async fn an_administrators_invitation_says_so() {
+    let (_dir, db, _partner, customer) = setup().await;
+    member(
+        &customer,
+        "Ada",
+        "Admin",
+        "ada@example.com",
+        Role::Administrator,
+    )
+    .await;
+    let mail = &mails_to(&db, "ada@example.com").await[0];
+    assert!(mail.body_text.contains("as an administrator."));
+    assert!(mail.subject.contains("Customer A"), "{}", mail.subject);
+}
+
+#[tokio::test]
+async fn an_expired_invitation_does_nothing_and_reads_invitation_expired() {
+    let (_dir, db, _partner, customer) = setup().await;
+    member(
+        &customer,
+        "Jan",
+        "Jansen",
+        "jan@example.com",
+        Role::Cardholder,
+    )
+    .await;
+    let token = newest_token(&db, "jan@example.com").await;
+    let expired = later(INVITATION_VALIDITY_MS + 1000);
+    assert_eq!(db.account_link_at(&token, expired).await.unwrap(), None);
+    assert_eq!(
+        db.set_password_with_link_at(&token, &new_password(), expired)
+            .await
+            .unwrap(),
+        LinkPasswordOutcome::InvalidLink
+    );
+    assert!(!logs_in(&db, "jan@example.com", "a brand new password").await);
+    assert_eq!(
+        listed(&customer, "jan@example.com", expired).await.status,
+        MemberStatus::InvitationExpired
+    );
+    // Still usable just before it expires.
+    assert!(db
+        .account_link_at(&token, later(INVITATION_VALIDITY_MS - 60_000))
+        .await
+        .unwrap()
+        .is_some());
+}
+
+#[tokio::test]
+async fn resending_replaces_the_link_and_revoking_stops_it() {
+    let (_dir, db, _partner, customer) = setup().await;
+    let jan = member(
+        &customer,
+        "Jan",
+        "Jansen",
+        "jan@example.com",
+        Role::Cardholder,
+    )
+    .await;
+    let first = newest_token(&db, "jan@example.com").await;
+
+    customer.resend_invitation(jan).await.unwrap();
+    let second = newest_token(&db, "jan@example.com").await;
+    assert_ne!(first, second);
+    assert_eq!(
+        db.account_link(&first).await.unwrap(),
+        None,
+        "old link dead"
+    );
+    assert!(db.account_link(&second).await.unwrap().is_some());
+    assert!(matches!(
+        listed(&customer, "jan@example.com", now()).await.status,
+        MemberStatus::Invited { .. }
+    ));
+
+    customer.revoke_invitation(jan).await.unwrap();
+    assert_eq!(db.account_link(&second).await.unwrap(), None, "revoked");
+    assert_eq!(
+        db.set_password_with_link(&second, &new_password())
+            .await
+            .unwrap(),
+        LinkPasswordOutcome::InvalidLink
+    );
+    assert_eq!(
+        listed(&customer, "jan@example.com", now()).await.status,
+        MemberStatus::InvitationExpired
+    );
+    let audit = customer.audit_log(10).await.unwrap();
+    let actions: Vec<AuditAction> = audit.iter().map(|e| e.action).collect();
+    assert_eq!(
+        actions[..2],
+        [
+            AuditAction::InvitationRevoked,
+            AuditAction::InvitationResent
+        ]
+    );
+    assert_eq!(
+        audit[0].summary,
+        "Revoked the invitation of Jan Jansen (jan@example.com)"
+    );
+
+    // After a revocation, a resend invites again; once active there is nothing to resend or revoke.
+    customer.resend_invitation(jan).await.unwrap();
+    let third = newest_token(&db, "jan@example.com").await;
+    assert!(matches!(
+        db.set_password_with_link(&third, &new_password())
+            .await
+            .unwrap(),
+        LinkPasswordOutcome::LoggedIn { .. }
+    ));
+    for refused in [
+        customer.resend_invitation(jan).await,
+        customer.revoke_invitation(jan).await,
+    ] {
+        assert!(
+            matches!(refused, Err(storage::StorageError::Conflict { .. })),
+            "{refused:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn malformed_and_forged_tokens_are_refused_before_any_work() {
+    let (_dir, db, _partner, customer) = setup().await;
+    member(
+        &customer,
+        "Jan",
+        "Jansen",
+        "jan@example.com",
+        Role::Cardholder,
+    )
+    .await;
+    let real = newest_token(&db, "jan@example.com").await;
+    let mut forged = real.clone();
+    forged.replace_range(0..1, if real.starts_with('0') { "1" } else { "0" });
+    for token in [
+        String::new(),
+        "abc".to_owned(),
+        "z".repeat(64),
+        "a".repeat(64),
+        forged,
+        format!("{real}0"),
+        real[..63].to_owned(),
+        format!("{real}' OR '1'='1"),
+    ] {
+        assert_eq!(db.account_link(&token).await.unwrap(), None, "{token}");
+        assert_eq!(
+            db.set_password_with_link(&token, &new_password())
+                .await
+                .unwrap(),
+            LinkPasswordOutcome::InvalidLink,
+            "{token}"
+        );
+    }
+    assert!(db.account_link(&real).await.unwrap().is_some());
+    assert!(!logs_in(&db, "jan@example.com", "a brand new password").await);
+}
+
+#[tokio::test]
+async fn a_link_changes_only_its_own_account() {
+    let (_dir, db, _partner, customer) = setup().await;
+    member(&customer, "Ann", "A", "ann@example.com", Role::Cardholder).await;
+    let bob = member(&customer, "Bob", "B", "bob@example.com", Role::Cardholder).await;
+    let ann_token = newest_token(&db, "ann@example.com").await;
+    let bob_token = newest_token(&db, "bob@example.com").await;
+    let LinkPasswordOutcome::LoggedIn { session_token, .. } = db
+        .set_password_with_link(&ann_token, &new_password())
+        .await
+        .unwrap()
+    else {
+        panic!("Ann not logged in")
+    };
+    let caller = db.caller(&session_token).await.unwrap().unwrap();
+    assert_eq!(caller.me().email, "ann@example.com");
+    assert_ne!(caller.user_id(), bob);
+    // Bob: no password, his own link untouched, still "Invited".
+    assert!(!logs_in(&db, "bob@example.com", "a brand new password").await);
+    assert!(db.account_link(&bob_token).await.unwrap().is_some());
+    assert!(matches!(
+        listed(&customer, "bob@example.com", now()).await.status,
+        MemberStatus::Invited { .. }
+    ));
+}
+
+#[tokio::test]
+async fn a_removed_members_invitation_stops_working_also_after_adding_them_again() {
+    let (_dir, db, _partner, customer) = setup().await;
+    let jan = member(
+        &customer,
+        "Jan",
+        "Jansen",
+        "jan@example.com",
+        Role::Cardholder,
+    )
+    .await;
+    let old = newest_token(&db, "jan@example.com").await;
+    customer.remove_user(jan).await.unwrap();
+    assert_eq!(db.account_link(&old).await.unwrap(), None);
+    assert_eq!(
+        db.set_password_with_link(&old, &new_password())
+            .await
+            .unwrap(),
+        LinkPasswordOutcome::InvalidLink
+    );
+    member(
+        &customer,
+        "Jan",
+        "Jansen",
+        "jan@example.com",
+        Role::Cardholder,
+    )
+    .await;
+    let new = newest_token(&db, "jan@example.com").await;
+    assert_ne!(old, new);
+    assert_eq!(
+        db.account_link(&old).await.unwrap(),
+        None,
+        "re-adding revives no old link"
+    );
+    assert!(db.account_link(&new).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn a_returning_member_is_invited_again_not_active() {
+    let (_dir, db, _partner, customer) = setup().await;
+    let jan = member(
+        &customer,
+        "Jan",
+        "Jansen",
+        "jan@example.com",
+        Role::Cardholder,
+    )
+    .await;
+    let token = newest_token(&db, "jan@example.com").await;
+    db.set_password_with_link(&token, &new_password())
+        .await
+        .unwrap();
+    customer.remove_user(jan).await.unwrap();
+    member(
+        &customer,
+        "Jan",
+        "Jansen",
+        "jan@example.com",
+        Role::Cardholder,
+    )
+    .await;
+    // He has a password now: a notice, and "Invited" until he logs in again.
+    let notice = &mails_to(&db, "jan@example.com").await[0];
+    assert_eq!(notice.kind, "membership_notice");
+    assert!(!notice.body_text.contains("#token="));
+    assert!(matches!(
+        listed(&customer, "jan@example.com", now()).await.status,
+        MemberStatus::Invited { .. }
+    ));
+    assert!(logs_in(&db, "jan@example.com", "a brand new password").await);
+    assert_eq!(
+        listed(&customer, "jan@example.com", now()).await.status,
+        MemberStatus::Active
+    );
+}
+
+/// Partner B adds the address of partner A's active cardholder, and a brand-new address: the mails differ (a
+/// notice for the existing account, never a new password link), but everything B sees reads alike.
+#[tokio::test]
+async fn an_account_elsewhere_gets_a_notice_and_its_status_reads_like_a_new_persons() {
+    let (_dir, db, _partner_a, customer_a) = setup().await;
+    member(
+        &customer_a,
+        "Anna",
+        "Aalders",
+        "anna@example.com",
+        Role::Cardholder,
+    )
+    .await;
+    let anna_link = newest_token(&db, "anna@example.com").await;
+    db.set_password_with_link(&anna_link, &password("annas own password"))
+        .await
+        .unwrap();
+    let (b_root, _) = db
+        .create_partner(
+            &org_name("Other Partners"),
+            &person("Bob"),
+            &person("Other"),
+            &email("bob@other.example"),
+            &password(PASSWORD),
+        )
+        .await
+        .unwrap();
+    let bob = caller_for(&db, "bob@other.example").await;
+    let b = bob.admin_of(&db, b_root).await.unwrap();
+
+    let probe = b
+        .add_user(
+            &person("Bogus"),
+            &person("Visitor"),
+            &email("anna@example.com"),
+            Role::Cardholder,
+        )
+        .await
+        .unwrap();
+    let control = b
+        .add_user(
+            &person("Fresh"),
+            &person("Person"),
+            &email("fresh@example.com"),
+            Role::Cardholder,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (probe.reused_existing_account, probe.notice_instead_of_link),
+        (
+            control.reused_existing_account,
+            control.notice_instead_of_link
+        )
+    );
+
+    // Anna: a notice with a log-in link, no token; the new person: an invitation.
+    let notice = &mails_to(&db, "anna@example.com").await[0];
+    assert_eq!(notice.kind, "membership_notice");
+    assert!(notice.body_text.starts_with("Hello Anna,"));
+    assert!(notice
+        .body_text
+        .contains("Bob Other added you to Other Partners in ChargeDesk as a cardholder."));
+    assert!(notice.body_text.contains(&format!("{PUBLIC_URL}/login")));
+    assert!(!notice.body_text.contains("#token="));
+    assert!(db.account_link(&anna_link).await.unwrap().is_none());
+    newest_token(&db, "fresh@example.com").await;
+    assert!(logs_in(&db, "anna@example.com", "annas own password").await);
+
+    // What B sees moves only with what each person does.
+    let statuses = |at: Timestamp| {
+        let b = &b;
+        async move {
+            let users = b.users_at(at).await.unwrap();
+            users
+                .into_iter()
+                .map(|u| (u.email, u.status.label()))
+                .collect::<Vec<_>>()
+        }
+    };
+    // Anna logged in above, after being added: she is active in B, like a new person who set a password.
+    assert_eq!(
+        statuses(now()).await,
+        [
+            ("bob@other.example".to_owned(), "Active"),
+            ("fresh@example.com".to_owned(), "Invited"),
+            ("anna@example.com".to_owned(), "Active"),
+        ]
+    );
+    let fresh_link = newest_token(&db, "fresh@example.com").await;
+    db.set_password_with_link(&fresh_link, &new_password())
+        .await
+        .unwrap();
+    let users = b.users().await.unwrap();
+    assert!(users.iter().all(|u| u.status == MemberStatus::Active));
+}
+
+#[tokio::test]
+async fn before_anyone_acts_an_account_elsewhere_and_a_new_one_read_alike() {
+    let (_dir, db, _partner_a, customer_a) = setup().await;
+    member(
+        &customer_a,
+        "Anna",
+        "Aalders",
+        "anna@example.com",
+        Role::Cardholder,
+    )
+    .await;
+    let link = newest_token(&db, "anna@example.com").await;
+    db.set_password_with_link(&link, &password("annas own password"))
+        .await
+        .unwrap();
+    let (b_root, _) = db
+        .create_partner(
+            &org_name("Other Partners"),
+            &person("Bob"),
+            &person("Other"),
+            &email("bob@other.example"),
+            &password(PASSWORD),
+        )
+        .await
+        .unwrap();
+    let b = caller_for(&db, "bob@other.example")
+        .await
+        .admin_of(&db, b_root)
+        .await
+        .unwrap();
+    for (first, address) in [
+        ("Bogus", "anna@example.com"),
+        ("Fresh", "fresh@example.com"),
+    ] {
+        b.add_user(
+            &person(first),
+            &person("Person"),
+            &email(address),
+            Role::Cardholder,
+        )
+        .await
+        .unwrap();
+    }
+    for at in [now(), later(INVITATION_VALIDITY_MS + 1000)] {
+        let users = b.users_at(at).await.unwrap();
+        let probe = users
+            .iter()
+            .find(|u| u.email == "anna@example.com")
+            .unwrap();
+        let control = users
+            .iter()
+            .find(|u| u.email == "fresh@example.com")
+            .unwrap();
+        assert_eq!(probe.status.label(), control.status.label());
+        if let (MemberStatus::Invited { expires_at: p }, MemberStatus::Invited { expires_at: c }) =
+            (probe.status, control.status)
+        {
+            assert!((p.0 - c.0).abs() < 60_000, "same validity");
+        }
+    }
+    // Resend and revoke answer alike too.
+    let members = b.users().await.unwrap();
+    for u in members.iter().filter(|u| u.email != "bob@other.example") {
+        let user = b.member(u.id).await.unwrap();
+        b.resend_invitation(user).await.unwrap();
+        b.revoke_invitation(user).await.unwrap();
+    }
+    let users = b.users().await.unwrap();
+    let labels: Vec<&str> = users.iter().map(|u| u.status.label()).collect();
+    assert_eq!(
+        labels,
+        ["Active", "Invitation expired", "Invitation expired"]
+    );
+}
+
+#[tokio::test]
+async fn an_account_without_a_password_invited_again_elsewhere_gets_a_fresh_link() {
+    let (_dir, db, partner, customer_a) = setup().await;
+    member(
+        &customer_a,
+        "Jan",
+        "Jansen",
+        "jan@example.com",
+        Role::Cardholder,
+    )
+    .await;
+    let from_a = newest_token(&db, "jan@example.com").await;
+    let root = partner.me().home_org.clone().unwrap().id;
+    let customer_b = partner
+        .admin_of(&db, root)
+        .await
+        .unwrap()
+        .add_sub_organization(&org_name("Customer B"))
+        .await
+        .unwrap();
+    let customer_b = partner.admin_of(&db, customer_b).await.unwrap();
+    member(
+        &customer_b,
+        "Jan",
+        "Jansen",
+        "jan@example.com",
+        Role::Cardholder,
+    )
+    .await;
+    let from_b = newest_token(&db, "jan@example.com").await;
+    assert_ne!(from_a, from_b);
+    assert!(db.account_link(&from_a).await.unwrap().is_some());
+    // Using one link revokes the other and makes both memberships active.
+    db.set_password_with_link(&from_b, &new_password())
+        .await
+        .unwrap();
+    assert_eq!(db.account_link(&from_a).await.unwrap(), None);
+    for scope in [&customer_a, &customer_b] {
+        assert_eq!(
+            listed(scope, "jan@example.com", now()).await.status,
+            MemberStatus::Active
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_reset_link_sets_a_new_password_ends_every_session_and_says_so() {
+    let (_dir, db, _partner, customer) = setup().await;
+    member(
+        &customer,
+        "Jan",
+        "Jansen",
+        "jan@example.com",
+        Role::Cardholder,
+    )
+    .await;
+    let invitation = newest_token(&db, "jan@example.com").await;
+    let old_session = caller_for(&db, "jan@example.com").await;
+    let session = login_token(&db, "jan@example.com").await;
+    assert_eq!(old_session.me().email, "jan@example.com");
+
+    db.request_password_reset(&email("JAN@example.com"))
+        .await
+        .unwrap();
+    let mail = &mails_to(&db, "jan@example.com").await[0];
+    assert_eq!(mail.kind, "password_reset");
+    assert!(mail
+        .body_text
+        .contains("The link works once and expires in 1 hour."));
+    let token = token_in(mail);
+    let info = db.account_link(&token).await.unwrap().unwrap();
+    assert_eq!(info.purpose, AccountLinkPurpose::PasswordReset);
+    assert_eq!(
+        db.account_link_at(&token, later(RESET_VALIDITY_MS + 1000))
+            .await
+            .unwrap(),
+        None,
+        "valid for an hour"
+    );
+
+    let LinkPasswordOutcome::LoggedIn { session_token, .. } = db
+        .set_password_with_link(&token, &new_password())
+        .await
+        .unwrap()
+    else {
+        panic!("not logged in")
+    };
+    assert!(
+        db.caller(&session).await.unwrap().is_none(),
+        "old session ended"
+    );
+    assert!(db.caller(&session_token).await.unwrap().is_some());
+    assert!(!logs_in(&db, "jan@example.com", PASSWORD).await);
+    assert!(logs_in(&db, "jan@example.com", "a brand new password").await);
+    let notice = &mails_to(&db, "jan@example.com").await[0];
+    assert_eq!(notice.subject, "Your ChargeDesk password was changed");
+    // Every other open link of his was revoked, the invitation included.
+    assert_eq!(db.account_link(&invitation).await.unwrap(), None);
+    assert_eq!(db.account_link(&token).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn resets_are_mailed_only_to_accounts_and_at_most_three_an_hour() {
+    let (_dir, db, _partner, customer) = setup().await;
+    member(
+        &customer,
+        "Jan",
+        "Jansen",
+        "jan@example.com",
+        Role::Cardholder,
+    )
+    .await;
+    let before = db.outbox(1000).await.unwrap().len();
+    db.request_password_reset(&email("nobody@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.outbox(1000).await.unwrap().len(),
+        before,
+        "nothing queued"
+    );
+
+    for _ in 0..5 {
+        db.request_password_reset(&email("jan@example.com"))
+            .await
+            .unwrap();
+    }
+    let resets = |mails: Vec<OutboxMessage>| {
+        mails
+            .into_iter()
+            .filter(|m| m.kind == "password_reset")
+            .count()
+    };
+    assert_eq!(resets(mails_to(&db, "jan@example.com").await), 3);
+    // An hour later, one more (the invitation he never used did not count).
+    db.request_password_reset_at(&email("jan@example.com"), later(60 * 60 * 1000 + 1000))
+        .await
+        .unwrap();
+    assert_eq!(resets(mails_to(&db, "jan@example.com").await), 4);
+    // The account without a password can use a reset link (a lost invitation is recovered this way).
+    let token = newest_token(&db, "jan@example.com").await;
+    assert!(matches!(
+        db.set_password_with_link(&token, &new_password())
+            .await
+            .unwrap(),
+        LinkPasswordOutcome::LoggedIn { .. }
+    ));
+    assert_eq!(
+        listed(&customer, "jan@example.com", now()).await.status,
+        MemberStatus::Active
+    );
+}
+
+#[tokio::test]
+async fn changing_the_password_needs_the_current_one_and_ends_every_other_session() {
+    let (_dir, db, _partner, customer) = setup().await;
+    member(
+        &customer,
+        "Jan",
+        "Jansen",
+        "jan@example.com",
+        Role::Cardholder,
+    )
+    .await;
+    caller_for(&db, "jan@example.com").await;
+    let other = login_token(&db, "jan@example.com").await;
+    let mine = login_token(&db, "jan@example.com").await;
+    let me = db.caller(&mine).await.unwrap().unwrap();
+    let mails_before = mails_to(&db, "jan@example.com").await.len();
+
+    // Wrong current passwords count like failed log-ins: the third in a row is throttled, the password not
+    // even checked.
+    let at = now();
+    for expected in [
+        PasswordChange::WrongCurrentPassword,
+        PasswordChange::WrongCurrentPassword,
+        PasswordChange::WrongCurrentPassword,
+    ] {
+        assert_eq!(
+            me.change_password_at(&db, &mine, "not my password", &new_password(), at)
+                .await
+                .unwrap(),
+            expected
+        );
+    }
+    assert!(matches!(
+        me.change_password_at(&db, &mine, PASSWORD, &new_password(), at)
+            .await
+            .unwrap(),
+        PasswordChange::Throttled { .. }
+    ));
+    assert!(matches!(
+        db.login_at("jan@example.com", PASSWORD, at).await.unwrap(),
+        LoginOutcome::Throttled { .. }
+    ));
+    assert_eq!(mails_to(&db, "jan@example.com").await.len(), mails_before);
+    assert!(db.caller(&other).await.unwrap().is_some());
+
+    let after_wait = later(10_000);
+    assert_eq!(
+        me.change_password_at(&db, &mine, PASSWORD, &new_password(), after_wait)
+            .await
+            .unwrap(),
+        PasswordChange::Changed
+    );
+    assert!(db.caller(&other).await.unwrap().is_none(), "other ended");
+    assert!(db.caller(&mine).await.unwrap().is_some(), "this one kept");
+    let notice = &mails_to(&db, "jan@example.com").await[0];
+    assert_eq!(notice.subject, "Your ChargeDesk password was changed");
+    assert_eq!(notice.kind, "password_changed");
+    assert!(logs_in(&db, "jan@example.com", "a brand new password").await);
+}
+
+#[tokio::test]
+async fn my_account_changes_the_name_and_lists_live_memberships() {
+    let (_dir, db, partner, customer) = setup().await;
+    member(
+        &customer,
+        "Jan",
+        "Jansen",
+        "jan@example.com",
+        Role::Cardholder,
+    )
+    .await;
+    let root: OrgId = partner.me().home_org.clone().unwrap().id;
+    let root_scope = partner.admin_of(&db, root).await.unwrap();
+    let jan: UserId = member(
+        &root_scope,
+        "Jan",
+        "Jansen",
+        "jan@example.com",
+        Role::Administrator,
+    )
+    .await;
+    let me = caller_for(&db, "jan@example.com").await;
+    let orgs: Vec<(String, Role)> = me
+        .organizations(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.org.name, m.role))
+        .collect();
+    assert_eq!(
+        orgs,
+        [
+            ("Customer A".to_owned(), Role::Cardholder),
+            ("Volta Partners".to_owned(), Role::Administrator),
+        ]
+    );
+    root_scope.remove_user(jan).await.unwrap();
+    assert_eq!(me.organizations(&db).await.unwrap().len(), 1);
+
+    me.set_name(&db, &person("Johannes"), &person("Jansen-Smit"))
+        .await
+        .unwrap();
+    let token = login_token(&db, "jan@example.com").await;
+    let again = db.caller(&token).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            again.me().first_name.as_str(),
+            again.me().last_name.as_str()
+        ),
+        ("Johannes", "Jansen-Smit")
+    );
+    assert_eq!(
+        listed(&customer, "jan@example.com", now())
+            .await
+            .full_name(),
+        "Johannes Jansen-Smit"
+    );
+}
+
+#[tokio::test]
+async fn the_demo_data_logs_in_and_is_active_without_any_mail() {
+    let (_dir, db) = fresh_db().await;
+    db.seed_demo().await.unwrap().expect("seeded");
+    assert!(db.outbox(10).await.unwrap().is_empty(), "no invitations");
+    let eva = match db
+        .login("eva@volta-partners.example", storage::DEMO_PASSWORD)
+        .await
+        .unwrap()
+    {
+        LoginOutcome::LoggedIn { session_token, .. } => session_token,
+        other => panic!("{other:?}"),
+    };
+    let eva = db.caller(&eva).await.unwrap().unwrap();
+    let root = eva.me().home_org.clone().unwrap().id;
+    let mut orgs = vec![root];
+    let mut seen = 0;
+    while let Some(org) = orgs.pop() {
+        let here = eva.admin_of(&db, org).await.unwrap();
+        for u in here.users().await.unwrap() {
+            assert_eq!(u.status, MemberStatus::Active, "{} in {org}", u.email);
+            seen += 1;
+        }
+        orgs.extend(here.sub_organizations().await.unwrap().iter().map(|o| o.id));
+    }
+    assert!(seen >= 10, "{seen}");
+}
