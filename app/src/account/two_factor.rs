@@ -118,6 +118,8 @@ pub fn TwoFactorSection() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(codes)) = confirm.value().get() {
             fresh_codes.set(Some(codes));
+            // The enrolment is done: its QR code and key are not shown again.
+            start.value().set(None);
         }
     });
     Effect::new(move |_| {
@@ -128,6 +130,7 @@ pub fn TwoFactorSection() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(())) = turn_off.value().get() {
             fresh_codes.set(None);
+            start.value().set(None);
         }
     });
 
