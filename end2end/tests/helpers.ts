@@ -1,5 +1,6 @@
 import { expect, request as playwrightRequest, test, type APIRequestContext, type Locator, type Page } from '@playwright/test';
 import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 
 // Shared steps of the end-to-end tests. Everything is selected by role and label, in the help article's wording
@@ -470,4 +471,57 @@ export async function reloadUntil(page: Page, check: () => Promise<void>, timeou
     await hydrated(page);
     await check();
   }).toPass({ timeout, intervals: [500, 1000] });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// E-mail: the Playwright config starts a real SMTP server (aiosmtpd, end2end/mail/smtp_sink.py) and points the
+// server under test at it; every message received is one JSON file in the directory below.
+
+/** One message the test SMTP server received. */
+export type ReceivedMail = { from: string; to: string[]; subject: string; text: string; html: string };
+
+/** The test SMTP server's directory (the config's `mailDir`, for the config's baseURL port). */
+function mailDir(): string {
+  const base = test.info().project.use.baseURL;
+  if (!base) throw new Error('the Playwright config sets no baseURL');
+  const port = new URL(base).port;
+  return path.join(__dirname, '..', '..', 'target', `e2e-mail-${port}`);
+}
+
+/** Every message received so far, oldest first. */
+export function receivedMails(): ReceivedMail[] {
+  const dir = mailDir();
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((name) => name.endsWith('.json'))
+    .sort()
+    .map((name) => JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as ReceivedMail);
+}
+
+/** The messages to `address` received so far, oldest first. */
+export function mailsTo(address: string): ReceivedMail[] {
+  return receivedMails().filter((m) => m.to.map((t) => t.toLowerCase()).includes(address.toLowerCase()));
+}
+
+/** Waits until at least `nth + 1` messages to `address` have arrived and returns the `nth` (0-based). */
+export async function waitForMail(address: string, nth = 0): Promise<ReceivedMail> {
+  await expect
+    .poll(() => mailsTo(address).length, {
+      message: `mail number ${nth + 1} to ${address}`,
+      timeout: 20_000,
+      intervals: [200, 500, 1000],
+    })
+    .toBeGreaterThan(nth);
+  return mailsTo(address)[nth];
+}
+
+/** The single-use link (`…/set-password#token=…`) in a mail's text and HTML bodies (they must agree). */
+export function accountLink(mail: ReceivedMail): string {
+  const pattern = /https?:\/\/[^\s"<>]+\/set-password#token=[A-Za-z0-9_-]+/;
+  const inText = mail.text.match(pattern)?.[0];
+  const inHtml = mail.html.match(pattern)?.[0];
+  if (!inText) throw new Error(`no set-password link in the mail's text:\n${mail.text}`);
+  expect(inHtml, 'the HTML body has the same link').toBe(inText);
+  return inText;
 }
