@@ -789,3 +789,69 @@ async fn the_second_step_counts_against_the_per_address_log_in_limit() {
         "{reply:?}"
     );
 }
+
+#[tokio::test]
+async fn a_customers_requirement_reaches_every_depth_of_its_branch_only() {
+    let app = TestApp::new().await;
+    let (root, _) = app.partner("Volta Partners", "pat@volta.example").await;
+    let pat = app.login("pat@volta.example", PASSWORD).await;
+    let a = app.sub_org(&pat, root, "Customer A").await;
+    let a1 = app.sub_org(&pat, a, "Customer A Depot").await;
+    let a1x = app.sub_org(&pat, a1, "Customer A Depot Night Shift").await;
+    let b = app.sub_org(&pat, root, "Customer B").await;
+    app.member(&pat, a1x, "deep@a.example", Role::Administrator)
+        .await;
+    app.member(&pat, b, "admin@b.example", Role::Administrator)
+        .await;
+    enrol(&app, &pat).await;
+    let set: Result<(), AppError> = app
+        .call(
+            Some(&pat),
+            "set_two_factor_requirement",
+            &[("org", &a.to_string()), ("required", "true")],
+        )
+        .await;
+    set.unwrap();
+
+    // Three levels below A: covered, and told where it comes from.
+    let deep = app.login("deep@a.example", PASSWORD).await;
+    let (status, _, _) = app
+        .post(Some(&deep), "list_users", &[("org", &a1x.to_string())])
+        .await;
+    assert_eq!(status, 403);
+    // The sibling branch and the partner above are not.
+    let admin_b = app.login("admin@b.example", PASSWORD).await;
+    let users: Result<Vec<UserSummary>, AppError> = app
+        .call(Some(&admin_b), "list_users", &[("org", &b.to_string())])
+        .await;
+    users.unwrap();
+    let me: Me = app.call(Some(&admin_b), "current_user", &[]).await.unwrap();
+    assert!(!me.two_factor_setup_required);
+    let status: TwoFactorStatus = app.call(Some(&pat), "my_two_factor", &[]).await.unwrap();
+    assert!(
+        !status.required,
+        "A's requirement does not reach the partner above it"
+    );
+    let seen: TwoFactorRequirement = app
+        .call(
+            Some(&pat),
+            "org_two_factor_requirement",
+            &[("org", &a1x.to_string())],
+        )
+        .await
+        .unwrap();
+    assert_eq!(seen.required_by.map(|o| o.id), Some(a));
+    // Removing the requirement lets the deep administrator work again.
+    let set: Result<(), AppError> = app
+        .call(
+            Some(&pat),
+            "set_two_factor_requirement",
+            &[("org", &a.to_string()), ("required", "false")],
+        )
+        .await;
+    set.unwrap();
+    let users: Result<Vec<UserSummary>, AppError> = app
+        .call(Some(&deep), "list_users", &[("org", &a1x.to_string())])
+        .await;
+    users.unwrap();
+}
