@@ -634,3 +634,79 @@ async fn adding_someone_who_has_an_account_elsewhere_answers_like_adding_a_new_p
     assert!(!notice.body_text.contains("#token="));
     link_token(&app, "fresh@example.com").await;
 }
+
+/// The code an authenticator app shows for the base32 `key` now.
+fn current_code(key: &str) -> String {
+    let bytes = totp_rs::Secret::Encoded(key.to_owned()).to_bytes().unwrap();
+    let totp = totp_rs::TOTP::new(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        bytes,
+        None,
+        String::new(),
+    )
+    .unwrap();
+    totp.generate((storage::now().millis() / 1000) as u64)
+}
+
+#[tokio::test]
+async fn a_reset_link_of_a_two_factor_account_sets_the_password_but_leaves_the_log_in_to_the_code()
+{
+    let app = TestApp::new().await;
+    let (partner, _root, customer) = partner_with_customer(&app).await;
+    app.member(&partner, customer, "ada@example.com", Role::Administrator)
+        .await;
+    let ada = app.login("ada@example.com", PASSWORD).await;
+    let enrolment: shared::model::TwoFactorEnrolment =
+        app.call(Some(&ada), "start_two_factor", &[]).await.unwrap();
+    let codes: Result<Vec<String>, AppError> = app
+        .call(
+            Some(&ada),
+            "confirm_two_factor",
+            &[("code", &current_code(&enrolment.key))],
+        )
+        .await;
+    codes.expect("two-factor on");
+
+    let asked: Result<(), AppError> = app
+        .call(None, "forgot_password", &[("email", "ada@example.com")])
+        .await;
+    asked.unwrap();
+    let token = link_token(&app, "ada@example.com").await;
+    let (status, body, headers) = app
+        .post(
+            None,
+            "set_password_with_link",
+            &[("token", &token), ("password", "adas new password")],
+        )
+        .await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let done: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(done["logged_in"], false);
+    assert_eq!(done["go_to"], "/login");
+    assert_eq!(
+        common::session_cookie(&headers),
+        None,
+        "no session without the code"
+    );
+    // Her session ended; the new password leads to the code step, not into the app.
+    let ended: Result<Me, AppError> = app.call(Some(&ada), "current_user", &[]).await;
+    assert_eq!(ended.unwrap_err(), AppError::Unauthenticated);
+    let step: app::auth::LoginStep = app
+        .call(
+            None,
+            "login",
+            &[
+                ("email", "ada@example.com"),
+                ("password", "adas new password"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(step, app::auth::LoginStep::SecondFactor { .. }),
+        "{step:?}"
+    );
+}
