@@ -710,3 +710,72 @@ async fn a_reset_link_of_a_two_factor_account_sets_the_password_but_leaves_the_l
         "{step:?}"
     );
 }
+
+/// The server-rendered HTML of `path`, with the session `cookie` if given.
+async fn page(app: &TestApp, path: &str, cookie: Option<&str>) -> String {
+    let mut request = http::Request::get(path);
+    if let Some(cookie) = cookie {
+        request = request.header(http::header::COOKIE, format!("chargedesk_session={cookie}"));
+    }
+    let (status, body, _) = app
+        .send(request.body(axum::body::Body::empty()).unwrap())
+        .await;
+    assert_eq!(status, 200, "{path}");
+    String::from_utf8(body).unwrap()
+}
+
+#[tokio::test]
+async fn the_pages_carry_the_labels_people_and_tests_look_for() {
+    let app = TestApp::new().await;
+    let (partner, _root, customer) = partner_with_customer(&app).await;
+    add_user(
+        &app,
+        &partner,
+        customer,
+        "Jan",
+        "jan@example.com",
+        Role::Cardholder,
+    )
+    .await;
+
+    let login = page(&app, "/login", None).await;
+    assert!(login.contains("href=\"/forgot-password\""), "{login}");
+    assert!(login.contains("Forgot your password?"));
+
+    let forgot = page(&app, "/forgot-password", None).await;
+    for text in ["Reset your password", ">E-mail<", "Send reset link"] {
+        assert!(forgot.contains(text), "{text} in {forgot}");
+    }
+    // The set-password page is rendered without its token (which only the browser sees, in the fragment).
+    let set = page(&app, "/set-password", None).await;
+    assert!(set.contains("Loading"), "{set}");
+
+    let account = page(&app, "/account", Some(&partner)).await;
+    for text in [
+        "My account",
+        "Your name",
+        ">First name<",
+        ">Last name<",
+        "Save name",
+        ">Current password<",
+        ">New password<",
+        ">Repeat new password<",
+        "Change password",
+        "Your organizations",
+        ">Organization<",
+        ">Role<",
+        "Volta Partners",
+    ] {
+        assert!(account.contains(text), "{text} in {account}");
+    }
+
+    let users = page(&app, &format!("/orgs/{customer}/users"), Some(&partner)).await;
+    for text in [
+        ">Status<",
+        ">Invited<",
+        "aria-label=\"Resend invitation to Jan Tester\"",
+        "aria-label=\"Revoke invitation for Jan Tester\"",
+    ] {
+        assert!(users.contains(text), "{text} in {users}");
+    }
+}

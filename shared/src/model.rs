@@ -581,6 +581,8 @@ pub struct AccountOverview {
     pub first_name: String,
     pub last_name: String,
     pub email: String,
+    /// The organization the menu works in ("My organization"), as in [`Me::home_org`].
+    pub home_org: Option<OrgRef>,
     /// Live memberships, by organization name.
     pub organizations: Vec<MyOrganization>,
 }

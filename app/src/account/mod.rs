@@ -109,6 +109,7 @@ pub async fn my_account() -> Result<AccountOverview, AppError> {
         first_name: me.first_name.clone(),
         last_name: me.last_name.clone(),
         email: me.email.clone(),
+        home_org: me.home_org.clone(),
         organizations: caller.organizations(&db).await?,
     })
 }
@@ -410,43 +411,40 @@ fn AccountSection(id: &'static str, title: &'static str, children: Children) -> 
     }
 }
 
-/// `/account`: "My account", for every signed-in person.
+/// `/account`: "My account", for every signed-in person. The menu works in the person's own organization
+/// (administrators) or shows their passes (cardholders).
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let me = use_current_user();
-    let save_name = ServerAction::<ChangeName>::new();
-    let account = Resource::new(move || save_name.version().get(), |_| my_account());
-    let org = Signal::derive(move || {
-        me.get()
-            .and_then(|r| r.ok())
-            .and_then(|m| m.home_org)
-            .map(|o| o.id)
-    });
+    let account = Resource::new(|| (), |_| my_account());
     view! {
-        <AppFrame org>
-            <PageHeader title="My account"/>
-            <div class="max-w-3xl space-y-6">
-                <Transition fallback=Loading>
-                    {move || Suspend::new(async move {
-                        match account.await {
-                            Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
-                            Ok(account) => view! {
-                                <NameSection account=account.clone() action=save_name/>
-                                <PasswordSection/>
-                                <OrganizationsSection account/>
-                            }.into_any(),
-                        }
-                    })}
-                </Transition>
-                // Two-factor authentication (TWOFA's component, app/src/account/two_factor.rs): the last section.
-                <two_factor::TwoFactorSection/>
-            </div>
-        </AppFrame>
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match account.await {
+                    Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
+                    Ok(account) => {
+                        let org = account.home_org.as_ref().map(|o| o.id);
+                        view! {
+                            <AppFrame org=Signal::derive(move || org)>
+                                <PageHeader title="My account"/>
+                                <div class="max-w-3xl space-y-6">
+                                    <NameSection account=account.clone()/>
+                                    <PasswordSection/>
+                                    <OrganizationsSection account/>
+                                    // Two-factor authentication (app/src/account/two_factor.rs): the last section.
+                                    <two_factor::TwoFactorSection/>
+                                </div>
+                            </AppFrame>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
     }
 }
 
 #[component]
-fn NameSection(account: AccountOverview, action: ServerAction<ChangeName>) -> impl IntoView {
+fn NameSection(account: AccountOverview) -> impl IntoView {
+    let action = ServerAction::<ChangeName>::new();
     let me = use_current_user();
     let first = RwSignal::new(account.first_name.clone());
     let last = RwSignal::new(account.last_name.clone());
