@@ -266,7 +266,7 @@ fn UsersTable(
                         let (for_resend, for_revoke) = (u.clone(), u.clone());
                         let status = u.status;
                         let status_title = match status {
-                            MemberStatus::Invited { expires_at } => Some(format!("The invitation link is valid until {expires_at} (UTC)")),
+                            MemberStatus::Invited { expires_at } => Some(format!("The invitation link is valid until {expires_at}")),
                             _ => None,
                         };
                         view! {

@@ -152,7 +152,7 @@ fn password_changed_letter(db: &Db, email: &str, first_name: &str, at: Timestamp
     Letter::new(email, "Your ChargeDesk password was changed", "password_changed")
         .greeting(first_name)
         .paragraph(format!(
-            "The password of your ChargeDesk account ({email}) was changed on {at} (UTC). Every other session \
+            "The password of your ChargeDesk account ({email}) was changed on {at}. Every other session \
              of your account was logged out."
         ))
         .paragraph(
