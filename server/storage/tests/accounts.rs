@@ -893,3 +893,52 @@ async fn the_demo_data_logs_in_and_is_active_without_any_mail() {
     }
     assert!(seen >= 10, "{seen}");
 }
+
+/// Links, sessions and log-in challenges are separate kinds of token: none opens anything as another.
+#[tokio::test]
+async fn a_link_is_no_session_and_a_session_is_no_link() {
+    let (_dir, db, _partner, customer) = setup().await;
+    member(
+        &customer,
+        "Jan",
+        "Jansen",
+        "jan@example.com",
+        Role::Cardholder,
+    )
+    .await;
+    let invitation = newest_token(&db, "jan@example.com").await;
+    db.request_password_reset(&email("jan@example.com"))
+        .await
+        .unwrap();
+    let reset = newest_token(&db, "jan@example.com").await;
+    for link in [&invitation, &reset] {
+        assert!(
+            db.caller(link).await.unwrap().is_none(),
+            "a link as a cookie"
+        );
+    }
+    let session = login_token(&db, "pa@volta.example").await;
+    assert_eq!(db.account_link(&session).await.unwrap(), None);
+    assert_eq!(
+        db.set_password_with_link(&session, &new_password())
+            .await
+            .unwrap(),
+        LinkPasswordOutcome::InvalidLink,
+        "a session as a link"
+    );
+    assert!(db.caller(&session).await.unwrap().is_some());
+    assert!(logs_in(&db, "pa@volta.example", PASSWORD).await);
+    // Either link of Jan's works for Jan only (the reset one used here revokes the invitation).
+    let LinkPasswordOutcome::LoggedIn { session_token, .. } = db
+        .set_password_with_link(&reset, &new_password())
+        .await
+        .unwrap()
+    else {
+        panic!("not logged in")
+    };
+    assert_eq!(
+        db.caller(&session_token).await.unwrap().unwrap().me().email,
+        "jan@example.com"
+    );
+    assert_eq!(db.account_link(&invitation).await.unwrap(), None);
+}
