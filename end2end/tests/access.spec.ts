@@ -20,6 +20,7 @@ import {
   serverFn,
   tile,
   unique,
+  waitForMail,
 } from './helpers';
 
 const NO_ACCESS = 'This page does not exist or you do not have access to it.';
@@ -157,12 +158,16 @@ test('adding a user whose e-mail already has an account reuses that account', as
   };
   // Emma already has an account at Hotel Zonneveld; typed here in other case and with another name.
   await addUser('Em', `Typed ${unique()}`, 'Emma@HotelZonneveld.example');
-  const notice = page.getByRole('status').filter({ hasText: 'An account with this e-mail address already existed.' });
-  await expect(notice).toHaveText(
-    'An account with this e-mail address already existed. It was reused (not duplicated) and added to this organization; its name is unchanged.',
+  const added = page.getByRole('status').filter({ hasText: 'An account with this e-mail address already existed.' });
+  await expect(added).toHaveText(
+    'An account with this e-mail address already existed. It was reused (not duplicated) and added to this organization; its name is unchanged. We sent them a notice.',
   );
   const row = page.getByRole('row').filter({ hasText: 'emma@hotelzonneveld.example' });
-  await expect(row.getByRole('cell')).toHaveText(['Emma Smit', 'emma@hotelzonneveld.example', 'Cardholder', '0', 'Remove']);
+  // Invited here until she next logs in; she has a password, so she was told by e-mail, not sent a new password.
+  await expect(row.getByRole('cell')).toHaveText(['Emma Smit', 'emma@hotelzonneveld.example', 'Cardholder', '0', 'Invited', /Resend invitation.*Remove/]);
+  const notice = (await waitForMail('emma@hotelzonneveld.example')).text;
+  expect(notice).toContain(c.name);
+  expect(notice).not.toContain('/set-password');
 
   // Twice in the same organization is refused at the e-mail field.
   const form = await addUser('Emma', 'Smit', 'emma@hotelzonneveld.example');

@@ -59,7 +59,8 @@ test('partner adds a user and their card by Public Card ID; it starts as Roaming
   await expect(userForm).toBeHidden();
   const userRow = page.getByRole('row').filter({ hasText: email });
   await expect(userRow).toHaveCount(1);
-  await expect(userRow.getByRole('cell')).toHaveText([fullName, email, 'Cardholder', '0', 'Remove']);
+  // Invited by e-mail until they set a password (accounts.spec.ts follows the link).
+  await expect(userRow.getByRole('cell')).toHaveText([fullName, email, 'Cardholder', '0', 'Invited', /Resend invitation.*Remove/]);
   await expect(userRow.getByRole('button', { name: `Remove ${fullName}` })).toBeVisible();
 
   // Step 4: "Passes" → "+ Add Pass" → user, Public Card ID, nickname → Save.
