@@ -93,9 +93,18 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
     if error == AppError::Unauthenticated {
         return view! { <leptos_router::components::Redirect path="/login"/> }.into_any();
     }
+    // An administrator whose organization requires two-factor authentication is sent where to set it up.
+    let set_up = (error == AppError::TwoFactorRequired).then(|| {
+        view! {
+            <a href="/account" class="mt-3 inline-block font-medium text-red-900 underline hover:text-red-950">
+                "Set up two-factor authentication"
+            </a>
+        }
+    });
     view! {
         <div class="rounded-lg border border-red-200 bg-red-50 px-6 py-6 text-red-900" role="alert">
             <p class="font-medium">{error.to_string()}</p>
+            {set_up}
         </div>
     }
     .into_any()

@@ -32,8 +32,9 @@ pub enum AppError {
         field: Option<String>,
         message: String,
     },
-    /// Too many log-in attempts (from this address, for this account, or failed in a row); nothing was checked.
-    #[error("Too many log-in attempts. Wait {retry_after_secs} seconds and try again.")]
+    /// Too many attempts (log-ins, codes, password changes or reset requests from this address, for this
+    /// account, or failed in a row); nothing was checked.
+    #[error("Too many attempts. Wait {retry_after_secs} seconds and try again.")]
     Throttled { retry_after_secs: u64 },
     /// The server refused the work for now (e.g. too many log-ins being checked at once); nothing was saved.
     #[error("The server is busy. Please try again in a moment.")]
