@@ -25,6 +25,15 @@
 //!   reason; [`OrgAdmin::pass_decisions`], [`OrgAdmin::unknown_taps`].
 //! - `transactions`: sessions that survive a server restart and a repeated StartTransaction.
 //!
+//! Accounts and e-mail (migrations `0008_mail_outbox`, `0009_accounts`):
+//!
+//! - `mail`: [`Letter`] and the outbox, written in the transaction of the change a mail reports
+//!   ([`Db::outbox`], and the claim/mark methods the server's sender task uses).
+//! - `accounts`: invitation and reset links (random, stored as SHA-256, single use), member status, password
+//!   change, "My account".
+//! - `two_factor`: TOTP enrolment, recovery codes, the log-in's second step, and the organization setting that
+//!   requires two-factor of its administrators (enforced in [`Caller::admin_of`]).
+//!
 //! Later features (exports, invoices) get a module of their own here and a migration `0003_…`;
 //! organization-scoped ones become methods of [`OrgAdmin`].
 
@@ -47,7 +56,7 @@ mod transactions;
 mod two_factor;
 
 pub use accounts::{
-    LinkPasswordOutcome, PasswordChange, INVITATION_VALIDITY_MS, RESETS_PER_ACCOUNT_PER_HOUR,
+    LinkPasswordOutcome, PasswordChange, EXPIRED_LINK_RETENTION_DAYS, INVITATION_VALIDITY_MS, RESETS_PER_ACCOUNT_PER_HOUR,
     RESET_VALIDITY_MS,
 };
 pub use auth::{
@@ -58,12 +67,12 @@ pub use bootstrap::{DemoLogin, DemoStation, DEMO_PASSWORD, DEMO_STATIONS};
 pub use db::{now, Db};
 pub use error::StorageError;
 pub use events::StationEvent;
-pub use mail::{Letter, MailStatus, OutboxMessage};
+pub use mail::{Letter, MailStatus, OutboxMessage, DEFAULT_MAIL_RETENTION_DAYS};
 pub use ocpp::{ConnectedStation, NewOcppMessage, StationLogin, DEFAULT_LOG_RETENTION_DAYS};
 pub use org::{AddUserOutcome, OrgAdmin};
 pub use stations::generate_station_password;
 pub use transactions::StopOutcome;
 pub use two_factor::{
     SecondFactorOutcome, TurnOffOutcome, CHALLENGE_ATTEMPTS, CHALLENGE_LIFETIME_MS,
-    RECOVERY_CODE_COUNT,
+    EXPIRED_CHALLENGE_RETENTION_MS, RECOVERY_CODE_COUNT,
 };
