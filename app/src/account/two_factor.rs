@@ -220,7 +220,7 @@ fn Enrolment(
             Some(TwoFactorEnrolment { qr_svg, key }) => view! {
                 <div class="mt-4 space-y-3">
                     <p class="text-sm text-slate-800">"Scan this QR code with your authenticator app:"</p>
-                    <div class="h-52 w-52" role="img" aria-label="QR code for your authenticator app" inner_html=qr_svg></div>
+                    <div class="h-52 w-52 bg-white [&>svg]:h-full [&>svg]:w-full" role="img" aria-label="QR code for your authenticator app" inner_html=qr_svg></div>
                     <p class="text-sm text-slate-800">
                         "Or enter this key: " <code class="break-all rounded bg-slate-100 px-1 font-mono">{key.clone()}</code>
                     </p>
