@@ -1,8 +1,9 @@
 //! The frame log: every OCPP frame in both directions is queued here and stored in batches by one writer
 //! task, so that an answer to a station never waits for the database. A pruner deletes, once an hour, frames,
-//! authorization decisions and raw meter values older than their retention periods.
+//! authorization decisions and raw meter values older than their retention periods, and the accounts' leftovers:
+//! links and log-in challenges long expired, and e-mails sent or given up on long ago.
 
-use super::OcppConfig;
+use super::{OcppConfig, DAY};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use shared::time::Timestamp;
 use std::num::NonZeroU32;
@@ -196,6 +197,7 @@ struct Retention {
     frames: Duration,
     decisions: Duration,
     meter_values: Duration,
+    mail: Duration,
 }
 
 impl Retention {
@@ -204,6 +206,7 @@ impl Retention {
             frames: config.log_retention,
             decisions: config.decision_retention,
             meter_values: config.meter_value_retention,
+            mail: config.mail_retention,
         }
     }
 }
@@ -225,6 +228,22 @@ async fn pruner(db: Db, retention: Retention) {
         report(
             "meter values",
             db.prune_meter_values(before(retention.meter_values)).await,
+        );
+        report(
+            "expired account links",
+            db.prune_account_tokens(before(DAY * storage::EXPIRED_LINK_RETENTION_DAYS as u32))
+                .await,
+        );
+        report(
+            "expired log-in challenges",
+            db.prune_login_challenges(before(Duration::from_millis(
+                storage::EXPIRED_CHALLENGE_RETENTION_MS as u64,
+            )))
+            .await,
+        );
+        report(
+            "sent and given-up e-mails",
+            db.prune_mail_outbox(before(retention.mail)).await,
         );
     }
 }

@@ -49,6 +49,8 @@ pub struct OcppConfig {
     /// How long the raw meter values of a finished transaction are kept after its stop (readings without a
     /// transaction: after they were taken).
     pub meter_value_retention: Duration,
+    /// How long a sent or given-up e-mail is kept in the outbox (a queued one: until it is sent or given up).
+    pub mail_retention: Duration,
     /// The browser origins (exact, e.g. `https://ops.example.com`) whose pages may open an OCPP WebSocket.
     /// Stations send no `Origin` header; an upgrade with any other origin is refused (403).
     pub allowed_origins: Vec<String>,
@@ -77,6 +79,7 @@ impl Default for OcppConfig {
             log_retention: DAY * storage::DEFAULT_LOG_RETENTION_DAYS as u32,
             decision_retention: DAY * 90,
             meter_value_retention: DAY * 400,
+            mail_retention: DAY * storage::DEFAULT_MAIL_RETENTION_DAYS as u32,
             allowed_origins: Vec::new(),
             handshake_failures_per_min: NonZeroU32::new(10).expect("non-zero"),
             calls_per_sec: NonZeroU32::new(20).expect("non-zero"),
@@ -98,6 +101,7 @@ impl OcppConfig {
     /// | `CHARGEDESK_LOG_RETENTION_DAYS` | 30 | OCPP frames kept |
     /// | `CHARGEDESK_DECISION_RETENTION_DAYS` | 90 | authorization decisions kept (a transaction's: always) |
     /// | `CHARGEDESK_METER_VALUE_RETENTION_DAYS` | 400 | raw meter values kept after their transaction stopped |
+    /// | `CHARGEDESK_MAIL_RETENTION_DAYS` | 90 | sent or given-up e-mails kept in the outbox (queued: always) |
     /// | `CHARGEDESK_OCPP_ALLOWED_ORIGINS` | none | comma-separated browser origins allowed to open `/ocpp/…` |
     /// | `CHARGEDESK_OCPP_HANDSHAKE_FAILURES_PER_MIN` | 10 | failed handshakes per client address and minute |
     /// | `CHARGEDESK_OCPP_CALLS_PER_SEC` | 20 | CALLs per second and connection |
@@ -140,6 +144,7 @@ impl OcppConfig {
                 "CHARGEDESK_METER_VALUE_RETENTION_DAYS",
                 default.meter_value_retention,
             ),
+            mail_retention: days("CHARGEDESK_MAIL_RETENTION_DAYS", default.mail_retention),
             allowed_origins: var("CHARGEDESK_OCPP_ALLOWED_ORIGINS")
                 .map(|list| {
                     list.split(',')
@@ -450,6 +455,7 @@ mod tests {
         assert_eq!(none.log_queue_bytes, 64 * 1024 * 1024);
         assert_eq!(none.decision_retention, DAY * 90);
         assert_eq!(none.meter_value_retention, DAY * 400);
+        assert_eq!(none.mail_retention, DAY * 90);
         assert!(none.allowed_origins.is_empty());
 
         let vars: HashMap<&str, &str> = [
@@ -464,6 +470,7 @@ mod tests {
             ("CHARGEDESK_OCPP_MAX_CONNECTORS", "8"),
             ("CHARGEDESK_DECISION_RETENTION_DAYS", "7"),
             ("CHARGEDESK_METER_VALUE_RETENTION_DAYS", "banana"),
+            ("CHARGEDESK_MAIL_RETENTION_DAYS", "14"),
             ("CHARGEDESK_TAP_RECHECK_SECS", "2"),
         ]
         .into();
@@ -483,6 +490,7 @@ mod tests {
             DAY * 400,
             "invalid: default kept"
         );
+        assert_eq!(set.mail_retention, DAY * 14);
         assert_eq!(set.tap_recheck_interval, Duration::from_secs(2));
     }
 

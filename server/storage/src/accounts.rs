@@ -36,6 +36,8 @@ pub const RESET_VALIDITY_MS: i64 = 60 * 60 * 1000;
 /// answered the same).
 pub const RESETS_PER_ACCOUNT_PER_HOUR: i64 = 3;
 const HOUR_MS: i64 = 60 * 60 * 1000;
+/// Links (used, revoked or expired) are deleted this many days after they expired: [`Db::prune_account_tokens`].
+pub const EXPIRED_LINK_RETENTION_DAYS: i64 = 30;
 
 /// What [`Db::set_password_with_link`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,7 +103,7 @@ pub(crate) async fn accept_memberships(
 }
 
 /// Revokes every open link of `user` (both purposes): after a password was set or changed.
-async fn revoke_open_links(
+pub(crate) async fn revoke_open_links(
     conn: &mut Conn,
     user: UserId,
     at: Timestamp,
@@ -707,6 +709,26 @@ impl OrgAdmin {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+impl Db {
+    /// Retention: deletes the links that expired before `expired_before` (e.g. now − [`EXPIRED_LINK_RETENTION_DAYS`]
+    /// days), whether they were used, revoked or left to expire, a few thousand per write transaction; returns
+    /// how many. A usable link has not expired, so none is deleted while `expired_before` is in the past, and a
+    /// membership's status does not change: "Active" comes from `memberships.accepted_at`, "Invited" from a
+    /// usable link, and "Invitation expired" is what a membership without a usable link reads, with or without
+    /// the old rows.
+    pub async fn prune_account_tokens(
+        &self,
+        expired_before: Timestamp,
+    ) -> Result<u64, StorageError> {
+        self.delete_in_chunks(
+            "DELETE FROM account_tokens WHERE token_hash IN \
+             (SELECT token_hash FROM account_tokens WHERE expires_at < $1 ORDER BY expires_at LIMIT $2)",
+            expired_before,
+        )
+        .await
     }
 }
 

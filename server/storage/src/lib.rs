@@ -56,8 +56,8 @@ mod transactions;
 mod two_factor;
 
 pub use accounts::{
-    LinkPasswordOutcome, PasswordChange, EXPIRED_LINK_RETENTION_DAYS, INVITATION_VALIDITY_MS, RESETS_PER_ACCOUNT_PER_HOUR,
-    RESET_VALIDITY_MS,
+    LinkPasswordOutcome, PasswordChange, EXPIRED_LINK_RETENTION_DAYS, INVITATION_VALIDITY_MS,
+    RESETS_PER_ACCOUNT_PER_HOUR, RESET_VALIDITY_MS,
 };
 pub use auth::{
     default_hash_concurrency, login_key, session_idle_limit, set_hash_concurrency,

@@ -246,6 +246,10 @@ impl Db {
     }
 }
 
+/// Sent and given-up messages are deleted this many days after (`CHARGEDESK_MAIL_RETENTION_DAYS`):
+/// [`Db::prune_mail_outbox`].
+pub const DEFAULT_MAIL_RETENTION_DAYS: i64 = 90;
+
 /// The longest `last_error` kept per message (an SMTP server's reply can be long; the start says what happened).
 const MAX_ERROR_CHARS: usize = 500;
 
@@ -493,6 +497,20 @@ impl Db {
         .rows_affected();
         tx.commit().await?;
         Ok(done == 1)
+    }
+}
+
+impl Db {
+    /// Retention: deletes the messages sent or given up on before `finished_before` (e.g. now −
+    /// [`DEFAULT_MAIL_RETENTION_DAYS`] days), a few thousand per write transaction; returns how many. A message
+    /// still queued (waiting, being retried or claimed) is never deleted, however old: it has not been delivered.
+    pub async fn prune_mail_outbox(&self, finished_before: Timestamp) -> Result<u64, StorageError> {
+        self.delete_in_chunks(
+            "DELETE FROM mail_outbox WHERE id IN \
+             (SELECT id FROM mail_outbox WHERE sent_at < $1 OR failed_at < $1 ORDER BY id LIMIT $2)",
+            finished_before,
+        )
+        .await
     }
 }
 

@@ -52,6 +52,8 @@ const RECOVERY_CODE_CHARS: usize = 10;
 pub const CHALLENGE_LIFETIME_MS: i64 = 5 * 60 * 1000;
 /// Wrong codes after which a log-in challenge is void.
 pub const CHALLENGE_ATTEMPTS: i64 = 5;
+/// Log-in challenges are deleted this long after they expired: [`Db::prune_login_challenges`].
+pub const EXPIRED_CHALLENGE_RETENTION_MS: i64 = 60 * 60 * 1000;
 
 /// What the second step of a log-in ([`Db::login_second_factor`]) came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -273,6 +275,24 @@ pub(crate) async fn new_challenge(
     .execute(&mut *conn)
     .await?;
     Ok(challenge)
+}
+
+impl Db {
+    /// Retention: deletes the log-in challenges that expired before `expired_before` (e.g. now −
+    /// [`EXPIRED_CHALLENGE_RETENTION_MS`]), a few thousand per write transaction; returns how many. A new
+    /// challenge also sweeps the expired ones ([`new_challenge`]); this catches those left when nobody with
+    /// two-factor authentication logs in for a while.
+    pub async fn prune_login_challenges(
+        &self,
+        expired_before: Timestamp,
+    ) -> Result<u64, StorageError> {
+        self.delete_in_chunks(
+            "DELETE FROM login_challenges WHERE token_hash IN \
+             (SELECT token_hash FROM login_challenges WHERE expires_at < $1 ORDER BY expires_at LIMIT $2)",
+            expired_before,
+        )
+        .await
+    }
 }
 
 /// A person's two-factor state as stored.
