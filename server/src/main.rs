@@ -49,7 +49,7 @@ async fn main() -> anyhow::Result<()> {
             let email = Email::parse(&email).context("--email")?;
             let password = Password::parse(&password_or_stdin(password)?).context("password")?;
             db.set_password(&email, &password).await?;
-            println!("Password set for {email}.");
+            println!("Password set for {email}: their sessions ended and their open invitation and password-reset links no longer work.");
             Ok(())
         }
     }

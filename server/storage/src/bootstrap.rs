@@ -1,5 +1,6 @@
 //! Command-line bootstrap (`create-partner`, `set-password`) and the demo dataset.
 
+use crate::accounts::revoke_open_links;
 use crate::audit;
 use crate::auth::{failure_key, hash_password, Actor, Caller};
 use crate::db::{now, Conn, Db};
@@ -83,15 +84,17 @@ impl Db {
         Ok(ids)
     }
 
-    /// Sets or replaces a user's password (CLI `set-password`; users added through the UI have none until
-    /// then). Also ends the user's sessions and clears their failed log-ins. `NotFound { what: "user" }` if
-    /// no account has that e-mail.
+    /// Sets or replaces a user's password (CLI `set-password`), like setting it through a link does: in one
+    /// transaction the password is set, every open link of the person (invitations and resets) revoked, every
+    /// session of theirs ended and their failed log-ins forgotten. Their memberships are not marked accepted:
+    /// they read "Active" from their next log-in. `NotFound { what: "user" }` if no account has that e-mail.
     pub async fn set_password(
         &self,
         email: &Email,
         password: &Password,
     ) -> Result<(), StorageError> {
         let hash = hash_password(password.as_str()).await?;
+        let at = now();
         let mut tx = self.begin_write().await?;
         let user: i64 = sqlx::query_scalar(
             "UPDATE users SET password_hash = $1 WHERE lower(email) = lower($2) RETURNING id",
@@ -101,6 +104,7 @@ impl Db {
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StorageError::NotFound { what: "user" })?;
+        revoke_open_links(&mut tx, UserId(user), at).await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(user)
             .execute(&mut *tx)

@@ -942,3 +942,99 @@ async fn a_link_is_no_session_and_a_session_is_no_link() {
     );
     assert_eq!(db.account_link(&invitation).await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn set_password_on_the_command_line_revokes_links_and_ends_sessions_like_a_link() {
+    let (_dir, db, _partner, customer) = setup().await;
+    member(
+        &customer,
+        "Jan",
+        "Jansen",
+        "jan@example.com",
+        Role::Cardholder,
+    )
+    .await;
+    let invitation = newest_token(&db, "jan@example.com").await;
+    db.request_password_reset(&email("jan@example.com"))
+        .await
+        .unwrap();
+    let reset = newest_token(&db, "jan@example.com").await;
+    member(
+        &customer,
+        "Eva",
+        "Smit",
+        "eva@example.com",
+        Role::Cardholder,
+    )
+    .await;
+    let eva_invitation = newest_token(&db, "eva@example.com").await;
+
+    // The operator sets Jan's password: both of his open links stop working; the membership is not accepted (it
+    // reads "Invitation expired" until he logs in, then "Active"). Eva's invitation is untouched.
+    db.set_password(&email("jan@example.com"), &password(PASSWORD))
+        .await
+        .unwrap();
+    assert_eq!(db.account_link(&invitation).await.unwrap(), None);
+    assert_eq!(db.account_link(&reset).await.unwrap(), None);
+    assert_eq!(
+        db.set_password_with_link(&reset, &new_password())
+            .await
+            .unwrap(),
+        LinkPasswordOutcome::InvalidLink
+    );
+    assert_eq!(
+        listed(&customer, "jan@example.com", now()).await.status,
+        MemberStatus::InvitationExpired
+    );
+    let first = login_token(&db, "jan@example.com").await;
+    let second = login_token(&db, "jan@example.com").await;
+    assert_eq!(
+        listed(&customer, "jan@example.com", now()).await.status,
+        MemberStatus::Active
+    );
+
+    // Wrong passwords (five minutes apart, each one counted) throttle him; he asks for a reset link again.
+    let mut at = now();
+    for _ in 0..6 {
+        at = Timestamp(at.0 + 301_000);
+        assert_eq!(
+            db.login_at("jan@example.com", "not his password at all", at)
+                .await
+                .unwrap(),
+            LoginOutcome::WrongCredentials
+        );
+    }
+    assert!(matches!(
+        db.login_at("jan@example.com", PASSWORD, Timestamp(at.0 + 1000))
+            .await
+            .unwrap(),
+        LoginOutcome::Throttled { .. }
+    ));
+    db.request_password_reset(&email("jan@example.com"))
+        .await
+        .unwrap();
+    let second_reset = newest_token(&db, "jan@example.com").await;
+    assert!(db.account_link(&second_reset).await.unwrap().is_some());
+
+    // Set again: every session ends, the new link is revoked, the failures are forgotten (the new password works
+    // at once) and the old password no longer does.
+    db.set_password(&email("JAN@example.com"), &new_password())
+        .await
+        .unwrap();
+    assert!(db.caller(&first).await.unwrap().is_none());
+    assert!(db.caller(&second).await.unwrap().is_none());
+    assert_eq!(db.account_link(&second_reset).await.unwrap(), None);
+    assert!(logs_in(&db, "jan@example.com", "a brand new password").await);
+    assert!(!logs_in(&db, "jan@example.com", PASSWORD).await);
+    assert_eq!(
+        listed(&customer, "jan@example.com", now()).await.status,
+        MemberStatus::Active
+    );
+
+    // Eva's invitation still works and still reads "Invited".
+    assert!(db.account_link(&eva_invitation).await.unwrap().is_some());
+    assert!(matches!(
+        listed(&customer, "eva@example.com", now()).await.status,
+        MemberStatus::Invited { .. }
+    ));
+}
