@@ -668,7 +668,22 @@ async fn a_reset_link_of_a_two_factor_account_sets_the_password_but_leaves_the_l
             &[("code", &current_code(&enrolment.key))],
         )
         .await;
-    codes.expect("two-factor on");
+    let recovery = codes.expect("two-factor on");
+    // Someone with the old password got as far as the code step before the reset.
+    let before: app::auth::LoginStep = app
+        .call(
+            None,
+            "login",
+            &[("email", "ada@example.com"), ("password", PASSWORD)],
+        )
+        .await
+        .unwrap();
+    let app::auth::LoginStep::SecondFactor {
+        challenge: old_challenge,
+    } = before
+    else {
+        panic!("expected the code step: {before:?}");
+    };
 
     let asked: Result<(), AppError> = app
         .call(None, "forgot_password", &[("email", "ada@example.com")])
@@ -705,10 +720,27 @@ async fn a_reset_link_of_a_two_factor_account_sets_the_password_but_leaves_the_l
         )
         .await
         .unwrap();
-    assert!(
-        matches!(step, app::auth::LoginStep::SecondFactor { .. }),
-        "{step:?}"
-    );
+    let app::auth::LoginStep::SecondFactor { challenge } = step else {
+        panic!("expected the code step: {step:?}");
+    };
+    // The half-finished log-in under the old password is void: a valid recovery code does not complete it...
+    let stale: Result<app::auth::LoginDone, AppError> = app
+        .call(
+            None,
+            "login_second_factor",
+            &[("challenge", &old_challenge), ("code", &recovery[0])],
+        )
+        .await;
+    assert!(stale.is_err(), "{stale:?}");
+    // ...while the same code completes the log-in under the new password.
+    let done: Result<app::auth::LoginDone, AppError> = app
+        .call(
+            None,
+            "login_second_factor",
+            &[("challenge", &challenge), ("code", &recovery[0])],
+        )
+        .await;
+    done.expect("the new password and a recovery code log in");
 }
 
 /// The server-rendered HTML of `path`, with the session `cookie` if given.

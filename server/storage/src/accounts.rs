@@ -102,7 +102,9 @@ pub(crate) async fn accept_memberships(
     Ok(())
 }
 
-/// Revokes every open link of `user` (both purposes): after a password was set or changed.
+/// Revokes every open link of `user` (both purposes) and voids their half-finished log-ins (a password that
+/// was right but whose two-factor code is still to come): after a password was set or changed, nothing that
+/// was issued under the old one may still lead in.
 pub(crate) async fn revoke_open_links(
     conn: &mut Conn,
     user: UserId,
@@ -116,6 +118,10 @@ pub(crate) async fn revoke_open_links(
     .bind(at.0)
     .execute(&mut *conn)
     .await?;
+    sqlx::query("DELETE FROM login_challenges WHERE user_id = $1")
+        .bind(user.0)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
