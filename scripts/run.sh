@@ -6,7 +6,7 @@
 # The SQLite database is data/chargedesk.db (override with CHARGEDESK_DATA_DIR or DATABASE_URL).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-CHARGEDESK_SKIP_BROWSER=1 bash "$CHARGEDESK_ROOT/scripts/setup.sh"
+CHARGEDESK_SKIP_BROWSER=1 CHARGEDESK_SKIP_TEST_TOOLS=1 bash "$CHARGEDESK_ROOT/scripts/setup.sh"
 cd "$CHARGEDESK_ROOT"
 force_leaf_rebuild
 CARGO_TARGET_DIR="$LEPTOS_TARGET_DIR" cargo leptos build --release --cargo-locked

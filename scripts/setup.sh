@@ -59,11 +59,17 @@ if [ ! -x "$ROOT/node_modules/.bin/tailwindcss" ] || [ ! -x "$ROOT/node_modules/
 fi
 
 # 5. The Python test tools (from PyPI): the independent OCPP client for the interoperability check, and the test
-#    SMTP server (aiosmtpd) that the cargo tests need too, so this runs also with CHARGEDESK_SKIP_BROWSER=1.
+#    SMTP server (aiosmtpd) that the cargo tests need too. Only scripts/run.sh (no tests) skips them.
 VENV="${CHARGEDESK_CACHE:-$HOME/.cache/chargedesk}/venv"
 REQS="$ROOT/end2end/interop/requirements.txt"
-if ! cmp -s "$REQS" "$VENV/requirements.txt" 2>/dev/null; then
+if [ "${CHARGEDESK_SKIP_TEST_TOOLS:-0}" != 1 ] && ! cmp -s "$REQS" "$VENV/requirements.txt" 2>/dev/null; then
   say "installing the Python test tools (OCPP client, SMTP server) into $VENV"
+  if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    # Debian splits venv support off python3.
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
+  fi
   rm -rf "$VENV"
   python3 -m venv "$VENV"
   # --no-deps: the file pins the whole closure; `pip check` proves nothing is missing.
