@@ -75,6 +75,70 @@ fn new_password() -> shared::names::Password {
     password("a brand new password")
 }
 
+/// Adds Jan Jansen (jan@example.com) as a cardholder of `scope`: the person most tests invite.
+async fn add_jan(scope: &OrgAdmin) -> UserId {
+    member(scope, "Jan", "Jansen", "jan@example.com", Role::Cardholder).await
+}
+
+/// Sets [`new_password`] with the link behind `token` and returns the session it logs in with, failing the test
+/// on any other outcome.
+async fn logged_in_by_link(db: &Db, token: &str) -> String {
+    match db
+        .set_password_with_link(token, &new_password())
+        .await
+        .unwrap()
+    {
+        LinkPasswordOutcome::LoggedIn { session_token, .. } => session_token,
+        other => panic!("not logged in: {other:?}"),
+    }
+}
+
+/// Two partners that share nothing but one person: partner A's customer has the active cardholder Anna
+/// (anna@example.com, who set "annas own password" with her invitation link), and partner B "Other Partners" has
+/// the administrator Bob Other (bob@other.example, logged in).
+struct TwoPartners {
+    _dir: tempfile::TempDir,
+    db: Db,
+    /// The invitation link Anna used (used up).
+    anna_link: String,
+    /// Bob's scope over partner B's root organization.
+    b: OrgAdmin,
+}
+
+async fn two_partners() -> TwoPartners {
+    let (_dir, db, _partner_a, customer_a) = setup().await;
+    member(
+        &customer_a,
+        "Anna",
+        "Aalders",
+        "anna@example.com",
+        Role::Cardholder,
+    )
+    .await;
+    let anna_link = newest_token(&db, "anna@example.com").await;
+    db.set_password_with_link(&anna_link, &password("annas own password"))
+        .await
+        .unwrap();
+    let (b_root, _) = db
+        .create_partner(
+            &org_name("Other Partners"),
+            &person("Bob"),
+            &person("Other"),
+            &email("bob@other.example"),
+            &password(PASSWORD),
+        )
+        .await
+        .unwrap();
+    let bob = caller_for(&db, "bob@other.example").await;
+    let b = bob.admin_of(&db, b_root).await.unwrap();
+    TwoPartners {
+        _dir,
+        db,
+        anna_link,
+        b,
+    }
+}
+
 async fn logs_in(db: &Db, address: &str, pw: &str) -> bool {
     matches!(
         db.login(address, pw).await.unwrap(),
@@ -86,14 +150,7 @@ async fn logs_in(db: &Db, address: &str, pw: &str) -> bool {
 async fn an_invitation_sets_the_password_once_and_logs_in() {
     let (_dir, db, _partner, customer) = setup().await;
     let before = now();
-    let jan = member(
-        &customer,
-        "Jan",
-        "Jansen",
-        "jan@example.com",
-        Role::Cardholder,
-    )
-    .await;
+    let jan = add_jan(&customer).await;
 
     // One invitation, in the seed's tone, with a link to the public URL.
     let mails = mails_to(&db, "jan@example.com").await;
@@ -132,13 +189,7 @@ async fn an_invitation_sets_the_password_once_and_logs_in() {
     );
     assert!(!logs_in(&db, "jan@example.com", "a brand new password").await);
 
-    let LinkPasswordOutcome::LoggedIn { session_token, .. } = db
-        .set_password_with_link(&token, &new_password())
-        .await
-        .unwrap()
-    else {
-        panic!("not logged in")
-    };
+    let session_token = logged_in_by_link(&db, &token).await;
     let caller = db.caller(&session_token).await.unwrap().expect("session");
     assert_eq!(caller.user_id(), jan);
     assert!(logs_in(&db, "jan@example.com", "a brand new password").await);
@@ -179,14 +230,7 @@ async fn an_administrators_invitation_says_so() {
 #[tokio::test]
 async fn an_expired_invitation_does_nothing_and_reads_invitation_expired() {
     let (_dir, db, _partner, customer) = setup().await;
-    member(
-        &customer,
-        "Jan",
-        "Jansen",
-        "jan@example.com",
-        Role::Cardholder,
-    )
-    .await;
+    add_jan(&customer).await;
     let token = newest_token(&db, "jan@example.com").await;
     let expired = later(INVITATION_VALIDITY_MS + 1000);
     assert_eq!(db.account_link_at(&token, expired).await.unwrap(), None);
@@ -212,14 +256,7 @@ async fn an_expired_invitation_does_nothing_and_reads_invitation_expired() {
 #[tokio::test]
 async fn resending_replaces_the_link_and_revoking_stops_it() {
     let (_dir, db, _partner, customer) = setup().await;
-    let jan = member(
-        &customer,
-        "Jan",
-        "Jansen",
-        "jan@example.com",
-        Role::Cardholder,
-    )
-    .await;
+    let jan = add_jan(&customer).await;
     let first = newest_token(&db, "jan@example.com").await;
 
     customer.resend_invitation(jan).await.unwrap();
@@ -285,14 +322,7 @@ async fn resending_replaces_the_link_and_revoking_stops_it() {
 #[tokio::test]
 async fn malformed_and_forged_tokens_are_refused_before_any_work() {
     let (_dir, db, _partner, customer) = setup().await;
-    member(
-        &customer,
-        "Jan",
-        "Jansen",
-        "jan@example.com",
-        Role::Cardholder,
-    )
-    .await;
+    add_jan(&customer).await;
     let real = newest_token(&db, "jan@example.com").await;
     let mut forged = real.clone();
     forged.replace_range(0..1, if real.starts_with('0') { "1" } else { "0" });
@@ -326,13 +356,7 @@ async fn a_link_changes_only_its_own_account() {
     let bob = member(&customer, "Bob", "B", "bob@example.com", Role::Cardholder).await;
     let ann_token = newest_token(&db, "ann@example.com").await;
     let bob_token = newest_token(&db, "bob@example.com").await;
-    let LinkPasswordOutcome::LoggedIn { session_token, .. } = db
-        .set_password_with_link(&ann_token, &new_password())
-        .await
-        .unwrap()
-    else {
-        panic!("Ann not logged in")
-    };
+    let session_token = logged_in_by_link(&db, &ann_token).await;
     let caller = db.caller(&session_token).await.unwrap().unwrap();
     assert_eq!(caller.me().email, "ann@example.com");
     assert_ne!(caller.user_id(), bob);
@@ -348,14 +372,7 @@ async fn a_link_changes_only_its_own_account() {
 #[tokio::test]
 async fn a_removed_members_invitation_stops_working_also_after_adding_them_again() {
     let (_dir, db, _partner, customer) = setup().await;
-    let jan = member(
-        &customer,
-        "Jan",
-        "Jansen",
-        "jan@example.com",
-        Role::Cardholder,
-    )
-    .await;
+    let jan = add_jan(&customer).await;
     let old = newest_token(&db, "jan@example.com").await;
     customer.remove_user(jan).await.unwrap();
     assert_eq!(db.account_link(&old).await.unwrap(), None);
@@ -365,14 +382,7 @@ async fn a_removed_members_invitation_stops_working_also_after_adding_them_again
             .unwrap(),
         LinkPasswordOutcome::InvalidLink
     );
-    member(
-        &customer,
-        "Jan",
-        "Jansen",
-        "jan@example.com",
-        Role::Cardholder,
-    )
-    .await;
+    add_jan(&customer).await;
     let new = newest_token(&db, "jan@example.com").await;
     assert_ne!(old, new);
     assert_eq!(
@@ -386,27 +396,13 @@ async fn a_removed_members_invitation_stops_working_also_after_adding_them_again
 #[tokio::test]
 async fn a_returning_member_is_invited_again_not_active() {
     let (_dir, db, _partner, customer) = setup().await;
-    let jan = member(
-        &customer,
-        "Jan",
-        "Jansen",
-        "jan@example.com",
-        Role::Cardholder,
-    )
-    .await;
+    let jan = add_jan(&customer).await;
     let token = newest_token(&db, "jan@example.com").await;
     db.set_password_with_link(&token, &new_password())
         .await
         .unwrap();
     customer.remove_user(jan).await.unwrap();
-    member(
-        &customer,
-        "Jan",
-        "Jansen",
-        "jan@example.com",
-        Role::Cardholder,
-    )
-    .await;
+    add_jan(&customer).await;
     // He has a password now: a notice, and "Invited" until he logs in again.
     let notice = &mails_to(&db, "jan@example.com").await[0];
     assert_eq!(notice.kind, "membership_notice");
@@ -426,31 +422,12 @@ async fn a_returning_member_is_invited_again_not_active() {
 /// notice for the existing account, never a new password link), but everything B sees reads alike.
 #[tokio::test]
 async fn an_account_elsewhere_gets_a_notice_and_its_status_reads_like_a_new_persons() {
-    let (_dir, db, _partner_a, customer_a) = setup().await;
-    member(
-        &customer_a,
-        "Anna",
-        "Aalders",
-        "anna@example.com",
-        Role::Cardholder,
-    )
-    .await;
-    let anna_link = newest_token(&db, "anna@example.com").await;
-    db.set_password_with_link(&anna_link, &password("annas own password"))
-        .await
-        .unwrap();
-    let (b_root, _) = db
-        .create_partner(
-            &org_name("Other Partners"),
-            &person("Bob"),
-            &person("Other"),
-            &email("bob@other.example"),
-            &password(PASSWORD),
-        )
-        .await
-        .unwrap();
-    let bob = caller_for(&db, "bob@other.example").await;
-    let b = bob.admin_of(&db, b_root).await.unwrap();
+    let TwoPartners {
+        _dir,
+        db,
+        anna_link,
+        b,
+    } = two_partners().await;
 
     let probe = b
         .add_user(
@@ -521,34 +498,7 @@ async fn an_account_elsewhere_gets_a_notice_and_its_status_reads_like_a_new_pers
 
 #[tokio::test]
 async fn before_anyone_acts_an_account_elsewhere_and_a_new_one_read_alike() {
-    let (_dir, db, _partner_a, customer_a) = setup().await;
-    member(
-        &customer_a,
-        "Anna",
-        "Aalders",
-        "anna@example.com",
-        Role::Cardholder,
-    )
-    .await;
-    let link = newest_token(&db, "anna@example.com").await;
-    db.set_password_with_link(&link, &password("annas own password"))
-        .await
-        .unwrap();
-    let (b_root, _) = db
-        .create_partner(
-            &org_name("Other Partners"),
-            &person("Bob"),
-            &person("Other"),
-            &email("bob@other.example"),
-            &password(PASSWORD),
-        )
-        .await
-        .unwrap();
-    let b = caller_for(&db, "bob@other.example")
-        .await
-        .admin_of(&db, b_root)
-        .await
-        .unwrap();
+    let TwoPartners { _dir, b, .. } = two_partners().await;
     for (first, address) in [
         ("Bogus", "anna@example.com"),
         ("Fresh", "fresh@example.com"),
@@ -597,14 +547,7 @@ async fn before_anyone_acts_an_account_elsewhere_and_a_new_one_read_alike() {
 #[tokio::test]
 async fn an_account_without_a_password_invited_again_elsewhere_gets_a_fresh_link() {
     let (_dir, db, partner, customer_a) = setup().await;
-    member(
-        &customer_a,
-        "Jan",
-        "Jansen",
-        "jan@example.com",
-        Role::Cardholder,
-    )
-    .await;
+    add_jan(&customer_a).await;
     let from_a = newest_token(&db, "jan@example.com").await;
     let root = partner.me().home_org.clone().unwrap().id;
     let customer_b = partner
@@ -615,14 +558,7 @@ async fn an_account_without_a_password_invited_again_elsewhere_gets_a_fresh_link
         .await
         .unwrap();
     let customer_b = partner.admin_of(&db, customer_b).await.unwrap();
-    member(
-        &customer_b,
-        "Jan",
-        "Jansen",
-        "jan@example.com",
-        Role::Cardholder,
-    )
-    .await;
+    add_jan(&customer_b).await;
     let from_b = newest_token(&db, "jan@example.com").await;
     assert_ne!(from_a, from_b);
     assert!(db.account_link(&from_a).await.unwrap().is_some());
@@ -642,14 +578,7 @@ async fn an_account_without_a_password_invited_again_elsewhere_gets_a_fresh_link
 #[tokio::test]
 async fn a_reset_link_sets_a_new_password_ends_every_session_and_says_so() {
     let (_dir, db, _partner, customer) = setup().await;
-    member(
-        &customer,
-        "Jan",
-        "Jansen",
-        "jan@example.com",
-        Role::Cardholder,
-    )
-    .await;
+    add_jan(&customer).await;
     let invitation = newest_token(&db, "jan@example.com").await;
     let old_session = caller_for(&db, "jan@example.com").await;
     let session = login_token(&db, "jan@example.com").await;
@@ -674,13 +603,7 @@ async fn a_reset_link_sets_a_new_password_ends_every_session_and_says_so() {
         "valid for an hour"
     );
 
-    let LinkPasswordOutcome::LoggedIn { session_token, .. } = db
-        .set_password_with_link(&token, &new_password())
-        .await
-        .unwrap()
-    else {
-        panic!("not logged in")
-    };
+    let session_token = logged_in_by_link(&db, &token).await;
     assert!(
         db.caller(&session).await.unwrap().is_none(),
         "old session ended"
@@ -698,14 +621,7 @@ async fn a_reset_link_sets_a_new_password_ends_every_session_and_says_so() {
 #[tokio::test]
 async fn resets_are_mailed_only_to_accounts_and_at_most_three_an_hour() {
     let (_dir, db, _partner, customer) = setup().await;
-    member(
-        &customer,
-        "Jan",
-        "Jansen",
-        "jan@example.com",
-        Role::Cardholder,
-    )
-    .await;
+    add_jan(&customer).await;
     let before = db.outbox(1000).await.unwrap().len();
     db.request_password_reset(&email("nobody@example.com"))
         .await
@@ -750,14 +666,7 @@ async fn resets_are_mailed_only_to_accounts_and_at_most_three_an_hour() {
 #[tokio::test]
 async fn changing_the_password_needs_the_current_one_and_ends_every_other_session() {
     let (_dir, db, _partner, customer) = setup().await;
-    member(
-        &customer,
-        "Jan",
-        "Jansen",
-        "jan@example.com",
-        Role::Cardholder,
-    )
-    .await;
+    add_jan(&customer).await;
     caller_for(&db, "jan@example.com").await;
     let other = login_token(&db, "jan@example.com").await;
     let mine = login_token(&db, "jan@example.com").await;
@@ -810,14 +719,7 @@ async fn changing_the_password_needs_the_current_one_and_ends_every_other_sessio
 #[tokio::test]
 async fn my_account_changes_the_name_and_lists_live_memberships() {
     let (_dir, db, partner, customer) = setup().await;
-    member(
-        &customer,
-        "Jan",
-        "Jansen",
-        "jan@example.com",
-        Role::Cardholder,
-    )
-    .await;
+    add_jan(&customer).await;
     let root: OrgId = partner.me().home_org.clone().unwrap().id;
     let root_scope = partner.admin_of(&db, root).await.unwrap();
     let jan: UserId = member(
@@ -898,14 +800,7 @@ async fn the_demo_data_logs_in_and_is_active_without_any_mail() {
 #[tokio::test]
 async fn a_link_is_no_session_and_a_session_is_no_link() {
     let (_dir, db, _partner, customer) = setup().await;
-    member(
-        &customer,
-        "Jan",
-        "Jansen",
-        "jan@example.com",
-        Role::Cardholder,
-    )
-    .await;
+    add_jan(&customer).await;
     let invitation = newest_token(&db, "jan@example.com").await;
     db.request_password_reset(&email("jan@example.com"))
         .await
@@ -929,13 +824,7 @@ async fn a_link_is_no_session_and_a_session_is_no_link() {
     assert!(db.caller(&session).await.unwrap().is_some());
     assert!(logs_in(&db, "pa@volta.example", PASSWORD).await);
     // Either link of Jan's works for Jan only (the reset one used here revokes the invitation).
-    let LinkPasswordOutcome::LoggedIn { session_token, .. } = db
-        .set_password_with_link(&reset, &new_password())
-        .await
-        .unwrap()
-    else {
-        panic!("not logged in")
-    };
+    let session_token = logged_in_by_link(&db, &reset).await;
     assert_eq!(
         db.caller(&session_token).await.unwrap().unwrap().me().email,
         "jan@example.com"
@@ -946,14 +835,7 @@ async fn a_link_is_no_session_and_a_session_is_no_link() {
 #[tokio::test]
 async fn set_password_on_the_command_line_revokes_links_and_ends_sessions_like_a_link() {
     let (_dir, db, _partner, customer) = setup().await;
-    member(
-        &customer,
-        "Jan",
-        "Jansen",
-        "jan@example.com",
-        Role::Cardholder,
-    )
-    .await;
+    add_jan(&customer).await;
     let invitation = newest_token(&db, "jan@example.com").await;
     db.request_password_reset(&email("jan@example.com"))
         .await
