@@ -18,6 +18,12 @@ pub(crate) enum Backend {
 /// The SQLite migrations, embedded at compile time (see `migrations/README.md`).
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
+/// The same schema in PostgreSQL DDL, with the same numbers (see `migrations/README.md`).
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Connections a PostgreSQL pool keeps open at most (per server process).
+const POSTGRES_MAX_CONNECTIONS: u32 = 10;
+
 /// Run on every new SQLite connection. `foreign_keys` and `busy_timeout` are per connection; WAL is stored
 /// in the file but setting it again is harmless.
 const SQLITE_PRAGMAS: &[&str] = &[
@@ -44,11 +50,10 @@ pub struct Db {
 pub(crate) const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:3000";
 
 impl Db {
-    /// Connects to a `sqlite:` or `postgres:` URL. For SQLite it creates the file if missing (unless the URL
-    /// sets its own `mode=`), turns on WAL, foreign keys and a busy timeout on every connection, and applies
-    /// the migrations.
-    ///
-    /// PostgreSQL is recognised but refused for now: its migrations come with PostgreSQL deployment.
+    /// Connects to a `sqlite:` or `postgres:` URL and applies the migrations of that dialect
+    /// (`migrations/sqlite` or `migrations/postgres`). For SQLite it creates the file if missing (unless the
+    /// URL sets its own `mode=`) and turns on WAL, foreign keys and a busy timeout on every connection. A
+    /// PostgreSQL database must exist; its schema is created by the migrations.
     pub async fn connect(url: &str) -> Result<Db, StorageError> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
@@ -94,10 +99,21 @@ impl Db {
                     mail_wakeup: Default::default(),
                 })
             }
-            Backend::Postgres => Err(StorageError::internal(
-                "PostgreSQL is not supported yet: its migrations (migrations/postgres) come with \
-                 PostgreSQL deployment",
-            )),
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(POSTGRES_MAX_CONNECTIONS)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await?;
+                POSTGRES_MIGRATOR.run(&pool).await?;
+                Ok(Db {
+                    pool,
+                    backend,
+                    events: crate::events::Events::new(),
+                    public_url: DEFAULT_PUBLIC_URL.into(),
+                    mail_wakeup: Default::default(),
+                })
+            }
         }
     }
 
@@ -383,7 +399,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn postgres_urls_are_refused_until_their_migrations_exist() {
+    async fn unreachable_servers_and_other_databases_are_internal_errors() {
         let err = Db::connect("postgres://nobody@127.0.0.1:1/none")
             .await
             .unwrap_err();
