@@ -8,104 +8,93 @@ mod common;
 
 use app::auth::{LoginDone, LoginStep};
 use app::AppError;
-use common::{TestApp, PASSWORD};
+use common::{
+    enrol_two_factor, fresh_totp_step, login_step, second_factor_challenge, second_step, totp_code,
+    Enrolled, Reply, TestApp, PASSWORD, TOTP_STEP_MS,
+};
 use shared::model::{
     AuditAction, AuditEntry, Me, PassSummary, TwoFactorEnrolment, TwoFactorRequirement,
     TwoFactorStatus, UserSummary,
 };
 use shared::role::Role;
 use shared::time::Timestamp;
+use shared::OrgId;
 use storage::{LoginOutcome, SecondFactorOutcome};
-use totp_rs::{Algorithm, Secret, TOTP};
-
-const STEP_MS: i64 = 30_000;
-
-/// The code an authenticator app shows for `key` in time step `step`.
-fn code_for(key: &str, step: i64) -> String {
-    let bytes = Secret::Encoded(key.to_owned()).to_bytes().unwrap();
-    let totp = TOTP::new(Algorithm::SHA1, 6, 1, 30, bytes, None, String::new()).unwrap();
-    totp.generate((step * 30) as u64)
-}
 
 /// A code of `key`'s step `step` that is certainly not one of the steps `near` ± 1 (a wrong code).
 fn wrong_code(key: &str, near: i64) -> String {
-    let right: Vec<String> = (near - 1..=near + 1).map(|s| code_for(key, s)).collect();
+    let right: Vec<String> = (near - 1..=near + 1).map(|s| totp_code(key, s)).collect();
     (0..)
         .map(|n| format!("{:06}", (123_457 + n * 7_919) % 1_000_000))
         .find(|c| !right.contains(c))
         .unwrap()
 }
 
-/// The current time step, after waiting for a fresh one if fewer than 10 seconds of it are left: the steps
-/// `current - 1 ..= current + 1` stay acceptable while a test runs.
-async fn fresh_step() -> i64 {
-    let now = storage::now().millis();
-    let left = STEP_MS - now.rem_euclid(STEP_MS);
-    if left < 10_000 {
-        tokio::time::sleep(std::time::Duration::from_millis(left as u64 + 50)).await;
-    }
-    storage::now().millis().div_euclid(STEP_MS)
-}
-
-/// Someone with two-factor authentication on: the key, the recovery codes, and the step whose neighbours
-/// (`step` and `step + 1`) are still unused (enrolment used `step - 1`).
-struct Enrolled {
-    key: String,
-    recovery: Vec<String>,
-    step: i64,
-}
-
-/// Sets up two-factor authentication over HTTP for the session `cookie`.
-async fn enrol(app: &TestApp, cookie: &str) -> Enrolled {
-    let enrolment: TwoFactorEnrolment = app
-        .call(Some(cookie), "start_two_factor", &[])
-        .await
-        .unwrap();
-    let step = fresh_step().await;
-    let recovery: Vec<String> = app
-        .call(
-            Some(cookie),
-            "confirm_two_factor",
-            &[("code", &code_for(&enrolment.key, step - 1))],
-        )
-        .await
-        .unwrap();
-    Enrolled {
-        key: enrolment.key,
-        recovery,
-        step,
-    }
-}
-
-/// The password step over HTTP: the challenge it asks a code for (panics if it logged in directly).
+/// The password step over HTTP with [`PASSWORD`]: the challenge it asks a code for (panics if it logged in
+/// directly).
 async fn challenge(app: &TestApp, email: &str) -> String {
-    let step: LoginStep = app
-        .call(None, "login", &[("email", email), ("password", PASSWORD)])
+    second_factor_challenge(app, email, PASSWORD).await
+}
+
+/// The partner "Volta Partners" with its administrator Pat (pat@volta.example), logged in: the partner's
+/// organization and Pat's session cookie.
+async fn pat_logged_in(app: &TestApp) -> (OrgId, String) {
+    let (root, _) = app.partner("Volta Partners", "pat@volta.example").await;
+    let pat = app.login("pat@volta.example", PASSWORD).await;
+    (root, pat)
+}
+
+/// [`pat_logged_in`], with two-factor authentication on: Pat's session cookie (the one that enrolled) and the
+/// enrolment.
+async fn enrolled_pat(app: &TestApp) -> (String, Enrolled) {
+    let (_, pat) = pat_logged_in(app).await;
+    let enrolled = enrol_two_factor(app, &pat).await;
+    (pat, enrolled)
+}
+
+/// The password step through storage at `at`, for Pat with two-factor on: the challenge (panics on any other
+/// outcome).
+async fn storage_challenge(db: &storage::Db, at: Timestamp) -> String {
+    match db
+        .login_at("pat@volta.example", PASSWORD, at)
         .await
-        .unwrap();
-    match step {
-        LoginStep::SecondFactor { challenge } => challenge,
-        other => panic!("expected a second step, got {other:?}"),
+        .unwrap()
+    {
+        LoginOutcome::SecondFactor { challenge } => challenge,
+        other => panic!("no second step: {other:?}"),
     }
 }
 
-/// The second step over HTTP: the answer and the session cookie it set, if any.
-async fn second_step(
-    app: &TestApp,
-    challenge: &str,
-    code: &str,
-) -> (Result<LoginDone, AppError>, Option<String>) {
-    let (status, body, headers) = app
-        .post(
-            None,
-            "login_second_factor",
-            &[("challenge", challenge), ("code", code)],
-        )
-        .await;
-    (
-        common::decode(status, &body),
-        common::session_cookie(&headers),
+/// "Turn off two-factor authentication" over HTTP for the session `cookie`.
+async fn turn_off(app: &TestApp, cookie: &str, password: &str, code: &str) -> Reply<()> {
+    app.call(
+        Some(cookie),
+        "turn_off_two_factor",
+        &[("password", password), ("code", code)],
     )
+    .await
+}
+
+/// "Require two-factor authentication" (`required`) or lifting it for `org`, as the session `cookie`.
+async fn require(app: &TestApp, cookie: &str, org: &str, required: bool) -> Reply<()> {
+    app.call(
+        Some(cookie),
+        "set_two_factor_requirement",
+        &[("org", org), ("required", &required.to_string())],
+    )
+    .await
+}
+
+/// Where `org`'s two-factor requirement stands, as the session `cookie` sees it.
+async fn requirement(app: &TestApp, cookie: &str, org: &str) -> TwoFactorRequirement {
+    app.call(Some(cookie), "org_two_factor_requirement", &[("org", org)])
+        .await
+        .unwrap()
+}
+
+/// The two-factor status of the session `cookie`'s own account ("my_two_factor").
+async fn status_of(app: &TestApp, cookie: &str) -> TwoFactorStatus {
+    app.call(Some(cookie), "my_two_factor", &[]).await.unwrap()
 }
 
 fn is_field_error(reply: &Result<impl std::fmt::Debug, AppError>, field: &str) -> bool {
@@ -130,9 +119,8 @@ async fn mails_to(app: &TestApp, to: &str) -> Vec<String> {
 #[tokio::test]
 async fn enrolment_needs_the_right_code_and_a_pending_secret_guards_nothing() {
     let app = TestApp::new().await;
-    app.partner("Volta Partners", "pat@volta.example").await;
-    let pat = app.login("pat@volta.example", PASSWORD).await;
-    let status: TwoFactorStatus = app.call(Some(&pat), "my_two_factor", &[]).await.unwrap();
+    let (_, pat) = pat_logged_in(&app).await;
+    let status = status_of(&app, &pat).await;
     assert_eq!(
         status,
         TwoFactorStatus {
@@ -150,7 +138,7 @@ async fn enrolment_needs_the_right_code_and_a_pending_secret_guards_nothing() {
     // Pending: the password alone still logs in, and nothing asks for a code.
     app.login("pat@volta.example", PASSWORD).await;
 
-    let step = fresh_step().await;
+    let step = fresh_totp_step().await;
     let key = &enrolment.key;
     for wrong in [
         wrong_code(key, step),
@@ -170,11 +158,11 @@ async fn enrolment_needs_the_right_code_and_a_pending_secret_guards_nothing() {
         .call(
             Some(&pat),
             "confirm_two_factor",
-            &[("code", &code_for(key, step))],
+            &[("code", &totp_code(key, step))],
         )
         .await;
     assert!(is_field_error(&stale, "code"), "{stale:?}");
-    let status: TwoFactorStatus = app.call(Some(&pat), "my_two_factor", &[]).await.unwrap();
+    let status = status_of(&app, &pat).await;
     assert!(!status.enabled);
     assert!(mails_to(&app, "pat@volta.example").await.is_empty());
 
@@ -182,7 +170,7 @@ async fn enrolment_needs_the_right_code_and_a_pending_secret_guards_nothing() {
         .call(
             Some(&pat),
             "confirm_two_factor",
-            &[("code", &code_for(&restarted.key, step))],
+            &[("code", &totp_code(&restarted.key, step))],
         )
         .await
         .unwrap();
@@ -191,7 +179,7 @@ async fn enrolment_needs_the_right_code_and_a_pending_secret_guards_nothing() {
         assert_eq!(code.len(), 11, "{code}");
         assert_eq!(code.as_bytes()[5], b'-', "{code}");
     }
-    let status: TwoFactorStatus = app.call(Some(&pat), "my_two_factor", &[]).await.unwrap();
+    let status = status_of(&app, &pat).await;
     assert_eq!(
         status,
         TwoFactorStatus {
@@ -212,7 +200,7 @@ async fn enrolment_needs_the_right_code_and_a_pending_secret_guards_nothing() {
         .call(
             Some(&pat),
             "confirm_two_factor",
-            &[("code", &code_for(&restarted.key, step + 1))],
+            &[("code", &totp_code(&restarted.key, step + 1))],
         )
         .await;
     assert!(matches!(again, Err(AppError::Conflict { .. })), "{again:?}");
@@ -225,9 +213,8 @@ async fn enrolment_needs_the_right_code_and_a_pending_secret_guards_nothing() {
 #[tokio::test]
 async fn a_log_in_needs_a_code_and_each_code_works_once() {
     let app = TestApp::new().await;
-    let (root, _) = app.partner("Volta Partners", "pat@volta.example").await;
-    let pat = app.login("pat@volta.example", PASSWORD).await;
-    let enrolled = enrol(&app, &pat).await;
+    let (root, pat) = pat_logged_in(&app).await;
+    let enrolled = enrol_two_factor(&app, &pat).await;
 
     // The password alone gives no session.
     let (status, body, headers) = app
@@ -245,11 +232,11 @@ async fn a_log_in_needs_a_code_and_each_code_works_once() {
     };
     // The code enrolment used is spent.
     let (replayed, cookie) =
-        second_step(&app, &first, &code_for(&enrolled.key, enrolled.step - 1)).await;
+        second_step(&app, &first, &totp_code(&enrolled.key, enrolled.step - 1)).await;
     assert!(is_field_error(&replayed, "code"), "{replayed:?}");
     assert_eq!(cookie, None);
 
-    let code = code_for(&enrolled.key, enrolled.step);
+    let code = totp_code(&enrolled.key, enrolled.step);
     let (done, cookie) =
         second_step(&app, &first, &format!(" {} {} ", &code[..3], &code[3..])).await;
     let done = done.unwrap();
@@ -259,7 +246,7 @@ async fn a_log_in_needs_a_code_and_each_code_works_once() {
     let me: Me = app.call(Some(&session), "current_user", &[]).await.unwrap();
     assert_eq!(me.email, "pat@volta.example");
     // The challenge is used up.
-    let (used, _) = second_step(&app, &first, &code_for(&enrolled.key, enrolled.step + 1)).await;
+    let (used, _) = second_step(&app, &first, &totp_code(&enrolled.key, enrolled.step + 1)).await;
     assert!(
         is_field_error(&used, app::auth::CHALLENGE_FIELD),
         "{used:?}"
@@ -271,7 +258,7 @@ async fn a_log_in_needs_a_code_and_each_code_works_once() {
     assert!(is_field_error(&replayed, "code"), "{replayed:?}");
     assert_eq!(cookie, None);
     let (done, cookie) =
-        second_step(&app, &second, &code_for(&enrolled.key, enrolled.step + 1)).await;
+        second_step(&app, &second, &totp_code(&enrolled.key, enrolled.step + 1)).await;
     done.unwrap();
     assert!(cookie.is_some());
 }
@@ -279,23 +266,15 @@ async fn a_log_in_needs_a_code_and_each_code_works_once() {
 #[tokio::test]
 async fn five_wrong_codes_void_the_challenge_and_count_as_failed_log_ins() {
     let app = TestApp::new().await;
-    app.partner("Volta Partners", "pat@volta.example").await;
-    let pat = app.login("pat@volta.example", PASSWORD).await;
-    let enrolled = enrol(&app, &pat).await;
+    let (_, enrolled) = enrolled_pat(&app).await;
     let db = &app.db;
-    let t0 = Timestamp((enrolled.step + 1) * STEP_MS);
+    let t0 = Timestamp((enrolled.step + 1) * TOTP_STEP_MS);
     let at = |secs: i64| Timestamp(t0.0 + secs * 1000);
-    let LoginOutcome::SecondFactor { challenge } = db
-        .login_at("pat@volta.example", PASSWORD, at(0))
-        .await
-        .unwrap()
-    else {
-        panic!("no second step");
-    };
+    let challenge = storage_challenge(db, at(0)).await;
     let key = &enrolled.key;
-    let step_at = |t: Timestamp| t.0.div_euclid(STEP_MS);
+    let step_at = |t: Timestamp| t.0.div_euclid(TOTP_STEP_MS);
     let wrong = |secs: i64| wrong_code(key, step_at(at(secs)));
-    let right = |secs: i64| code_for(key, step_at(at(secs)));
+    let right = |secs: i64| totp_code(key, step_at(at(secs)));
     // Wrong codes 10 s apart (beyond the account's growing backoff: 2, 4, 8 s after the 3rd, 4th, 5th).
     for n in 1..=5 {
         let outcome = db
@@ -326,13 +305,7 @@ async fn five_wrong_codes_void_the_challenge_and_count_as_failed_log_ins() {
         LoginOutcome::Throttled { .. }
     ));
     // And while the backoff runs, a new challenge's code is not even checked.
-    let LoginOutcome::SecondFactor { challenge } = db
-        .login_at("pat@volta.example", PASSWORD, at(60))
-        .await
-        .unwrap()
-    else {
-        panic!("no second step");
-    };
+    let challenge = storage_challenge(db, at(60)).await;
     assert!(matches!(
         db.login_second_factor_at(&challenge, &wrong(60), at(60))
             .await
@@ -365,23 +338,15 @@ async fn five_wrong_codes_void_the_challenge_and_count_as_failed_log_ins() {
 #[tokio::test]
 async fn expired_and_forged_challenges_start_again() {
     let app = TestApp::new().await;
-    app.partner("Volta Partners", "pat@volta.example").await;
-    let pat = app.login("pat@volta.example", PASSWORD).await;
-    let enrolled = enrol(&app, &pat).await;
+    let (pat, enrolled) = enrolled_pat(&app).await;
     let db = &app.db;
-    let t0 = Timestamp((enrolled.step + 1) * STEP_MS);
-    let LoginOutcome::SecondFactor { challenge } = db
-        .login_at("pat@volta.example", PASSWORD, t0)
-        .await
-        .unwrap()
-    else {
-        panic!("no second step");
-    };
+    let t0 = Timestamp((enrolled.step + 1) * TOTP_STEP_MS);
+    let challenge = storage_challenge(db, t0).await;
     // Five minutes later the challenge is gone, whatever the code.
     let late = Timestamp(t0.0 + storage::CHALLENGE_LIFETIME_MS);
-    let late_step = late.0.div_euclid(STEP_MS);
+    let late_step = late.0.div_euclid(TOTP_STEP_MS);
     assert_eq!(
-        db.login_second_factor_at(&challenge, &code_for(&enrolled.key, late_step), late)
+        db.login_second_factor_at(&challenge, &totp_code(&enrolled.key, late_step), late)
             .await
             .unwrap(),
         SecondFactorOutcome::StartAgain
@@ -389,7 +354,7 @@ async fn expired_and_forged_challenges_start_again() {
 
     // A made-up challenge (or a session token passed off as one) is answered like an expired one, over HTTP too.
     let forged = "0123456789abcdef".repeat(4);
-    let code = code_for(&enrolled.key, enrolled.step);
+    let code = totp_code(&enrolled.key, enrolled.step);
     for fake in [forged.as_str(), pat.as_str(), ""] {
         let (status, body, headers) = app
             .post(
@@ -407,30 +372,25 @@ async fn expired_and_forged_challenges_start_again() {
         assert_eq!(common::session_cookie(&headers), None);
     }
     // The code was not spent by those attempts.
-    let real = challenge_over_http(&app).await;
+    let real = second_factor_challenge(&app, "pat@volta.example", PASSWORD).await;
     let (done, cookie) = second_step(&app, &real, &code).await;
     done.unwrap();
     assert!(cookie.is_some());
 }
 
-async fn challenge_over_http(app: &TestApp) -> String {
-    challenge(app, "pat@volta.example").await
-}
-
 #[tokio::test]
 async fn one_accounts_challenge_does_not_take_another_accounts_code() {
     let app = TestApp::new().await;
-    let (root, _) = app.partner("Volta Partners", "pat@volta.example").await;
-    let pat = app.login("pat@volta.example", PASSWORD).await;
+    let (root, pat) = pat_logged_in(&app).await;
     app.member(&pat, root, "ann@volta.example", Role::Administrator)
         .await;
     let ann = app.login("ann@volta.example", PASSWORD).await;
-    let pat_2fa = enrol(&app, &pat).await;
-    let ann_2fa = enrol(&app, &ann).await;
+    let pat_2fa = enrol_two_factor(&app, &pat).await;
+    let ann_2fa = enrol_two_factor(&app, &ann).await;
 
     let pats_challenge = challenge(&app, "pat@volta.example").await;
-    let anns_code = code_for(&ann_2fa.key, ann_2fa.step);
-    assert_ne!(anns_code, code_for(&pat_2fa.key, pat_2fa.step));
+    let anns_code = totp_code(&ann_2fa.key, ann_2fa.step);
+    assert_ne!(anns_code, totp_code(&pat_2fa.key, pat_2fa.step));
     let (refused, cookie) = second_step(&app, &pats_challenge, &anns_code).await;
     assert!(is_field_error(&refused, "code"), "{refused:?}");
     assert_eq!(cookie, None);
@@ -448,9 +408,7 @@ async fn one_accounts_challenge_does_not_take_another_accounts_code() {
 #[tokio::test]
 async fn a_recovery_code_logs_in_once_and_tells_how_many_are_left() {
     let app = TestApp::new().await;
-    app.partner("Volta Partners", "pat@volta.example").await;
-    let pat = app.login("pat@volta.example", PASSWORD).await;
-    let enrolled = enrol(&app, &pat).await;
+    let (pat, enrolled) = enrolled_pat(&app).await;
     let recovery = &enrolled.recovery[3];
 
     let first = challenge(&app, "pat@volta.example").await;
@@ -467,16 +425,14 @@ async fn a_recovery_code_logs_in_once_and_tells_how_many_are_left() {
     assert_eq!(cookie, None);
     let (done, _) = second_step(&app, &second, &enrolled.recovery[4]).await;
     assert_eq!(done.unwrap().recovery_codes_left, Some(8));
-    let status: TwoFactorStatus = app.call(Some(&pat), "my_two_factor", &[]).await.unwrap();
+    let status = status_of(&app, &pat).await;
     assert_eq!(status.recovery_codes_left, 8);
 }
 
 #[tokio::test]
 async fn new_recovery_codes_need_a_current_code_and_replace_the_old_ones() {
     let app = TestApp::new().await;
-    app.partner("Volta Partners", "pat@volta.example").await;
-    let pat = app.login("pat@volta.example", PASSWORD).await;
-    let enrolled = enrol(&app, &pat).await;
+    let (pat, enrolled) = enrolled_pat(&app).await;
 
     // A recovery code does not make new recovery codes; nor does a wrong code.
     for code in [
@@ -492,7 +448,7 @@ async fn new_recovery_codes_need_a_current_code_and_replace_the_old_ones() {
         .call(
             Some(&pat),
             "new_recovery_codes",
-            &[("code", &code_for(&enrolled.key, enrolled.step))],
+            &[("code", &totp_code(&enrolled.key, enrolled.step))],
         )
         .await
         .unwrap();
@@ -513,30 +469,22 @@ async fn new_recovery_codes_need_a_current_code_and_replace_the_old_ones() {
 #[tokio::test]
 async fn turning_off_needs_the_password_and_a_code() {
     let app = TestApp::new().await;
-    app.partner("Volta Partners", "pat@volta.example").await;
-    let pat = app.login("pat@volta.example", PASSWORD).await;
-    let enrolled = enrol(&app, &pat).await;
-    let code = code_for(&enrolled.key, enrolled.step);
+    let (pat, enrolled) = enrolled_pat(&app).await;
+    let code = totp_code(&enrolled.key, enrolled.step);
 
-    let turn_off = |password: String, code: String| {
-        let app = &app;
-        let pat = pat.clone();
-        async move {
-            app.call::<()>(
-                Some(&pat),
-                "turn_off_two_factor",
-                &[("password", &password), ("code", &code)],
-            )
-            .await
-        }
-    };
-    let refused = turn_off("not the password".into(), code.clone()).await;
+    let refused = turn_off(&app, &pat, "not the password", &code).await;
     assert!(is_field_error(&refused, "password"), "{refused:?}");
-    let refused = turn_off(PASSWORD.into(), wrong_code(&enrolled.key, enrolled.step)).await;
+    let refused = turn_off(
+        &app,
+        &pat,
+        PASSWORD,
+        &wrong_code(&enrolled.key, enrolled.step),
+    )
+    .await;
     assert!(is_field_error(&refused, "code"), "{refused:?}");
-    let refused = turn_off(PASSWORD.into(), String::new()).await;
+    let refused = turn_off(&app, &pat, PASSWORD, "").await;
     assert!(is_field_error(&refused, "code"), "{refused:?}");
-    let status: TwoFactorStatus = app.call(Some(&pat), "my_two_factor", &[]).await.unwrap();
+    let status = status_of(&app, &pat).await;
     assert!(status.enabled);
     // Anonymous: nothing.
     let (status, _, _) = app
@@ -548,8 +496,8 @@ async fn turning_off_needs_the_password_and_a_code() {
         .await;
     assert_eq!(status, 401);
 
-    turn_off(PASSWORD.into(), code).await.unwrap();
-    let status: TwoFactorStatus = app.call(Some(&pat), "my_two_factor", &[]).await.unwrap();
+    turn_off(&app, &pat, PASSWORD, &code).await.unwrap();
+    let status = status_of(&app, &pat).await;
     assert_eq!(
         status,
         TwoFactorStatus {
@@ -569,28 +517,16 @@ async fn turning_off_needs_the_password_and_a_code() {
 #[tokio::test]
 async fn a_partner_requires_two_factor_of_every_administrator_below_it() {
     let app = TestApp::new().await;
-    let (root, _) = app.partner("Volta Partners", "pat@volta.example").await;
-    let pat = app.login("pat@volta.example", PASSWORD).await;
+    let (root, pat) = pat_logged_in(&app).await;
     let a = app.sub_org(&pat, root, "Customer A").await;
     app.member(&pat, a, "admin@a.example", Role::Administrator)
         .await;
     app.member(&pat, a, "driver@a.example", Role::Cardholder)
         .await;
     let (root_s, a_s) = (root.to_string(), a.to_string());
-    let require = |cookie: String, org: String, required: bool| {
-        let app = &app;
-        async move {
-            app.call::<()>(
-                Some(&cookie),
-                "set_two_factor_requirement",
-                &[("org", &org), ("required", &required.to_string())],
-            )
-            .await
-        }
-    };
 
     // Not without two-factor authentication on one's own account.
-    let refused = require(pat.clone(), root_s.clone(), true).await;
+    let refused = require(&app, &pat, &root_s, true).await;
     assert_eq!(
         refused,
         Err(AppError::Conflict {
@@ -599,22 +535,15 @@ async fn a_partner_requires_two_factor_of_every_administrator_below_it() {
                 .into()
         })
     );
-    let pat_2fa = enrol(&app, &pat).await;
-    require(pat.clone(), root_s.clone(), true).await.unwrap();
+    let pat_2fa = enrol_two_factor(&app, &pat).await;
+    require(&app, &pat, &root_s, true).await.unwrap();
     let audit: Vec<AuditEntry> = app
         .call(Some(&pat), "audit_log", &[("org", &root_s)])
         .await
         .unwrap();
     assert_eq!(audit[0].action, AuditAction::TwoFactorRequirementChanged);
     assert_eq!(audit[0].actor, "Pat Partner");
-    let own: TwoFactorRequirement = app
-        .call(
-            Some(&pat),
-            "org_two_factor_requirement",
-            &[("org", &root_s)],
-        )
-        .await
-        .unwrap();
+    let own = requirement(&app, &pat, &root_s).await;
     assert_eq!(
         own,
         TwoFactorRequirement {
@@ -622,10 +551,7 @@ async fn a_partner_requires_two_factor_of_every_administrator_below_it() {
             required_by: None
         }
     );
-    let inherited: TwoFactorRequirement = app
-        .call(Some(&pat), "org_two_factor_requirement", &[("org", &a_s)])
-        .await
-        .unwrap();
+    let inherited = requirement(&app, &pat, &a_s).await;
     assert!(!inherited.required_here);
     assert_eq!(inherited.required_by.unwrap().name, "Volta Partners");
 
@@ -665,15 +591,12 @@ async fn a_partner_requires_two_factor_of_every_administrator_below_it() {
         AppError::TwoFactorRequired.to_string(),
         "Your organization requires two-factor authentication for administrators. Set it up under “My account”."
     );
-    let refused = require(admin_a.clone(), a_s.clone(), false).await;
+    let refused = require(&app, &admin_a, &a_s, false).await;
     assert_eq!(refused, Err(AppError::TwoFactorRequired));
     // "My account" works: they set it up, and then administer A again.
-    let status: TwoFactorStatus = app
-        .call(Some(&admin_a), "my_two_factor", &[])
-        .await
-        .unwrap();
+    let status = status_of(&app, &admin_a).await;
     assert!(status.required && !status.enabled);
-    let admin_a_2fa = enrol(&app, &admin_a).await;
+    let admin_a_2fa = enrol_two_factor(&app, &admin_a).await;
     let users: Vec<UserSummary> = app
         .call(Some(&admin_a), "list_users", &[("org", &a_s)])
         .await
@@ -682,29 +605,19 @@ async fn a_partner_requires_two_factor_of_every_administrator_below_it() {
     let me: Me = app.call(Some(&admin_a), "current_user", &[]).await.unwrap();
     assert!(!me.two_factor_setup_required);
     // While the partner requires it, they cannot turn it off (and A cannot lift the partner's requirement).
-    let refused: Result<(), AppError> = app
-        .call(
-            Some(&admin_a),
-            "turn_off_two_factor",
-            &[
-                ("password", PASSWORD),
-                ("code", &code_for(&admin_a_2fa.key, admin_a_2fa.step)),
-            ],
-        )
-        .await;
+    let refused = turn_off(
+        &app,
+        &admin_a,
+        PASSWORD,
+        &totp_code(&admin_a_2fa.key, admin_a_2fa.step),
+    )
+    .await;
     assert!(
         matches!(refused, Err(AppError::Conflict { field: None, .. })),
         "{refused:?}"
     );
-    require(admin_a.clone(), a_s.clone(), false).await.unwrap();
-    let still: TwoFactorRequirement = app
-        .call(
-            Some(&admin_a),
-            "org_two_factor_requirement",
-            &[("org", &a_s)],
-        )
-        .await
-        .unwrap();
+    require(&app, &admin_a, &a_s, false).await.unwrap();
+    let still = requirement(&app, &admin_a, &a_s).await;
     assert_eq!(still.required_by.unwrap().name, "Volta Partners");
     // Their next log-in asks for a code.
     challenge(&app, "admin@a.example").await;
@@ -715,14 +628,7 @@ async fn a_partner_requires_two_factor_of_every_administrator_below_it() {
     assert!(!me.two_factor_setup_required);
     let passes: Vec<PassSummary> = app.call(Some(&driver), "my_passes", &[]).await.unwrap();
     assert!(passes.is_empty());
-    let step: LoginStep = app
-        .call(
-            None,
-            "login",
-            &[("email", "driver@a.example"), ("password", PASSWORD)],
-        )
-        .await
-        .unwrap();
+    let step = login_step(&app, "driver@a.example", PASSWORD).await;
     assert_eq!(
         step,
         LoginStep::Done {
@@ -731,7 +637,7 @@ async fn a_partner_requires_two_factor_of_every_administrator_below_it() {
     );
 
     // Lifting the partner's requirement is audited too; the partner may then turn two-factor off again.
-    require(pat.clone(), root_s.clone(), false).await.unwrap();
+    require(&app, &pat, &root_s, false).await.unwrap();
     let audit: Vec<AuditEntry> = app
         .call(Some(&pat), "audit_log", &[("org", &root_s)])
         .await
@@ -741,17 +647,9 @@ async fn a_partner_requires_two_factor_of_every_administrator_below_it() {
         .filter(|e| e.action == AuditAction::TwoFactorRequirementChanged)
         .count();
     assert_eq!(changes, 2);
-    let off: Result<(), AppError> = app
-        .call(
-            Some(&pat),
-            "turn_off_two_factor",
-            &[
-                ("password", PASSWORD),
-                ("code", &code_for(&pat_2fa.key, pat_2fa.step)),
-            ],
-        )
-        .await;
-    off.unwrap();
+    turn_off(&app, &pat, PASSWORD, &totp_code(&pat_2fa.key, pat_2fa.step))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -763,7 +661,7 @@ async fn the_second_step_counts_against_the_per_address_log_in_limit() {
     let app = TestApp::with_web(web).await;
     app.partner("Volta Partners", "pat@volta.example").await;
     let pat = app.login("pat@volta.example", PASSWORD).await; // 1
-    let enrolled = enrol(&app, &pat).await; // 2: confirming counts like a log-in
+    let enrolled = enrol_two_factor(&app, &pat).await; // 2: confirming counts like a log-in
     let login = challenge(&app, "pat@volta.example").await; // 3
     let wrong = wrong_code(&enrolled.key, enrolled.step);
     let (first, _) = second_step(&app, &login, &wrong).await; // 4
@@ -778,7 +676,7 @@ async fn the_second_step_counts_against_the_per_address_log_in_limit() {
             "login_second_factor",
             &[
                 ("challenge", &login),
-                ("code", &code_for(&enrolled.key, enrolled.step)),
+                ("code", &totp_code(&enrolled.key, enrolled.step)),
             ],
         )
         .await;
@@ -793,8 +691,7 @@ async fn the_second_step_counts_against_the_per_address_log_in_limit() {
 #[tokio::test]
 async fn a_customers_requirement_reaches_every_depth_of_its_branch_only() {
     let app = TestApp::new().await;
-    let (root, _) = app.partner("Volta Partners", "pat@volta.example").await;
-    let pat = app.login("pat@volta.example", PASSWORD).await;
+    let (root, pat) = pat_logged_in(&app).await;
     let a = app.sub_org(&pat, root, "Customer A").await;
     let a1 = app.sub_org(&pat, a, "Customer A Depot").await;
     let a1x = app.sub_org(&pat, a1, "Customer A Depot Night Shift").await;
@@ -803,15 +700,8 @@ async fn a_customers_requirement_reaches_every_depth_of_its_branch_only() {
         .await;
     app.member(&pat, b, "admin@b.example", Role::Administrator)
         .await;
-    enrol(&app, &pat).await;
-    let set: Result<(), AppError> = app
-        .call(
-            Some(&pat),
-            "set_two_factor_requirement",
-            &[("org", &a.to_string()), ("required", "true")],
-        )
-        .await;
-    set.unwrap();
+    enrol_two_factor(&app, &pat).await;
+    require(&app, &pat, &a.to_string(), true).await.unwrap();
 
     // Three levels below A: covered, and told where it comes from.
     let deep = app.login("deep@a.example", PASSWORD).await;
@@ -827,7 +717,7 @@ async fn a_customers_requirement_reaches_every_depth_of_its_branch_only() {
     users.unwrap();
     let me: Me = app.call(Some(&admin_b), "current_user", &[]).await.unwrap();
     assert!(!me.two_factor_setup_required);
-    let status: TwoFactorStatus = app.call(Some(&pat), "my_two_factor", &[]).await.unwrap();
+    let status = status_of(&app, &pat).await;
     assert!(
         !status.required,
         "A's requirement does not reach the partner above it"
@@ -842,14 +732,7 @@ async fn a_customers_requirement_reaches_every_depth_of_its_branch_only() {
         .unwrap();
     assert_eq!(seen.required_by.map(|o| o.id), Some(a));
     // Removing the requirement lets the deep administrator work again.
-    let set: Result<(), AppError> = app
-        .call(
-            Some(&pat),
-            "set_two_factor_requirement",
-            &[("org", &a.to_string()), ("required", "false")],
-        )
-        .await;
-    set.unwrap();
+    require(&app, &pat, &a.to_string(), false).await.unwrap();
     let users: Result<Vec<UserSummary>, AppError> = app
         .call(Some(&deep), "list_users", &[("org", &a1x.to_string())])
         .await;

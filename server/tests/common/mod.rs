@@ -306,3 +306,98 @@ pub async fn open_get(
     let head = String::from_utf8(head).unwrap();
     (head[9..12].parse().unwrap(), stream)
 }
+
+/// The length of a TOTP time step, in milliseconds.
+pub const TOTP_STEP_MS: i64 = 30_000;
+
+/// The code an authenticator app shows for the base32 `key` in time step `step` (computed with totp-rs, as an
+/// app would).
+pub fn totp_code(key: &str, step: i64) -> String {
+    let bytes = totp_rs::Secret::Encoded(key.to_owned()).to_bytes().unwrap();
+    let totp = totp_rs::TOTP::new(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        bytes,
+        None,
+        String::new(),
+    )
+    .unwrap();
+    totp.generate((step * 30) as u64)
+}
+
+/// The current time step, after waiting for a fresh one if fewer than 10 seconds of it are left: the steps
+/// `current - 1 ..= current + 1` stay acceptable while a test runs.
+pub async fn fresh_totp_step() -> i64 {
+    let now = storage::now().millis();
+    let left = TOTP_STEP_MS - now.rem_euclid(TOTP_STEP_MS);
+    if left < 10_000 {
+        tokio::time::sleep(std::time::Duration::from_millis(left as u64 + 50)).await;
+    }
+    storage::now().millis().div_euclid(TOTP_STEP_MS)
+}
+
+/// Someone with two-factor authentication on: the key, the recovery codes, and the step whose neighbours
+/// (`step` and `step + 1`) are still unused (enrolment used `step - 1`).
+pub struct Enrolled {
+    pub key: String,
+    pub recovery: Vec<String>,
+    pub step: i64,
+}
+
+/// Sets up two-factor authentication over HTTP for the session `cookie` ("start_two_factor", then
+/// "confirm_two_factor" with the code of the step before [`fresh_totp_step`]); panics if either is refused.
+pub async fn enrol_two_factor(app: &TestApp, cookie: &str) -> Enrolled {
+    let enrolment: shared::model::TwoFactorEnrolment = app
+        .call(Some(cookie), "start_two_factor", &[])
+        .await
+        .expect("start two-factor");
+    let step = fresh_totp_step().await;
+    let recovery: Vec<String> = app
+        .call(
+            Some(cookie),
+            "confirm_two_factor",
+            &[("code", &totp_code(&enrolment.key, step - 1))],
+        )
+        .await
+        .expect("two-factor on");
+    Enrolled {
+        key: enrolment.key,
+        recovery,
+        step,
+    }
+}
+
+/// The password step of the log-in over HTTP ("login"): what it answers (panics on an error).
+pub async fn login_step(app: &TestApp, email: &str, password: &str) -> app::auth::LoginStep {
+    app.call(None, "login", &[("email", email), ("password", password)])
+        .await
+        .unwrap_or_else(|e| panic!("log-in of {email}: {e:?}"))
+}
+
+/// The password step over HTTP for an account with two-factor on: the challenge it asks a code for (panics if it
+/// logged in directly).
+pub async fn second_factor_challenge(app: &TestApp, email: &str, password: &str) -> String {
+    match login_step(app, email, password).await {
+        app::auth::LoginStep::SecondFactor { challenge } => challenge,
+        other => panic!("expected the code step for {email}, got {other:?}"),
+    }
+}
+
+/// The second step of the log-in over HTTP ("login_second_factor"): the answer and the session cookie it set, if
+/// any.
+pub async fn second_step(
+    app: &TestApp,
+    challenge: &str,
+    code: &str,
+) -> (Reply<app::auth::LoginDone>, Option<String>) {
+    let (status, body, headers) = app
+        .post(
+            None,
+            "login_second_factor",
+            &[("challenge", challenge), ("code", code)],
+        )
+        .await;
+    (decode(status, &body), session_cookie(&headers))
+}
