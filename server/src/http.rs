@@ -22,8 +22,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
+use storage::{Db, NotReady};
 use tokio::net::TcpListener;
 use tower::ServiceExt;
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::TraceLayer;
 
 /// How long a client may take to send a request's header (and, before that, its first byte) before the
 /// connection is closed: a client that opens connections and then stalls cannot hold them.
@@ -251,6 +256,72 @@ pub fn secure(router: Router, site: PublicSite, trusted_proxies: Vec<IpAddr>) ->
         security,
         security_layer,
     ))
+}
+
+/// `GET /healthz` and `GET /readyz`, the load balancer's probes. `/healthz` answers 200 `ok` while the process
+/// serves and touches nothing else. `/readyz` answers 200 `ready` when the database answers and every migration
+/// this binary knows is applied ([`Db::readiness`]), otherwise 503 `not ready: <category>`; nothing more is
+/// revealed (the cause goes to the log). Neither needs a session nor is rate-limited: a probe every second
+/// costs a trivial query.
+pub fn probes(db: Db) -> Router {
+    Router::new()
+        .route("/healthz", axum::routing::get(healthz))
+        .route("/readyz", axum::routing::get(readyz))
+        .with_state(db)
+}
+
+async fn healthz() -> Response {
+    probe_answer(StatusCode::OK, "ok")
+}
+
+async fn readyz(State(db): State<Db>) -> Response {
+    match db.readiness().await {
+        Ok(()) => probe_answer(StatusCode::OK, "ready"),
+        Err(not_ready) => probe_answer(
+            StatusCode::SERVICE_UNAVAILABLE,
+            match not_ready {
+                NotReady::Unreachable => "not ready: database unreachable",
+                NotReady::MigrationsPending => "not ready: database migrations pending",
+            },
+        ),
+    }
+}
+
+fn probe_answer(status: StatusCode, body: &'static str) -> Response {
+    (
+        status,
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        body,
+    )
+        .into_response()
+}
+
+/// Gives every request an id and a log span carrying it: the `x-request-id` header a proxy set, or a new
+/// UUID; the answer carries the same header. Log lines written while the request is handled (and those of an
+/// OCPP session it opens) name it as `request_id`. Put around everything else, so that the security
+/// middleware's answers have the id too.
+pub fn with_request_ids(router: Router) -> Router {
+    router.layer(
+        tower::ServiceBuilder::new()
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(TraceLayer::new_for_http().make_span_with(request_span))
+            .layer(PropagateRequestIdLayer::x_request_id()),
+    )
+}
+
+/// The span of one request: its id, method and path (not the query, which may hold a token).
+fn request_span<B>(request: &http::Request<B>) -> tracing::Span {
+    let id = request
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %request.method(),
+        path = %request.uri().path()
+    )
 }
 
 /// The client a trusted proxy forwarded the request for: the right-most address in `X-Forwarded-For` that is

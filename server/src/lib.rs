@@ -28,8 +28,9 @@ pub fn leptos_options() -> anyhow::Result<LeptosOptions> {
 }
 
 /// The whole HTTP surface: server-rendered pages, `/api/*` server functions, the static site files, and the
-/// OCPP endpoint `/ocpp/{chargePointId}`, behind the security middleware ([`http::secure`]) and the request
-/// timeout. Every request's reactive context holds the [`Db`], the [`OcppHub`], the
+/// OCPP endpoint `/ocpp/{chargePointId}`, the load balancer's probes `/healthz` and `/readyz`
+/// ([`http::probes`]), behind the security middleware ([`http::secure`]), the request timeout and the request
+/// ids ([`http::with_request_ids`]). Every request's reactive context holds the [`Db`], the [`OcppHub`], the
 /// [`app::auth::server::PublicSite`] and the [`app::auth::server::LoginLimits`], which the server functions take their data from, and the request's CSP nonce. Starts the
 /// hub's background tasks (frame-log writer, retention pruner), so it must be called inside a tokio runtime.
 /// Local web settings ([`WebConfig::default`]); the binary passes its own to [`router_for`].
@@ -45,6 +46,7 @@ pub fn router_with(db: Db, options: LeptosOptions, ocpp: OcppConfig) -> Router {
 /// [`router`] with explicit OCPP and web settings.
 pub fn router_for(db: Db, options: LeptosOptions, ocpp: OcppConfig, web: WebConfig) -> Router {
     let hub = OcppHub::start(db.clone(), ocpp);
+    let probes = http::probes(db.clone());
     let routes = generate_route_list(App);
     let context = {
         let hub = hub.clone();
@@ -86,9 +88,9 @@ pub fn router_for(db: Db, options: LeptosOptions, ocpp: OcppConfig, web: WebConf
         )
         .with_state(hub);
     let timeout = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, web.request_timeout);
-    http::secure(
-        web_routes.merge(ocpp).layer(timeout),
+    http::with_request_ids(http::secure(
+        web_routes.merge(ocpp).merge(probes).layer(timeout),
         web.site,
         web.trusted_proxies,
-    )
+    ))
 }

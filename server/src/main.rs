@@ -9,17 +9,9 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
-        )
-        .init();
+    init_logging();
     let cli = Cli::parse();
-    let db = match &cli.database_url {
-        Some(url) => Db::connect(url).await,
-        None => Db::open_sqlite_in(&cli.data_dir).await,
-    }
-    .context("opening the database")?;
+    let db = open_database(&cli).await;
 
     match cli.command.unwrap_or(Command::Serve { demo: false }) {
         Command::Serve { demo } => serve(db, demo, &cli.serve).await,
@@ -134,8 +126,187 @@ fn refuse(line: &str) -> ! {
     std::process::exit(2)
 }
 
+/// Logs go to standard output: as text for people (the default), or with `CHARGEDESK_LOG_FORMAT=json` one JSON
+/// object a line with the fields of the spans they happened in (the request's id, the station's id). The level
+/// comes from `RUST_LOG` (default `info`, sqlx's own only from `warn`).
+fn init_logging() {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    match std::env::var("CHARGEDESK_LOG_FORMAT") {
+        Err(std::env::VarError::NotPresent) => {
+            tracing_subscriber::fmt().with_env_filter(filter).init()
+        }
+        Ok(format) if format.eq_ignore_ascii_case("text") || format.is_empty() => {
+            tracing_subscriber::fmt().with_env_filter(filter).init()
+        }
+        Ok(format) if format.eq_ignore_ascii_case("json") => tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .with_env_filter(filter)
+            .init(),
+        Ok(other) => refuse(&format!(
+            "CHARGEDESK_LOG_FORMAT={other}: expected text or json"
+        )),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            refuse("CHARGEDESK_LOG_FORMAT: expected text or json")
+        }
+    }
+}
+
+/// Opens the database the settings name, or ends the process with one line saying which setting to fix and
+/// why (exit status 2): a URL of another kind, a PostgreSQL server that refuses connections or the log-in, a
+/// data directory that cannot be created or written, a file that is not a ChargeDesk database, a database
+/// migrated by a newer version.
+async fn open_database(cli: &Cli) -> Db {
+    match &cli.database_url {
+        Some(url) => {
+            let setting = format!("DATABASE_URL {}", without_password(url));
+            let postgres = url.starts_with("postgres:") || url.starts_with("postgresql:");
+            if !postgres && !url.starts_with("sqlite:") {
+                refuse(&format!("{setting}: expected sqlite://… or postgres://…"));
+            }
+            if postgres {
+                if let Err(reason) = postgres_listening(url).await {
+                    refuse(&format!("{setting}: {reason}"));
+                }
+            } else if let Some(reason) = storage::sqlite_url_problem(url) {
+                refuse(&format!("{setting}: {reason}"));
+            }
+            Db::connect(url)
+                .await
+                .unwrap_or_else(|e| refuse_open(&setting, &e))
+        }
+        None => {
+            let setting = format!("data directory {}", cli.data_dir.display());
+            if let Some(reason) = storage::sqlite_dir_problem(&cli.data_dir) {
+                refuse(&format!("{setting}: {reason}"));
+            }
+            Db::open_sqlite_in(&cli.data_dir)
+                .await
+                .unwrap_or_else(|e| refuse_open(&setting, &e))
+        }
+    }
+}
+
+/// [`refuse`] over a failure to open the database: what to fix when we recognise the mistake, otherwise the
+/// causes themselves, on one line.
+fn refuse_open(setting: &str, error: &storage::StorageError) -> ! {
+    let reason = storage::open_failure_reason(error).unwrap_or_else(|| {
+        // "Internal storage error." says nothing here: its causes do.
+        let mut causes = Vec::new();
+        let mut cause = std::error::Error::source(error);
+        while let Some(e) = cause {
+            causes.push(e.to_string());
+            cause = e.source();
+        }
+        if causes.is_empty() {
+            causes.push(error.to_string());
+        }
+        format!("the database could not be opened: {}", causes.join(": "))
+    });
+    refuse(&format!("{setting}: {}", reason.replace(['\r', '\n'], " ")))
+}
+
+/// `url` as it may be shown: its password replaced by `***` (and, when it cannot be read as a URL, anything
+/// before an `@`).
+fn without_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => match (url.find("://"), url.rfind('@')) {
+            (Some(start), Some(at)) if at > start => {
+                format!("{}***{}", &url[..start + 3], &url[at..])
+            }
+            (None, Some(at)) => format!("***{}", &url[at..]),
+            _ => url.to_owned(),
+        },
+    }
+}
+
+/// Whether the PostgreSQL server of `url` accepts TCP connections, so that a server that is down or a wrong
+/// host or port is said at once (sqlx's pool retries refused connections until its acquire timeout and then
+/// reports only a timeout). URLs it cannot read here (a Unix socket, several hosts) are left to the driver.
+async fn postgres_listening(url: &str) -> Result<(), String> {
+    const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+    let Ok(parsed) = url::Url::parse(url) else {
+        return Ok(());
+    };
+    let host = match parsed.host_str() {
+        Some(host) if !host.is_empty() && !host.contains(',') => host.trim_matches(['[', ']']),
+        _ => return Ok(()),
+    };
+    if parsed
+        .query_pairs()
+        .any(|(key, _)| key == "host" || key == "hostaddr")
+    {
+        return Ok(());
+    }
+    let port = parsed.port().unwrap_or(5432);
+    match tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect((host, port))).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => Err(format!(
+            "connection refused by {host}:{port}: is PostgreSQL running there, and are host and port right?"
+        )),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::PermissionDenied => Err(format!(
+            "connecting to {host}:{port} is not permitted (firewall?)"
+        )),
+        Ok(Err(e)) => Err(format!("cannot connect to {host}:{port}: {e}")),
+        Err(_) => Err(format!(
+            "{host}:{port} did not answer within {} s: is the host reachable?",
+            CONNECT_TIMEOUT.as_secs()
+        )),
+    }
+}
+
+/// The address `serve` listens on: `LEPTOS_SITE_ADDR` (default `127.0.0.1:3000`), refused with one line when
+/// it is not an address and port.
+fn listen_options() -> leptos::config::LeptosOptions {
+    if let Ok(addr) = std::env::var("LEPTOS_SITE_ADDR") {
+        if addr.parse::<std::net::SocketAddr>().is_err() {
+            refuse(&format!(
+                "LEPTOS_SITE_ADDR={addr}: expected an IP address and port such as 127.0.0.1:3000"
+            ));
+        }
+    }
+    server::leptos_options().unwrap_or_else(|e| {
+        refuse(&format!(
+            "Leptos settings (LEPTOS_* environment variables): {}",
+            format!("{e:#}").replace(['\r', '\n'], " ")
+        ))
+    })
+}
+
+/// Binds `addr`, or ends the process with one line saying why not.
+async fn bind(addr: std::net::SocketAddr) -> tokio::net::TcpListener {
+    use std::io::ErrorKind;
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .unwrap_or_else(|e| {
+            let why = match e.kind() {
+                ErrorKind::AddrInUse => {
+                    "the address is already in use (another ChargeDesk?)".to_owned()
+                }
+                ErrorKind::AddrNotAvailable => {
+                    "that IP address is not one of this machine's".to_owned()
+                }
+                ErrorKind::PermissionDenied => {
+                    "permission denied (ports below 1024 need privileges)".to_owned()
+                }
+                _ => e.to_string(),
+            };
+            refuse(&format!(
+                "LEPTOS_SITE_ADDR {addr}: cannot listen there: {why}"
+            ))
+        })
+}
+
 async fn serve(db: Db, demo: bool, settings: &ServeSettings) -> anyhow::Result<()> {
-    let options = server::leptos_options()?;
+    let options = listen_options();
     let addr = options.site_addr;
     // Refused before anything is loaded or bound, with one line saying what to set.
     let site = match &settings.public_url {
@@ -198,6 +369,9 @@ async fn serve(db: Db, demo: bool, settings: &ServeSettings) -> anyhow::Result<(
     // Nothing is connected before we listen: stations shown online by a previous run (a crash leaves the
     // flag set) are offline until they reconnect.
     db.clear_station_connections().await?;
+    let listener = bind(addr).await;
+    // The address bound (with port 0 in LEPTOS_SITE_ADDR, the one the system chose).
+    let addr = listener.local_addr().unwrap_or(addr);
     let public = web.site.origin().map(str::to_owned);
     // Links in e-mails lead to the public address, or to where this server listens.
     let db = db.with_public_url(&public.clone().unwrap_or_else(|| format!("http://{addr}")));
@@ -209,9 +383,6 @@ async fn serve(db: Db, demo: bool, settings: &ServeSettings) -> anyhow::Result<(
         server::central_system::OcppConfig::from_env(),
         web,
     );
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("binding {addr}"))?;
     match public {
         Some(public) => println!("ChargeDesk is listening on {addr} for {public}"),
         None => println!("ChargeDesk is listening on http://{addr}"),

@@ -103,6 +103,8 @@ pub async fn upgrade(
                 .into_response();
         }
     }
+    // Everything the session logs carries the station's charge point id (and, as its parent, the request's id).
+    let span = tracing::info_span!("station", id = %login.charge_point_id());
     let station = match login.accept(&hub.db) {
         Ok(station) => station,
         Err(e) => {
@@ -128,7 +130,9 @@ pub async fn upgrade(
                 .await;
         });
     }
-    ws.on_upgrade(move |socket| session::run(hub, socket, station, epoch))
+    ws.on_upgrade(move |socket| {
+        tracing::Instrument::instrument(session::run(hub, socket, station, epoch), span)
+    })
 }
 
 /// Counts a failed handshake of `ip`; logs (rate-limited) when that puts the address over its limit.

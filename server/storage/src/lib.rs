@@ -47,6 +47,7 @@ mod db;
 mod decisions;
 mod error;
 mod events;
+mod health;
 mod mail;
 mod ocpp;
 mod org;
@@ -67,6 +68,9 @@ pub use bootstrap::{DemoLogin, DemoStation, DEMO_PASSWORD, DEMO_STATIONS};
 pub use db::{now, Db};
 pub use error::StorageError;
 pub use events::StationEvent;
+pub use health::{
+    open_failure_reason, sqlite_dir_problem, sqlite_url_problem, NotReady, READINESS_TIMEOUT,
+};
 pub use mail::{Letter, MailStatus, OutboxMessage, DEFAULT_MAIL_RETENTION_DAYS};
 pub use ocpp::{ConnectedStation, NewOcppMessage, StationLogin, DEFAULT_LOG_RETENTION_DAYS};
 pub use org::{AddUserOutcome, OrgAdmin};

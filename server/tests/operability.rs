@@ -1,0 +1,626 @@
+//! Operability: configuration mistakes refused in one line (the built binary), the load balancer's probes
+//! `/healthz` and `/readyz`, request ids, and JSON logs carrying the request's and the station's ids.
+
+use axum::body::Body;
+use axum::Router;
+use http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+use storage::Db;
+use tower::ServiceExt;
+
+// --- Configuration mistakes -------------------------------------------------------------------------------
+
+/// The binary with none of the caller's database or log settings, quiet logs, run in `cwd`.
+fn server(cwd: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+    command
+        .current_dir(cwd)
+        .env_remove("DATABASE_URL")
+        .env_remove("CHARGEDESK_DATA_DIR")
+        .env_remove("CHARGEDESK_LOG_FORMAT")
+        .env_remove("CHARGEDESK_PUBLIC_URL")
+        .env_remove("CHARGEDESK_SMTP_HOST")
+        .env_remove("LEPTOS_SITE_ADDR")
+        .env_remove("RUST_BACKTRACE")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null());
+    command
+}
+
+/// Runs `command` (with a guard against hanging) and returns its output.
+fn run(mut command: Command) -> Output {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the server binary");
+    let (done, finished) = mpsc::channel();
+    let id = child.id();
+    std::thread::spawn(move || {
+        if finished.recv_timeout(Duration::from_secs(60)).is_err() {
+            // Still running after a minute: it hangs instead of refusing.
+            let _ = Command::new("kill").arg(id.to_string()).status();
+        }
+    });
+    let mut stdout = Vec::new();
+    let mut stderr = Vec::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut stdout)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_end(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    let _ = done.send(());
+    Output {
+        status,
+        stdout,
+        stderr,
+    }
+}
+
+/// Asserts that the process refused with exit status 2 and exactly one line on stderr; returns that line.
+fn refusal(output: &Output) -> String {
+    let stderr = String::from_utf8(output.stderr.clone()).expect("utf-8");
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "exit status; stderr: {stderr}; stdout: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line on stderr: {stderr:?}");
+    let line = lines[0].to_owned();
+    for noise in [
+        "Caused by",
+        "panicked",
+        "backtrace",
+        "Error:",
+        "Internal storage error",
+    ] {
+        assert!(!line.contains(noise), "{line}");
+    }
+    line
+}
+
+/// A loopback port on which nothing listens.
+fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn a_database_url_of_another_kind_is_refused_without_its_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = server(dir.path());
+    command
+        .env(
+            "DATABASE_URL",
+            "mysql://charge:s3cret-pw@db.example/chargedesk",
+        )
+        .arg("outbox");
+    let line = refusal(&run(command));
+    assert_eq!(
+        line,
+        "DATABASE_URL mysql://charge:***@db.example/chargedesk: expected sqlite://… or postgres://…"
+    );
+    // Not a URL at all, given as the flag.
+    let mut command = server(dir.path());
+    command.args(["--database-url", "chargedesk.db", "outbox"]);
+    assert_eq!(
+        refusal(&run(command)),
+        "DATABASE_URL chargedesk.db: expected sqlite://… or postgres://…"
+    );
+}
+
+#[test]
+fn an_unreachable_postgresql_is_named_by_host_and_port_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = closed_port();
+    let mut command = server(dir.path());
+    command
+        .env(
+            "DATABASE_URL",
+            format!("postgres://chargedesk:s3cret-pw@127.0.0.1:{port}/chargedesk"),
+        )
+        .arg("outbox");
+    let line = refusal(&run(command));
+    assert_eq!(
+        line,
+        format!(
+            "DATABASE_URL postgres://chargedesk:***@127.0.0.1:{port}/chargedesk: connection refused by \
+             127.0.0.1:{port}: is PostgreSQL running there, and are host and port right?"
+        )
+    );
+}
+
+#[test]
+fn a_server_that_does_not_speak_postgresql_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    // Accepts connections and closes them at once, as a wrong service (or a proxy refusing us) would.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            drop(stream);
+        }
+    });
+    let mut command = server(dir.path());
+    command
+        .env(
+            "DATABASE_URL",
+            format!("postgresql://chargedesk:s3cret-pw@127.0.0.1:{port}/chargedesk"),
+        )
+        .arg("outbox");
+    let line = refusal(&run(command));
+    assert!(
+        line.starts_with(&format!(
+            "DATABASE_URL postgresql://chargedesk:***@127.0.0.1:{port}/chargedesk: "
+        )),
+        "{line}"
+    );
+    assert!(line.contains("closed the connection"), "{line}");
+    assert!(!line.contains("s3cret"), "{line}");
+}
+
+#[test]
+fn a_data_directory_that_cannot_be_created_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("data"),
+        "a file where the directory should be",
+    )
+    .unwrap();
+    let mut command = server(dir.path());
+    command.args(["--data-dir", "data/chargedesk", "outbox"]);
+    assert_eq!(
+        refusal(&run(command)),
+        "data directory data/chargedesk: cannot create the directory: a file of that name is in the way"
+    );
+    // The same through the environment.
+    let mut command = server(dir.path());
+    command
+        .env("CHARGEDESK_DATA_DIR", "data/chargedesk")
+        .arg("outbox");
+    assert!(refusal(&run(command)).starts_with("data directory data/chargedesk: cannot create"));
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(
+        data.join("chargedesk.db"),
+        "these are somebody's notes, not a database\n".repeat(100),
+    )
+    .unwrap();
+    let mut command = server(dir.path());
+    command.arg("outbox");
+    assert_eq!(
+        refusal(&run(command)),
+        "data directory data: data/chargedesk.db is not a ChargeDesk database (not an SQLite file): point to \
+         another file or directory"
+    );
+    // A sqlite: URL naming that file, or a directory.
+    let file = data.join("chargedesk.db");
+    let mut command = server(dir.path());
+    command
+        .env("DATABASE_URL", format!("sqlite://{}", file.display()))
+        .arg("outbox");
+    assert!(refusal(&run(command)).ends_with(
+        "is not a ChargeDesk database (not an SQLite file): point to another file or directory"
+    ));
+    let mut command = server(dir.path());
+    command
+        .env("DATABASE_URL", format!("sqlite://{}", data.display()))
+        .arg("outbox");
+    assert_eq!(
+        refusal(&run(command)),
+        format!(
+            "DATABASE_URL sqlite://{0}: {0} is a directory, not a database file",
+            data.display()
+        )
+    );
+}
+
+#[test]
+fn a_sqlite_file_in_a_missing_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/missing/chargedesk.db", dir.path().display());
+    let mut command = server(dir.path());
+    command.env("DATABASE_URL", &url).arg("outbox");
+    assert_eq!(
+        refusal(&run(command)),
+        format!(
+            "DATABASE_URL {url}: the database file cannot be created or opened there: check that the \
+             directory exists and this user may write to it"
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_database_migrated_by_a_newer_chargedesk_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    drop(Db::open_sqlite_in(&data).await.unwrap());
+    // What a newer ChargeDesk leaves behind: a migration this binary does not have.
+    let pool = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        data.join("chargedesk.db").display()
+    ))
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99990001, 'from the future', TRUE, X'00', 1)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let mut command = server(dir.path());
+    command.arg("outbox");
+    assert_eq!(
+        refusal(&run(command)),
+        "data directory data: the database was migrated by a newer ChargeDesk (migration 99990001 is \
+         unknown to this version): run that version or a newer one"
+    );
+}
+
+#[test]
+fn an_invalid_or_taken_listen_address_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = server(dir.path());
+    command
+        .env("LEPTOS_SITE_ADDR", "localhost:three-thousand")
+        .arg("serve");
+    assert_eq!(
+        refusal(&run(command)),
+        "LEPTOS_SITE_ADDR=localhost:three-thousand: expected an IP address and port such as 127.0.0.1:3000"
+    );
+
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let mut command = server(dir.path());
+    command
+        .env("LEPTOS_SITE_ADDR", addr.to_string())
+        .arg("serve");
+    assert_eq!(
+        refusal(&run(command)),
+        format!(
+            "LEPTOS_SITE_ADDR {addr}: cannot listen there: the address is already in use (another ChargeDesk?)"
+        )
+    );
+}
+
+#[test]
+fn an_unknown_log_format_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = server(dir.path());
+    command.env("CHARGEDESK_LOG_FORMAT", "xml").arg("outbox");
+    assert_eq!(
+        refusal(&run(command)),
+        "CHARGEDESK_LOG_FORMAT=xml: expected text or json"
+    );
+}
+
+// --- /healthz and /readyz ---------------------------------------------------------------------------------
+
+async fn app() -> (tempfile::TempDir, Db, Router) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open_sqlite_in(dir.path()).await.unwrap();
+    let options = server::leptos_options().unwrap();
+    let router = server::router(db.clone(), options);
+    (dir, db, router)
+}
+
+async fn get(
+    router: &Router,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (StatusCode, String, http::HeaderMap) {
+    let mut request = Request::get(path);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = router
+        .clone()
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(body.to_vec()).unwrap(), headers)
+}
+
+#[tokio::test]
+async fn a_fresh_database_is_ready_and_probes_need_nothing() {
+    let (_dir, _db, router) = app().await;
+    // No session, no origin rules (a load balancer sends neither cookies nor same-origin headers), and a
+    // probe every second must never be turned away: many in a row all pass.
+    for _ in 0..30 {
+        let (status, body, headers) = get(&router, "/healthz", &[]).await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
+        assert_eq!(headers.get("cache-control").unwrap(), "no-store");
+        let (status, body, _) = get(&router, "/readyz", &[("sec-fetch-site", "cross-site")]).await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "ready"));
+    }
+}
+
+#[tokio::test]
+async fn a_closed_pool_is_not_ready_but_the_process_is_healthy() {
+    let (_dir, db, router) = app().await;
+    db.close().await;
+    let (status, body, headers) = get(&router, "/readyz", &[]).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: database unreachable"
+        )
+    );
+    assert_eq!(headers.get("cache-control").unwrap(), "no-store");
+    let (status, body, _) = get(&router, "/healthz", &[]).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
+}
+
+#[tokio::test]
+async fn a_missing_migration_is_not_ready() {
+    let (dir, _db, router) = app().await;
+    // The newest migration is not applied (as when an older binary's database is served before migrating).
+    let pool = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("chargedesk.db").display()
+    ))
+    .await
+    .unwrap();
+    sqlx::query(
+        "DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let (status, body, _) = get(&router, "/readyz", &[]).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: database migrations pending"
+        )
+    );
+}
+
+#[tokio::test]
+async fn probes_answer_only_get_and_reveal_nothing_more() {
+    let (_dir, db, router) = app().await;
+    for path in ["/healthz", "/readyz"] {
+        let response = router
+            .clone()
+            .oneshot(Request::post(path).body(Body::from("x")).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{path}");
+    }
+    // A query string changes nothing; the not-ready answer is a fixed category, not the database's error.
+    db.close().await;
+    let (status, body, headers) = get(&router, "/readyz?verbose=1&debug=true", &[]).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body, "not ready: database unreachable");
+    assert!(headers.get("set-cookie").is_none());
+}
+
+// --- Request ids -----------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn every_answer_carries_a_request_id() {
+    let (_dir, _db, router) = app().await;
+    let (_, _, headers) = get(&router, "/healthz", &[("x-request-id", "lb-4711")]).await;
+    assert_eq!(headers.get("x-request-id").unwrap(), "lb-4711");
+    // Without one, a new UUID; a different one each time.
+    let (_, _, first) = get(&router, "/healthz", &[]).await;
+    let (_, _, second) = get(&router, "/login", &[]).await;
+    let first = first
+        .get("x-request-id")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let second = second
+        .get("x-request-id")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(first.len(), 36, "{first}");
+    assert_eq!(first.matches('-').count(), 4, "{first}");
+    assert_ne!(first, second);
+    // Also on answers the security middleware gives itself (a cross-site call of a server function).
+    let response = router
+        .clone()
+        .oneshot(
+            Request::post("/api/login")
+                .header("sec-fetch-site", "cross-site")
+                .header("x-request-id", "lb-4712")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(response.headers().get("x-request-id").unwrap(), "lb-4712");
+}
+
+// --- JSON logs -------------------------------------------------------------------------------------------
+
+/// A running `server` with JSON logs, its standard output read line by line.
+struct Running {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Running {
+    fn start(args: &[&str]) -> Running {
+        let dir = tempfile::tempdir().unwrap();
+        let mut command = server(dir.path());
+        command
+            .env("CHARGEDESK_LOG_FORMAT", "json")
+            .env("RUST_LOG", "info,tower_http=debug")
+            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut child = command.spawn().expect("start the server");
+        let stdout = child.stdout.take().unwrap();
+        let (send, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut running = Running {
+            child,
+            lines,
+            addr: "127.0.0.1:0".parse().unwrap(),
+            _dir: dir,
+        };
+        let listening =
+            running.wait_for(|line| line.contains("ChargeDesk is listening on http://"));
+        running.addr = listening
+            .rsplit("http://")
+            .next()
+            .unwrap()
+            .trim()
+            .parse()
+            .expect("the address it listens on");
+        running
+    }
+
+    /// The next line of standard output for which `found` holds (a minute at most).
+    fn wait_for(&mut self, found: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = self
+                .lines
+                .recv_timeout(left)
+                .expect("the expected line within a minute");
+            if line.starts_with('{') {
+                serde_json::from_str::<serde_json::Value>(&line)
+                    .unwrap_or_else(|e| panic!("a log line that is not JSON ({e}): {line}"));
+            }
+            if found(&line) {
+                return line;
+            }
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether the JSON log line has a span named `name` whose `field` is `value`.
+fn in_span(line: &str, name: &str, field: &str, value: &str) -> bool {
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(line) else {
+        return false;
+    };
+    json["spans"].as_array().is_some_and(|spans| {
+        spans
+            .iter()
+            .any(|span| span["name"] == name && span[field] == value)
+    })
+}
+
+#[test]
+fn json_logs_carry_the_request_id() {
+    let mut server = Running::start(&["serve"]);
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /healthz HTTP/1.1\r\nHost: {}\r\nx-request-id: probe-9f2c\r\nConnection: close\r\n\r\n",
+        server.addr
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("\r\nx-request-id: probe-9f2c\r\n"),
+        "{answer}"
+    );
+
+    let line = server.wait_for(|line| in_span(line, "request", "request_id", "probe-9f2c"));
+    let json: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(json["span"]["path"], "/healthz", "{line}");
+    assert!(
+        json["level"].is_string() && json["timestamp"].is_string(),
+        "{line}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_logs_of_an_ocpp_session_carry_the_station() {
+    use base64::Engine;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut server = Running::start(&["serve", "--demo"]);
+    let station = &storage::DEMO_STATIONS[0];
+    let mut request = format!("ws://{}/ocpp/{}", server.addr, station.charge_point_id)
+        .into_client_request()
+        .unwrap();
+    let token = base64::engine::general_purpose::STANDARD
+        .encode(format!("{}:{}", station.charge_point_id, station.password));
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", "ocpp1.6".parse().unwrap());
+    request
+        .headers_mut()
+        .insert("Authorization", format!("Basic {token}").parse().unwrap());
+    request
+        .headers_mut()
+        .insert("x-request-id", "ws-upgrade-1".parse().unwrap());
+    let (socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let line = tokio::task::block_in_place(|| {
+        server.wait_for(|line| {
+            line.contains("station connected")
+                && in_span(line, "station", "id", station.charge_point_id)
+        })
+    });
+    // The session is part of the request that opened it.
+    assert!(
+        in_span(&line, "request", "request_id", "ws-upgrade-1"),
+        "{line}"
+    );
+    drop(socket);
+}
