@@ -174,44 +174,37 @@ impl OrgAdmin {
             .await?
             .ok_or(StorageError::NotFound { what: "user" })?;
         let kind = id.kind();
-        let match_key = id.match_key();
-        let duplicate_sql = format!(
-            "SELECT p.nickname, {MEMBER_FIRST_NAME}, {MEMBER_LAST_NAME} FROM passes p \
-             JOIN users u ON u.id = p.user_id \
-             JOIN memberships m ON m.user_id = p.user_id AND m.org_id = p.org_id \
-             WHERE p.org_id = $1 AND p.id_kind = $2 AND p.match_key = $3 AND p.deleted_at IS NULL"
-        );
-        let duplicate: Option<(String, String, String)> = sqlx::query_as(&duplicate_sql)
-            .bind(self.org.0)
-            .bind(kind.as_str())
-            .bind(match_key)
-            .fetch_optional(&mut *conn)
-            .await?;
-        if let Some((existing, first, last)) = duplicate {
-            return Err(StorageError::conflict(format!(
-                "This {} is already registered in this organization: pass \"{existing}\" of {first} \
-                 {last}.",
-                kind.label()
-            )));
+        // The check first, for a readable refusal; then the insert, which the unique index `passes_live_card`
+        // decides when another writer added the same card in between (PostgreSQL runs writers concurrently):
+        // it inserts nothing, and the refusal names the pass that writer added.
+        if let Some(conflict) = self.live_card_conflict(conn, id).await? {
+            return Err(conflict);
         }
         let contract_kind = id.contract_kind().map(ContractIdKind::as_str);
-        let pass: i64 = sqlx::query_scalar(
+        let pass: Option<i64> = sqlx::query_scalar(
             "INSERT INTO passes (org_id, user_id, id_kind, id_value, match_key, contract_kind, \
                                  nickname, mode, created_at, created_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (org_id, id_kind, match_key) WHERE deleted_at IS NULL DO NOTHING RETURNING id",
         )
         .bind(self.org.0)
         .bind(user.0)
         .bind(kind.as_str())
         .bind(id.as_str())
-        .bind(match_key)
+        .bind(id.match_key())
         .bind(contract_kind)
         .bind(nickname.as_str())
         .bind(mode.as_str())
         .bind(at.0)
         .bind(self.actor.user_id.map(|u| u.0))
-        .fetch_one(&mut *conn)
+        .fetch_optional(&mut *conn)
         .await?;
+        let Some(pass) = pass else {
+            return Err(self
+                .live_card_conflict(conn, id)
+                .await?
+                .unwrap_or_else(|| StorageError::conflict("That already exists.")));
+        };
         let summary = format!(
             "Added {} for {} {} as {}",
             describe(nickname.as_str(), kind, id.as_str()),
@@ -229,6 +222,35 @@ impl OrgAdmin {
         )
         .await?;
         Ok(PassId(pass))
+    }
+
+    /// The refusal for registering `id` here while a live pass of this organization has the same card, naming
+    /// that pass and its holder; `None` when there is none.
+    async fn live_card_conflict(
+        &self,
+        conn: &mut Conn,
+        id: &PassIdentifier,
+    ) -> Result<Option<StorageError>, StorageError> {
+        let kind = id.kind();
+        let duplicate_sql = format!(
+            "SELECT p.nickname, {MEMBER_FIRST_NAME}, {MEMBER_LAST_NAME} FROM passes p \
+             JOIN users u ON u.id = p.user_id \
+             JOIN memberships m ON m.user_id = p.user_id AND m.org_id = p.org_id \
+             WHERE p.org_id = $1 AND p.id_kind = $2 AND p.match_key = $3 AND p.deleted_at IS NULL"
+        );
+        let duplicate: Option<(String, String, String)> = sqlx::query_as(&duplicate_sql)
+            .bind(self.org.0)
+            .bind(kind.as_str())
+            .bind(id.match_key())
+            .fetch_optional(&mut *conn)
+            .await?;
+        Ok(duplicate.map(|(existing, first, last)| {
+            StorageError::conflict(format!(
+                "This {} is already registered in this organization: pass \"{existing}\" of {first} \
+                 {last}.",
+                kind.label()
+            ))
+        }))
     }
 
     /// Deletes a live pass of this organization (kept as deleted for the record); `NotFound { what:

@@ -1338,10 +1338,16 @@ async fn a_pass_decisions_name_an_ancestors_station_without_its_charge_point_id(
 #[tokio::test]
 async fn migration_0007_gives_existing_memberships_distinct_random_member_ids() {
     use sqlx::migrate::Migrator;
-    let dir = tempfile::tempdir().unwrap();
-    let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"));
-    let all = Migrator::new(path).await.unwrap();
-    let mut before = Migrator::new(path).await.unwrap();
+    let test_db = TestDb::new().await;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(if test_db.is_postgres() {
+            "postgres"
+        } else {
+            "sqlite"
+        });
+    let all = Migrator::new(path.as_path()).await.unwrap();
+    let mut before = Migrator::new(path.as_path()).await.unwrap();
     before.migrations = all
         .migrations
         .iter()
@@ -1350,11 +1356,7 @@ async fn migration_0007_gives_existing_memberships_distinct_random_member_ids() 
         .collect::<Vec<_>>()
         .into();
     assert_eq!(before.migrations.len(), 6);
-    let file = dir.path().join("chargedesk.db");
-    let options = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(&file)
-        .create_if_missing(true);
-    let raw = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    let raw = test_db.raw().await;
     before.run(&raw).await.unwrap();
     // One organization with 50 members, the way 0001..0006 stored them.
     sqlx::query(
@@ -1363,7 +1365,7 @@ async fn migration_0007_gives_existing_memberships_distinct_random_member_ids() 
     .execute(&raw)
     .await
     .unwrap();
-    for i in 1..=50 {
+    for i in 1..=50_i64 {
         sqlx::query(
             "INSERT INTO users (id, email, first_name, last_name, created_at) VALUES ($1, $2, 'A', 'B', 0)",
         )
@@ -1383,10 +1385,8 @@ async fn migration_0007_gives_existing_memberships_distinct_random_member_ids() 
     raw.close().await;
 
     // Opening the database applies 0007.
-    let _db = Db::open_sqlite_in(dir.path()).await.unwrap();
-    let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", file.display()))
-        .await
-        .unwrap();
+    let _db = test_db.open().await;
+    let raw = test_db.raw().await;
     let ids: Vec<Option<i64>> = sqlx::query_scalar("SELECT member_id FROM memberships")
         .fetch_all(&raw)
         .await

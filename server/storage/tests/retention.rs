@@ -171,15 +171,7 @@ async fn meter_values_expire_by_the_stop_time_of_their_transaction() {
     );
 }
 
-/// A second connection to the test's database file, for what the API cannot do: counting rows, and dating links
-/// back as if they had been issued long ago.
-async fn raw(dir: &std::path::Path) -> sqlx::SqlitePool {
-    sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.join("chargedesk.db").display()))
-        .await
-        .unwrap()
-}
-
-async fn count(raw: &sqlx::SqlitePool, table: &str) -> i64 {
+async fn count(raw: &sqlx::AnyPool, table: &str) -> i64 {
     sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
         .fetch_one(raw)
         .await
@@ -188,11 +180,11 @@ async fn count(raw: &sqlx::SqlitePool, table: &str) -> i64 {
 
 /// Moves the links of `user` (only the used or revoked ones with `closed_only`) `days` days into the past, as if
 /// they had been issued, used and revoked that much earlier.
-async fn date_back_links(raw: &sqlx::SqlitePool, user: UserId, days: i64, closed_only: bool) {
+async fn date_back_links(raw: &sqlx::AnyPool, user: UserId, days: i64, closed_only: bool) {
     let moved = sqlx::query(
-        "UPDATE account_tokens SET created_at = created_at - ?2, expires_at = expires_at - ?2, \
-           used_at = used_at - ?2, revoked_at = revoked_at - ?2 \
-         WHERE user_id = ?1 AND (?3 = 0 OR used_at IS NOT NULL OR revoked_at IS NOT NULL)",
+        "UPDATE account_tokens SET created_at = created_at - $2, expires_at = expires_at - $2, \
+           used_at = used_at - $2, revoked_at = revoked_at - $2 \
+         WHERE user_id = $1 AND ($3 = 0 OR used_at IS NOT NULL OR revoked_at IS NOT NULL)",
     )
     .bind(user.0)
     .bind(days * DAY_MS)
@@ -224,8 +216,11 @@ fn status_of(list: &[(String, MemberStatus)], address: &str) -> MemberStatus {
 
 #[tokio::test]
 async fn long_expired_links_are_pruned_and_no_members_status_changes() {
-    let (dir, db) = fresh_db().await;
-    let raw = raw(dir.path()).await;
+    // A second connection to the test's database, for what the API cannot do: counting rows, and dating
+    // links back as if they had been issued long ago.
+    let test_db = TestDb::new().await;
+    let db = test_db.open().await;
+    let raw = test_db.raw().await;
     let (org, caller) = partner(&db).await;
     let admin = caller.admin_of(&db, org).await.unwrap();
 
@@ -319,8 +314,11 @@ fn totp_code(key: &str, at: Timestamp) -> String {
 
 #[tokio::test]
 async fn log_in_challenges_go_an_hour_after_they_expired() {
-    let (dir, db) = fresh_db().await;
-    let raw = raw(dir.path()).await;
+    // A second connection to the test's database, for what the API cannot do: counting rows, and dating
+    // links back as if they had been issued long ago.
+    let test_db = TestDb::new().await;
+    let db = test_db.open().await;
+    let raw = test_db.raw().await;
     let (_org, caller) = partner(&db).await;
     let enrolment = caller.start_two_factor(&db).await.unwrap();
     let at = now();

@@ -324,7 +324,8 @@ async fn a_charge_point_id_is_registered_once_across_all_organizations() {
 
 #[tokio::test]
 async fn station_passwords_are_hashed_checked_and_changed() {
-    let (dir, db) = fresh_db().await;
+    let test_db = TestDb::new().await;
+    let db = test_db.open().await;
     let f = fixture(&db).await;
     let k = f.scope(&db, f.k).await;
     let id = k
@@ -361,8 +362,8 @@ async fn station_passwords_are_hashed_checked_and_changed() {
     assert_eq!(login.accept(&db).unwrap().station_id(), id);
 
     // Only an argon2 hash is stored.
-    let raw = sqlx_direct(dir.path()).await;
-    let hash: String = sqlx::query_scalar("SELECT password_hash FROM stations WHERE id = ?")
+    let raw = test_db.raw().await;
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM stations WHERE id = $1")
         .bind(id.0)
         .fetch_one(&raw)
         .await
@@ -424,7 +425,8 @@ fn published(events: &mut tokio::sync::broadcast::Receiver<StationEvent>) -> Vec
 
 #[tokio::test]
 async fn a_station_needs_a_password_unless_unauthenticated_connections_are_allowed() {
-    let (dir, db) = fresh_db().await;
+    let test_db = TestDb::new().await;
+    let db = test_db.open().await;
     let f = fixture(&db).await;
     let k = f.scope(&db, f.k).await;
     let mut events = db.station_events();
@@ -482,8 +484,8 @@ async fn a_station_needs_a_password_unless_unauthenticated_connections_are_allow
 
     // A station with neither a password nor the choice (the state nothing in ChargeDesk leaves a station in;
     // made here directly) cannot connect with any credentials at all.
-    let raw = sqlx_direct(dir.path()).await;
-    sqlx::query("UPDATE stations SET password_hash = NULL WHERE id = ?")
+    let raw = test_db.raw().await;
+    sqlx::query("UPDATE stations SET password_hash = NULL WHERE id = $1")
         .bind(id.0)
         .execute(&raw)
         .await
@@ -517,7 +519,7 @@ async fn a_station_needs_a_password_unless_unauthenticated_connections_are_allow
         [StationEvent::CredentialsChanged(id)]
     );
     let hash: Option<String> =
-        sqlx::query_scalar("SELECT password_hash FROM stations WHERE id = ?")
+        sqlx::query_scalar("SELECT password_hash FROM stations WHERE id = $1")
             .bind(id.0)
             .fetch_one(&raw)
             .await
@@ -634,21 +636,18 @@ async fn a_station_needs_a_password_unless_unauthenticated_connections_are_allow
 #[tokio::test]
 async fn stations_without_a_password_before_migration_0003_keep_working_visibly() {
     use sqlx::migrate::Migrator;
-    let dir = tempfile::tempdir().unwrap();
-    // The database as it was before passwords became required: migrations up to 0002, with a station
-    // without a password and one with.
-    let all = Migrator::new(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/migrations/sqlite"
-    )))
-    .await
-    .unwrap();
-    let mut before = Migrator::new(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/migrations/sqlite"
-    )))
-    .await
-    .unwrap();
+    let test_db = TestDb::new().await;
+    // The database as it was before passwords became required: migrations up to 0002 (of its dialect), with a
+    // station without a password and one with.
+    let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(if test_db.is_postgres() {
+            "postgres"
+        } else {
+            "sqlite"
+        });
+    let all = Migrator::new(migrations.as_path()).await.unwrap();
+    let mut before = Migrator::new(migrations.as_path()).await.unwrap();
     before.migrations = all
         .migrations
         .iter()
@@ -657,10 +656,7 @@ async fn stations_without_a_password_before_migration_0003_keep_working_visibly(
         .collect::<Vec<_>>()
         .into();
     assert_eq!(before.migrations.len(), 2);
-    let options = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(dir.path().join("chargedesk.db"))
-        .create_if_missing(true);
-    let raw = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    let raw = test_db.raw().await;
     before.run(&raw).await.unwrap();
     sqlx::query(
         "INSERT INTO organizations (id, parent_id, name, created_at) VALUES (1, NULL, 'Volta', 0)",
@@ -679,7 +675,7 @@ async fn stations_without_a_password_before_migration_0003_keep_working_visibly(
     raw.close().await;
 
     // Opening the database applies 0003.
-    let db = Db::open_sqlite_in(dir.path()).await.unwrap();
+    let db = test_db.open().await;
     let open = db.station_login("OLD-OPEN").await.unwrap().unwrap();
     assert!(!open.requires_password(), "it keeps connecting as before");
     open.accept(&db).unwrap();
@@ -687,7 +683,7 @@ async fn stations_without_a_password_before_migration_0003_keep_working_visibly(
     assert!(locked.requires_password(), "a password stays required");
 
     // Visibly: marked as allowed by the migration, and in the organization's audit log.
-    let raw = sqlx_direct(dir.path()).await;
+    let raw = test_db.raw().await;
     let rows: Vec<(String, Option<i64>, Option<String>)> = sqlx::query_as(
         "SELECT charge_point_id, unauthenticated_allowed_at, unauthenticated_allowed_by FROM stations \
          ORDER BY id",
@@ -722,13 +718,6 @@ async fn stations_without_a_password_before_migration_0003_keep_working_visibly(
         ),
         "{summary}"
     );
-}
-
-/// A plain SQLite pool on the test database, to look at what was stored.
-async fn sqlx_direct(dir: &std::path::Path) -> sqlx::SqlitePool {
-    sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.join("chargedesk.db").display()))
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -1135,8 +1124,8 @@ async fn authorize_follows_the_access_mode_and_the_organization_subtree() {
 
 #[tokio::test]
 async fn transactions_are_idempotent_and_survive_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Db::open_sqlite_in(dir.path()).await.unwrap();
+    let test_db = TestDb::new().await;
+    let db = test_db.open().await;
     let f = fixture(&db).await;
     let c = cards(&db, &f).await;
     let station = connect(&db, "KRN-CP-001").await;
@@ -1196,7 +1185,7 @@ async fn transactions_are_idempotent_and_survive_a_restart() {
     // Restart: nothing survives but the database file.
     drop((station, again, k, k1, f.admin));
     drop(db);
-    let db = Db::open_sqlite_in(dir.path()).await.unwrap();
+    let db = test_db.open().await;
     let station = connect(&db, "KRN-CP-001").await;
     let stopped = Timestamp(started.0 + 3_000_000);
     assert_eq!(
