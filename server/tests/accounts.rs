@@ -79,6 +79,84 @@ async fn raw(
     (status.as_u16(), body)
 }
 
+/// Invites Jan (jan@example.com) as a cardholder of `customer`, as the partner with session `partner`.
+async fn invite_jan(app: &TestApp, partner: &str, customer: OrgId) {
+    add_user(
+        app,
+        partner,
+        customer,
+        "Jan",
+        "jan@example.com",
+        Role::Cardholder,
+    )
+    .await;
+}
+
+/// The set-password page's check of `token` ("check_account_link"): who the link is for, if it is usable.
+async fn link_info(app: &TestApp, token: &str) -> Option<AccountLinkInfo> {
+    app.call(None, "check_account_link", &[("token", token)])
+        .await
+        .unwrap()
+}
+
+/// Sets `password` with the link `token` ("set_password_with_link"): the status, the answer and the session
+/// cookie it set, if any.
+async fn use_link(
+    app: &TestApp,
+    token: &str,
+    password: &str,
+) -> (u16, Result<serde_json::Value, AppError>, Option<String>) {
+    let (status, body, headers) = app
+        .post(
+            None,
+            "set_password_with_link",
+            &[("token", token), ("password", password)],
+        )
+        .await;
+    (
+        status.as_u16(),
+        common::decode(status, &body),
+        common::session_cookie(&headers),
+    )
+}
+
+/// "Forgot your password?" for `email`, anonymously: the raw status and body.
+async fn forgot(app: &TestApp, email: &str) -> (u16, Vec<u8>) {
+    raw(app, None, "forgot_password", &[("email", email)]).await
+}
+
+/// "Change password" ("change_password") as the session `cookie`.
+async fn change_password(
+    app: &TestApp,
+    cookie: &str,
+    current: &str,
+    new: &str,
+) -> Result<(), AppError> {
+    app.call(
+        Some(cookie),
+        "change_password",
+        &[("current_password", current), ("new_password", new)],
+    )
+    .await
+}
+
+/// "Resend invitation" or "Revoke invitation" (`endpoint`) of member `user` in `org`, as the session `cookie`: the
+/// raw status and body.
+async fn invitation(
+    app: &TestApp,
+    cookie: &str,
+    endpoint: &str,
+    org: &str,
+    user: &str,
+) -> (u16, Vec<u8>) {
+    raw(app, Some(cookie), endpoint, &[("org", org), ("user", user)]).await
+}
+
+/// A raw answer of a server function that returns nothing, decoded (see [`common::decode`]).
+fn decoded(answer: &(u16, Vec<u8>)) -> Result<(), AppError> {
+    common::decode(answer.0.try_into().unwrap(), &answer.1)
+}
+
 /// A partner (Pat) with a customer organization.
 async fn partner_with_customer(app: &TestApp) -> (String, OrgId, OrgId) {
     let (root, _) = app.partner("Volta Partners", "pat@volta.example").await;
@@ -110,10 +188,7 @@ async fn an_invited_administrator_sets_a_password_by_the_link_and_is_logged_in_o
     let token = link_token(&app, "noor@example.com").await;
 
     // The page's check: who the link is for.
-    let info: Option<AccountLinkInfo> = app
-        .call(None, "check_account_link", &[("token", &token)])
-        .await
-        .unwrap();
+    let info = link_info(&app, &token).await;
     let info = info.expect("usable");
     assert_eq!(info.purpose, AccountLinkPurpose::Invitation);
     assert_eq!(
@@ -122,27 +197,15 @@ async fn an_invited_administrator_sets_a_password_by_the_link_and_is_logged_in_o
     );
 
     // A password the policy refuses changes nothing, and the link still works.
-    let refused: Result<serde_json::Value, AppError> = app
-        .call(
-            None,
-            "set_password_with_link",
-            &[("token", &token), ("password", "short")],
-        )
-        .await;
+    let (_, refused, _) = use_link(&app, &token, "short").await;
     assert!(refused.unwrap_err().for_field("password").is_some());
 
-    let (status, body, headers) = app
-        .post(
-            None,
-            "set_password_with_link",
-            &[("token", &token), ("password", "noors own password")],
-        )
-        .await;
-    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-    let done: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let (status, done, cookie) = use_link(&app, &token, "noors own password").await;
+    assert_eq!(status, 200, "{done:?}");
+    let done = done.unwrap();
     assert_eq!(done["logged_in"], true);
     assert_eq!(done["go_to"], format!("/orgs/{customer}/organizations"));
-    let cookie = common::session_cookie(&headers).expect("session cookie");
+    let cookie = cookie.expect("session cookie");
     let me: Me = app.call(Some(&cookie), "current_user", &[]).await.unwrap();
     assert_eq!(me.email, "noor@example.com");
     assert_eq!(
@@ -157,13 +220,7 @@ async fn an_invited_administrator_sets_a_password_by_the_link_and_is_logged_in_o
     );
 
     // The second use: the page's message, and nothing changes.
-    let again: Result<serde_json::Value, AppError> = app
-        .call(
-            None,
-            "set_password_with_link",
-            &[("token", &token), ("password", "an attackers password")],
-        )
-        .await;
+    let (_, again, _) = use_link(&app, &token, "an attackers password").await;
     assert_eq!(
         again.unwrap_err(),
         AppError::Conflict {
@@ -171,10 +228,7 @@ async fn an_invited_administrator_sets_a_password_by_the_link_and_is_logged_in_o
             message: LINK_UNUSABLE.into()
         }
     );
-    let checked: Option<AccountLinkInfo> = app
-        .call(None, "check_account_link", &[("token", &token)])
-        .await
-        .unwrap();
+    let checked = link_info(&app, &token).await;
     assert_eq!(checked, None);
     app.login("noor@example.com", "noors own password").await;
 }
@@ -183,15 +237,7 @@ async fn an_invited_administrator_sets_a_password_by_the_link_and_is_logged_in_o
 async fn forged_and_garbage_links_get_the_same_answer_and_set_nothing() {
     let app = TestApp::new().await;
     let (partner, _root, customer) = partner_with_customer(&app).await;
-    add_user(
-        &app,
-        &partner,
-        customer,
-        "Jan",
-        "jan@example.com",
-        Role::Cardholder,
-    )
-    .await;
+    invite_jan(&app, &partner, customer).await;
     let real = link_token(&app, "jan@example.com").await;
     let forged = format!(
         "{}{}",
@@ -221,10 +267,7 @@ async fn forged_and_garbage_links_get_the_same_answer_and_set_nothing() {
     assert!(answers.iter().all(|a| *a == answers[0]), "{answers:?}");
     assert_eq!(answers[0].0, 409);
     // The real link is untouched and Jan has no password yet.
-    let info: Option<AccountLinkInfo> = app
-        .call(None, "check_account_link", &[("token", &real)])
-        .await
-        .unwrap();
+    let info = link_info(&app, &real).await;
     assert!(info.is_some());
     let (status, _, _) = app
         .post(
@@ -250,37 +293,17 @@ async fn resend_and_revoke_work_for_the_organizations_administrators_only() {
         .await;
     let admin_b = app.login("admin@b.example", PASSWORD).await;
     let driver = app.login("driver@a.example", PASSWORD).await;
-    add_user(
-        &app,
-        &partner,
-        customer,
-        "Jan",
-        "jan@example.com",
-        Role::Cardholder,
-    )
-    .await;
+    invite_jan(&app, &partner, customer).await;
     let jan = member_id(&app, &partner, customer, "jan@example.com").await;
     let first = link_token(&app, "jan@example.com").await;
     let (a, b, jan_s) = (customer.to_string(), org_b.to_string(), jan.to_string());
 
     // The attackers: B's administrator names Jan (a member of A) in B, or in A; A's cardholder in A.
     for endpoint in ["resend_invitation", "revoke_invitation"] {
-        let foreign = raw(
-            &app,
-            Some(&admin_b),
-            endpoint,
-            &[("org", &b), ("user", &jan_s)],
-        )
-        .await;
-        let missing = raw(
-            &app,
-            Some(&admin_b),
-            endpoint,
-            &[("org", &b), ("user", "987654")],
-        )
-        .await;
+        let foreign = invitation(&app, &admin_b, endpoint, &b, &jan_s).await;
+        let missing = invitation(&app, &admin_b, endpoint, &b, "987654").await;
         assert_eq!(foreign, missing, "{endpoint}: foreign and missing alike");
-        let refused = common::decode::<()>(foreign.0.try_into().unwrap(), &foreign.1).unwrap_err();
+        let refused = decoded(&foreign).unwrap_err();
         assert_eq!(
             refused,
             AppError::NotFound {
@@ -288,14 +311,8 @@ async fn resend_and_revoke_work_for_the_organizations_administrators_only() {
             }
         );
         for cookie in [&admin_b, &driver] {
-            let (status, body) = raw(
-                &app,
-                Some(cookie),
-                endpoint,
-                &[("org", &a), ("user", &jan_s)],
-            )
-            .await;
-            let refused = common::decode::<()>(status.try_into().unwrap(), &body).unwrap_err();
+            let refused =
+                decoded(&invitation(&app, cookie, endpoint, &a, &jan_s).await).unwrap_err();
             assert_eq!(refused, AppError::NoAccess, "{endpoint}");
         }
     }
@@ -304,42 +321,21 @@ async fn resend_and_revoke_work_for_the_organizations_administrators_only() {
         1,
         "nothing sent"
     );
-    let still: Option<AccountLinkInfo> = app
-        .call(None, "check_account_link", &[("token", &first)])
-        .await
-        .unwrap();
+    let still = link_info(&app, &first).await;
     assert!(still.is_some(), "nothing revoked");
 
     // The partner resends: the old link is dead, the new one works; then revokes it.
-    let resent: Result<(), AppError> = app
-        .call(
-            Some(&partner),
-            "resend_invitation",
-            &[("org", &a), ("user", &jan_s)],
-        )
-        .await;
-    resent.unwrap();
+    let resent = invitation(&app, &partner, "resend_invitation", &a, &jan_s).await;
+    decoded(&resent).unwrap();
     let second = link_token(&app, "jan@example.com").await;
     assert_ne!(first, second);
     for (token, usable) in [(&first, false), (&second, true)] {
-        let info: Option<AccountLinkInfo> = app
-            .call(None, "check_account_link", &[("token", token)])
-            .await
-            .unwrap();
+        let info = link_info(&app, token).await;
         assert_eq!(info.is_some(), usable);
     }
-    let revoked: Result<(), AppError> = app
-        .call(
-            Some(&partner),
-            "revoke_invitation",
-            &[("org", &a), ("user", &jan_s)],
-        )
-        .await;
-    revoked.unwrap();
-    let info: Option<AccountLinkInfo> = app
-        .call(None, "check_account_link", &[("token", &second)])
-        .await
-        .unwrap();
+    let revoked = invitation(&app, &partner, "revoke_invitation", &a, &jan_s).await;
+    decoded(&revoked).unwrap();
+    let info = link_info(&app, &second).await;
     assert_eq!(info, None);
     let jan_row = users(&app, &partner, customer)
         .await
@@ -350,13 +346,16 @@ async fn resend_and_revoke_work_for_the_organizations_administrators_only() {
 
     // An active member has no invitation to resend.
     let driver_id = member_id(&app, &partner, customer, "driver@a.example").await;
-    let refused: Result<(), AppError> = app
-        .call(
-            Some(&partner),
+    let refused = decoded(
+        &invitation(
+            &app,
+            &partner,
             "resend_invitation",
-            &[("org", &a), ("user", &driver_id.to_string())],
+            &a,
+            &driver_id.to_string(),
         )
-        .await;
+        .await,
+    );
     assert!(
         matches!(refused, Err(AppError::Conflict { .. })),
         "{refused:?}"
@@ -371,20 +370,8 @@ async fn forgot_password_answers_alike_for_every_address_and_is_limited() {
         .await;
     let before = app.db.outbox(1000).await.unwrap().len();
 
-    let known = raw(
-        &app,
-        None,
-        "forgot_password",
-        &[("email", "jan@example.com")],
-    )
-    .await;
-    let unknown = raw(
-        &app,
-        None,
-        "forgot_password",
-        &[("email", "nobody@example.com")],
-    )
-    .await;
+    let known = forgot(&app, "jan@example.com").await;
+    let unknown = forgot(&app, "nobody@example.com").await;
     assert_eq!(known, unknown, "the same answer");
     assert_eq!(known.0, 200);
     let queued = app.db.outbox(1000).await.unwrap();
@@ -396,16 +383,7 @@ async fn forgot_password_answers_alike_for_every_address_and_is_limited() {
 
     // The persistent cap: at most 3 reset mails an hour, further requests answered the same.
     for _ in 0..4 {
-        assert_eq!(
-            raw(
-                &app,
-                None,
-                "forgot_password",
-                &[("email", "jan@example.com")]
-            )
-            .await,
-            known
-        );
+        assert_eq!(forgot(&app, "jan@example.com").await, known);
     }
     let resets = mails_to(&app, "jan@example.com")
         .await
@@ -414,18 +392,9 @@ async fn forgot_password_answers_alike_for_every_address_and_is_limited() {
         .count();
     assert_eq!(resets, 3);
     // The in-memory limit per address typed: the 6th request this hour is refused before any work.
-    let (status, body) = raw(
-        &app,
-        None,
-        "forgot_password",
-        &[("email", "jan@example.com")],
-    )
-    .await;
-    assert_eq!(status, 429);
-    assert!(matches!(
-        common::decode::<()>(status.try_into().unwrap(), &body),
-        Err(AppError::Throttled { .. })
-    ));
+    let sixth = forgot(&app, "jan@example.com").await;
+    assert_eq!(sixth.0, 429);
+    assert!(matches!(decoded(&sixth), Err(AppError::Throttled { .. })));
     // A malformed address is a field error (it says nothing about accounts).
     let refused: Result<(), AppError> = app
         .call(None, "forgot_password", &[("email", "not an address")])
@@ -439,7 +408,7 @@ async fn forgot_password_is_limited_per_client_address() {
     let mut refused_at = None;
     for i in 0..30 {
         let address = format!("probe{i}@example.com");
-        let (status, _) = raw(&app, None, "forgot_password", &[("email", &address)]).await;
+        let (status, _) = forgot(&app, &address).await;
         if status == 429 {
             refused_at = Some(i);
             break;
@@ -461,31 +430,23 @@ async fn changing_the_password_needs_the_current_one_and_ends_the_other_sessions
         .await;
     let laptop = app.login("jan@example.com", PASSWORD).await;
     let phone = app.login("jan@example.com", PASSWORD).await;
-    let change = |current: &'static str, new: &'static str| {
-        let app = &app;
-        let laptop = laptop.clone();
-        async move {
-            app.call::<()>(
-                Some(&laptop),
-                "change_password",
-                &[("current_password", current), ("new_password", new)],
-            )
-            .await
-        }
-    };
-    let wrong = change("not my password", "a brand new password")
+    let wrong = change_password(&app, &laptop, "not my password", "a brand new password")
         .await
         .unwrap_err();
     assert_eq!(
         wrong.for_field("current_password").as_deref(),
         Some(WRONG_CURRENT_PASSWORD)
     );
-    let weak = change(PASSWORD, "short").await.unwrap_err();
+    let weak = change_password(&app, &laptop, PASSWORD, "short")
+        .await
+        .unwrap_err();
     assert!(weak.for_field("new_password").is_some());
     let me: Me = app.call(Some(&phone), "current_user", &[]).await.unwrap();
     assert_eq!(me.email, "jan@example.com", "nothing changed yet");
 
-    change(PASSWORD, "a brand new password").await.unwrap();
+    change_password(&app, &laptop, PASSWORD, "a brand new password")
+        .await
+        .unwrap();
     let ended: Result<Me, AppError> = app.call(Some(&phone), "current_user", &[]).await;
     assert_eq!(ended.unwrap_err(), AppError::Unauthenticated);
     let kept: Me = app.call(Some(&laptop), "current_user", &[]).await.unwrap();
@@ -504,16 +465,7 @@ async fn wrong_current_passwords_are_throttled_like_log_ins() {
     let cookie = app.login("jan@example.com", PASSWORD).await;
     let mut throttled = false;
     for _ in 0..6 {
-        let reply: Result<(), AppError> = app
-            .call(
-                Some(&cookie),
-                "change_password",
-                &[
-                    ("current_password", "guess"),
-                    ("new_password", "a brand new password"),
-                ],
-            )
-            .await;
+        let reply = change_password(&app, &cookie, "guess", "a brand new password").await;
         match reply.unwrap_err() {
             AppError::Throttled { .. } => {
                 throttled = true;
@@ -524,16 +476,7 @@ async fn wrong_current_passwords_are_throttled_like_log_ins() {
     }
     assert!(throttled, "guessing is throttled");
     // Even the right password waits now (the log-in's backoff of this account).
-    let reply: Result<(), AppError> = app
-        .call(
-            Some(&cookie),
-            "change_password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", "a brand new password"),
-            ],
-        )
-        .await;
+    let reply = change_password(&app, &cookie, PASSWORD, "a brand new password").await;
     assert!(
         matches!(reply, Err(AppError::Throttled { .. })),
         "{reply:?}"
@@ -635,22 +578,6 @@ async fn adding_someone_who_has_an_account_elsewhere_answers_like_adding_a_new_p
     link_token(&app, "fresh@example.com").await;
 }
 
-/// The code an authenticator app shows for the base32 `key` now.
-fn current_code(key: &str) -> String {
-    let bytes = totp_rs::Secret::Encoded(key.to_owned()).to_bytes().unwrap();
-    let totp = totp_rs::TOTP::new(
-        totp_rs::Algorithm::SHA1,
-        6,
-        1,
-        30,
-        bytes,
-        None,
-        String::new(),
-    )
-    .unwrap();
-    totp.generate((storage::now().millis() / 1000) as u64)
-}
-
 #[tokio::test]
 async fn a_reset_link_of_a_two_factor_account_sets_the_password_but_leaves_the_log_in_to_the_code()
 {
@@ -659,87 +586,28 @@ async fn a_reset_link_of_a_two_factor_account_sets_the_password_but_leaves_the_l
     app.member(&partner, customer, "ada@example.com", Role::Administrator)
         .await;
     let ada = app.login("ada@example.com", PASSWORD).await;
-    let enrolment: shared::model::TwoFactorEnrolment =
-        app.call(Some(&ada), "start_two_factor", &[]).await.unwrap();
-    let codes: Result<Vec<String>, AppError> = app
-        .call(
-            Some(&ada),
-            "confirm_two_factor",
-            &[("code", &current_code(&enrolment.key))],
-        )
-        .await;
-    let recovery = codes.expect("two-factor on");
+    let recovery = common::enrol_two_factor(&app, &ada).await.recovery;
     // Someone with the old password got as far as the code step before the reset.
-    let before: app::auth::LoginStep = app
-        .call(
-            None,
-            "login",
-            &[("email", "ada@example.com"), ("password", PASSWORD)],
-        )
-        .await
-        .unwrap();
-    let app::auth::LoginStep::SecondFactor {
-        challenge: old_challenge,
-    } = before
-    else {
-        panic!("expected the code step: {before:?}");
-    };
+    let old_challenge = common::second_factor_challenge(&app, "ada@example.com", PASSWORD).await;
 
-    let asked: Result<(), AppError> = app
-        .call(None, "forgot_password", &[("email", "ada@example.com")])
-        .await;
-    asked.unwrap();
+    assert_eq!(forgot(&app, "ada@example.com").await.0, 200);
     let token = link_token(&app, "ada@example.com").await;
-    let (status, body, headers) = app
-        .post(
-            None,
-            "set_password_with_link",
-            &[("token", &token), ("password", "adas new password")],
-        )
-        .await;
-    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-    let done: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let (status, done, cookie) = use_link(&app, &token, "adas new password").await;
+    assert_eq!(status, 200, "{done:?}");
+    let done = done.unwrap();
     assert_eq!(done["logged_in"], false);
     assert_eq!(done["go_to"], "/login");
-    assert_eq!(
-        common::session_cookie(&headers),
-        None,
-        "no session without the code"
-    );
+    assert_eq!(cookie, None, "no session without the code");
     // Her session ended; the new password leads to the code step, not into the app.
     let ended: Result<Me, AppError> = app.call(Some(&ada), "current_user", &[]).await;
     assert_eq!(ended.unwrap_err(), AppError::Unauthenticated);
-    let step: app::auth::LoginStep = app
-        .call(
-            None,
-            "login",
-            &[
-                ("email", "ada@example.com"),
-                ("password", "adas new password"),
-            ],
-        )
-        .await
-        .unwrap();
-    let app::auth::LoginStep::SecondFactor { challenge } = step else {
-        panic!("expected the code step: {step:?}");
-    };
+    let challenge =
+        common::second_factor_challenge(&app, "ada@example.com", "adas new password").await;
     // The half-finished log-in under the old password is void: a valid recovery code does not complete it...
-    let stale: Result<app::auth::LoginDone, AppError> = app
-        .call(
-            None,
-            "login_second_factor",
-            &[("challenge", &old_challenge), ("code", &recovery[0])],
-        )
-        .await;
+    let (stale, _) = common::second_step(&app, &old_challenge, &recovery[0]).await;
     assert!(stale.is_err(), "{stale:?}");
     // ...while the same code completes the log-in under the new password.
-    let done: Result<app::auth::LoginDone, AppError> = app
-        .call(
-            None,
-            "login_second_factor",
-            &[("challenge", &challenge), ("code", &recovery[0])],
-        )
-        .await;
+    let (done, _) = common::second_step(&app, &challenge, &recovery[0]).await;
     done.expect("the new password and a recovery code log in");
 }
 
@@ -760,15 +628,7 @@ async fn page(app: &TestApp, path: &str, cookie: Option<&str>) -> String {
 async fn the_pages_carry_the_labels_people_and_tests_look_for() {
     let app = TestApp::new().await;
     let (partner, _root, customer) = partner_with_customer(&app).await;
-    add_user(
-        &app,
-        &partner,
-        customer,
-        "Jan",
-        "jan@example.com",
-        Role::Cardholder,
-    )
-    .await;
+    invite_jan(&app, &partner, customer).await;
 
     let login = page(&app, "/login", None).await;
     assert!(login.contains("href=\"/forgot-password\""), "{login}");
