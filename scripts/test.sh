@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # README command 2: every check and test, exits non-zero on the first failure. `.ci/run` calls exactly this.
-#   formatting · clippy (server side, and the wasm side for wasm32) · unit and integration tests ·
+#   formatting · clippy (server side, and the wasm side for wasm32) · unit and integration tests · storage's
+#   tests once more on PostgreSQL ·
 #   release build with cargo-leptos · OCPP interoperability with an independent client (Python `ocpp`) ·
 #   Playwright end-to-end tests in Debian's Chromium against the real server.
 set -euo pipefail
@@ -27,6 +28,17 @@ step "unit and integration tests"
 # The mail tests start the test SMTP server (end2end/mail/smtp_sink.py) with the Python that setup.sh installed.
 export CHARGEDESK_TEST_PYTHON="$CHARGEDESK_CACHE/venv/bin/python"
 cargo test --locked -p shared -p ocpp -p storage -p app -p server
+
+step "storage tests on PostgreSQL"
+# The storage suite once more, each test on a new database of a throwaway PostgreSQL cluster (scripts/pg.sh; it
+# installs Debian's postgresql package when the server is missing), stopped and deleted also when a test fails.
+pg_env="$(bash scripts/pg.sh start)"
+eval "$pg_env"
+trap 'bash "$CHARGEDESK_ROOT/scripts/pg.sh" stop "$CHARGEDESK_TEST_PG_DIR"' EXIT
+cargo test --locked -p storage
+bash scripts/pg.sh stop "$CHARGEDESK_TEST_PG_DIR"
+trap - EXIT
+unset CHARGEDESK_TEST_PG_URL CHARGEDESK_TEST_PG_DIR pg_env
 
 step "charge point simulator (for the end-to-end tests)"
 touch server/src/bin/chargepoint-sim.rs # see force_leaf_rebuild in env.sh
