@@ -25,24 +25,30 @@ async fn fresh_db() -> (tempfile::TempDir, Db) {
     (dir, db)
 }
 
-/// The SMTP settings for the test server on `port`, read the way `serve` reads them.
-fn smtp_on(port: u16) -> SmtpSettings {
+/// The SMTP settings for a server on 127.0.0.1:`port` with TLS mode `tls` and the `extra` arguments, read the way
+/// `serve` reads them.
+fn smtp_settings(port: u16, tls: &str, extra: &[&str]) -> SmtpSettings {
     let port = port.to_string();
-    let cli = <Cli as clap::Parser>::try_parse_from([
+    let mut args = vec![
         "server",
         "--smtp-host",
         "127.0.0.1",
         "--smtp-port",
         &port,
         "--smtp-tls",
-        "none",
-        "--mail-from",
-        FROM,
-    ])
-    .expect("arguments");
+        tls,
+    ];
+    args.extend_from_slice(extra);
+    args.extend(["--mail-from", FROM]);
+    let cli = <Cli as clap::Parser>::try_parse_from(args).expect("arguments");
     SmtpSettings::from_settings(&cli.serve)
         .expect("accepted")
         .expect("SMTP configured")
+}
+
+/// The SMTP settings for the test server on `port` (no TLS, no log-in).
+fn smtp_on(port: u16) -> SmtpSettings {
+    smtp_settings(port, "none", &[])
 }
 
 /// Short delays, so that retries happen within the test.
@@ -417,41 +423,35 @@ impl Drop for Eavesdropper {
     }
 }
 
+/// The SMTP settings for a server on `port` with TLS mode `tls` and a user name and password to log in with.
 fn smtp_with_password(port: u16, tls: &str) -> SmtpSettings {
-    let port = port.to_string();
-    let cli = <Cli as clap::Parser>::try_parse_from([
-        "server",
-        "--smtp-host",
-        "127.0.0.1",
-        "--smtp-port",
-        &port,
-        "--smtp-tls",
+    smtp_settings(
+        port,
         tls,
-        "--smtp-user",
-        "chargedesk",
-        "--smtp-password",
-        "very-secret-smtp-password",
-        "--mail-from",
-        FROM,
-    ])
-    .expect("arguments");
-    SmtpSettings::from_settings(&cli.serve)
-        .expect("accepted")
-        .expect("SMTP configured")
+        &[
+            "--smtp-user",
+            "chargedesk",
+            "--smtp-password",
+            "very-secret-smtp-password",
+        ],
+    )
+}
+
+/// One invitation queued in a fresh database and a sender started for it, to the eavesdropper `eve` with TLS mode
+/// `tls` and a password (the caller waits for the outbox and stops the sender).
+async fn sending_to(eve: &Eavesdropper, tls: &str) -> (tempfile::TempDir, Db, MailSender) {
+    let (dir, db) = fresh_db().await;
+    db.queue_mail(&invitation(&db, "jan@dekroon.example", 1))
+        .await
+        .unwrap();
+    let sender = MailSender::start(db.clone(), Some(smtp_with_password(eve.port, tls)), quick());
+    (dir, db, sender)
 }
 
 #[tokio::test]
 async fn a_server_that_does_not_offer_starttls_gets_neither_the_password_nor_the_message() {
     let eve = Eavesdropper::start().await;
-    let (_dir, db) = fresh_db().await;
-    db.queue_mail(&invitation(&db, "jan@dekroon.example", 1))
-        .await
-        .unwrap();
-    let sender = MailSender::start(
-        db.clone(),
-        Some(smtp_with_password(eve.port, "starttls")),
-        quick(),
-    );
+    let (_dir, db, sender) = sending_to(&eve, "starttls").await;
     let outbox = outbox_when(&db, |o| o.iter().all(|m| m.attempts >= 2)).await;
     sender.stop().await;
 
@@ -475,15 +475,7 @@ async fn a_server_that_does_not_offer_starttls_gets_neither_the_password_nor_the
 #[tokio::test]
 async fn implicit_tls_speaks_tls_from_the_first_byte() {
     let eve = Eavesdropper::start().await;
-    let (_dir, db) = fresh_db().await;
-    db.queue_mail(&invitation(&db, "jan@dekroon.example", 1))
-        .await
-        .unwrap();
-    let sender = MailSender::start(
-        db.clone(),
-        Some(smtp_with_password(eve.port, "tls")),
-        quick(),
-    );
+    let (_dir, db, sender) = sending_to(&eve, "tls").await;
     let outbox = outbox_when(&db, |o| {
         o.iter().all(|m| m.attempts >= 1 && m.last_error.is_some())
     })
