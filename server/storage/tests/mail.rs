@@ -6,7 +6,7 @@ mod common;
 use common::fresh_db;
 use shared::time::Timestamp;
 use std::time::Duration;
-use storage::{Db, Letter, MailStatus};
+use storage::{Db, Letter, MailStatus, OutboxMessage};
 
 const LEASE: Duration = Duration::from_secs(120);
 
@@ -24,6 +24,13 @@ async fn queue(db: &Db, count: usize) {
     for n in 0..count {
         db.queue_mail(&letter(n)).await.expect("queue");
     }
+}
+
+/// What sender `instance` claims at `at` (up to 10 messages, for [`LEASE`]).
+async fn claim(db: &Db, instance: &str, at: Timestamp) -> Vec<OutboxMessage> {
+    db.claim_due_mail(instance, at, LEASE, 10)
+        .await
+        .expect("claim")
 }
 
 /// A time well after anything queued now.
@@ -78,11 +85,7 @@ async fn two_instances_claim_disjoint_messages_and_none_twice() {
     assert_eq!(ids.len(), 7, "no message claimed by both");
     assert!(a.iter().chain(&b).all(|m| m.attempts == 1));
     // While the claims are live, nothing is left for anyone.
-    assert!(db
-        .claim_due_mail("instance-c", now, LEASE, 10)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(claim(&db, "instance-c", now).await.is_empty());
 }
 
 #[tokio::test]
@@ -90,11 +93,7 @@ async fn messages_not_yet_due_are_not_claimed() {
     let (_dir, db) = fresh_db().await;
     queue(&db, 1).await;
     let before = Timestamp(db.outbox(1).await.unwrap()[0].created_at.0 - 1);
-    assert!(db
-        .claim_due_mail("a", before, LEASE, 10)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(claim(&db, "a", before).await.is_empty());
 }
 
 #[tokio::test]
@@ -102,21 +101,14 @@ async fn an_expired_claim_is_taken_over_and_the_old_instance_can_no_longer_mark_
     let (_dir, db) = fresh_db().await;
     queue(&db, 1).await;
     let now = later();
-    let claimed = db.claim_due_mail("dead", now, LEASE, 10).await.unwrap();
+    let claimed = claim(&db, "dead", now).await;
     assert_eq!(claimed.len(), 1);
     let id = claimed[0].id;
     // Just before the lease ends it is still held.
     let almost = Timestamp(now.0 + LEASE.as_millis() as i64 - 1);
-    assert!(db
-        .claim_due_mail("alive", almost, LEASE, 10)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(claim(&db, "alive", almost).await.is_empty());
     let expired = Timestamp(now.0 + LEASE.as_millis() as i64);
-    let taken = db
-        .claim_due_mail("alive", expired, LEASE, 10)
-        .await
-        .unwrap();
+    let taken = claim(&db, "alive", expired).await;
     assert_eq!(taken.iter().map(|m| m.id).collect::<Vec<_>>(), [id]);
     assert_eq!(taken[0].attempts, 2);
     assert!(!db.mark_mail_sent(id, "dead", expired).await.unwrap());
@@ -136,7 +128,7 @@ async fn a_sent_message_has_its_bodies_erased_and_is_never_claimed_again() {
     let (_dir, db) = fresh_db().await;
     queue(&db, 1).await;
     let now = later();
-    let id = db.claim_due_mail("a", now, LEASE, 10).await.unwrap()[0].id;
+    let id = claim(&db, "a", now).await[0].id;
     assert!(db.mark_mail_sent(id, "a", now).await.unwrap());
     let sent = db.outbox_message(id).await.unwrap().unwrap();
     assert_eq!(sent.status(), MailStatus::Sent);
@@ -147,11 +139,7 @@ async fn a_sent_message_has_its_bodies_erased_and_is_never_claimed_again() {
     // Sent once means sent: a second mark does nothing, and no later claim returns it.
     assert!(!db.mark_mail_sent(id, "a", now).await.unwrap());
     let much_later = Timestamp(now.0 + 10 * LEASE.as_millis() as i64);
-    assert!(db
-        .claim_due_mail("b", much_later, LEASE, 10)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(claim(&db, "b", much_later).await.is_empty());
 }
 
 #[tokio::test]
@@ -159,7 +147,7 @@ async fn a_failure_is_retried_at_its_time_and_giving_up_ends_the_attempts() {
     let (_dir, db) = fresh_db().await;
     queue(&db, 1).await;
     let now = later();
-    let id = db.claim_due_mail("a", now, LEASE, 10).await.unwrap()[0].id;
+    let id = claim(&db, "a", now).await[0].id;
     let retry_at = Timestamp(now.0 + 30_000);
     assert!(db
         .mark_mail_failed(id, "a", "connection refused", retry_at, false, now)
@@ -171,12 +159,8 @@ async fn a_failure_is_retried_at_its_time_and_giving_up_ends_the_attempts() {
     assert_eq!(queued.next_attempt_at, retry_at);
     assert!(queued.body_text.contains("Body of message 0."));
     // Released, but not due before its time.
-    assert!(db
-        .claim_due_mail("b", Timestamp(retry_at.0 - 1), LEASE, 10)
-        .await
-        .unwrap()
-        .is_empty());
-    let again = db.claim_due_mail("b", retry_at, LEASE, 10).await.unwrap();
+    assert!(claim(&db, "b", Timestamp(retry_at.0 - 1)).await.is_empty());
+    let again = claim(&db, "b", retry_at).await;
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].attempts, 2);
     let long_error = "550 5.1.1 mailbox unavailable ".repeat(100);
@@ -189,9 +173,5 @@ async fn a_failure_is_retried_at_its_time_and_giving_up_ends_the_attempts() {
     assert_eq!(failed.failed_at, Some(retry_at));
     assert!(failed.last_error.unwrap().starts_with("550 5.1.1"));
     let much_later = Timestamp(retry_at.0 + 1_000_000_000);
-    assert!(db
-        .claim_due_mail("c", much_later, LEASE, 10)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(claim(&db, "c", much_later).await.is_empty());
 }
