@@ -197,7 +197,14 @@ fn refuse_open(setting: &str, error: &storage::StorageError) -> ! {
         let mut causes = Vec::new();
         let mut cause = std::error::Error::source(error);
         while let Some(e) = cause {
-            causes.push(e.to_string());
+            let text = e.to_string();
+            // sqlx's errors repeat their source's text.
+            if !causes
+                .last()
+                .is_some_and(|last: &String| last.ends_with(&text))
+            {
+                causes.push(text);
+            }
             cause = e.source();
         }
         if causes.is_empty() {

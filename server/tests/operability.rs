@@ -321,6 +321,90 @@ fn an_unknown_log_format_is_refused() {
     );
 }
 
+/// The PostgreSQL server of the PostgreSQL runs (`CHARGEDESK_TEST_PG_URL`, see scripts/pg.sh), with its
+/// database name cut off: `postgres://user@host:port`. `None` on a SQLite-only run.
+fn postgres_server() -> Option<String> {
+    let admin = std::env::var("CHARGEDESK_TEST_PG_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let base = admin.split('?').next().unwrap_or_default();
+    let authority = base.find("://").map_or(0, |i| i + 3);
+    Some(match base[authority..].find('/') {
+        Some(slash) => base[..authority + slash].to_owned(),
+        None => base.to_owned(),
+    })
+}
+
+#[test]
+fn postgresql_refusing_the_role_or_missing_the_database_is_named() {
+    let Some(server_url) = postgres_server() else {
+        eprintln!("CHARGEDESK_TEST_PG_URL not set: PostgreSQL refusals not tested in this run");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (scheme, rest) = server_url.split_once("://").unwrap();
+    let host = rest.rsplit('@').next().unwrap();
+    let mut command = server(dir.path());
+    command
+        .env(
+            "DATABASE_URL",
+            format!("{scheme}://no_such_role:s3cret-pw@{host}/postgres"),
+        )
+        .arg("outbox");
+    assert_eq!(
+        refusal(&run(command)),
+        format!(
+            "DATABASE_URL {scheme}://no_such_role:***@{host}/postgres: authentication failed (role \"no_such_role\" \
+             does not exist): check the user name and password in the URL, and pg_hba.conf"
+        )
+    );
+    let mut command = server(dir.path());
+    command
+        .env("DATABASE_URL", format!("{server_url}/no_such_database"))
+        .arg("outbox");
+    assert_eq!(
+        refusal(&run(command)),
+        format!(
+            "DATABASE_URL {server_url}/no_such_database: database \"no_such_database\" does not exist: create it \
+             first (createdb), or fix the name in the URL"
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_fresh_postgresql_database_is_ready_until_its_pool_closes() {
+    use sqlx::{Connection, Executor};
+    let Some(server_url) = postgres_server() else {
+        eprintln!("CHARGEDESK_TEST_PG_URL not set: readiness on PostgreSQL not tested in this run");
+        return;
+    };
+    let name = format!("chargedesk_ops_{}", std::process::id());
+    sqlx::any::install_default_drivers();
+    let admin_url = format!("{server_url}/postgres");
+    let mut admin = sqlx::AnyConnection::connect(&admin_url).await.unwrap();
+    admin
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    let db = Db::connect(&format!("{server_url}/{name}")).await.unwrap();
+    let router = server::router(db.clone(), server::leptos_options().unwrap());
+    let (status, body, _) = get(&router, "/readyz", &[]).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "ready"));
+    db.close().await;
+    let (status, body, _) = get(&router, "/readyz", &[]).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: database unreachable"
+        )
+    );
+    admin
+        .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
+        .await
+        .unwrap();
+}
+
 // --- /healthz and /readyz ---------------------------------------------------------------------------------
 
 async fn app() -> (tempfile::TempDir, Db, Router) {

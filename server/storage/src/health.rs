@@ -222,8 +222,9 @@ fn explain_sqlx(error: &sqlx::Error) -> Option<String> {
         }
         sqlx::Error::Database(db) => {
             let code = db.code()?;
-            if let Ok(sqlite) = code.parse::<i64>() {
-                match sqlite & 0xff {
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                // Extended result codes: the primary code is the low byte.
+                match code.parse::<i64>().ok()? & 0xff {
                     SQLITE_NOTADB => {
                         "the file is not a ChargeDesk database (not SQLite): point to another file or directory"
                             .to_owned()
@@ -240,21 +241,28 @@ fn explain_sqlx(error: &sqlx::Error) -> Option<String> {
                     _ => return None,
                 }
             } else {
-                // PostgreSQL SQLSTATE codes.
-                match code.as_ref() {
-                    "28P01" | "28000" => {
-                        "authentication failed: check the user name and password (and pg_hba.conf)".to_owned()
-                    }
-                    "3D000" => "that database does not exist: create it first (createdb)".to_owned(),
-                    "42501" => {
-                        "permission denied: the user may not create or use the tables of that database".to_owned()
-                    }
-                    "53300" => "the PostgreSQL server has too many connections".to_owned(),
-                    "57P03" => "the PostgreSQL server is starting up or shutting down".to_owned(),
-                    _ => return None,
-                }
+                postgres_reason(&code, db.message())?
             }
         }
+        _ => return None,
+    })
+}
+
+/// What a PostgreSQL error of SQLSTATE `code` (with `message`) met while connecting and migrating asks the
+/// operator to fix.
+fn postgres_reason(code: &str, message: &str) -> Option<String> {
+    Some(match code {
+        // invalid_password; invalid_authorization_specification (also an unknown role, or pg_hba.conf)
+        "28P01" | "28000" => format!(
+            "authentication failed ({message}): check the user name and password in the URL, and pg_hba.conf"
+        ),
+        "3D000" => format!("{message}: create it first (createdb), or fix the name in the URL"),
+        "42501" => format!(
+            "permission denied ({message}): the user must be allowed to create and use tables in that database"
+        ),
+        "53300" => "the PostgreSQL server has too many connections: try again or raise max_connections"
+            .to_owned(),
+        "57P03" => "the PostgreSQL server is starting up or shutting down: try again in a moment".to_owned(),
         _ => return None,
     })
 }
