@@ -80,14 +80,22 @@ async fn add_jan(scope: &OrgAdmin) -> UserId {
     member(scope, "Jan", "Jansen", "jan@example.com", Role::Cardholder).await
 }
 
+/// Sets [`new_password`] with the link behind `token`: what that answers.
+async fn set_new_password(db: &Db, token: &str) -> LinkPasswordOutcome {
+    db.set_password_with_link(token, &new_password())
+        .await
+        .unwrap()
+}
+
+/// The status `scope`'s "Users" list shows now for `address`.
+async fn status_now(scope: &OrgAdmin, address: &str) -> MemberStatus {
+    listed(scope, address, now()).await.status
+}
+
 /// Sets [`new_password`] with the link behind `token` and returns the session it logs in with, failing the test
 /// on any other outcome.
 async fn logged_in_by_link(db: &Db, token: &str) -> String {
-    match db
-        .set_password_with_link(token, &new_password())
-        .await
-        .unwrap()
-    {
+    match set_new_password(db, token).await {
         LinkPasswordOutcome::LoggedIn { session_token, .. } => session_token,
         other => panic!("not logged in: {other:?}"),
     }
@@ -174,7 +182,7 @@ async fn an_invitation_sets_the_password_once_and_logs_in() {
     let token = token_in(mail);
 
     // "Invited" for 7 days.
-    let status = listed(&customer, "jan@example.com", now()).await.status;
+    let status = status_now(&customer, "jan@example.com").await;
     let MemberStatus::Invited { expires_at } = status else {
         panic!("{status:?}")
     };
@@ -194,7 +202,7 @@ async fn an_invitation_sets_the_password_once_and_logs_in() {
     assert_eq!(caller.user_id(), jan);
     assert!(logs_in(&db, "jan@example.com", "a brand new password").await);
     assert_eq!(
-        listed(&customer, "jan@example.com", now()).await.status,
+        status_now(&customer, "jan@example.com").await,
         MemberStatus::Active
     );
     // No further mail for accepting an invitation.
@@ -269,20 +277,18 @@ async fn resending_replaces_the_link_and_revoking_stops_it() {
     );
     assert!(db.account_link(&second).await.unwrap().is_some());
     assert!(matches!(
-        listed(&customer, "jan@example.com", now()).await.status,
+        status_now(&customer, "jan@example.com").await,
         MemberStatus::Invited { .. }
     ));
 
     customer.revoke_invitation(jan).await.unwrap();
     assert_eq!(db.account_link(&second).await.unwrap(), None, "revoked");
     assert_eq!(
-        db.set_password_with_link(&second, &new_password())
-            .await
-            .unwrap(),
+        set_new_password(&db, &second).await,
         LinkPasswordOutcome::InvalidLink
     );
     assert_eq!(
-        listed(&customer, "jan@example.com", now()).await.status,
+        status_now(&customer, "jan@example.com").await,
         MemberStatus::InvitationExpired
     );
     let audit = customer.audit_log(10).await.unwrap();
@@ -303,9 +309,7 @@ async fn resending_replaces_the_link_and_revoking_stops_it() {
     customer.resend_invitation(jan).await.unwrap();
     let third = newest_token(&db, "jan@example.com").await;
     assert!(matches!(
-        db.set_password_with_link(&third, &new_password())
-            .await
-            .unwrap(),
+        set_new_password(&db, &third).await,
         LinkPasswordOutcome::LoggedIn { .. }
     ));
     for refused in [
@@ -338,9 +342,7 @@ async fn malformed_and_forged_tokens_are_refused_before_any_work() {
     ] {
         assert_eq!(db.account_link(&token).await.unwrap(), None, "{token}");
         assert_eq!(
-            db.set_password_with_link(&token, &new_password())
-                .await
-                .unwrap(),
+            set_new_password(&db, &token).await,
             LinkPasswordOutcome::InvalidLink,
             "{token}"
         );
@@ -364,7 +366,7 @@ async fn a_link_changes_only_its_own_account() {
     assert!(!logs_in(&db, "bob@example.com", "a brand new password").await);
     assert!(db.account_link(&bob_token).await.unwrap().is_some());
     assert!(matches!(
-        listed(&customer, "bob@example.com", now()).await.status,
+        status_now(&customer, "bob@example.com").await,
         MemberStatus::Invited { .. }
     ));
 }
@@ -377,9 +379,7 @@ async fn a_removed_members_invitation_stops_working_also_after_adding_them_again
     customer.remove_user(jan).await.unwrap();
     assert_eq!(db.account_link(&old).await.unwrap(), None);
     assert_eq!(
-        db.set_password_with_link(&old, &new_password())
-            .await
-            .unwrap(),
+        set_new_password(&db, &old).await,
         LinkPasswordOutcome::InvalidLink
     );
     add_jan(&customer).await;
@@ -398,9 +398,7 @@ async fn a_returning_member_is_invited_again_not_active() {
     let (_dir, db, _partner, customer) = setup().await;
     let jan = add_jan(&customer).await;
     let token = newest_token(&db, "jan@example.com").await;
-    db.set_password_with_link(&token, &new_password())
-        .await
-        .unwrap();
+    set_new_password(&db, &token).await;
     customer.remove_user(jan).await.unwrap();
     add_jan(&customer).await;
     // He has a password now: a notice, and "Invited" until he logs in again.
@@ -408,12 +406,12 @@ async fn a_returning_member_is_invited_again_not_active() {
     assert_eq!(notice.kind, "membership_notice");
     assert!(!notice.body_text.contains("#token="));
     assert!(matches!(
-        listed(&customer, "jan@example.com", now()).await.status,
+        status_now(&customer, "jan@example.com").await,
         MemberStatus::Invited { .. }
     ));
     assert!(logs_in(&db, "jan@example.com", "a brand new password").await);
     assert_eq!(
-        listed(&customer, "jan@example.com", now()).await.status,
+        status_now(&customer, "jan@example.com").await,
         MemberStatus::Active
     );
 }
@@ -489,9 +487,7 @@ async fn an_account_elsewhere_gets_a_notice_and_its_status_reads_like_a_new_pers
         ]
     );
     let fresh_link = newest_token(&db, "fresh@example.com").await;
-    db.set_password_with_link(&fresh_link, &new_password())
-        .await
-        .unwrap();
+    set_new_password(&db, &fresh_link).await;
     let users = b.users().await.unwrap();
     assert!(users.iter().all(|u| u.status == MemberStatus::Active));
 }
@@ -563,13 +559,11 @@ async fn an_account_without_a_password_invited_again_elsewhere_gets_a_fresh_link
     assert_ne!(from_a, from_b);
     assert!(db.account_link(&from_a).await.unwrap().is_some());
     // Using one link revokes the other and makes both memberships active.
-    db.set_password_with_link(&from_b, &new_password())
-        .await
-        .unwrap();
+    set_new_password(&db, &from_b).await;
     assert_eq!(db.account_link(&from_a).await.unwrap(), None);
     for scope in [&customer_a, &customer_b] {
         assert_eq!(
-            listed(scope, "jan@example.com", now()).await.status,
+            status_now(scope, "jan@example.com").await,
             MemberStatus::Active
         );
     }
@@ -652,13 +646,11 @@ async fn resets_are_mailed_only_to_accounts_and_at_most_three_an_hour() {
     // The account without a password can use a reset link (a lost invitation is recovered this way).
     let token = newest_token(&db, "jan@example.com").await;
     assert!(matches!(
-        db.set_password_with_link(&token, &new_password())
-            .await
-            .unwrap(),
+        set_new_password(&db, &token).await,
         LinkPasswordOutcome::LoggedIn { .. }
     ));
     assert_eq!(
-        listed(&customer, "jan@example.com", now()).await.status,
+        status_now(&customer, "jan@example.com").await,
         MemberStatus::Active
     );
 }
@@ -815,9 +807,7 @@ async fn a_link_is_no_session_and_a_session_is_no_link() {
     let session = login_token(&db, "pa@volta.example").await;
     assert_eq!(db.account_link(&session).await.unwrap(), None);
     assert_eq!(
-        db.set_password_with_link(&session, &new_password())
-            .await
-            .unwrap(),
+        set_new_password(&db, &session).await,
         LinkPasswordOutcome::InvalidLink,
         "a session as a link"
     );
@@ -859,19 +849,17 @@ async fn set_password_on_the_command_line_revokes_links_and_ends_sessions_like_a
     assert_eq!(db.account_link(&invitation).await.unwrap(), None);
     assert_eq!(db.account_link(&reset).await.unwrap(), None);
     assert_eq!(
-        db.set_password_with_link(&reset, &new_password())
-            .await
-            .unwrap(),
+        set_new_password(&db, &reset).await,
         LinkPasswordOutcome::InvalidLink
     );
     assert_eq!(
-        listed(&customer, "jan@example.com", now()).await.status,
+        status_now(&customer, "jan@example.com").await,
         MemberStatus::InvitationExpired
     );
     let first = login_token(&db, "jan@example.com").await;
     let second = login_token(&db, "jan@example.com").await;
     assert_eq!(
-        listed(&customer, "jan@example.com", now()).await.status,
+        status_now(&customer, "jan@example.com").await,
         MemberStatus::Active
     );
 
@@ -909,14 +897,14 @@ async fn set_password_on_the_command_line_revokes_links_and_ends_sessions_like_a
     assert!(logs_in(&db, "jan@example.com", "a brand new password").await);
     assert!(!logs_in(&db, "jan@example.com", PASSWORD).await);
     assert_eq!(
-        listed(&customer, "jan@example.com", now()).await.status,
+        status_now(&customer, "jan@example.com").await,
         MemberStatus::Active
     );
 
     // Eva's invitation still works and still reads "Invited".
     assert!(db.account_link(&eva_invitation).await.unwrap().is_some());
     assert!(matches!(
-        listed(&customer, "eva@example.com", now()).await.status,
+        status_now(&customer, "eva@example.com").await,
         MemberStatus::Invited { .. }
     ));
 }
