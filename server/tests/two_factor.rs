@@ -36,6 +36,14 @@ async fn challenge(app: &TestApp, email: &str) -> String {
     second_factor_challenge(app, email, PASSWORD).await
 }
 
+/// The password step over HTTP with [`PASSWORD`], raw: the status, the body and the session cookie it set, if any.
+async fn password_step_raw(app: &TestApp, email: &str) -> (u16, Vec<u8>, Option<String>) {
+    let (status, body, headers) = app
+        .post(None, "login", &[("email", email), ("password", PASSWORD)])
+        .await;
+    (status.as_u16(), body, common::session_cookie(&headers))
+}
+
 /// The partner "Volta Partners" with its administrator Pat (pat@volta.example), logged in: the partner's
 /// organization and Pat's session cookie.
 async fn pat_logged_in(app: &TestApp) -> (OrgId, String) {
@@ -217,15 +225,9 @@ async fn a_log_in_needs_a_code_and_each_code_works_once() {
     let enrolled = enrol_two_factor(&app, &pat).await;
 
     // The password alone gives no session.
-    let (status, body, headers) = app
-        .post(
-            None,
-            "login",
-            &[("email", "pat@volta.example"), ("password", PASSWORD)],
-        )
-        .await;
+    let (status, body, cookie) = password_step_raw(&app, "pat@volta.example").await;
     assert_eq!(status, 200);
-    assert_eq!(common::session_cookie(&headers), None);
+    assert_eq!(cookie, None);
     let LoginStep::SecondFactor { challenge: first } = serde_json::from_slice(&body).unwrap()
     else {
         panic!("no second step: {}", String::from_utf8_lossy(&body));
@@ -556,13 +558,7 @@ async fn a_partner_requires_two_factor_of_every_administrator_below_it() {
     assert_eq!(inherited.required_by.unwrap().name, "Volta Partners");
 
     // A's administrator logs in (password only: not set up yet) and is sent to "My account".
-    let (status, body, headers) = app
-        .post(
-            None,
-            "login",
-            &[("email", "admin@a.example"), ("password", PASSWORD)],
-        )
-        .await;
+    let (status, body, cookie) = password_step_raw(&app, "admin@a.example").await;
     assert_eq!(status, 200);
     let step: LoginStep = serde_json::from_slice(&body).unwrap();
     assert_eq!(
@@ -571,7 +567,7 @@ async fn a_partner_requires_two_factor_of_every_administrator_below_it() {
             path: "/account".into()
         }
     );
-    let admin_a = common::session_cookie(&headers).unwrap();
+    let admin_a = cookie.unwrap();
     let me: Me = app.call(Some(&admin_a), "current_user", &[]).await.unwrap();
     assert!(me.two_factor_setup_required);
     // Every administrator function answers 403 with the reason, for A and for anything else alike.
