@@ -25,6 +25,7 @@ use std::time::Duration;
 use storage::{Db, NotReady};
 use tokio::net::TcpListener;
 use tower::ServiceExt;
+use tower_http::classify::StatusInRangeAsFailures;
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -304,7 +305,12 @@ pub fn with_request_ids(router: Router) -> Router {
     router.layer(
         tower::ServiceBuilder::new()
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-            .layer(TraceLayer::new_for_http().make_span_with(request_span))
+            .layer(
+                // Answers from 500 to 502 are logged as errors; 503 is a deliberate answer ("busy", a
+                // not-ready probe that a load balancer repeats every second) and logged where it is decided.
+                TraceLayer::new(StatusInRangeAsFailures::new(500..=502).into_make_classifier())
+                    .make_span_with(request_span),
+            )
             .layer(PropagateRequestIdLayer::x_request_id()),
     )
 }
