@@ -80,6 +80,18 @@ async fn add_jan(scope: &OrgAdmin) -> UserId {
     member(scope, "Jan", "Jansen", "jan@example.com", Role::Cardholder).await
 }
 
+/// Adds Jan (see [`add_jan`]) and asks for a password reset for him: the tokens of his invitation and of his
+/// reset link, both open.
+async fn jan_with_invitation_and_reset(db: &Db, scope: &OrgAdmin) -> (String, String) {
+    add_jan(scope).await;
+    let invitation = newest_token(db, "jan@example.com").await;
+    db.request_password_reset(&email("jan@example.com"))
+        .await
+        .unwrap();
+    let reset = newest_token(db, "jan@example.com").await;
+    (invitation, reset)
+}
+
 /// Sets [`new_password`] with the link behind `token`: what that answers.
 async fn set_new_password(db: &Db, token: &str) -> LinkPasswordOutcome {
     db.set_password_with_link(token, &new_password())
@@ -792,12 +804,7 @@ async fn the_demo_data_logs_in_and_is_active_without_any_mail() {
 #[tokio::test]
 async fn a_link_is_no_session_and_a_session_is_no_link() {
     let (_dir, db, _partner, customer) = setup().await;
-    add_jan(&customer).await;
-    let invitation = newest_token(&db, "jan@example.com").await;
-    db.request_password_reset(&email("jan@example.com"))
-        .await
-        .unwrap();
-    let reset = newest_token(&db, "jan@example.com").await;
+    let (invitation, reset) = jan_with_invitation_and_reset(&db, &customer).await;
     for link in [&invitation, &reset] {
         assert!(
             db.caller(link).await.unwrap().is_none(),
@@ -825,12 +832,7 @@ async fn a_link_is_no_session_and_a_session_is_no_link() {
 #[tokio::test]
 async fn set_password_on_the_command_line_revokes_links_and_ends_sessions_like_a_link() {
     let (_dir, db, _partner, customer) = setup().await;
-    add_jan(&customer).await;
-    let invitation = newest_token(&db, "jan@example.com").await;
-    db.request_password_reset(&email("jan@example.com"))
-        .await
-        .unwrap();
-    let reset = newest_token(&db, "jan@example.com").await;
+    let (invitation, reset) = jan_with_invitation_and_reset(&db, &customer).await;
     member(
         &customer,
         "Eva",
