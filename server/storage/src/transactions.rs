@@ -99,10 +99,15 @@ impl ConnectedStation {
             at,
         )
         .await?;
-        let id: i64 = sqlx::query_scalar(
+        // The unique index `transactions_start` decides a repeat that another writer stores at the same time
+        // (PostgreSQL runs writers concurrently): nothing is inserted, this transaction (and its decision) is
+        // rolled back, and the repeat gets the stored transaction.
+        let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO transactions (station_id, connector_id, id_tag, decision_id, pass_id, user_id, \
                                        status, billing, started_at, meter_start_wh, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT (station_id, connector_id, id_tag, started_at, meter_start_wh) DO NOTHING \
+             RETURNING id",
         )
         .bind(self.station.0)
         .bind(connector_id)
@@ -115,8 +120,21 @@ impl ConnectedStation {
         .bind(started_at.0)
         .bind(meter_start_wh)
         .bind(at.0)
-        .fetch_one(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
+        let Some(id) = id else {
+            return existing_start(
+                &mut tx,
+                self.station,
+                connector_id,
+                id_tag,
+                meter_start_wh,
+                started_at,
+            )
+            .await?
+            .ok_or_else(|| StorageError::internal("a repeated StartTransaction vanished"))?
+            .into_parts();
+        };
         tx.commit().await?;
         Ok((TransactionId(id), decision))
     }

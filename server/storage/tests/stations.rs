@@ -1122,6 +1122,44 @@ async fn authorize_follows_the_access_mode_and_the_organization_subtree() {
 // Transactions
 // ---------------------------------------------------------------------------------------------------------------
 
+/// A StartTransaction repeated while the first is still being stored (a station resending on a new connection,
+/// maybe to another server instance) is one transaction with one decision, and every repeat gets it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_repeats_of_one_start_transaction_give_one_transaction() {
+    let (_dir, db) = fresh_db().await;
+    let f = fixture(&db).await;
+    let c = cards(&db, &f).await;
+    let started = Timestamp(now_ms() - 60_000);
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let station = connect(&db, "KRN-CP-001").await;
+                station
+                    .start_transaction(1, CARD_SUB, 1_000, started)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    assert!(results.iter().all(|r| r == &results[0]), "{results:?}");
+    assert_eq!(results[0].1.status, AuthorizationStatus::Accepted);
+    let k = f.scope(&db, f.k).await;
+    let stored = k.transactions(100).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].id, results[0].0);
+    let k1 = f.scope(&db, f.k1).await;
+    assert_eq!(
+        k1.pass_decisions(c.sub, 100).await.unwrap().len(),
+        1,
+        "one decision: the repeats' own were rolled back"
+    );
+}
+
 #[tokio::test]
 async fn transactions_are_idempotent_and_survive_a_restart() {
     let test_db = TestDb::new().await;
