@@ -358,8 +358,11 @@ const OUTBOX_COLUMNS: &str =
     "id, recipient, subject, kind, body_text, body_html, created_at, attempts, \
                               next_attempt_at, sent_at, last_error, failed_at";
 
+/// How many times [`Db::claim_due_mail`] tries to fill its claim when concurrent claimers took its candidates.
+const CLAIM_ROUNDS: usize = 3;
+
 /// A message is claimable at `$1` (now) when it is due, neither sent nor given up on, and not claimed by a live
-/// lease. Used twice in [`Db::claim_due_mail`].
+/// lease. Used in every statement of [`Db::claim_due_mail`].
 const CLAIMABLE: &str = "sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
                          AND (claimed_by IS NULL OR claim_until IS NULL OR claim_until <= $1)";
 
@@ -417,9 +420,10 @@ impl Db {
     /// attempt for each, and returns them in id order. A message claimed by another instance is taken over only
     /// once that claim expired (its sender died or hung).
     ///
-    /// One `UPDATE`: the subquery picks candidates and the outer `WHERE` repeats the conditions, so that on
+    /// Each `UPDATE`'s subquery picks candidates and the outer `WHERE` repeats the conditions, so that on
     /// PostgreSQL (READ COMMITTED re-checks the outer `WHERE` on a row another transaction just changed) as on
-    /// SQLite (one writer at a time) two instances never both claim a message.
+    /// SQLite (one writer at a time) two instances never both claim a message; on PostgreSQL a claim whose
+    /// candidates another instance took claims again, up to [`CLAIM_ROUNDS`] times.
     pub async fn claim_due_mail(
         &self,
         instance: &str,
@@ -429,18 +433,42 @@ impl Db {
     ) -> Result<Vec<OutboxMessage>, StorageError> {
         let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
         let mut tx = self.begin_write().await?;
-        let mut rows: Vec<OutboxRow> = sqlx::query_as(&format!(
-            "UPDATE mail_outbox SET claimed_by = $2, claim_until = $3, attempts = attempts + 1 \
-             WHERE id IN (SELECT id FROM mail_outbox WHERE {CLAIMABLE} ORDER BY id LIMIT $4) \
-             AND {CLAIMABLE} \
-             RETURNING {OUTBOX_COLUMNS}"
-        ))
-        .bind(now.0)
-        .bind(instance)
-        .bind(now.0.saturating_add(lease_ms))
-        .bind(max.max(0))
-        .fetch_all(&mut *tx)
-        .await?;
+        let mut rows: Vec<OutboxRow> = Vec::new();
+        // On PostgreSQL the rows this statement picked may have been claimed meanwhile by another instance (the
+        // re-check skips them): while due messages are left and this claim has room, it claims again, and the
+        // next statement sees that instance's claims. On SQLite the first round already takes what there is.
+        for _ in 0..CLAIM_ROUNDS {
+            let room = max.max(0) - rows.len() as i64;
+            if room <= 0 {
+                break;
+            }
+            let round: Vec<OutboxRow> = sqlx::query_as(&format!(
+                "UPDATE mail_outbox SET claimed_by = $2, claim_until = $3, attempts = attempts + 1 \
+                 WHERE id IN (SELECT id FROM mail_outbox WHERE {CLAIMABLE} ORDER BY id LIMIT $4) \
+                 AND {CLAIMABLE} \
+                 RETURNING {OUTBOX_COLUMNS}"
+            ))
+            .bind(now.0)
+            .bind(instance)
+            .bind(now.0.saturating_add(lease_ms))
+            .bind(room)
+            .fetch_all(&mut *tx)
+            .await?;
+            let filled = round.len() as i64 == room;
+            rows.extend(round);
+            if filled {
+                break;
+            }
+            let left: i64 = sqlx::query_scalar(&format!(
+                "SELECT COUNT(*) FROM mail_outbox WHERE {CLAIMABLE}"
+            ))
+            .bind(now.0)
+            .fetch_one(&mut *tx)
+            .await?;
+            if left == 0 {
+                break;
+            }
+        }
         tx.commit().await?;
         rows.sort_by_key(|row| row.id);
         Ok(rows.into_iter().map(Into::into).collect())
