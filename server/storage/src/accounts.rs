@@ -274,11 +274,19 @@ impl Db {
             return Ok(LinkPasswordOutcome::InvalidLink);
         };
         let user = UserId(link.user_id);
-        sqlx::query("UPDATE account_tokens SET used_at = $2 WHERE token_hash = $1")
-            .bind(token_hash(&token.to_ascii_lowercase()))
-            .bind(at.0)
-            .execute(&mut *tx)
-            .await?;
+        // Only while still unused and not revoked: when another request used the link meanwhile (PostgreSQL
+        // runs writers concurrently; this waits for it), this one finds it used.
+        let used = sqlx::query(
+            "UPDATE account_tokens SET used_at = $2 \
+             WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL",
+        )
+        .bind(token_hash(&token.to_ascii_lowercase()))
+        .bind(at.0)
+        .execute(&mut *tx)
+        .await?;
+        if used.rows_affected() != 1 {
+            return Ok(LinkPasswordOutcome::InvalidLink);
+        }
         sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
             .bind(user.0)
             .bind(&hash)

@@ -675,6 +675,13 @@ impl Db {
     ) -> Result<SecondFactorOutcome, StorageError> {
         let hash = token_hash(challenge);
         let mut tx = self.begin_write().await?;
+        // Locks the challenge's row first (a write that changes nothing), so that two codes for one challenge
+        // are checked one after the other on PostgreSQL too, each counting its attempt on the other's: the reads
+        // below see the committed attempts. (SQLite's write transaction already runs alone.)
+        sqlx::query("UPDATE login_challenges SET attempts = attempts WHERE token_hash = $1")
+            .bind(&hash)
+            .execute(&mut *tx)
+            .await?;
         let found: Option<(i64, i64)> = sqlx::query_as(
             "SELECT user_id, attempts FROM login_challenges WHERE token_hash = $1 AND expires_at > $2",
         )
