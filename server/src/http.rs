@@ -297,13 +297,24 @@ fn probe_answer(status: StatusCode, body: &'static str) -> Response {
         .into_response()
 }
 
-/// Gives every request an id and a log span carrying it: the `x-request-id` header a proxy set, or a new
-/// UUID; the answer carries the same header. Log lines written while the request is handled (and those of an
-/// OCPP session it opens) name it as `request_id`. Put around everything else, so that the security
+/// Gives every request an id and a log span carrying it: the `x-request-id` header set by one of the
+/// `trusted_proxies` (from anyone else it is replaced: a client cannot pose as another request in the logs), or
+/// a new UUID; the answer carries the same header. Log lines written while the request is handled (and those of
+/// an OCPP session it opens) name it as `request_id`. Put around everything else, so that the security
 /// middleware's answers have the id too.
-pub fn with_request_ids(router: Router) -> Router {
+pub fn with_request_ids(router: Router, trusted_proxies: Vec<IpAddr>) -> Router {
     router.layer(
         tower::ServiceBuilder::new()
+            .map_request(move |mut request: Request| {
+                let from_proxy = request
+                    .extensions()
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .is_some_and(|peer| trusted_proxies.contains(&peer.0.ip()));
+                if !from_proxy {
+                    request.headers_mut().remove(X_REQUEST_ID);
+                }
+                request
+            })
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
             .layer(
                 // Answers from 500 to 502 are logged as errors; 503 is a deliberate answer ("busy", a
@@ -360,6 +371,7 @@ fn forwarded_client(request: &Request, trusted: &[IpAddr]) -> Option<IpAddr> {
 }
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The middleware around every request: records the forwarded client (from a trusted proxy only), then
 /// [`security_headers`].

@@ -88,9 +88,12 @@ pub fn router_for(db: Db, options: LeptosOptions, ocpp: OcppConfig, web: WebConf
         )
         .with_state(hub);
     let timeout = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, web.request_timeout);
-    http::with_request_ids(http::secure(
-        web_routes.merge(ocpp).merge(probes).layer(timeout),
-        web.site,
+    http::with_request_ids(
+        http::secure(
+            web_routes.merge(ocpp).merge(probes).layer(timeout),
+            web.site,
+            web.trusted_proxies.clone(),
+        ),
         web.trusted_proxies,
-    ))
+    )
 }

@@ -27,6 +27,7 @@ fn server(cwd: &Path) -> Command {
         .env_remove("CHARGEDESK_PUBLIC_URL")
         .env_remove("CHARGEDESK_SMTP_HOST")
         .env_remove("LEPTOS_SITE_ADDR")
+        .env_remove("CHARGEDESK_TRUSTED_PROXIES")
         .env_remove("RUST_BACKTRACE")
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null());
@@ -408,12 +409,24 @@ async fn a_fresh_postgresql_database_is_ready_until_its_pool_closes() {
 // --- /healthz and /readyz ---------------------------------------------------------------------------------
 
 async fn app() -> (tempfile::TempDir, Db, Router) {
+    app_with(server::http::WebConfig::default()).await
+}
+
+async fn app_with(web: server::http::WebConfig) -> (tempfile::TempDir, Db, Router) {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open_sqlite_in(dir.path()).await.unwrap();
     let options = server::leptos_options().unwrap();
-    let router = server::router(db.clone(), options);
+    let router = server::router_for(
+        db.clone(),
+        options,
+        server::central_system::OcppConfig::from_env(),
+        web,
+    );
     (dir, db, router)
 }
+
+/// The TCP peer of the test's requests.
+const PEER: &str = "127.0.0.1:50000";
 
 async fn get(
     router: &Router,
@@ -424,11 +437,11 @@ async fn get(
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let response = router
-        .clone()
-        .oneshot(request.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
+    let mut request = request.body(Body::empty()).unwrap();
+    request.extensions_mut().insert(axum::extract::ConnectInfo(
+        PEER.parse::<SocketAddr>().unwrap(),
+    ));
+    let response = router.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
     let body = response.into_body().collect().await.unwrap().to_bytes();
@@ -516,7 +529,12 @@ async fn probes_answer_only_get_and_reveal_nothing_more() {
 
 #[tokio::test]
 async fn every_answer_carries_a_request_id() {
-    let (_dir, _db, router) = app().await;
+    // The peer is a trusted proxy: its request ids are kept.
+    let (_dir, _db, router) = app_with(server::http::WebConfig {
+        trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+        ..server::http::WebConfig::default()
+    })
+    .await;
     let (_, _, headers) = get(&router, "/healthz", &[("x-request-id", "lb-4711")]).await;
     assert_eq!(headers.get("x-request-id").unwrap(), "lb-4711");
     // Without one, a new UUID; a different one each time.
@@ -538,19 +556,28 @@ async fn every_answer_carries_a_request_id() {
     assert_eq!(first.matches('-').count(), 4, "{first}");
     assert_ne!(first, second);
     // Also on answers the security middleware gives itself (a cross-site call of a server function).
-    let response = router
-        .clone()
-        .oneshot(
-            Request::post("/api/login")
-                .header("sec-fetch-site", "cross-site")
-                .header("x-request-id", "lb-4712")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
+    let mut request = Request::post("/api/login")
+        .header("sec-fetch-site", "cross-site")
+        .header("x-request-id", "lb-4712")
+        .body(Body::empty())
         .unwrap();
+    request.extensions_mut().insert(axum::extract::ConnectInfo(
+        PEER.parse::<SocketAddr>().unwrap(),
+    ));
+    let response = router.clone().oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(response.headers().get("x-request-id").unwrap(), "lb-4712");
+}
+
+#[tokio::test]
+async fn a_client_cannot_choose_its_request_id() {
+    // No trusted proxies: the peer is a client, whose id could pose as another request's in the logs.
+    let (_dir, _db, router) = app().await;
+    let (status, _, headers) = get(&router, "/healthz", &[("x-request-id", "lb-4711")]).await;
+    assert_eq!(status, StatusCode::OK);
+    let id = headers.get("x-request-id").unwrap().to_str().unwrap();
+    assert_ne!(id, "lb-4711");
+    assert_eq!(id.len(), 36, "{id}");
 }
 
 // --- JSON logs -------------------------------------------------------------------------------------------
@@ -571,6 +598,8 @@ impl Running {
             .env("CHARGEDESK_LOG_FORMAT", "json")
             .env("RUST_LOG", "info,tower_http=debug")
             .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+            // The tests' requests come from loopback, as through a proxy on this machine.
+            .env("CHARGEDESK_TRUSTED_PROXIES", "127.0.0.1")
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
