@@ -410,7 +410,7 @@ impl OrgAdmin {
         let member_id = fresh_member_id(conn).await?;
         // Insert, or revive the row of a person removed from here earlier (passes keep referencing it), with a
         // fresh member id: the one the browser had for the removed membership stays unknown.
-        sqlx::query(
+        let added = sqlx::query(
             "INSERT INTO memberships (user_id, org_id, role, created_at, first_name, last_name, member_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (user_id, org_id) DO UPDATE \
@@ -427,6 +427,14 @@ impl OrgAdmin {
         .bind(member_id)
         .execute(&mut *conn)
         .await?;
+        // Nothing inserted or revived: another writer added the person here since the check above (PostgreSQL
+        // runs writers concurrently).
+        if added.rows_affected() != 1 {
+            return Err(StorageError::conflict(format!(
+                "{name} ({}) is already a member of this organization.",
+                email.as_str()
+            )));
+        }
         let summary = format!(
             "Added {}{name} ({}) as {}",
             if reused { "existing account " } else { "" },

@@ -756,6 +756,76 @@ async fn concurrent_adds_of_one_card_give_one_pass_and_readable_conflicts() {
     assert_eq!(a.passes().await.unwrap().len(), 1);
 }
 
+/// Adding one person to one organization several times at once (two administrators, or two server instances):
+/// one membership, one audit entry, and readable refusals for the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_adds_of_one_person_give_one_membership_and_readable_conflicts() {
+    let (_dir, db) = fresh_db().await;
+    let (root, caller) = partner(&db).await;
+    let p = caller.admin_of(&db, root).await.unwrap();
+    let a = p
+        .add_sub_organization(&org_name("Customer A"))
+        .await
+        .unwrap();
+    let b = p
+        .add_sub_organization(&org_name("Customer B"))
+        .await
+        .unwrap();
+    // The account exists already (a member of B), so every add reuses it.
+    let b_admin = caller.admin_of(&db, b).await.unwrap();
+    member(
+        &b_admin,
+        "Jan",
+        "Jansen",
+        "jan@example.com",
+        Role::Cardholder,
+    )
+    .await;
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let (db, caller) = (db.clone(), caller.clone());
+            tokio::spawn(async move {
+                let a = caller.admin_of(&db, a).await.unwrap();
+                a.add_user(
+                    &person("Jan"),
+                    &person("Jansen"),
+                    &email("jan@example.com"),
+                    Role::Cardholder,
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut added = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => added += 1,
+            Err(StorageError::Conflict { message }) => {
+                assert!(message.contains("jan@example.com"), "{message}")
+            }
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(added, 1);
+    let a = caller.admin_of(&db, a).await.unwrap();
+    let users = a.users().await.unwrap();
+    assert_eq!(
+        users
+            .iter()
+            .filter(|u| u.email == "jan@example.com")
+            .count(),
+        1
+    );
+    let log = a.audit_log(100).await.unwrap();
+    assert_eq!(
+        log.iter()
+            .filter(|e| e.action == AuditAction::UserAdded)
+            .count(),
+        1,
+        "{log:?}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Tenant isolation: accounts shared across tenants, removing members, home organization, depth, decisions
 // ---------------------------------------------------------------------------------------------------------------
