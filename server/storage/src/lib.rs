@@ -1,8 +1,8 @@
 //! ChargeDesk's storage layer: the one place that holds SQL and the database, and where authorization
 //! becomes a typed value.
 //!
-//! - [`Db`] connects (SQLite now; PostgreSQL-ready SQL through sqlx's `Any` driver), runs migrations, logs
-//!   people in and turns a session cookie into a [`Caller`].
+//! - [`Db`] connects to SQLite or PostgreSQL (one SQL text for both through sqlx's `Any` driver), runs that
+//!   dialect's migrations, logs people in and turns a session cookie into a [`Caller`].
 //! - [`Caller::admin_of`] applies [`shared::access::may_administer`] and, only when it allows, hands out an
 //!   [`OrgAdmin`]: the proof that the caller administers one organization. All organization work (users,
 //!   passes, sub-organizations, audit log) is a method of `OrgAdmin` and filters by that organization, so
@@ -13,6 +13,12 @@
 //! SQL portability rules (see `migrations/README.md`): `$N` placeholders (sqlx-sqlite binds them by number),
 //! `RETURNING`, `WITH RECURSIVE`, BIGINT unix-millisecond timestamps, TEXT enums, no booleans; rows are read
 //! into private `FromRow` structs of `i64`/`String`/`Option` only.
+//!
+//! Concurrent writers: SQLite runs one write transaction at a time (`BEGIN IMMEDIATE`), PostgreSQL several
+//! (READ COMMITTED). A read-then-write must therefore not rely on running alone: a unique index decides
+//! (`INSERT … ON CONFLICT … DO NOTHING`, then a readable refusal), or the write repeats the condition it read
+//! (`UPDATE … WHERE used_at IS NULL`, checking the rows it changed), or a write that changes nothing locks the
+//! row first (`UPDATE t SET c = c WHERE …`; `SELECT … FOR UPDATE` is not SQLite).
 //!
 //! Charging stations (migration `0002_stations`):
 //!
