@@ -231,6 +231,46 @@ async fn an_invitation_sets_the_password_once_and_logs_in() {
     assert!(logs_in(&db, "jan@example.com", "a brand new password").await);
 }
 
+/// A link that another request is using (its transaction has marked the link used but not committed yet) does
+/// not work a second time: the next request waits for that transaction and finds the link used, on PostgreSQL
+/// (whose writers run side by side) as on SQLite (one writer at a time).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_that_a_request_in_flight_uses_is_refused_to_the_next() {
+    let test_db = TestDb::new().await;
+    let db = test_db.open().await.with_public_url(PUBLIC_URL);
+    let (root, partner) = partner(&db).await;
+    let root = partner.admin_of(&db, root).await.unwrap();
+    add_jan(&root).await;
+    let token = newest_token(&db, "jan@example.com").await;
+
+    // The other request's transaction: Jan's link marked used, not committed yet.
+    let raw = test_db.raw().await;
+    let mut other = raw.begin().await.unwrap();
+    sqlx::query(
+        "UPDATE account_tokens SET used_at = $1 \
+         WHERE user_id = (SELECT id FROM users WHERE email = 'jan@example.com')",
+    )
+    .bind(now().0)
+    .execute(&mut *other)
+    .await
+    .unwrap();
+    let request = tokio::spawn({
+        let (db, token) = (db.clone(), token.clone());
+        async move {
+            db.set_password_with_link(&token, &password("a second password"))
+                .await
+                .unwrap()
+        }
+    });
+    // Time for the request to find the link usable (the other transaction is not committed), hash the password
+    // and reach the link inside its own transaction; should it get there later, it finds the link used all the
+    // same.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    other.commit().await.unwrap();
+    assert_eq!(request.await.unwrap(), LinkPasswordOutcome::InvalidLink);
+    assert!(!logs_in(&db, "jan@example.com", "a second password").await);
+}
+
 #[tokio::test]
 async fn an_administrators_invitation_says_so() {
     let (_dir, db, _partner, customer) = setup().await;

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use shared::time::Timestamp;
-use storage::{LoginOutcome, StorageError};
+use storage::{LoginOutcome, SecondFactorOutcome, StorageError, CHALLENGE_ATTEMPTS};
 
 use storage::now;
 
@@ -459,5 +459,58 @@ async fn parallel_guesses_are_each_counted_once_checked() {
             retry_after_secs: 1 << (wrong - 2)
         },
         "{outcomes:?}"
+    );
+}
+
+/// Wrong codes for one log-in challenge at the same time each count: a code checked while another request's
+/// wrong code is being counted (its transaction not committed yet) waits for it, so that the challenge takes
+/// [`storage::CHALLENGE_ATTEMPTS`] codes in all, on PostgreSQL (whose writers run side by side) as on SQLite.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_codes_in_flight_at_once_each_count_against_the_challenge() {
+    let test_db = TestDb::new().await;
+    let db = test_db.open().await;
+    let (_org, caller) = partner(&db).await;
+    let enrolment = caller.start_two_factor(&db).await.unwrap();
+    let at = now();
+    caller
+        .confirm_two_factor_at(&db, &totp_code(&enrolment.key, at), at)
+        .await
+        .unwrap()
+        .expect("code accepted");
+    let LoginOutcome::SecondFactor { challenge } =
+        db.login("pa@volta.example", PASSWORD).await.unwrap()
+    else {
+        panic!("expected the second step")
+    };
+    // A code the authenticator shows at no time near now.
+    let near: Vec<String> = [-60_000, -30_000, 0, 30_000, 60_000]
+        .iter()
+        .map(|d| totp_code(&enrolment.key, Timestamp(now().0 + d)))
+        .collect();
+    let wrong = ["000000", "111111", "222222", "333333", "444444", "555555"]
+        .into_iter()
+        .find(|c| !near.iter().any(|n| n == c))
+        .unwrap();
+
+    // The other request's wrong code: counted, not committed yet.
+    let raw = test_db.raw().await;
+    let mut other = raw.begin().await.unwrap();
+    sqlx::query("UPDATE login_challenges SET attempts = attempts + 1")
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    let request = tokio::spawn({
+        let db = db.clone();
+        async move { db.login_second_factor(&challenge, wrong).await.unwrap() }
+    });
+    // Time for the request to reach the challenge inside its transaction; should it get there later, it finds
+    // the other attempt counted all the same.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    other.commit().await.unwrap();
+    assert_eq!(
+        request.await.unwrap(),
+        SecondFactorOutcome::WrongCode {
+            attempts_left: CHALLENGE_ATTEMPTS - 2
+        }
     );
 }

@@ -15,7 +15,6 @@ use storage::{
     now, ConnectedStation, Db, Letter, LoginOutcome, MailStatus, OrgAdmin, SecondFactorOutcome,
     EXPIRED_CHALLENGE_RETENTION_MS, EXPIRED_LINK_RETENTION_DAYS,
 };
-use totp_rs::{Algorithm, Secret, TOTP};
 
 const TAG: &str = "04AAAB11CD2345";
 const STATION_PASSWORD: &str = "s3cret-station-key";
@@ -305,17 +304,9 @@ async fn long_expired_links_are_pruned_and_no_members_status_changes() {
     assert!(db.account_link(&ivo_token).await.unwrap().is_some());
 }
 
-/// The code an authenticator app shows for `key` at `at`.
-fn totp_code(key: &str, at: Timestamp) -> String {
-    let bytes = Secret::Encoded(key.to_owned()).to_bytes().unwrap();
-    let totp = TOTP::new(Algorithm::SHA1, 6, 1, 30, bytes, None, String::new()).unwrap();
-    totp.generate((at.0 / 1000) as u64)
-}
-
 #[tokio::test]
 async fn log_in_challenges_go_an_hour_after_they_expired() {
-    // A second connection to the test's database, for what the API cannot do: counting rows, and dating
-    // links back as if they had been issued long ago.
+    // A second connection to the test's database, for what the API cannot do: counting rows.
     let test_db = TestDb::new().await;
     let db = test_db.open().await;
     let raw = test_db.raw().await;

@@ -149,6 +149,14 @@ pub fn hidden(s: &str) -> PassIdentifier {
         .value
 }
 
+/// The code an authenticator app shows for `key` at `at`.
+pub fn totp_code(key: &str, at: shared::time::Timestamp) -> String {
+    use totp_rs::{Algorithm, Secret, TOTP};
+    let bytes = Secret::Encoded(key.to_owned()).to_bytes().unwrap();
+    let totp = TOTP::new(Algorithm::SHA1, 6, 1, 30, bytes, None, String::new()).unwrap();
+    totp.generate((at.0 / 1000) as u64)
+}
+
 /// Logs in with [`PASSWORD`] and returns the session token.
 pub async fn login_token(db: &Db, address: &str) -> String {
     match db.login(address, PASSWORD).await.expect("login") {
