@@ -363,6 +363,13 @@ impl Db {
             return Ok(());
         };
         let user = UserId(account.id);
+        // Locks the account's row (a write that changes nothing), so that requests at the same time count each
+        // other's links on PostgreSQL too: the count below sees the committed ones. (SQLite's write transaction
+        // already runs alone.)
+        sqlx::query("UPDATE users SET id = id WHERE id = $1")
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await?;
         let recent: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM account_tokens \
              WHERE user_id = $1 AND purpose = 'password_reset' AND created_at > $2",

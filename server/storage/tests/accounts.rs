@@ -664,6 +664,64 @@ async fn a_reset_link_sets_a_new_password_ends_every_session_and_says_so() {
     assert_eq!(db.account_link(&token).await.unwrap(), None);
 }
 
+/// Reset requests for one account at the same time count each other: a request made while another one's link is
+/// being issued (its transaction not committed yet) waits for it, so that no more than
+/// [`storage::RESETS_PER_ACCOUNT_PER_HOUR`] links go out in an hour, on PostgreSQL as on SQLite.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_requests_in_flight_at_once_count_each_other() {
+    let test_db = TestDb::new().await;
+    let db = test_db.open().await.with_public_url(PUBLIC_URL);
+    let (root, partner) = partner(&db).await;
+    let root = partner.admin_of(&db, root).await.unwrap();
+    let jan = add_jan(&root).await;
+    for _ in 0..2 {
+        db.request_password_reset(&email("jan@example.com"))
+            .await
+            .unwrap();
+    }
+    // The other request, issuing the third link of the hour as storage does (the account's row locked first):
+    // not committed yet.
+    let raw = test_db.raw().await;
+    let mut other = raw.begin().await.unwrap();
+    sqlx::query("UPDATE users SET id = id WHERE id = $1")
+        .bind(jan.0)
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO account_tokens (token_hash, user_id, purpose, created_at, expires_at) \
+         VALUES ('the other request', $1, 'password_reset', $2, $3)",
+    )
+    .bind(jan.0)
+    .bind(now().0)
+    .bind(now().0 + RESET_VALIDITY_MS)
+    .execute(&mut *other)
+    .await
+    .unwrap();
+    let request = tokio::spawn({
+        let db = db.clone();
+        async move {
+            db.request_password_reset(&email("jan@example.com"))
+                .await
+                .unwrap()
+        }
+    });
+    // Time for the request to reach the account inside its transaction; should it get there later, it counts
+    // the other link all the same.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    other.commit().await.unwrap();
+    request.await.unwrap();
+    let resets = mails_to(&db, "jan@example.com")
+        .await
+        .into_iter()
+        .filter(|m| m.kind == "password_reset")
+        .count();
+    assert_eq!(
+        resets, 2,
+        "the third link of the hour was the other request's"
+    );
+}
+
 #[tokio::test]
 async fn resets_are_mailed_only_to_accounts_and_at_most_three_an_hour() {
     let (_dir, db, _partner, customer) = setup().await;
