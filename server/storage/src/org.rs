@@ -204,6 +204,27 @@ impl OrgAdmin {
         Ok(id)
     }
 
+    /// The refusal for naming a new sub-organization of this one `name` while a sibling has that name
+    /// (ignoring case), naming it as stored; `None` when none has.
+    async fn sibling_named(
+        &self,
+        conn: &mut Conn,
+        name: &OrgName,
+    ) -> Result<Option<StorageError>, StorageError> {
+        let existing: Option<String> = sqlx::query_scalar(
+            "SELECT name FROM organizations WHERE parent_id = $1 AND lower(name) = lower($2)",
+        )
+        .bind(self.org.0)
+        .bind(name.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+        Ok(existing.map(|existing| {
+            StorageError::conflict(format!(
+                "There is already a sub-organization named \"{existing}\" here."
+            ))
+        }))
+    }
+
     pub(crate) async fn add_sub_organization_in(
         &self,
         conn: &mut Conn,
@@ -216,26 +237,26 @@ impl OrgAdmin {
             what: "organization",
         })?;
         access::check_sub_organization_depth(&ids, &here.name).map_err(StorageError::conflict)?;
-        let existing: Option<String> = sqlx::query_scalar(
-            "SELECT name FROM organizations WHERE parent_id = $1 AND lower(name) = lower($2)",
-        )
-        .bind(self.org.0)
-        .bind(name.as_str())
-        .fetch_optional(&mut *conn)
-        .await?;
-        if let Some(existing) = existing {
-            return Err(StorageError::conflict(format!(
-                "There is already a sub-organization named \"{existing}\" here."
-            )));
+        if let Some(taken) = self.sibling_named(conn, name).await? {
+            return Err(taken);
         }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO organizations (parent_id, name, created_at) VALUES ($1, $2, $3) RETURNING id",
+        // The unique index decides when another writer added the name since the check (PostgreSQL runs writers
+        // concurrently): nothing is inserted, and the refusal names that sub-organization.
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO organizations (parent_id, name, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (parent_id, lower(name)) DO NOTHING RETURNING id",
         )
         .bind(self.org.0)
         .bind(name.as_str())
         .bind(at.0)
-        .fetch_one(&mut *conn)
+        .fetch_optional(&mut *conn)
         .await?;
+        let Some(id) = id else {
+            return Err(self
+                .sibling_named(conn, name)
+                .await?
+                .unwrap_or_else(|| StorageError::conflict("That already exists.")));
+        };
         let summary = format!("Added sub-organization \"{}\"", name.as_str());
         audit::record(
             conn,

@@ -756,6 +756,43 @@ async fn concurrent_adds_of_one_card_give_one_pass_and_readable_conflicts() {
     assert_eq!(a.passes().await.unwrap().len(), 1);
 }
 
+/// Adding sub-organizations of one name (regardless of case) at the same time: one is added, and the others get
+/// the readable refusal naming it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_sub_organizations_of_one_name_give_one_and_readable_conflicts() {
+    let (_dir, db) = fresh_db().await;
+    let (root, caller) = partner(&db).await;
+    let tasks: Vec<_> = [
+        "Customer A",
+        "customer a",
+        "CUSTOMER A",
+        "Customer a",
+        "customer A",
+        "CUStomer A",
+    ]
+    .into_iter()
+    .map(|name| {
+        let (db, caller) = (db.clone(), caller.clone());
+        tokio::spawn(async move {
+            let p = caller.admin_of(&db, root).await.unwrap();
+            p.add_sub_organization(&org_name(name)).await
+        })
+    })
+    .collect();
+    let mut added = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => added += 1,
+            Err(StorageError::Conflict { message }) => assert!(
+                message.starts_with("There is already a sub-organization named \""),
+                "{message}"
+            ),
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(added, 1);
+}
+
 /// Adding one person to one organization several times at once (two administrators, or two server instances):
 /// one membership, one audit entry, and readable refusals for the others.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
