@@ -414,16 +414,22 @@ impl OrgAdmin {
                 }
             }
             None => {
-                let id: i64 = sqlx::query_scalar(
+                // Another writer may create the account since the lookup (PostgreSQL runs writers
+                // concurrently): then nothing is inserted, and the person is added as an account that exists,
+                // exactly as if it had existed before.
+                let id: Option<i64> = sqlx::query_scalar(
                     "INSERT INTO users (email, first_name, last_name, created_at) \
-                     VALUES ($1, $2, $3, $4) RETURNING id",
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (lower(email)) DO NOTHING RETURNING id",
                 )
                 .bind(email.as_str())
                 .bind(first.as_str())
                 .bind(last.as_str())
                 .bind(at.0)
-                .fetch_one(&mut *conn)
+                .fetch_optional(&mut *conn)
                 .await?;
+                let Some(id) = id else {
+                    return Box::pin(self.add_user_in(conn, first, last, email, role, at)).await;
+                };
                 (id, None, full_name(first.as_str(), last.as_str()), false)
             }
         };

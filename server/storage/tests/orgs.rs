@@ -793,6 +793,55 @@ async fn concurrent_sub_organizations_of_one_name_give_one_and_readable_conflict
     assert_eq!(added, 1);
 }
 
+/// A new e-mail address added in two organizations at the same time: one account, a member of both, as if the
+/// account had existed before the second add (no refusal that would tell an account was just created).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_new_address_added_in_two_organizations_at_once_is_one_account_in_both() {
+    let (_dir, db) = fresh_db().await;
+    let (root, caller) = partner(&db).await;
+    let p = caller.admin_of(&db, root).await.unwrap();
+    let mut orgs = Vec::new();
+    for name in ["Customer A", "Customer B", "Customer C", "Customer D"] {
+        orgs.push(p.add_sub_organization(&org_name(name)).await.unwrap());
+    }
+    let tasks: Vec<_> = orgs
+        .iter()
+        .map(|&org| {
+            let (db, caller) = (db.clone(), caller.clone());
+            tokio::spawn(async move {
+                let admin = caller.admin_of(&db, org).await.unwrap();
+                admin
+                    .add_user(
+                        &person("Nina"),
+                        &person("Nieuw"),
+                        &email("nina@example.com"),
+                        Role::Cardholder,
+                    )
+                    .await
+                    .map(|added| added.user_id)
+            })
+        })
+        .collect();
+    let mut users = Vec::new();
+    for task in tasks {
+        users.push(task.await.unwrap().unwrap());
+    }
+    assert!(users.iter().all(|u| *u == users[0]), "{users:?}");
+    for org in orgs {
+        let admin = caller.admin_of(&db, org).await.unwrap();
+        assert_eq!(
+            admin
+                .users()
+                .await
+                .unwrap()
+                .iter()
+                .filter(|u| u.email == "nina@example.com")
+                .count(),
+            1
+        );
+    }
+}
+
 /// Adding one person to one organization several times at once (two administrators, or two server instances):
 /// one membership, one audit entry, and readable refusals for the others.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
