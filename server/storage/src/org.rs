@@ -577,7 +577,7 @@ impl OrgAdmin {
             .await?
             .ok_or(StorageError::NotFound { what: "user" })?;
         let deleted = self.delete_passes_of_in(&mut tx, user, at).await?;
-        sqlx::query(
+        let removed = sqlx::query(
             "UPDATE memberships SET removed_at = $1, removed_by = $2 \
              WHERE org_id = $3 AND user_id = $4 AND removed_at IS NULL",
         )
@@ -587,6 +587,11 @@ impl OrgAdmin {
         .bind(user.0)
         .execute(&mut *tx)
         .await?;
+        // Another writer removed them since the lookup (PostgreSQL runs writers concurrently): as if they had
+        // not been found (the transaction, with any pass deleted above, is rolled back).
+        if removed.rows_affected() != 1 {
+            return Err(StorageError::NotFound { what: "user" });
+        }
         let summary = format!(
             "Removed {} ({}), {}{}",
             full_name(&member.first_name, &member.last_name),

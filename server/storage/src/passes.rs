@@ -259,7 +259,9 @@ impl OrgAdmin {
         let mut tx = self.db.begin_write().await?;
         let at = now();
         let p = self.live_pass(&mut tx, pass).await?;
-        self.delete_pass_in(&mut tx, &p, "", at).await?;
+        if !self.delete_pass_in(&mut tx, &p, "", at).await? {
+            return Err(StorageError::NotFound { what: "pass" });
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -283,23 +285,29 @@ impl OrgAdmin {
                 .fetch_all(&mut *conn)
                 .await?,
         )?;
+        let mut deleted = 0;
         for p in &live {
-            self.delete_pass_in(conn, p, " (removed from the organization)", at)
-                .await?;
+            if self
+                .delete_pass_in(conn, p, " (removed from the organization)", at)
+                .await?
+            {
+                deleted += 1;
+            }
         }
-        Ok(live.len())
+        Ok(deleted)
     }
 
     /// Marks the live pass `p` of this organization deleted and records it in the audit log, `why` appended
-    /// to the entry.
+    /// to the entry. `false` (nothing changed, nothing recorded) when another writer deleted it since it was
+    /// read (PostgreSQL runs writers concurrently).
     async fn delete_pass_in(
         &self,
         conn: &mut Conn,
         p: &PassSummary,
         why: &str,
         at: Timestamp,
-    ) -> Result<(), StorageError> {
-        sqlx::query(
+    ) -> Result<bool, StorageError> {
+        let deleted = sqlx::query(
             "UPDATE passes SET deleted_at = $1, deleted_by = $2 \
              WHERE id = $3 AND org_id = $4 AND deleted_at IS NULL",
         )
@@ -309,6 +317,9 @@ impl OrgAdmin {
         .bind(self.org.0)
         .execute(&mut *conn)
         .await?;
+        if deleted.rows_affected() != 1 {
+            return Ok(false);
+        }
         let summary = format!(
             "Deleted {} of {}{why}",
             describe(&p.nickname, p.id_kind, &p.id_value),
@@ -322,7 +333,8 @@ impl OrgAdmin {
             &summary,
             at,
         )
-        .await
+        .await?;
+        Ok(true)
     }
 
     /// Switches a live pass of this organization between Whitelist and Roaming; `NotFound { what: "pass"

@@ -793,6 +793,85 @@ async fn concurrent_sub_organizations_of_one_name_give_one_and_readable_conflict
     assert_eq!(added, 1);
 }
 
+/// Deleting one pass, and removing its holder, several times at once (two administrators, or two server
+/// instances): each happens once, with one audit entry, and the others find nothing to delete or remove.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_deletes_and_removals_happen_once() {
+    let f = pass_fixture().await;
+    let a = f.t.partner_admin.admin_of(&f.db, f.t.a).await.unwrap();
+    let pass = a
+        .add_pass(
+            f.jan,
+            &hidden("04A1B2C3D4E5F6"),
+            &nick("Tag"),
+            PassMode::Whitelist,
+        )
+        .await
+        .unwrap();
+    let deletes: Vec<_> = (0..6)
+        .map(|_| {
+            let (db, admin, org) = (f.db.clone(), f.t.partner_admin.clone(), f.t.a);
+            tokio::spawn(async move {
+                admin
+                    .admin_of(&db, org)
+                    .await
+                    .unwrap()
+                    .delete_pass(pass)
+                    .await
+            })
+        })
+        .collect();
+    let mut deleted = 0;
+    for task in deletes {
+        match task.await.unwrap() {
+            Ok(()) => deleted += 1,
+            Err(StorageError::NotFound { what: "pass" }) => {}
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(deleted, 1);
+
+    let a2 = f.t.partner_admin.admin_of(&f.db, f.t.a).await.unwrap();
+    a2.add_pass(
+        f.jan,
+        &hidden("04A1B2C3D4E5F7"),
+        &nick("Second tag"),
+        PassMode::Whitelist,
+    )
+    .await
+    .unwrap();
+    let removals: Vec<_> = (0..6)
+        .map(|_| {
+            let (db, admin, org, jan) = (f.db.clone(), f.t.partner_admin.clone(), f.t.a, f.jan);
+            tokio::spawn(async move {
+                admin
+                    .admin_of(&db, org)
+                    .await
+                    .unwrap()
+                    .remove_user(jan)
+                    .await
+            })
+        })
+        .collect();
+    let mut removed = 0;
+    for task in removals {
+        match task.await.unwrap() {
+            Ok(()) => removed += 1,
+            Err(StorageError::NotFound { what: "user" }) => {}
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(removed, 1);
+    let log = a.audit_log(100).await.unwrap();
+    let count = |action| log.iter().filter(|e| e.action == action).count();
+    assert_eq!(count(AuditAction::UserRemoved), 1, "{log:?}");
+    assert_eq!(
+        count(AuditAction::PassDeleted),
+        2,
+        "the first tag by hand, the second with the removal: {log:?}"
+    );
+}
+
 /// A new e-mail address added in two organizations at the same time: one account, a member of both, as if the
 /// account had existed before the second add (no refusal that would tell an account was just created).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
