@@ -29,13 +29,15 @@ step "unit and integration tests"
 export CHARGEDESK_TEST_PYTHON="$CHARGEDESK_CACHE/venv/bin/python"
 cargo test --locked -p shared -p ocpp -p storage -p app -p server
 
-step "storage tests on PostgreSQL"
+step "storage tests (and the PostgreSQL operability checks) on PostgreSQL"
 # The storage suite once more, each test on a new database of a throwaway PostgreSQL cluster (scripts/pg.sh; it
 # installs Debian's postgresql package when the server is missing), stopped and deleted also when a test fails.
 pg_env="$(bash scripts/pg.sh start)"
 eval "$pg_env"
 trap 'bash "$CHARGEDESK_ROOT/scripts/pg.sh" stop "$CHARGEDESK_TEST_PG_DIR"' EXIT
 cargo test --locked -p storage
+# The server's operability checks that need a PostgreSQL server (its refusals named, readiness) run only here.
+cargo test --locked -p server --test operability
 bash scripts/pg.sh stop "$CHARGEDESK_TEST_PG_DIR"
 trap - EXIT
 unset CHARGEDESK_TEST_PG_URL CHARGEDESK_TEST_PG_DIR pg_env

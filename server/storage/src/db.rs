@@ -16,10 +16,11 @@ pub(crate) enum Backend {
 }
 
 /// The SQLite migrations, embedded at compile time (see `migrations/README.md`).
-static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+pub(crate) static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// The same schema in PostgreSQL DDL, with the same numbers (see `migrations/README.md`).
-static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+pub(crate) static POSTGRES_MIGRATOR: sqlx::migrate::Migrator =
+    sqlx::migrate!("./migrations/postgres");
 
 /// Connections a PostgreSQL pool keeps open at most (per server process).
 const POSTGRES_MAX_CONNECTIONS: u32 = 10;

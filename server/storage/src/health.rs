@@ -7,10 +7,6 @@ use sqlx::migrate::{MigrateError, Migrator};
 use std::error::Error as StdError;
 use std::time::Duration;
 
-/// The migrations this binary knows, per database (the same directories [`Db::connect`] applies).
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
-
 /// How long the readiness check may take before the database counts as unreachable: a load balancer's probe
 /// gets an answer well within its own timeout even when the database hangs.
 pub const READINESS_TIMEOUT: Duration = Duration::from_secs(3);
@@ -89,8 +85,8 @@ impl Db {
     /// The migrations of this database's kind that this binary carries.
     fn migrations(&self) -> &'static Migrator {
         match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
+            Backend::Sqlite => &crate::db::SQLITE_MIGRATOR,
+            Backend::Postgres => &crate::db::POSTGRES_MIGRATOR,
         }
     }
 
