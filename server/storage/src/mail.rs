@@ -24,12 +24,15 @@ enum Block {
 
 /// An e-mail to one person, described once and rendered as plain text and as HTML (every text escaped).
 ///
-/// ```ignore
-/// let letter = Letter::new(&email, "Set your ChargeDesk password", "invitation")
+/// ```
+/// let link = "https://csms.example.com/set-password#token=0f3a";
+/// let letter = storage::Letter::new("jan@dekroon.example", "Set your ChargeDesk password", "invitation")
 ///     .greeting("Jan")
 ///     .paragraph("Eva de Vries added you to De Kroon B.V. as a cardholder.")
-///     .button("Set your password", &link)
+///     .button("Set your password", link)
 ///     .paragraph("The link works once and expires in 7 days.");
+/// assert!(letter.text().contains("Set your password:\nhttps://csms.example.com/set-password#token=0f3a\n"));
+/// assert!(letter.html().contains("href=\"https://csms.example.com/set-password#token=0f3a\""));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Letter {
