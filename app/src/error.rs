@@ -54,6 +54,14 @@ impl AppError {
         }
     }
 
+    /// The first of a form's field errors (as the browser-side `parse` functions return them, keyed by the
+    /// input's `name`), for a server function that refuses the form with it. An empty list is a bug in the
+    /// caller: `parse` returns `Err` only with at least one error.
+    pub fn first_invalid(errors: Vec<(&'static str, String)>) -> Self {
+        let (field, message) = errors.into_iter().next().expect("at least one error");
+        Self::invalid(field, message)
+    }
+
     /// The message to show beside form field `field`, if this error belongs there.
     pub fn for_field(&self, field: &str) -> Option<String> {
         match self {

@@ -135,10 +135,7 @@ pub fn parse_name(
 #[server(prefix = "/api", endpoint = "change_name")]
 pub async fn change_name(first_name: String, last_name: String) -> Result<(), AppError> {
     let (db, caller) = crate::auth::server::caller().await?;
-    let (first, last) = parse_name(&first_name, &last_name).map_err(|errors| {
-        let (field, message) = errors.into_iter().next().expect("at least one error");
-        AppError::invalid(field, message)
-    })?;
+    let (first, last) = parse_name(&first_name, &last_name).map_err(AppError::first_invalid)?;
     Ok(caller.set_name(&db, &first, &last).await?)
 }
 

@@ -247,11 +247,8 @@ pub async fn add_station(
     #[server(default)] allow_unauthenticated: bool,
 ) -> Result<AddedStation, AppError> {
     let org = crate::auth::server::admin_of(org).await?;
-    let new =
-        NewStation::parse(&charge_point_id, &name, allow_unauthenticated).map_err(|errors| {
-            let (field, message) = errors.into_iter().next().expect("at least one error");
-            AppError::invalid(field, message)
-        })?;
+    let new = NewStation::parse(&charge_point_id, &name, allow_unauthenticated)
+        .map_err(AppError::first_invalid)?;
     let password = (!new.allow_unauthenticated).then(storage::generate_station_password);
     let id = org
         .add_station(&new.charge_point_id, &new.name, password.as_ref())
@@ -302,10 +299,7 @@ pub async fn station_logs(
         from.as_deref().unwrap_or_default(),
         to.as_deref().unwrap_or_default(),
     )
-    .map_err(|errors| {
-        let (field, message) = errors.into_iter().next().expect("at least one error");
-        AppError::invalid(field, message)
-    })?;
+    .map_err(AppError::first_invalid)?;
     let filter = shared::model::LogFilter {
         action: query.action,
         from: query.from,

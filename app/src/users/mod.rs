@@ -90,23 +90,20 @@ impl NewUser {
         last: &str,
         email: &str,
     ) -> Result<Self, Vec<(&'static str, String)>> {
-        let first = PersonName::parse(first);
-        let last = PersonName::parse(last);
+        // The names by exactly the "Your name" form's rule; the e-mail's error after theirs.
+        let names = crate::account::parse_name(first, last);
         let email = Email::parse(email);
-        match (first, last, email) {
-            (Ok(first_name), Ok(last_name), Ok(email)) => Ok(Self {
+        match (names, email) {
+            (Ok((first_name, last_name)), Ok(email)) => Ok(Self {
                 first_name,
                 last_name,
                 email,
             }),
-            (f, l, e) => Err([
-                ("first_name", f.err().map(|e| e.to_string())),
-                ("last_name", l.err().map(|e| e.to_string())),
-                ("email", e.err().map(|e| e.to_string())),
-            ]
-            .into_iter()
-            .filter_map(|(field, e)| e.map(|e| (field, e)))
-            .collect()),
+            (names, email) => {
+                let mut errors = names.err().unwrap_or_default();
+                errors.extend(email.err().map(|e| ("email", e.to_string())));
+                Err(errors)
+            }
         }
     }
 }
@@ -122,10 +119,7 @@ pub async fn add_user(
     role: Role,
 ) -> Result<AddedUser, AppError> {
     let org = crate::auth::server::admin_of(org).await?;
-    let new = NewUser::parse(&first_name, &last_name, &email).map_err(|errors| {
-        let (field, message) = errors.into_iter().next().expect("at least one error");
-        AppError::invalid(field, message)
-    })?;
+    let new = NewUser::parse(&first_name, &last_name, &email).map_err(AppError::first_invalid)?;
     let outcome = org
         .add_user(&new.first_name, &new.last_name, &new.email, role)
         .await
