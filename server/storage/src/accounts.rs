@@ -14,8 +14,9 @@
 
 use crate::audit;
 use crate::auth::{
-    count_login_failure, dummy_hash, failure_key, hash_password, new_session_token, parse_role,
-    start_session, throttled_for, token_hash, verify_password, Caller,
+    clear_login_failures, count_login_failure, dummy_hash, failure_key, hash_password,
+    new_session_token, parse_role, start_session, throttled_for, token_hash, verify_password,
+    Caller,
 };
 use crate::db::{now, Conn, Db};
 use crate::error::StorageError;
@@ -298,10 +299,7 @@ impl Db {
             .bind(user.0)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM login_failures WHERE email = $1")
-            .bind(failure_key(&link.email))
-            .execute(&mut *tx)
-            .await?;
+        clear_login_failures(&mut tx, &failure_key(&link.email)).await?;
         let purpose = link_purpose(&link.purpose)?;
         if purpose == AccountLinkPurpose::PasswordReset {
             let letter = password_changed_letter(self, &link.email, &link.first_name, at);
@@ -529,10 +527,7 @@ impl Caller {
             .bind(token_hash(session_token))
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM login_failures WHERE email = $1")
-            .bind(&key)
-            .execute(&mut *tx)
-            .await?;
+        clear_login_failures(&mut tx, &key).await?;
         revoke_open_links(&mut tx, self.user_id(), at).await?;
         let letter = password_changed_letter(db, &me.email, &me.first_name, at);
         mail::enqueue(&mut tx, &letter, at).await?;

@@ -255,6 +255,15 @@ pub fn login_key(email: &str) -> String {
     failure_key(email)
 }
 
+/// Forgets the failed log-in attempts counted for `key` (see [`failure_key`]): after a success or a new password.
+pub(crate) async fn clear_login_failures(conn: &mut Conn, key: &str) -> Result<(), StorageError> {
+    sqlx::query("DELETE FROM login_failures WHERE email = $1")
+        .bind(key)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Counts one failed log-in attempt for `key` (see [`failure_key`]), forgetting records untouched for a day.
 pub(crate) async fn count_login_failure(
     conn: &mut Conn,
@@ -382,10 +391,7 @@ impl Db {
             return Ok(LoginOutcome::SecondFactor { challenge });
         }
         if failures.is_some() {
-            sqlx::query("DELETE FROM login_failures WHERE email = $1")
-                .bind(&key)
-                .execute(&mut *tx)
-                .await?;
+            clear_login_failures(&mut tx, &key).await?;
         }
         let (session_token, expires_at) = start_session(&mut tx, user, now).await?;
         tx.commit().await?;

@@ -2,7 +2,7 @@
 
 use crate::accounts::revoke_open_links;
 use crate::audit;
-use crate::auth::{failure_key, hash_password, Actor, Caller};
+use crate::auth::{clear_login_failures, failure_key, hash_password, Actor, Caller};
 use crate::db::{now, Conn, Db};
 use crate::error::StorageError;
 use crate::org::OrgAdmin;
@@ -109,10 +109,7 @@ impl Db {
             .bind(user)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM login_failures WHERE email = $1")
-            .bind(failure_key(email.as_str()))
-            .execute(&mut *tx)
-            .await?;
+        clear_login_failures(&mut tx, &failure_key(email.as_str())).await?;
         tx.commit().await?;
         Ok(())
     }

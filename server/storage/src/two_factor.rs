@@ -16,8 +16,8 @@
 
 use crate::audit;
 use crate::auth::{
-    count_login_failure, failure_key, new_session_token, start_session, throttled_for, token_hash,
-    verify_password, Caller,
+    clear_login_failures, count_login_failure, failure_key, new_session_token, start_session,
+    throttled_for, token_hash, verify_password, Caller,
 };
 use crate::db::{now, Conn, Db};
 use crate::error::StorageError;
@@ -737,10 +737,7 @@ impl Db {
             .bind(&hash)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM login_failures WHERE email = $1")
-            .bind(&key)
-            .execute(&mut *tx)
-            .await?;
+        clear_login_failures(&mut tx, &key).await?;
         let (session_token, expires_at) = start_session(&mut tx, user, now).await?;
         tx.commit().await?;
         Ok(SecondFactorOutcome::LoggedIn {
