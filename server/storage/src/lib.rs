@@ -59,6 +59,8 @@ mod ocpp;
 mod org;
 mod passes;
 mod stations;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 mod transactions;
 mod two_factor;
 
