@@ -117,7 +117,8 @@ impl Db {
     /// Fills an empty database with the demo dataset, in one transaction, through the same code paths as
     /// the UI (so the audit log has entries). Returns the logins to print, or `None` (changing nothing) if
     /// the database already has organizations. Every demo user's password is [`DEMO_PASSWORD`]; the demo
-    /// stations are [`DEMO_STATIONS`], each logging in with its own password.
+    /// stations are [`DEMO_STATIONS`], each logging in with its own password. Of several instances started
+    /// with the demo at once on one empty database, one seeds it and the others get `None`.
     pub async fn seed_demo(&self) -> Result<Option<Vec<DemoLogin>>, StorageError> {
         if self.has_organizations().await? {
             return Ok(None);
@@ -136,7 +137,22 @@ impl Db {
         if any.is_some() {
             return Ok(None);
         }
-        let logins = seed(self, &mut tx, &hash, &station_hashes).await?;
+        let logins = match seed(self, &mut tx, &hash, &station_hashes).await {
+            Ok(logins) => logins,
+            // Another instance started with the demo at the same moment (PostgreSQL runs both seeds side by
+            // side; the empty check above saw neither): its demo partner or administrator came first, so the
+            // database is seeded, by that instance.
+            Err(StorageError::Conflict { .. }) => {
+                drop(tx);
+                if self.has_organizations().await? {
+                    return Ok(None);
+                }
+                return Err(StorageError::internal(
+                    "the demo data conflicts with itself in an empty database",
+                ));
+            }
+            Err(other) => return Err(other),
+        };
         tx.commit().await?;
         Ok(Some(logins))
     }
@@ -151,47 +167,40 @@ async fn create_partner_in(
     password_hash: &str,
     at: Timestamp,
 ) -> Result<(OrgId, UserId), StorageError> {
-    let taken: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM users WHERE lower(email) = lower($1)")
-            .bind(email.as_str())
-            .fetch_optional(&mut *conn)
-            .await?;
-    if taken.is_some() {
-        return Err(StorageError::conflict(format!(
-            "An account with e-mail {} already exists.",
-            email.as_str()
-        )));
-    }
-    let name_taken: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM organizations WHERE parent_id IS NULL AND lower(name) = lower($1)",
-    )
-    .bind(org.as_str())
-    .fetch_optional(&mut *conn)
-    .await?;
-    if name_taken.is_some() {
-        return Err(StorageError::conflict(format!(
-            "A partner organization named \"{}\" already exists.",
-            org.as_str()
-        )));
-    }
-    let org_id: i64 = sqlx::query_scalar(
-        "INSERT INTO organizations (parent_id, name, created_at) VALUES (NULL, $1, $2) RETURNING id",
-    )
-    .bind(org.as_str())
-    .bind(at.0)
-    .fetch_one(&mut *conn)
-    .await?;
-    let user_id: i64 = sqlx::query_scalar(
+    // The unique indexes decide (also between two runs at once, which PostgreSQL does not queue): an e-mail
+    // address or partner name that exists, or that another writer is inserting, inserts nothing, and the refusal
+    // says which (the caller's transaction, with anything inserted before, is rolled back).
+    let user_id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO users (email, first_name, last_name, password_hash, created_at) \
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (lower(email)) DO NOTHING RETURNING id",
     )
     .bind(email.as_str())
     .bind(first.as_str())
     .bind(last.as_str())
     .bind(password_hash)
     .bind(at.0)
-    .fetch_one(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
+    let Some(user_id) = user_id else {
+        return Err(StorageError::conflict(format!(
+            "An account with e-mail {} already exists.",
+            email.as_str()
+        )));
+    };
+    let org_id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO organizations (parent_id, name, created_at) VALUES (NULL, $1, $2) \
+         ON CONFLICT (lower(name)) WHERE parent_id IS NULL DO NOTHING RETURNING id",
+    )
+    .bind(org.as_str())
+    .bind(at.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(org_id) = org_id else {
+        return Err(StorageError::conflict(format!(
+            "A partner organization named \"{}\" already exists.",
+            org.as_str()
+        )));
+    };
     let member_id = crate::org::fresh_member_id(conn).await?;
     sqlx::query(
         "INSERT INTO memberships (user_id, org_id, role, created_at, member_id, accepted_at) \

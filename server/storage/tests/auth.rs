@@ -154,6 +154,68 @@ async fn create_partner_refuses_an_existing_email() {
     .unwrap();
 }
 
+/// `server create-partner` runs at once (PostgreSQL does not queue writers as SQLite does): while another run's
+/// transaction has inserted the partner name or the e-mail address and not committed yet, a second run with the
+/// same name or address (in other letters' case) waits for it and is refused with the readable message, and
+/// nothing of it is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_partner_runs_at_once_with_one_name_or_email_make_one() {
+    let test_db = TestDb::new().await;
+    let db = test_db.open().await;
+    let raw = test_db.raw().await;
+    for (other_insert, name, address, refusal) in [
+        (
+            "INSERT INTO organizations (parent_id, name, created_at) VALUES (NULL, 'Volta Partners', $1)",
+            "VOLTA partners",
+            "first@volta.example",
+            "A partner organization named \"VOLTA partners\" already exists.",
+        ),
+        (
+            "INSERT INTO users (email, first_name, last_name, created_at) \
+             VALUES ('pa@volta.example', 'Paula', 'Partner', $1)",
+            "Other Partner",
+            "PA@Volta.example",
+            "An account with e-mail pa@volta.example already exists.",
+        ),
+    ] {
+        // The other run's transaction, not committed yet.
+        let mut other = raw.begin().await.unwrap();
+        sqlx::query(other_insert)
+            .bind(storage::now().0)
+            .execute(&mut *other)
+            .await
+            .unwrap();
+        let run = tokio::spawn({
+            let db = db.clone();
+            let (name, address) = (org_name(name), email(address));
+            async move {
+                db.create_partner(
+                    &name,
+                    &person("Second"),
+                    &person("Run"),
+                    &address,
+                    &password(PASSWORD),
+                )
+                .await
+            }
+        });
+        // Time for the run to hash the password and reach its inserts; should it get there only after the commit,
+        // it is refused all the same.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        other.commit().await.unwrap();
+        match run.await.unwrap() {
+            Err(StorageError::Conflict { message }) => assert_eq!(message, refusal),
+            other => panic!("{other:?}"),
+        }
+    }
+    let counts: (i64, i64) =
+        sqlx::query_as("SELECT (SELECT COUNT(*) FROM organizations), (SELECT COUNT(*) FROM users)")
+            .fetch_one(&raw)
+            .await
+            .unwrap();
+    assert_eq!(counts, (1, 1), "only the other runs' rows");
+}
+
 #[tokio::test]
 async fn an_expired_session_is_no_caller() {
     let (_dir, db) = fresh_db().await;

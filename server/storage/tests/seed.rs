@@ -115,3 +115,41 @@ async fn seed_demo_leaves_a_bootstrapped_database_alone() {
         LoginOutcome::WrongCredentials
     ));
 }
+
+/// Two instances started with the demo on one empty database at once: while the other's seed is in flight (its
+/// demo administrator inserted, not committed), this one's waits for it and then finds the database seeded
+/// (`None`), instead of failing over the name the other took. PostgreSQL runs both seeds side by side.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seeding_the_demo_while_another_instance_seeds_it_leaves_it_to_that_one() {
+    let test_db = TestDb::new().await;
+    let db = test_db.open().await;
+    let raw = test_db.raw().await;
+    let mut other = raw.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO users (email, first_name, last_name, created_at) \
+         VALUES ('eva@volta-partners.example', 'Eva', 'Visser', $1)",
+    )
+    .bind(storage::now().0)
+    .execute(&mut *other)
+    .await
+    .unwrap();
+    let seeding = tokio::spawn({
+        let db = db.clone();
+        async move { db.seed_demo().await }
+    });
+    // Time for the seed to hash the demo passwords and reach its inserts; should it start only after the commit,
+    // it finds the organization all the same.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    sqlx::query("INSERT INTO organizations (parent_id, name, created_at) VALUES (NULL, 'Volta Partners', $1)")
+        .bind(storage::now().0)
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    other.commit().await.unwrap();
+    assert!(seeding.await.unwrap().unwrap().is_none());
+    let organizations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organizations")
+        .fetch_one(&raw)
+        .await
+        .unwrap();
+    assert_eq!(organizations, 1, "only the other instance's");
+}
