@@ -62,7 +62,8 @@ pub enum LinkPasswordOutcome {
 pub enum PasswordChange {
     /// Changed: every other session of the account ended, a notice was queued.
     Changed,
-    /// The current password was wrong (counted like a failed log-in); nothing changed.
+    /// The current password was wrong (counted like a failed log-in), or another request (a reset link, a
+    /// second change) replaced it while this one was being checked; nothing changed.
     WrongCurrentPassword,
     /// Too many wrong passwords in a row for this account; the password was not checked.
     Throttled {
@@ -176,6 +177,8 @@ fn password_changed_letter(db: &Db, email: &str, first_name: &str, at: Timestamp
 struct LinkRow {
     user_id: i64,
     purpose: String,
+    /// The organization of an invitation.
+    org_id: Option<i64>,
     email: String,
     first_name: String,
     totp_enabled_at: Option<i64>,
@@ -192,7 +195,7 @@ async fn usable_link(
         return Ok(None);
     }
     let row = sqlx::query_as::<_, LinkRow>(
-        "SELECT t.user_id, t.purpose, u.email, u.first_name, u.totp_enabled_at \
+        "SELECT t.user_id, t.purpose, t.org_id, u.email, u.first_name, u.totp_enabled_at \
          FROM account_tokens t JOIN users u ON u.id = t.user_id \
          WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > $2 \
            AND (t.purpose = 'password_reset' OR EXISTS ( \
@@ -256,7 +259,10 @@ impl Db {
     /// ([`LinkPasswordOutcome::TwoFactorRequired`]: the person logs in with their code).
     ///
     /// The link is checked before the password is hashed, so an unusable one costs no hashing; it is checked
-    /// again inside the transaction, so a link is used at most once even by two requests at the same time.
+    /// again inside the transaction, so a link is used at most once even by two requests at the same time. The
+    /// transaction locks the account's row first, as resending and revoking an invitation do, so that those wait
+    /// for it (and find the person active) or it waits for them (and finds the link revoked); an invitation whose
+    /// membership is being removed meanwhile is refused once the removal is committed.
     pub async fn set_password_with_link_at(
         &self,
         token: &str,
@@ -275,6 +281,12 @@ impl Db {
             return Ok(LinkPasswordOutcome::InvalidLink);
         };
         let user = UserId(link.user_id);
+        // The account's row first (see above); rolled back with everything else if the link turns out unusable.
+        sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+            .bind(user.0)
+            .bind(&hash)
+            .execute(&mut *tx)
+            .await?;
         // Only while still unused and not revoked: when another request used the link meanwhile (PostgreSQL
         // runs writers concurrently; this waits for it), this one finds it used.
         let used = sqlx::query(
@@ -288,12 +300,23 @@ impl Db {
         if used.rows_affected() != 1 {
             return Ok(LinkPasswordOutcome::InvalidLink);
         }
-        sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+        revoke_open_links(&mut tx, user, at).await?;
+        // An invitation only while its membership is live: one that an administrator is removing (PostgreSQL:
+        // this waits for that transaction and re-checks) makes the link unusable, as if it had been removed first.
+        if let Some(org) = link.org_id {
+            let live = sqlx::query(
+                "UPDATE memberships SET accepted_at = COALESCE(accepted_at, $3) \
+                 WHERE user_id = $1 AND org_id = $2 AND removed_at IS NULL",
+            )
             .bind(user.0)
-            .bind(&hash)
+            .bind(org)
+            .bind(at.0)
             .execute(&mut *tx)
             .await?;
-        revoke_open_links(&mut tx, user, at).await?;
+            if live.rows_affected() != 1 {
+                return Ok(LinkPasswordOutcome::InvalidLink);
+            }
+        }
         accept_memberships(&mut tx, user, at).await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(user.0)
@@ -502,7 +525,7 @@ impl Caller {
                     .await?;
             stored
         };
-        let correct = match stored {
+        let correct = match stored.clone() {
             Some(hash) => verify_password(hash, current.to_owned()).await?,
             None => {
                 let _ = verify_password(dummy_hash().await?, current.to_owned()).await?;
@@ -517,11 +540,19 @@ impl Caller {
         }
         let hash = hash_password(new.as_str()).await?;
         let mut tx = db.begin_write().await?;
-        sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
-            .bind(self.user_id().0)
-            .bind(&hash)
-            .execute(&mut *tx)
-            .await?;
+        // Only over the password that was checked: one that a reset link or another change replaced meanwhile
+        // (checked outside this transaction, so on SQLite too) is not overwritten with what the holder of the old
+        // one chose.
+        let changed =
+            sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1 AND password_hash = $3")
+                .bind(self.user_id().0)
+                .bind(&hash)
+                .bind(stored.as_deref())
+                .execute(&mut *tx)
+                .await?;
+        if changed.rows_affected() != 1 {
+            return Ok(PasswordChange::WrongCurrentPassword);
+        }
         sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
             .bind(self.user_id().0)
             .bind(token_hash(session_token))
@@ -640,11 +671,27 @@ impl OrgAdmin {
 
     /// A live member of this organization, for resending or revoking their invitation: `NotFound` for anyone
     /// else, a conflict when they are active already (there is no invitation left to act on).
+    ///
+    /// Locks the account's row, then the membership's, before reading: a link being used (which locks the
+    /// account first) or a log-in in flight (which marks the membership accepted) is waited for and then found
+    /// active, on PostgreSQL as on SQLite, instead of resending or revoking an invitation that was just accepted.
     async fn invited_member(
         &self,
         conn: &mut Conn,
         user: UserId,
     ) -> Result<MemberRow, StorageError> {
+        sqlx::query("UPDATE users SET password_hash = password_hash WHERE id = $1")
+            .bind(user.0)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(
+            "UPDATE memberships SET accepted_at = accepted_at \
+             WHERE org_id = $1 AND user_id = $2 AND removed_at IS NULL",
+        )
+        .bind(self.org.0)
+        .bind(user.0)
+        .execute(&mut *conn)
+        .await?;
         let sql = format!(
             "SELECT {MEMBER_FIRST_NAME} AS first_name, {MEMBER_LAST_NAME} AS last_name, u.email, m.role, \
                     m.accepted_at \

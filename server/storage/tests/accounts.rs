@@ -17,6 +17,12 @@ const PUBLIC_URL: &str = "https://csms.example.com";
 /// A database whose mails link to [`PUBLIC_URL`], with the partner and a customer organization below it.
 async fn setup() -> (tempfile::TempDir, Db, Caller, OrgAdmin) {
     let (dir, db) = fresh_db().await;
+    let (db, partner, customer) = setup_on(db).await;
+    (dir, db, partner, customer)
+}
+
+/// [`setup`] on a database the test opened itself (to look at it with a raw connection too).
+async fn setup_on(db: Db) -> (Db, Caller, OrgAdmin) {
     let db = db.with_public_url(PUBLIC_URL);
     let (root, partner) = partner(&db).await;
     let root = partner.admin_of(&db, root).await.unwrap();
@@ -25,7 +31,7 @@ async fn setup() -> (tempfile::TempDir, Db, Caller, OrgAdmin) {
         .await
         .unwrap();
     let customer = partner.admin_of(&db, customer).await.unwrap();
-    (dir, db, partner, customer)
+    (db, partner, customer)
 }
 
 /// The newest messages to `address`, newest first.
@@ -373,6 +379,97 @@ async fn resending_replaces_the_link_and_revoking_stops_it() {
             "{refused:?}"
         );
     }
+}
+
+/// Resending or revoking an invitation while it is being accepted, by its link (which sets the password, uses
+/// the link and accepts the membership) or by a log-in (which accepts the membership), in another request's
+/// transaction that has not committed yet: the administrator's request waits for it and finds Jan active, so it
+/// sends nothing and records nothing, on PostgreSQL (writers side by side) as on SQLite.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resending_or_revoking_an_invitation_being_accepted_finds_the_person_active() {
+    for resend in [true, false] {
+        for by_link in [true, false] {
+            let test_db = TestDb::new().await;
+            let (db, _partner, customer) = setup_on(test_db.open().await).await;
+            let raw = test_db.raw().await;
+            let jan = add_jan(&customer).await;
+            let mails_before = mails_to(&db, "jan@example.com").await.len();
+            let jan_is = "(SELECT id FROM users WHERE email = 'jan@example.com')";
+            let at = now().0;
+            let link_used = format!(
+                "UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE email = \
+                 'pa@volta.example') WHERE id = {jan_is}"
+            );
+            let token_used =
+                format!("UPDATE account_tokens SET used_at = {at} WHERE user_id = {jan_is}");
+            let accepted =
+                format!("UPDATE memberships SET accepted_at = {at} WHERE user_id = {jan_is}");
+            let acceptance: Vec<&str> = if by_link {
+                vec![&link_used, &token_used, &accepted]
+            } else {
+                vec![&accepted]
+            };
+            let (customer, answer) = while_in_flight(&raw, &acceptance, async move {
+                let answer = if resend {
+                    customer.resend_invitation(jan).await
+                } else {
+                    customer.revoke_invitation(jan).await
+                };
+                (customer, answer)
+            })
+            .await;
+            let case = format!("resend: {resend}, by link: {by_link}");
+            match answer {
+                Err(storage::StorageError::Conflict { message }) => {
+                    assert!(message.contains("already active"), "{case}: {message}")
+                }
+                other => panic!("{case}: {other:?}"),
+            }
+            assert_eq!(
+                mails_to(&db, "jan@example.com").await.len(),
+                mails_before,
+                "{case}: no new mail"
+            );
+            for action in ["invitation_resent", "invitation_revoked"] {
+                assert_eq!(audit_entries(&raw, action).await, 0, "{case}: {action}");
+            }
+            assert_eq!(
+                status_now(&customer, "jan@example.com").await,
+                MemberStatus::Active
+            );
+        }
+    }
+}
+
+/// Jan's invitation link used while an administrator removes him from the organization (the removal's
+/// transaction has not committed yet): the link waits for the removal and is then refused, as if the removal had
+/// come first; no password is set and no session starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invitation_used_while_the_member_is_being_removed_is_refused() {
+    let test_db = TestDb::new().await;
+    let (db, _partner, customer) = setup_on(test_db.open().await).await;
+    let raw = test_db.raw().await;
+    add_jan(&customer).await;
+    let token = newest_token(&db, "jan@example.com").await;
+    let removal = format!(
+        "UPDATE memberships SET removed_at = {} \
+         WHERE user_id = (SELECT id FROM users WHERE email = 'jan@example.com')",
+        now().0
+    );
+    let answer = while_in_flight(&raw, &[&removal], {
+        let db = db.clone();
+        async move { set_new_password(&db, &token).await }
+    })
+    .await;
+    assert_eq!(answer, LinkPasswordOutcome::InvalidLink);
+    assert!(!logs_in(&db, "jan@example.com", "a brand new password").await);
+    let sessions: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sessions WHERE user_id = (SELECT id FROM users WHERE email = 'jan@example.com')",
+    )
+    .fetch_one(&raw)
+    .await
+    .unwrap();
+    assert_eq!(sessions, 0);
 }
 
 #[tokio::test]
@@ -816,6 +913,47 @@ async fn changing_the_password_needs_the_current_one_and_ends_every_other_sessio
     assert_eq!(notice.subject, "Your ChargeDesk password was changed");
     assert_eq!(notice.kind, "password_changed");
     assert!(logs_in(&db, "jan@example.com", "a brand new password").await);
+}
+
+/// A password change checked against the current password while a reset link replaces that password (its
+/// transaction not committed yet) is refused: the reset's password stays, not the one chosen by whoever knew the
+/// old one. This was checked outside the write on SQLite too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_change_racing_a_reset_does_not_overwrite_it() {
+    let test_db = TestDb::new().await;
+    let (db, _partner, customer) = setup_on(test_db.open().await).await;
+    let raw = test_db.raw().await;
+    add_jan(&customer).await;
+    caller_for(&db, "jan@example.com").await;
+    let mine = login_token(&db, "jan@example.com").await;
+    let me = db.caller(&mine).await.unwrap().unwrap();
+    // The reset in flight sets the password that Eva has.
+    member(
+        &customer,
+        "Eva",
+        "Evers",
+        "eva@example.com",
+        Role::Cardholder,
+    )
+    .await;
+    db.set_password(&email("eva@example.com"), &password("the reset's password"))
+        .await
+        .unwrap();
+    let reset = "UPDATE users SET password_hash = \
+                 (SELECT password_hash FROM users WHERE email = 'eva@example.com') \
+                 WHERE email = 'jan@example.com'";
+    let answer = while_in_flight(&raw, &[reset], {
+        let db = db.clone();
+        async move {
+            me.change_password(&db, &mine, PASSWORD, &password("what the old holder chose"))
+                .await
+                .unwrap()
+        }
+    })
+    .await;
+    assert_eq!(answer, PasswordChange::WrongCurrentPassword);
+    assert!(!logs_in(&db, "jan@example.com", "what the old holder chose").await);
+    assert!(logs_in(&db, "jan@example.com", "the reset's password").await);
 }
 
 #[tokio::test]

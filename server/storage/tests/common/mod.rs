@@ -98,3 +98,80 @@ pub async fn member(
         .expect("add user")
         .user_id
 }
+
+/// Runs `request` while another writer's transaction is in flight: on `raw` (see [`TestDb::raw`]) it runs
+/// `statements` and stays open while `request` starts, then commits. What `request` answered.
+///
+/// This is how the tests put two writers side by side: on PostgreSQL (READ COMMITTED) the request reads the
+/// state before the other transaction and runs into its row locks, as a second instance would; on SQLite it waits
+/// for the write lock (its busy timeout) and then reads the committed state. The pause before the commit gives the
+/// request time to reach its transaction; should it get there only after the commit, it sees the committed state,
+/// which must give the same answer, so the pause decides nothing.
+pub async fn while_in_flight<T: Send + 'static>(
+    raw: &sqlx::AnyPool,
+    statements: &[&str],
+    request: impl std::future::Future<Output = T> + Send + 'static,
+) -> T {
+    let mut other = raw.begin().await.expect("the other transaction");
+    for statement in statements {
+        sqlx::query(statement)
+            .execute(&mut *other)
+            .await
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+    let request = tokio::spawn(request);
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    other.commit().await.expect("commit the other transaction");
+    request.await.expect("the request")
+}
+
+/// How many entries of `action` (its stored name, e.g. `"pass_mode_changed"`) the audit log holds, in all
+/// organizations.
+pub async fn audit_entries(raw: &sqlx::AnyPool, action: &str) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = $1")
+        .bind(action)
+        .fetch_one(raw)
+        .await
+        .expect("count audit entries")
+}
+
+/// The station id of [`station_events_so_far`]'s marker: no test creates that many stations.
+pub const MARKER_STATION: i64 = 987_654_321;
+
+/// The station events `events` received so far, waiting for those in flight: on SQLite they are delivered
+/// before the publishing call returns; on PostgreSQL they arrive through the listener, so a marker is sent
+/// through the database after them (notifications arrive in commit order) and everything before it is
+/// returned. A gap is a failure.
+pub async fn station_events_so_far(
+    raw: &sqlx::AnyPool,
+    events: &mut storage::StationEvents,
+) -> Vec<storage::StationEvent> {
+    use storage::StationEvent;
+    let mut received = Vec::new();
+    if postgres_admin_url().is_none() {
+        while let Some(event) = events.try_recv() {
+            received.push(event.expect("no gap in the station events"));
+        }
+        return received;
+    }
+    let marker = StationEvent::CredentialsChanged(shared::ids::StationId(MARKER_STATION));
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(storage::EVENT_CHANNEL)
+        .bind(format!(
+            r#"{{"v":1,"event":{{"kind":"credentials_changed","station":{MARKER_STATION}}}}}"#
+        ))
+        .execute(raw)
+        .await
+        .expect("notify the marker");
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            match events.recv().await.expect("no gap in the station events") {
+                event if event == marker => return,
+                event => received.push(event),
+            }
+        }
+    })
+    .await
+    .expect("the marker arrives within 10 s");
+    received
+}
