@@ -16,13 +16,10 @@ use storage::{Db, Letter, MailStatus, OutboxMessage};
 const GUARD: Duration = Duration::from_secs(60);
 const FROM: &str = "ChargeDesk <noreply@chargedesk.example>";
 
+/// A fresh database ([`common::fresh_db`]) whose links start with the default public URL.
 async fn fresh_db() -> (tempfile::TempDir, Db) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = Db::open_sqlite_in(dir.path())
-        .await
-        .expect("database")
-        .with_public_url("http://127.0.0.1:3000");
-    (dir, db)
+    let (dir, db) = common::fresh_db().await;
+    (dir, db.with_public_url("http://127.0.0.1:3000"))
 }
 
 /// The SMTP settings for a server on 127.0.0.1:`port` with TLS mode `tls` and the `extra` arguments, read the way

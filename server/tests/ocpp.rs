@@ -1,10 +1,11 @@
-//! The OCPP 1.6J endpoint over a real WebSocket on loopback, against the real router and a fresh SQLite
-//! database: the handshake rules (404, Basic auth, subprotocol), every supported message, every error code,
-//! reconnection, restart in the middle of a transaction, and the frame log.
+//! The OCPP 1.6J endpoint over a real WebSocket on loopback, against the real router and a fresh database
+//! (SQLite, or PostgreSQL with CHARGEDESK_TEST_PG_URL): the handshake rules (404, Basic auth, subprotocol),
+//! every supported message, every error code, reconnection, restart in the middle of a transaction, and the
+//! frame log.
 
 mod common;
 
-use common::open_get;
+use common::{open_get, TestDb};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use shared::mode::PassMode;
@@ -15,7 +16,6 @@ use shared::role::Role;
 use shared::station::{ChargePointId, StationName, StationPassword};
 use shared::OrgId;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
 use storage::{Db, OrgAdmin};
 use tokio::net::TcpStream;
@@ -34,8 +34,9 @@ struct Server {
 }
 
 impl Server {
-    async fn start(dir: &Path) -> Server {
-        let db = Db::open_sqlite_in(dir).await.unwrap();
+    /// A server on `test_db` (opened again by each start: a restart keeps the data).
+    async fn start(test_db: &TestDb) -> Server {
+        let db = test_db.open().await;
         let config = server::central_system::OcppConfig {
             ping_interval: Duration::from_secs(1),
             ..Default::default()
@@ -218,8 +219,8 @@ fn http_status(e: tungstenite::Error) -> u16 {
 
 #[tokio::test]
 async fn the_handshake_follows_ocpp_j() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path()).await;
+    let test_db = TestDb::new().await;
+    let server = Server::start(&test_db).await;
     setup(&server.db).await;
 
     // Unknown charge point ID → 404.
@@ -281,8 +282,8 @@ async fn the_handshake_follows_ocpp_j() {
 
 #[tokio::test]
 async fn every_supported_message_is_answered() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path()).await;
+    let test_db = TestDb::new().await;
+    let server = Server::start(&test_db).await;
     let (admin, _) = setup(&server.db).await;
     add_tag(&admin, "04AAAB11CD2345", PassMode::Whitelist).await;
     let mut cp = connect(&server.url("CP-1"), Some("ocpp1.6"), None)
@@ -386,8 +387,8 @@ async fn every_supported_message_is_answered() {
 
 #[tokio::test]
 async fn bad_input_gets_the_right_error_code_and_never_drops_the_connection() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path()).await;
+    let test_db = TestDb::new().await;
+    let server = Server::start(&test_db).await;
     setup(&server.db).await;
     let mut cp = connect(&server.url("CP-1"), Some("ocpp1.6"), None)
         .await
@@ -430,8 +431,8 @@ async fn bad_input_gets_the_right_error_code_and_never_drops_the_connection() {
 
 #[tokio::test]
 async fn a_new_connection_replaces_the_old_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path()).await;
+    let test_db = TestDb::new().await;
+    let server = Server::start(&test_db).await;
     setup(&server.db).await;
     let mut first = connect(&server.url("CP-1"), Some("ocpp1.6"), None)
         .await
@@ -457,8 +458,8 @@ async fn a_new_connection_replaces_the_old_one() {
 
 #[tokio::test]
 async fn a_transaction_survives_a_server_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path()).await;
+    let test_db = TestDb::new().await;
+    let server = Server::start(&test_db).await;
     let (admin, org) = setup(&server.db).await;
     // Public charging here: a roaming pass is accepted and its session settled.
     admin
@@ -478,7 +479,7 @@ async fn a_transaction_survives_a_server_restart() {
     drop(server);
 
     // A new server process on the same database file.
-    let server = Server::start(dir.path()).await;
+    let server = Server::start(&test_db).await;
     let mut cp = connect(&server.url("CP-1"), Some("ocpp1.6"), None)
         .await
         .unwrap();
@@ -503,8 +504,8 @@ async fn a_transaction_survives_a_server_restart() {
 
 #[tokio::test]
 async fn every_frame_is_logged_with_answers_paired_to_their_calls() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path()).await;
+    let test_db = TestDb::new().await;
+    let server = Server::start(&test_db).await;
     let (admin, _) = setup(&server.db).await;
     let mut cp = connect(&server.url("CP-1"), Some("ocpp1.6"), None)
         .await
@@ -599,8 +600,8 @@ async fn session_of(db: &Db, email: &str) -> String {
 
 #[tokio::test]
 async fn taps_are_streamed_live_to_administrators_of_the_station_only() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path()).await;
+    let test_db = TestDb::new().await;
+    let server = Server::start(&test_db).await;
     let (admin, org) = setup(&server.db).await;
     let station = admin
         .stations()
@@ -678,8 +679,8 @@ async fn online(admin: &OrgAdmin, cp: &str) -> bool {
 
 #[tokio::test]
 async fn a_station_that_stops_answering_pings_is_disconnected() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path()).await; // pings every second
+    let test_db = TestDb::new().await;
+    let server = Server::start(&test_db).await; // pings every second
     let (admin, _) = setup(&server.db).await;
     let mut cp = connect(&server.url("CP-1"), Some("ocpp1.6"), None)
         .await

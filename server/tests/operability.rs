@@ -1,5 +1,7 @@
 //! Operability: configuration mistakes refused in one line (the built binary), the load balancer's probes
-//! `/healthz` and `/readyz`, request ids, and JSON logs carrying the request's and the station's ids.
+//! `/healthz` and `/readyz`, request ids, and JSON logs carrying the request's and the station's ids. What is
+//! not about SQLite files on purpose runs on a fresh database of each test's own (SQLite, or PostgreSQL with
+//! CHARGEDESK_TEST_PG_URL: [`storage::test_support`]).
 
 use axum::body::Body;
 use axum::Router;
@@ -11,6 +13,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
+use storage::test_support::{postgres_admin_url, TestDb};
 use storage::Db;
 use tower::ServiceExt;
 
@@ -257,31 +260,33 @@ fn a_sqlite_file_in_a_missing_directory_is_refused() {
 
 #[tokio::test]
 async fn a_database_migrated_by_a_newer_chargedesk_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    drop(Db::open_sqlite_in(&data).await.unwrap());
+    let test_db = TestDb::new().await;
+    drop(test_db.open().await);
     // What a newer ChargeDesk leaves behind: a migration this binary does not have.
-    let pool = sqlx::SqlitePool::connect(&format!(
-        "sqlite://{}",
-        data.join("chargedesk.db").display()
-    ))
-    .await
-    .unwrap();
+    let pool = test_db.raw().await;
     sqlx::query(
         "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-         VALUES (99990001, 'from the future', TRUE, X'00', 1)",
+         VALUES (99990001, 'from the future', TRUE, $1, 1)",
     )
+    .bind(vec![0u8])
     .execute(&pool)
     .await
     .unwrap();
     pool.close().await;
 
-    let mut command = server(dir.path());
-    command.arg("outbox");
+    let mut command = server(test_db.dir.path());
+    command.args(test_db.server_args()).arg("outbox");
+    let setting = if test_db.is_postgres() {
+        format!("DATABASE_URL {}", test_db.url)
+    } else {
+        format!("data directory {}", test_db.dir.path().display())
+    };
     assert_eq!(
         refusal(&run(command)),
-        "data directory data: the database was migrated by a newer ChargeDesk (migration 99990001 is \
-         unknown to this version): run that version or a newer one"
+        format!(
+            "{setting}: the database was migrated by a newer ChargeDesk (migration 99990001 is unknown to \
+             this version): run that version or a newer one"
+        )
     );
 }
 
@@ -325,9 +330,7 @@ fn an_unknown_log_format_is_refused() {
 /// The PostgreSQL server of the PostgreSQL runs (`CHARGEDESK_TEST_PG_URL`, see scripts/pg.sh), with its
 /// database name cut off: `postgres://user@host:port`. `None` on a SQLite-only run.
 fn postgres_server() -> Option<String> {
-    let admin = std::env::var("CHARGEDESK_TEST_PG_URL")
-        .ok()
-        .filter(|u| !u.is_empty())?;
+    let admin = postgres_admin_url()?;
     let base = admin.split('?').next().unwrap_or_default();
     let authority = base.find("://").map_or(0, |i| i + 3);
     Some(match base[authority..].find('/') {
@@ -372,49 +375,15 @@ fn postgresql_refusing_the_role_or_missing_the_database_is_named() {
     );
 }
 
-#[tokio::test]
-async fn a_fresh_postgresql_database_is_ready_until_its_pool_closes() {
-    use sqlx::{Connection, Executor};
-    let Some(server_url) = postgres_server() else {
-        eprintln!("CHARGEDESK_TEST_PG_URL not set: readiness on PostgreSQL not tested in this run");
-        return;
-    };
-    let name = format!("chargedesk_ops_{}", std::process::id());
-    sqlx::any::install_default_drivers();
-    let admin_url = format!("{server_url}/postgres");
-    let mut admin = sqlx::AnyConnection::connect(&admin_url).await.unwrap();
-    admin
-        .execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .unwrap();
-    let db = Db::connect(&format!("{server_url}/{name}")).await.unwrap();
-    let router = server::router(db.clone(), server::leptos_options().unwrap());
-    let (status, body, _) = get(&router, "/readyz", &[]).await;
-    assert_eq!((status, body.as_str()), (StatusCode::OK, "ready"));
-    db.close().await;
-    let (status, body, _) = get(&router, "/readyz", &[]).await;
-    assert_eq!(
-        (status, body.as_str()),
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not ready: database unreachable"
-        )
-    );
-    admin
-        .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
-        .await
-        .unwrap();
-}
-
 // --- /healthz and /readyz ---------------------------------------------------------------------------------
 
-async fn app() -> (tempfile::TempDir, Db, Router) {
+async fn app() -> (TestDb, Db, Router) {
     app_with(server::http::WebConfig::default()).await
 }
 
-async fn app_with(web: server::http::WebConfig) -> (tempfile::TempDir, Db, Router) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Db::open_sqlite_in(dir.path()).await.unwrap();
+async fn app_with(web: server::http::WebConfig) -> (TestDb, Db, Router) {
+    let test_db = TestDb::new().await;
+    let db = test_db.open().await;
     let options = server::leptos_options().unwrap();
     let router = server::router_for(
         db.clone(),
@@ -422,7 +391,7 @@ async fn app_with(web: server::http::WebConfig) -> (tempfile::TempDir, Db, Route
         server::central_system::OcppConfig::from_env(),
         web,
     );
-    (dir, db, router)
+    (test_db, db, router)
 }
 
 /// The TCP peer of the test's requests.
@@ -481,14 +450,9 @@ async fn a_closed_pool_is_not_ready_but_the_process_is_healthy() {
 
 #[tokio::test]
 async fn a_missing_migration_is_not_ready() {
-    let (dir, _db, router) = app().await;
+    let (test_db, _db, router) = app().await;
     // The newest migration is not applied (as when an older binary's database is served before migrating).
-    let pool = sqlx::SqlitePool::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("chargedesk.db").display()
-    ))
-    .await
-    .unwrap();
+    let pool = test_db.raw().await;
     sqlx::query(
         "DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)",
     )
@@ -587,14 +551,16 @@ struct Running {
     child: Child,
     lines: mpsc::Receiver<String>,
     addr: SocketAddr,
-    _dir: tempfile::TempDir,
+    _db: TestDb,
 }
 
 impl Running {
-    fn start(args: &[&str]) -> Running {
-        let dir = tempfile::tempdir().unwrap();
-        let mut command = server(dir.path());
+    /// Starts `server <args>` on a fresh database.
+    async fn start(args: &[&str]) -> Running {
+        let test_db = TestDb::new().await;
+        let mut command = server(test_db.dir.path());
         command
+            .args(test_db.server_args())
             .env("CHARGEDESK_LOG_FORMAT", "json")
             .env("RUST_LOG", "info,tower_http=debug")
             .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
@@ -618,7 +584,7 @@ impl Running {
             child,
             lines,
             addr: "127.0.0.1:0".parse().unwrap(),
-            _dir: dir,
+            _db: test_db,
         };
         let listening =
             running.wait_for(|line| line.contains("ChargeDesk is listening on http://"));
@@ -671,9 +637,9 @@ fn in_span(line: &str, name: &str, field: &str, value: &str) -> bool {
     })
 }
 
-#[test]
-fn json_logs_carry_the_request_id() {
-    let mut server = Running::start(&["serve"]);
+#[tokio::test]
+async fn json_logs_carry_the_request_id() {
+    let mut server = Running::start(&["serve"]).await;
     let mut stream = TcpStream::connect(server.addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
@@ -707,7 +673,7 @@ fn json_logs_carry_the_request_id() {
 async fn json_logs_of_an_ocpp_session_carry_the_station() {
     use base64::Engine;
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let mut server = Running::start(&["serve", "--demo"]);
+    let mut server = Running::start(&["serve", "--demo"]).await;
     let station = &storage::DEMO_STATIONS[0];
     let mut request = format!("ws://{}/ocpp/{}", server.addr, station.charge_point_id)
         .into_client_request()

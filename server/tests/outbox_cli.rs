@@ -1,16 +1,16 @@
-//! `server outbox`: the operator's view of the mail outbox, run as the built binary on a data directory whose
-//! messages were queued through the storage API.
+//! `server outbox`: the operator's view of the mail outbox, run as the built binary on a database (a data
+//! directory, or `--database-url` on PostgreSQL with CHARGEDESK_TEST_PG_URL) whose messages were queued through
+//! the storage API.
 
-use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
+use storage::test_support::TestDb;
 use storage::{Db, Letter};
 
-fn outbox(dir: &Path, args: &[&str]) -> Output {
+fn outbox(test_db: &TestDb, args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
     command
-        .arg("--data-dir")
-        .arg(dir)
+        .args(test_db.server_args())
         .arg("outbox")
         .args(args)
         .env_remove("DATABASE_URL")
@@ -29,8 +29,8 @@ fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).expect("utf-8")
 }
 
-async fn queue_two(dir: &Path) -> (Db, i64, i64) {
-    let db = Db::open_sqlite_in(dir).await.expect("database");
+async fn queue_two(test_db: &TestDb) -> (Db, i64, i64) {
+    let db = test_db.open().await;
     let link = db.link("/set-password#token=first-token");
     db.queue_mail(
         &Letter::new(
@@ -62,10 +62,10 @@ async fn queue_two(dir: &Path) -> (Db, i64, i64) {
 
 #[tokio::test]
 async fn the_outbox_lists_messages_newest_first_and_shows_one_with_its_link() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_db, first, second) = queue_two(dir.path()).await;
+    let test_db = TestDb::new().await;
+    let (_db, first, second) = queue_two(&test_db).await;
 
-    let list = stdout(&outbox(dir.path(), &[]));
+    let list = stdout(&outbox(&test_db, &[]));
     let lines: Vec<&str> = list.lines().collect();
     assert!(
         lines[0].contains("RECIPIENT") && lines[0].contains("SUBJECT"),
@@ -85,13 +85,13 @@ async fn the_outbox_lists_messages_newest_first_and_shows_one_with_its_link() {
     // The list never shows a body (nor its link).
     assert!(!list.contains("token"), "{list}");
 
-    let limited = stdout(&outbox(dir.path(), &["--limit", "1"]));
+    let limited = stdout(&outbox(&test_db, &["--limit", "1"]));
     assert!(
         limited.contains("eva@") && !limited.contains("jan@"),
         "{limited}"
     );
 
-    let shown = stdout(&outbox(dir.path(), &["--show", &first.to_string()]));
+    let shown = stdout(&outbox(&test_db, &["--show", &first.to_string()]));
     assert!(shown.contains("To:       jan@dekroon.example"), "{shown}");
     assert!(shown.contains("Status:   queued"), "{shown}");
     assert!(shown.contains("Hello Jan,"), "{shown}");
@@ -105,8 +105,8 @@ async fn the_outbox_lists_messages_newest_first_and_shows_one_with_its_link() {
 
 #[tokio::test]
 async fn a_sent_message_shows_no_body_and_an_unknown_id_is_an_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let (db, first, _) = queue_two(dir.path()).await;
+    let test_db = TestDb::new().await;
+    let (db, first, _) = queue_two(&test_db).await;
     let claimed = db
         .claim_due_mail("cli-test", storage::now(), Duration::from_secs(60), 1)
         .await
@@ -117,27 +117,27 @@ async fn a_sent_message_shows_no_body_and_an_unknown_id_is_an_error() {
         .await
         .unwrap());
 
-    let list = stdout(&outbox(dir.path(), &[]));
+    let list = stdout(&outbox(&test_db, &[]));
     assert!(
         list.lines()
             .any(|l| l.contains("jan@dekroon.example") && l.contains("sent")),
         "{list}"
     );
-    let shown = stdout(&outbox(dir.path(), &["--show", &first.to_string()]));
+    let shown = stdout(&outbox(&test_db, &["--show", &first.to_string()]));
     assert!(shown.contains("Status:   sent"), "{shown}");
     assert!(shown.contains("The body was erased"), "{shown}");
     assert!(!shown.contains("token"), "{shown}");
 
-    let missing = outbox(dir.path(), &["--show", "999999"]);
+    let missing = outbox(&test_db, &["--show", "999999"]);
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no message 999999"));
-    assert!(!outbox(dir.path(), &["--limit", "0"]).status.success());
+    assert!(!outbox(&test_db, &["--limit", "0"]).status.success());
 }
 
 #[tokio::test]
 async fn an_empty_outbox_says_so() {
-    let dir = tempfile::tempdir().unwrap();
-    drop(Db::open_sqlite_in(dir.path()).await.unwrap());
-    let list = stdout(&outbox(dir.path(), &[]));
+    let test_db = TestDb::new().await;
+    drop(test_db.open().await);
+    let list = stdout(&outbox(&test_db, &[]));
     assert!(list.contains("The outbox is empty"), "{list}");
 }

@@ -35,15 +35,15 @@ struct Server {
     addr: SocketAddr,
     db: Db,
     task: tokio::task::JoinHandle<()>,
-    _dir: tempfile::TempDir,
+    _db: common::TestDb,
 }
 
 impl Server {
     /// The real router with `config` (the ping interval shortened), served by the binary's loop (which
     /// records each request's peer address).
     async fn start(config: server::central_system::OcppConfig) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open_sqlite_in(dir.path()).await.unwrap();
+        let test_db = common::TestDb::new().await;
+        let db = test_db.open().await;
         let router = server::router_with(db.clone(), server::leptos_options().unwrap(), config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -56,7 +56,7 @@ impl Server {
             addr,
             db,
             task,
-            _dir: dir,
+            _db: test_db,
         }
     }
 

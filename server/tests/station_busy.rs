@@ -6,7 +6,6 @@
 mod common;
 
 use shared::station::{ChargePointId, StationName, StationPassword};
-use storage::Db;
 use tokio_tungstenite::tungstenite;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -43,8 +42,7 @@ async fn upgrade(url: &str) -> Result<(), (u16, Option<String>)> {
 async fn station_handshakes_over_the_hashing_limit_get_503_at_once() {
     // One password check at a time (and four waiting): the smallest limit, before the first hash.
     assert!(storage::set_hash_concurrency(1));
-    let dir = tempfile::tempdir().unwrap();
-    let db = Db::open_sqlite_in(dir.path()).await.unwrap();
+    let (_dir, db) = common::fresh_db().await;
     let (_, admin, _) = common::partner_admin(&db).await;
     admin
         .add_station(

@@ -7,7 +7,7 @@
 mod common;
 
 use app::AppError;
-use common::{TestApp, PASSWORD};
+use common::{TestApp, TestDb, PASSWORD};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use shared::role::Role;
@@ -15,7 +15,6 @@ use shared::station::{ChargePointId, StationName, StationPassword, GENERATED_PAS
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
-use storage::Db;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -104,18 +103,10 @@ async fn heartbeat(socket: &mut Socket) {
     }
 }
 
-/// A plain SQLite pool on the server's database, to put a station in a state that ChargeDesk itself never
-/// leaves one in.
-async fn sqlite(dir: &std::path::Path) -> sqlx::SqlitePool {
-    sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.join("chargedesk.db").display()))
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_station_needs_its_password_and_with_neither_password_nor_choice_cannot_connect() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Db::open_sqlite_in(dir.path()).await.unwrap();
+    let test_db = TestDb::new().await;
+    let db = test_db.open().await;
     let config = server::central_system::OcppConfig {
         // This test fails handshakes on purpose; the per-address limit is tested elsewhere.
         handshake_failures_per_min: NonZeroU32::new(1000).unwrap(),
@@ -163,8 +154,8 @@ async fn a_station_needs_its_password_and_with_neither_password_nor_choice_canno
 
     // Neither a password nor the choice (made here in the database directly; ChargeDesk never leaves a
     // station so): refused like a wrong password, whatever the station sends.
-    let raw = sqlite(dir.path()).await;
-    sqlx::query("UPDATE stations SET password_hash = NULL WHERE id = ?")
+    let raw = test_db.raw().await;
+    sqlx::query("UPDATE stations SET password_hash = NULL WHERE id = $1")
         .bind(locked.0)
         .execute(&raw)
         .await

@@ -59,12 +59,12 @@ async fn read_until_closed(stream: &mut TcpStream) -> Result<Vec<u8>, &'static s
 struct RealServer {
     addr: SocketAddr,
     app_db: storage::Db,
-    _dir: tempfile::TempDir,
+    _db: common::TestDb,
 }
 
 async fn real_server(web: WebConfig, serve: ServeConfig) -> RealServer {
-    let dir = tempfile::tempdir().unwrap();
-    let db = storage::Db::open_sqlite_in(dir.path()).await.unwrap();
+    let test_db = common::TestDb::new().await;
+    let db = test_db.open().await;
     let router = server::router_for(
         db.clone(),
         server::leptos_options().unwrap(),
@@ -82,7 +82,7 @@ async fn real_server(web: WebConfig, serve: ServeConfig) -> RealServer {
     RealServer {
         addr,
         app_db: db,
-        _dir: dir,
+        _db: test_db,
     }
 }
 
@@ -126,8 +126,7 @@ async fn a_client_that_stalls_in_the_request_header_is_disconnected() {
 
 #[tokio::test]
 async fn shutting_down_stops_accepting_and_ends_the_server_loop() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = storage::Db::open_sqlite_in(dir.path()).await.unwrap();
+    let (_dir, db) = common::fresh_db().await;
     let router = server::router(db, server::leptos_options().unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -792,11 +791,10 @@ async fn behind_a_trusted_proxy_each_client_has_its_own_limit_and_others_cannot_
 
 /// Runs the server binary with `args` and the listen address `addr`; returns its exit status and stderr.
 async fn run_server_binary(addr: &str, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
-    let dir = tempfile::tempdir().unwrap();
+    let test_db = common::TestDb::new().await;
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
     command
-        .arg("--data-dir")
-        .arg(dir.path())
+        .args(test_db.server_args())
         .args(args)
         .env("LEPTOS_SITE_ADDR", addr)
         .env_remove("CHARGEDESK_PUBLIC_URL")

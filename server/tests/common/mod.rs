@@ -1,5 +1,6 @@
-//! Test harness: the real router (`server::router`) on a fresh SQLite database per test, called over HTTP the
-//! way the browser calls server functions (`POST /api/<name>`, form-encoded, session cookie).
+//! Test harness: the real router (`server::router`) on a fresh database per test (SQLite, or a new PostgreSQL
+//! database when `CHARGEDESK_TEST_PG_URL` is set: [`storage::test_support`]), called over HTTP the way the
+//! browser calls server functions (`POST /api/<name>`, form-encoded, session cookie).
 #![allow(dead_code)]
 
 pub mod smtp;
@@ -14,6 +15,8 @@ use server::http::WebConfig;
 use shared::names::{Email, OrgName, Password, PersonName};
 use shared::role::Role;
 use shared::{MemberId, OrgId, UserId};
+#[allow(unused_imports)] // not every test file uses all three
+pub use storage::test_support::{fresh_db, postgres_admin_url, TestDb};
 use storage::Db;
 use tower::ServiceExt;
 
@@ -24,7 +27,8 @@ pub struct TestApp {
     router: Router,
     /// The session cookie's name under this app's public URL.
     cookie_name: &'static str,
-    _dir: tempfile::TempDir,
+    /// The database behind [`TestApp::db`] (kept alive with the app).
+    pub test_db: TestDb,
 }
 
 /// What a server function answered: its value, or the `AppError` it returned.
@@ -37,8 +41,8 @@ impl TestApp {
 
     /// A test app with explicit web settings (public URL, log-in limits, request timeout).
     pub async fn with_web(web: WebConfig) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let db = Db::open_sqlite_in(dir.path()).await.expect("database");
+        let test_db = TestDb::new().await;
+        let db = test_db.open().await;
         let options = server::leptos_options().expect("leptos options");
         let cookie_name = web.site.cookie_name();
         Self {
@@ -50,7 +54,7 @@ impl TestApp {
             ),
             db,
             cookie_name,
-            _dir: dir,
+            test_db,
         }
     }
 
