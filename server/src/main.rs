@@ -373,9 +373,9 @@ async fn serve(db: Db, demo: bool, settings: &ServeSettings) -> anyhow::Result<(
             "E-mails are not sent (no CHARGEDESK_SMTP_HOST): they are kept in the outbox. List them with\n  server outbox\nand read one (e.g. to follow an invitation link) with\n  server outbox --show <ID>"
         ),
     }
-    // Nothing is connected before we listen: stations shown online by a previous run (a crash leaves the
-    // flag set) are offline until they reconnect.
-    db.clear_station_connections().await?;
+    // Stations recorded as connected to instances that are gone (a crash leaves the record; its lease passed)
+    // are marked offline until they reconnect; those of other live instances on the database stay online.
+    db.clean_up_instances().await?;
     let listener = bind(addr).await;
     // The address bound (with port 0 in LEPTOS_SITE_ADDR, the one the system chose).
     let addr = listener.local_addr().unwrap_or(addr);

@@ -112,6 +112,17 @@ pub async fn upgrade(
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
+    // The connection is recorded with this instance (its lease keeps the station online): without a
+    // registration — the database was unreachable at start and still is — the station tries again later.
+    if let Err(e) = hub.instance().await {
+        tracing::error!(error = ?e, "registering this instance for a station connection");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, HeaderValue::from_static("5"))],
+            "The central system cannot record connections right now; try again shortly",
+        )
+            .into_response();
+    }
     let ws = ws
         .protocols([ocpp::SUBPROTOCOL])
         // Small buffers: an idle station costs a few KiB instead of 128 KiB (see ocpp-notes).

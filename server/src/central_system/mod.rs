@@ -9,7 +9,7 @@
 //!   limit, keeps the connection alive with pings, and is closed when the same station connects again or its
 //!   credentials change.
 //! - [`taps`]: the live stream of cards tapped at one station (server-sent events), for "Scan at a station";
-//!   one channel per station.
+//!   one channel per station, fed from whichever instance the station is connected to.
 //! - [`log`]: every frame in both directions is queued to a writer task that stores them in batches, so logging
 //!   never slows down an answer; a pruner deletes frames, authorization decisions and raw meter values older
 //!   than their retention periods.
@@ -29,9 +29,8 @@ use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
-use storage::{Db, StationEvent};
-use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::{broadcast, oneshot};
+use storage::{Db, EventGap, Instance, StationEvent, StationEvents};
+use tokio::sync::oneshot;
 
 const DAY: Duration = Duration::from_secs(24 * 3600);
 
@@ -69,6 +68,9 @@ pub struct OcppConfig {
     pub max_connectors: i64,
     /// How often an open tap stream checks that its session is still valid and may still see the station.
     pub tap_recheck_interval: Duration,
+    /// How long this instance's stations stay online without it renewing its lease (it renews every third of
+    /// it): after a crash of the instance, its stations read as offline within this time.
+    pub instance_lease: Duration,
 }
 
 impl Default for OcppConfig {
@@ -87,6 +89,7 @@ impl Default for OcppConfig {
             log_queue_bytes: 64 * 1024 * 1024,
             max_connectors: 64,
             tap_recheck_interval: Duration::from_secs(30),
+            instance_lease: storage::DEFAULT_INSTANCE_LEASE,
         }
     }
 }
@@ -109,6 +112,7 @@ impl OcppConfig {
     /// | `CHARGEDESK_LOG_QUEUE_MB` | 64 | MiB of frames waiting to be logged |
     /// | `CHARGEDESK_OCPP_MAX_CONNECTORS` | 64 | highest connectorId accepted |
     /// | `CHARGEDESK_TAP_RECHECK_SECS` | 30 | how often a tap stream re-checks its session |
+    /// | `CHARGEDESK_INSTANCE_LEASE_SECS` | 30 | an instance's lease: its stations go offline this long after it died |
     pub fn from_env() -> Self {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -166,6 +170,7 @@ impl OcppConfig {
             max_connectors: number("CHARGEDESK_OCPP_MAX_CONNECTORS")
                 .map_or(default.max_connectors, |n| n.min(1_000_000) as i64),
             tap_recheck_interval: secs("CHARGEDESK_TAP_RECHECK_SECS", default.tap_recheck_interval),
+            instance_lease: secs("CHARGEDESK_INSTANCE_LEASE_SECS", default.instance_lease),
         }
     }
 }
@@ -195,8 +200,15 @@ impl CloseReason {
     }
 }
 
-/// What the OCPP side shares between connections: the database, live connections, the frame-log queue, the
-/// per-station tap channels and the handshake guard. Cheap to clone.
+/// What the OCPP side shares between connections: the database, live connections, this process's
+/// registration as an instance (its lease), the frame-log queue and the handshake guard. Cheap to clone.
+///
+/// Several instances on one database: a station's connection lives in one instance's registry; what other
+/// instances need to know travels as storage events ([`storage::StationEvent`], PostgreSQL notifications):
+/// a credential change closes the connection wherever it is, a station's newer connection on another instance
+/// closes the older one here ([`StationEvent::Connected`]), and taps reach the tap streams of every instance
+/// ([`Db::publish_tap`], [`Db::subscribe_taps`]). Whether a station is online is its row in the database,
+/// valid while the holding instance's lease runs ([`storage::Instance`]).
 #[derive(Clone)]
 pub struct OcppHub {
     pub db: Db,
@@ -209,6 +221,11 @@ struct Connection {
     generation: u64,
     /// Taken when the connection is told to close.
     close: Option<oneshot::Sender<CloseReason>>,
+    /// Its nonce in the database, once the session knows it ([`OcppHub::recorded`]).
+    nonce: Option<i64>,
+    /// Whether its own [`StationEvent::Connected`] has arrived: from then on, another instance's announcement
+    /// of the station is of a newer connection (announcements arrive in the order the database recorded them).
+    announced: bool,
 }
 
 struct Registry {
@@ -222,21 +239,19 @@ struct Inner {
     registry: Mutex<Registry>,
     generation: AtomicU64,
     log: log::LogQueue,
-    /// One channel per station that someone listens to (see [`OcppHub::subscribe_taps`]).
-    taps: Mutex<HashMap<StationId, broadcast::Sender<TapEvent>>>,
+    /// This process's registration as an instance, made at start (or, if the database was not reachable then,
+    /// by the first station connecting): see [`OcppHub::instance`].
+    instance: tokio::sync::OnceCell<Instance>,
     guard: guard::HandshakeGuard,
 }
-
-/// Taps waiting in one station's channel for a slow listener; a tap is a person at a reader, so a listener
-/// that falls this far behind only ever misses its own station's taps.
-const TAP_CHANNEL: usize = 16;
 
 /// How often the handshake guard forgets addresses that have not failed lately.
 const GUARD_HOUSEKEEPING: Duration = Duration::from_secs(60);
 
 impl OcppHub {
-    /// Starts the frame-log writer, the retention pruner, the credential-change watcher and the handshake
-    /// guard's housekeeping (tokio tasks) and returns the hub.
+    /// Starts the frame-log writer, the retention pruner, the station-event watcher and the handshake
+    /// guard's housekeeping (tokio tasks), begins registering this process as an instance (see
+    /// [`OcppHub::instance`]) and returns the hub.
     pub fn start(db: Db, config: OcppConfig) -> Self {
         let log = log::LogQueue::start(db.clone(), &config);
         // Subscribed before the first connection is accepted, so that no change is missed.
@@ -248,12 +263,54 @@ impl OcppHub {
             }),
             generation: AtomicU64::new(1),
             log,
-            taps: Mutex::new(HashMap::new()),
+            instance: tokio::sync::OnceCell::new(),
             guard: guard::HandshakeGuard::new(config.handshake_failures_per_min),
         });
-        tokio::spawn(watch_credentials(Arc::downgrade(&inner), events));
+        tokio::spawn(watch_events(Arc::downgrade(&inner), events));
         tokio::spawn(guard_housekeeping(Arc::downgrade(&inner)));
-        Self { db, config, inner }
+        let hub = Self { db, config, inner };
+        let registering = hub.clone();
+        tokio::spawn(async move {
+            if let Err(error) = registering.instance().await {
+                tracing::warn!(error = ?error,
+                    "registering this instance failed; the first station that connects tries again");
+            }
+        });
+        hub
+    }
+
+    /// This process's registration as an instance ([`storage::Instance`]): made once, at start, with
+    /// [`OcppConfig::instance_lease`]; a station connection needs it (its record names the instance), so while
+    /// it fails (database unreachable) stations are refused and each connection attempt tries again.
+    pub async fn instance(&self) -> Result<&Instance, storage::StorageError> {
+        self.inner
+            .instance
+            .get_or_try_init(|| self.db.start_instance(self.config.instance_lease))
+            .await
+    }
+
+    /// Retires this process's instance row at the end of a graceful shutdown, once its connections are closed
+    /// (see [`storage::Instance::retire`]): stations still recorded with it are marked offline at once instead
+    /// of when its lease passes. Does nothing if the instance was never registered.
+    pub async fn retire_instance(&self) -> Result<(), storage::StorageError> {
+        if let Some(instance) = self.inner.instance.get() {
+            instance.retire().await?;
+        }
+        Ok(())
+    }
+
+    /// Notes the database nonce of the connection `generation` of `station` (see [`StationEvent::Connected`]);
+    /// call before the connection is recorded in the database.
+    pub(crate) fn recorded(&self, station: StationId, generation: u64, nonce: i64) {
+        if let Some(connection) = self
+            .inner
+            .registry()
+            .connections
+            .get_mut(&station)
+            .filter(|c| c.generation == generation)
+        {
+            connection.nonce = Some(nonce);
+        }
     }
 
     /// A number that changes whenever some station's credentials change. The endpoint reads it before it looks
@@ -281,9 +338,15 @@ impl OcppHub {
         } else {
             Some(tx)
         };
-        let previous = registry
-            .connections
-            .insert(station, Connection { generation, close });
+        let previous = registry.connections.insert(
+            station,
+            Connection {
+                generation,
+                close,
+                nonce: None,
+                announced: false,
+            },
+        );
         if let Some(replaced) = previous.and_then(|c| c.close) {
             let _ = replaced.send(CloseReason::Replaced);
         }
@@ -318,27 +381,19 @@ impl OcppHub {
         &self.inner.guard
     }
 
-    /// Delivers a tap to the listeners of its station; nobody listening (the normal case) costs a map lookup.
-    pub(crate) fn publish_tap(&self, tap: TapEvent) {
-        if let Some(channel) = self.inner.taps().get(&tap.station) {
-            let _ = channel.send(tap);
+    /// Delivers a tap to the listeners of its station, on every instance (a database round trip on
+    /// PostgreSQL). Failures are logged: a tap stream is a convenience, the station's answer does not depend on
+    /// it.
+    pub(crate) async fn publish_tap(&self, tap: TapEvent) {
+        if let Err(error) = self.db.publish_tap(&tap).await {
+            tracing::warn!(station = %tap.station, error = ?error, "publishing a tap failed");
         }
     }
 
-    /// Live taps at `station`. Each station has its own channel, created by its first listener and dropped
-    /// with its last, so a busy station cannot push another station's taps out of a shared buffer.
+    /// Live taps at `station`, from whichever instance it is connected to: its own channel, so a busy station
+    /// cannot push another station's taps out of a shared buffer (see [`Db::subscribe_taps`]).
     pub fn subscribe_taps(&self, station: StationId) -> TapSubscription {
-        let receiver = self
-            .inner
-            .taps()
-            .entry(station)
-            .or_insert_with(|| broadcast::channel(TAP_CHANNEL).0)
-            .subscribe();
-        TapSubscription {
-            receiver,
-            station,
-            inner: self.inner.clone(),
-        }
+        self.db.subscribe_taps(station)
     }
 
     /// Waits until every queued frame is stored (tests, shutdown).
@@ -350,10 +405,6 @@ impl OcppHub {
 impl Inner {
     fn registry(&self) -> std::sync::MutexGuard<'_, Registry> {
         self.registry.lock().expect("connection registry lock")
-    }
-
-    fn taps(&self) -> std::sync::MutexGuard<'_, HashMap<StationId, broadcast::Sender<TapEvent>>> {
-        self.taps.lock().expect("tap channels lock")
     }
 
     /// Tells the connection of `station` (or, with `None`, every connection) to close because credentials
@@ -378,39 +429,43 @@ impl Inner {
         }
         closed
     }
-}
 
-/// The listening side of one station's taps (see [`OcppHub::subscribe_taps`]). Dropping the last one drops
-/// the station's channel.
-pub struct TapSubscription {
-    receiver: broadcast::Receiver<TapEvent>,
-    station: StationId,
-    inner: Arc<Inner>,
-}
-
-impl TapSubscription {
-    /// The next tap at the station. `Lagged` if this listener fell behind (older taps were dropped).
-    pub async fn recv(&mut self) -> Result<TapEvent, RecvError> {
-        self.receiver.recv().await
-    }
-}
-
-impl Drop for TapSubscription {
-    fn drop(&mut self) {
-        let mut taps = self.inner.taps();
-        // Our own receiver is still alive here; it is the last one when the count is 1.
-        if taps
-            .get(&self.station)
-            .is_some_and(|channel| channel.receiver_count() <= 1)
-        {
-            taps.remove(&self.station);
+    /// A connection of `station` with nonce `nonce` was recorded (`own`: by this instance). Our own
+    /// announcement marks our connection as announced; another instance's, once ours was announced, means its
+    /// connection is newer: ours is told to close ([`CloseReason::Replaced`]). Returns whether it was.
+    fn connected_elsewhere(&self, station: StationId, nonce: i64, own: bool) -> bool {
+        let mut registry = self.registry();
+        let Some(connection) = registry.connections.get_mut(&station) else {
+            return false;
+        };
+        if own {
+            if connection.nonce == Some(nonce) {
+                connection.announced = true;
+            }
+            return false;
+        }
+        if !connection.announced || connection.nonce == Some(nonce) {
+            // Recorded after the other instance's connection (our own announcement is still to come): ours is
+            // the newer one, and the other instance closes its connection when our announcement arrives.
+            return false;
+        }
+        match connection.close.take() {
+            Some(tx) => {
+                let _ = tx.send(CloseReason::Replaced);
+                true
+            }
+            None => false,
         }
     }
 }
 
-/// Closes connections whose credentials changed ([`StationEvent::CredentialsChanged`]). If it falls behind
-/// the events, it cannot know whose changed, so it closes every connection (they reconnect at once).
-async fn watch_credentials(inner: Weak<Inner>, mut events: broadcast::Receiver<StationEvent>) {
+pub use storage::TapSubscription;
+
+/// Acts on station events from every instance: closes the connection whose credentials changed
+/// ([`StationEvent::CredentialsChanged`]) and the one that another instance's newer connection of its station
+/// replaced ([`StationEvent::Connected`]). If events may have been missed it cannot know whose credentials
+/// changed, so it closes every connection (they reconnect at once); so too when this instance's lease was lost.
+async fn watch_events(inner: Weak<Inner>, mut events: StationEvents) {
     loop {
         let event = events.recv().await;
         let Some(inner) = inner.upgrade() else { return };
@@ -420,15 +475,30 @@ async fn watch_credentials(inner: Weak<Inner>, mut events: broadcast::Receiver<S
                     tracing::info!(%station, "station credentials changed: closing its connection");
                 }
             }
-            Err(RecvError::Lagged(missed)) => {
-                let closed = inner.credentials_changed(None);
-                tracing::warn!(
-                    missed,
-                    closed,
-                    "missed station credential changes: closing every station connection to be safe"
-                );
+            Ok(StationEvent::Connected {
+                station,
+                connection,
+                instance,
+            }) => {
+                let own = inner.instance.get().map(Instance::id);
+                if inner.connected_elsewhere(station, connection, own == Some(instance)) {
+                    tracing::info!(%station, %instance,
+                        "station connected to another instance: closing the older connection here");
+                }
             }
-            Err(RecvError::Closed) => return,
+            Err(gap @ (EventGap::Missed | EventGap::LeaseLost)) => {
+                let closed = inner.credentials_changed(None);
+                if gap == EventGap::Missed {
+                    tracing::warn!(
+                        closed,
+                        "missed station events: closing every station connection to be safe"
+                    );
+                } else {
+                    tracing::warn!(closed,
+                        "this instance's lease was lost: closing every station connection so that they are recorded again");
+                }
+            }
+            Err(EventGap::Closed) => return,
         }
     }
 }
@@ -472,6 +542,7 @@ mod tests {
             ("CHARGEDESK_METER_VALUE_RETENTION_DAYS", "banana"),
             ("CHARGEDESK_MAIL_RETENTION_DAYS", "14"),
             ("CHARGEDESK_TAP_RECHECK_SECS", "2"),
+            ("CHARGEDESK_INSTANCE_LEASE_SECS", "9"),
         ]
         .into();
         let set = OcppConfig::from_lookup(|name| vars.get(name).map(|v| v.to_string()));
@@ -492,6 +563,8 @@ mod tests {
         );
         assert_eq!(set.mail_retention, DAY * 14);
         assert_eq!(set.tap_recheck_interval, Duration::from_secs(2));
+        assert_eq!(set.instance_lease, Duration::from_secs(9));
+        assert_eq!(none.instance_lease, Duration::from_secs(30));
     }
 
     async fn hub() -> (tempfile::TempDir, OcppHub) {
@@ -515,9 +588,9 @@ mod tests {
         let mut quiet = hub.subscribe_taps(StationId(2));
         let _noisy = hub.subscribe_taps(StationId(1));
         // The quiet station's tap comes first; the listener has not read it yet when the flood arrives.
-        hub.publish_tap(tap(2, "04ABCDEF012345"));
-        for i in 0..(TAP_CHANNEL * 100) {
-            hub.publish_tap(tap(1, &format!("{i}")));
+        hub.publish_tap(tap(2, "04ABCDEF012345")).await;
+        for i in 0..(storage::TAP_CHANNEL * 100) {
+            hub.publish_tap(tap(1, &format!("{i}"))).await;
         }
         let received = quiet.recv().await.expect("the quiet station's tap");
         assert_eq!(received.id_tag, "04ABCDEF012345");
@@ -526,15 +599,15 @@ mod tests {
     #[tokio::test]
     async fn a_stations_tap_channel_lives_as_long_as_its_listeners() {
         let (_dir, hub) = hub().await;
-        hub.publish_tap(tap(1, "nobody listens"));
-        assert!(hub.inner.taps().is_empty());
+        hub.publish_tap(tap(1, "nobody listens")).await;
+        assert_eq!(hub.db.tap_channels(), 0);
         let first = hub.subscribe_taps(StationId(1));
         let second = hub.subscribe_taps(StationId(1));
-        assert_eq!(hub.inner.taps().len(), 1);
+        assert_eq!(hub.db.tap_channels(), 1);
         drop(first);
-        assert_eq!(hub.inner.taps().len(), 1, "one listener left");
+        assert_eq!(hub.db.tap_channels(), 1, "one listener left");
         drop(second);
-        assert!(hub.inner.taps().is_empty());
+        assert_eq!(hub.db.tap_channels(), 0);
     }
 
     #[tokio::test]
@@ -562,6 +635,35 @@ mod tests {
         // A connection authenticated after the change stays.
         let (_, mut fresh) = hub.register(StationId(1), hub.credentials_epoch());
         assert!(fresh.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn another_instances_announcement_closes_only_a_connection_announced_before_it() {
+        let (_dir, hub) = hub().await;
+        let epoch = hub.credentials_epoch();
+        let (generation, mut here) = hub.register(StationId(1), epoch);
+        hub.recorded(StationId(1), generation, 11);
+        // The other instance's connection was recorded before ours (its announcement comes first): ours is
+        // the newer one and stays.
+        assert!(!hub.inner.connected_elsewhere(StationId(1), 22, false));
+        assert!(here.try_recv().is_err());
+        // Someone else's announcement of our own nonce, and our own announcement of another nonce, close
+        // nothing.
+        assert!(!hub.inner.connected_elsewhere(StationId(1), 11, false));
+        assert!(!hub.inner.connected_elsewhere(StationId(1), 33, true));
+        assert!(here.try_recv().is_err());
+        // Our announcement arrives; another instance's after it is of a newer connection: ours closes.
+        assert!(!hub.inner.connected_elsewhere(StationId(1), 11, true));
+        assert!(
+            !hub.inner.connected_elsewhere(StationId(2), 44, false),
+            "another station"
+        );
+        assert!(here.try_recv().is_err());
+        assert!(hub.inner.connected_elsewhere(StationId(1), 44, false));
+        assert_eq!(here.try_recv(), Ok(CloseReason::Replaced));
+        // It is still registered until its session ends, and is not told twice.
+        assert!(!hub.inner.connected_elsewhere(StationId(1), 55, false));
+        assert!(hub.unregister(StationId(1), generation));
     }
 
     #[tokio::test]

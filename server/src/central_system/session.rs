@@ -31,7 +31,15 @@ const RATE_WARN_EVERY: Duration = Duration::from_secs(60);
 pub async fn run(hub: OcppHub, mut socket: WebSocket, station: ConnectedStation, epoch: u64) {
     let id = station.station_id();
     let (generation, mut close) = hub.register(id, epoch);
-    station.connected().await;
+    // Recorded with this instance, whose lease keeps the station online; the record's announcement closes an
+    // older connection of the station on another instance.
+    hub.recorded(id, generation, station.connection_nonce());
+    match hub.instance().await {
+        Ok(instance) => station.connected(instance).await,
+        Err(error) => {
+            tracing::warn!(station = %id, error = ?error, "no instance registration: the station is not marked online")
+        }
+    }
     tracing::info!(station = %id, "station connected");
 
     let ping_every = hub.config.ping_interval;
@@ -312,12 +320,14 @@ impl Session {
             }
             Request::Authorize(authorize) => {
                 let decision = station.authorize(&authorize.id_tag).await?;
-                self.hub.publish_tap(TapEvent {
-                    station: station.station_id(),
-                    id_tag: authorize.id_tag.clone(),
-                    at: now(),
-                    known: decision.pass.is_some(),
-                });
+                self.hub
+                    .publish_tap(TapEvent {
+                        station: station.station_id(),
+                        id_tag: authorize.id_tag.clone(),
+                        at: now(),
+                        known: decision.pass.is_some(),
+                    })
+                    .await;
                 response_frame(
                     id,
                     &AuthorizeResponse {

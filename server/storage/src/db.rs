@@ -39,7 +39,7 @@ const SQLITE_PRAGMAS: &[&str] = &[
 pub struct Db {
     pub(crate) pool: AnyPool,
     pub(crate) backend: Backend,
-    /// Changes that live connections react to (see [`crate::events`]).
+    /// Changes that live connections react to, from every instance (see [`crate::events`]).
     pub(crate) events: crate::events::Events,
     /// The base URL of links in e-mails (see [`Db::public_url`]).
     pub(crate) public_url: std::sync::Arc<str>,
@@ -95,7 +95,7 @@ impl Db {
                 Ok(Db {
                     pool,
                     backend,
-                    events: crate::events::Events::new(),
+                    events: crate::events::Events::local(),
                     public_url: DEFAULT_PUBLIC_URL.into(),
                     mail_wakeup: Default::default(),
                 })
@@ -110,7 +110,8 @@ impl Db {
                 Ok(Db {
                     pool,
                     backend,
-                    events: crate::events::Events::new(),
+                    // Listening before we return: nothing committed afterwards is missed.
+                    events: crate::events::Events::listening(url).await?,
                     public_url: DEFAULT_PUBLIC_URL.into(),
                     mail_wakeup: Default::default(),
                 })

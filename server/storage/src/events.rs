@@ -1,55 +1,562 @@
-//! Changes that live connections must react to, published by storage after the change is committed.
+//! Changes that live station connections must react to, carried to every server instance on the database.
 //!
-//! Today one process holds every station connection, so the events travel through an in-process broadcast
-//! channel owned by [`Db`]. A deployment with several instances on one database (PostgreSQL) carries the same
-//! events across instances; the publishers and subscribers here do not change when it does.
+//! A station's connection lives in one instance; the browser, or the change that concerns the station, may be on
+//! another. Events therefore travel through the database itself:
+//!
+//! - **PostgreSQL**: an event is a `NOTIFY` on [`CHANNEL`] (`pg_notify`), sent inside the transaction of the
+//!   change it reports, so that it is delivered when — and only if — that transaction commits, in commit order.
+//!   Every [`Db`] keeps one `LISTEN` connection (sqlx's `PgListener`) that hands what arrives to the local
+//!   subscribers. The publishing process hears its own events through that listener too, and only there:
+//!   every subscriber gets each event exactly once. When the listening connection drops it is re-established
+//!   with back-off, and then every subscriber is told that it may have missed events ([`EventGap::Missed`]).
+//! - **SQLite** (one process): the same events go straight to the local subscribers after the commit.
+//!
+//! Payloads are small JSON documents with a version ([`WIRE_VERSION`]) and a kind. Anyone with access to the
+//! database can `NOTIFY` on the channel, so a notification is only a hint: a payload that does not parse, has
+//! another version or out-of-range values is logged and ignored, and none of the events lets its sender do
+//! more than close a connection (the station reconnects) or show a card number in a tap stream that an
+//! administrator opened.
+//!
+//! Two kinds of subscriptions:
+//!
+//! - [`Db::station_events`]: [`StationEvent`]s for the hub of live connections (credentials changed, station
+//!   connected elsewhere). One broadcast channel; a subscriber that falls behind, or a listener that lost its
+//!   connection, gets [`EventGap::Missed`] and must assume that anything happened.
+//! - [`Db::subscribe_taps`]: the cards held against one station's reader ("Scan at a station"), one channel per
+//!   station with listeners, so that a busy station cannot push another station's taps out of a shared
+//!   buffer; the listener task hands a tap straight to its station's channel.
+//!
+//! Commands to stations (a later issue) can use the same channel: the command is stored in a table in the
+//! transaction that creates it, and a small event `{"kind": "command", "station": …, "command": <its id>}`
+//! announces it; the instance whose registry holds the station's connection (the one in
+//! `stations.connected_instance`) loads it, sends it to the station and stores the answer in that row, which
+//! the requesting instance reads. A missed announcement ([`EventGap::Missed`]) then means "look for pending
+//! commands of your connected stations".
 
+use crate::db::{Backend, Conn, Db};
+use crate::error::StorageError;
+use crate::instances::InstanceId;
+use serde::{Deserialize, Serialize};
 use shared::ids::StationId;
-use tokio::sync::broadcast;
+use shared::model::TapEvent;
+use shared::time::Timestamp;
+use sqlx::postgres::PgListener;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{broadcast, watch};
 
-/// How many events a slow subscriber may fall behind before it is told it lagged.
-const CAPACITY: usize = 1024;
+/// The PostgreSQL notification channel of station events.
+pub const CHANNEL: &str = "chargedesk_station_events";
 
-/// Something happened to a station that its open OCPP connection must act on.
+/// The version of the notification payloads this build sends and understands; others are ignored.
+pub const WIRE_VERSION: u32 = 1;
+
+/// How many station events a slow subscriber may fall behind before it is told it missed some. Large, because
+/// an instance that dies sends all its stations to the others at once, each announcing its new connection.
+const CAPACITY: usize = 16 * 1024;
+
+/// Taps waiting in one station's channel for a slow listener; a tap is a person at a reader, so a listener
+/// that falls this far behind only ever misses its own station's taps.
+pub const TAP_CHANNEL: usize = 16;
+
+/// The longest idTag a tap may carry (OCPP 1.6 `IdToken` is a CiString20).
+const MAX_ID_TAG: usize = 20;
+
+/// The first and the longest wait before connecting the listener again.
+const RECONNECT_FIRST: Duration = Duration::from_millis(100);
+const RECONNECT_MAX: Duration = Duration::from_secs(10);
+
+/// Something happened to a station that its open OCPP connection — wherever it is — must act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StationEvent {
     /// The station's password was set, changed or removed, or its "allow unauthenticated connections" choice
     /// changed: an open connection was authenticated under the old rules and must be closed at once (the
     /// station reconnects with its new credentials).
     CredentialsChanged(StationId),
+    /// The station now has a connection with the nonce `connection` on the instance `instance` (announced in
+    /// the transaction that recorded it, so these arrive in the order the connections were recorded). Any other
+    /// instance's connection of the station whose own announcement came earlier is older and must close; the
+    /// nonce keeps the older one from marking the station offline when it does.
+    Connected {
+        /// The station.
+        station: StationId,
+        /// The connection's nonce (`stations.connection_nonce`).
+        connection: i64,
+        /// The instance holding it.
+        instance: InstanceId,
+    },
 }
 
-/// The sending side, shared by every clone of a [`crate::Db`].
+/// Why a subscription could not deliver the next event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventGap {
+    /// Events may have been lost: the subscriber fell behind, or the database's notification connection was
+    /// lost and has been re-established. Assume that anything happened (e.g. any station's credentials
+    /// changed).
+    Missed,
+    /// This instance's lease ran out and another instance cleaned up after it: its stations were marked
+    /// offline although their connections are open. The instance registered again; its connections should be
+    /// closed so that the stations reconnect and are recorded again.
+    LeaseLost,
+    /// The database handle is gone: no more events.
+    Closed,
+}
+
+/// What the local station-event channel carries.
+#[derive(Debug, Clone, Copy)]
+enum Delivery {
+    Event(StationEvent),
+    Gap(EventGap),
+}
+
+/// A subscription to [`StationEvent`]s (see [`Db::station_events`]).
+pub struct StationEvents {
+    receiver: broadcast::Receiver<Delivery>,
+}
+
+impl StationEvents {
+    /// The next event, or why there is none.
+    pub async fn recv(&mut self) -> Result<StationEvent, EventGap> {
+        Self::map(self.receiver.recv().await)
+    }
+
+    /// The next event if one is waiting, without waiting; `None` if none is.
+    pub fn try_recv(&mut self) -> Option<Result<StationEvent, EventGap>> {
+        match self.receiver.try_recv() {
+            Err(broadcast::error::TryRecvError::Empty) => None,
+            Ok(delivery) => Some(Self::map(Ok(delivery))),
+            Err(broadcast::error::TryRecvError::Lagged(_)) => Some(Err(EventGap::Missed)),
+            Err(broadcast::error::TryRecvError::Closed) => Some(Err(EventGap::Closed)),
+        }
+    }
+
+    fn map(
+        received: Result<Delivery, broadcast::error::RecvError>,
+    ) -> Result<StationEvent, EventGap> {
+        match received {
+            Ok(Delivery::Event(event)) => Ok(event),
+            Ok(Delivery::Gap(gap)) => Err(gap),
+            Err(broadcast::error::RecvError::Lagged(_)) => Err(EventGap::Missed),
+            Err(broadcast::error::RecvError::Closed) => Err(EventGap::Closed),
+        }
+    }
+}
+
+/// The listening side of one station's taps (see [`Db::subscribe_taps`]). Dropping the last one drops the
+/// station's channel.
+pub struct TapSubscription {
+    receiver: broadcast::Receiver<TapEvent>,
+    station: StationId,
+    taps: Arc<TapChannels>,
+}
+
+impl TapSubscription {
+    /// The next tap at the station. `Lagged` if this listener fell behind (older taps were dropped).
+    pub async fn recv(&mut self) -> Result<TapEvent, broadcast::error::RecvError> {
+        self.receiver.recv().await
+    }
+}
+
+impl Drop for TapSubscription {
+    fn drop(&mut self) {
+        let mut channels = self.taps.lock();
+        // Our own receiver is still alive here; it is the last one when the count is 1.
+        if channels
+            .get(&self.station)
+            .is_some_and(|channel| channel.receiver_count() <= 1)
+        {
+            channels.remove(&self.station);
+        }
+    }
+}
+
+/// The per-station tap channels that have listeners.
+#[derive(Debug, Default)]
+struct TapChannels(Mutex<HashMap<StationId, broadcast::Sender<TapEvent>>>);
+
+impl TapChannels {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<StationId, broadcast::Sender<TapEvent>>> {
+        self.0.lock().expect("tap channels lock")
+    }
+
+    /// Hands `tap` to its station's listeners; nobody listening (the normal case) costs a map lookup.
+    fn deliver(&self, tap: TapEvent) {
+        if let Some(channel) = self.lock().get(&tap.station) {
+            let _ = channel.send(tap);
+        }
+    }
+}
+
+/// The local side of the events, shared by every clone of a [`Db`].
 #[derive(Debug, Clone)]
 pub(crate) struct Events {
-    tx: broadcast::Sender<StationEvent>,
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    control: broadcast::Sender<Delivery>,
+    taps: Arc<TapChannels>,
+    /// Dropped with the last clone of the [`Db`]: ends the listener task.
+    _stop: watch::Sender<()>,
 }
 
 impl Events {
-    pub(crate) fn new() -> Self {
-        let (tx, _) = broadcast::channel(CAPACITY);
-        Self { tx }
+    /// In-process events only (SQLite).
+    pub(crate) fn local() -> Self {
+        Self::new().0
     }
 
-    pub(crate) fn publish(&self, event: StationEvent) {
-        // No subscriber (e.g. a command-line run) is normal.
-        let _ = self.tx.send(event);
+    /// Events through PostgreSQL: listens on [`CHANNEL`] with a connection of its own to `url` before
+    /// returning (so that nothing committed after [`Db::connect`] returns is missed), and keeps listening in a
+    /// background task until the last clone of the [`Db`] is dropped.
+    pub(crate) async fn listening(url: &str) -> Result<Self, StorageError> {
+        let listener = listen(url).await?;
+        let (events, stop) = Self::new();
+        let control = events.shared.control.clone();
+        let taps = events.shared.taps.clone();
+        tokio::spawn(keep_listening(
+            url.to_owned(),
+            listener,
+            control,
+            taps,
+            stop,
+        ));
+        Ok(events)
     }
 
-    pub(crate) fn subscribe(&self) -> broadcast::Receiver<StationEvent> {
-        self.tx.subscribe()
+    fn new() -> (Self, watch::Receiver<()>) {
+        let (control, _) = broadcast::channel(CAPACITY);
+        let (stop, stopped) = watch::channel(());
+        let events = Self {
+            shared: Arc::new(Shared {
+                control,
+                taps: Default::default(),
+                _stop: stop,
+            }),
+        };
+        (events, stopped)
+    }
+
+    /// Tells this process's subscribers that its lease was lost (see [`EventGap::LeaseLost`]).
+    pub(crate) fn lease_lost(&self) {
+        let _ = self.shared.control.send(Delivery::Gap(EventGap::LeaseLost));
     }
 }
 
-impl crate::Db {
-    /// Station events from now on (see [`StationEvent`]). A receiver that lags behind gets
-    /// `RecvError::Lagged`: it must then assume that any station's credentials changed.
-    pub fn station_events(&self) -> broadcast::Receiver<StationEvent> {
-        self.events.subscribe()
+/// An event announced in a transaction: call [`Announced::after_commit`] once the transaction committed.
+#[must_use = "call after_commit once the transaction is committed"]
+pub(crate) struct Announced {
+    /// SQLite: the event and where to deliver it. PostgreSQL: nothing left to do (the commit sends it).
+    local: Option<(StationEvent, broadcast::Sender<Delivery>)>,
+}
+
+impl Announced {
+    /// Delivers the event to this process's subscribers (SQLite); on PostgreSQL the commit already sent it.
+    pub(crate) fn after_commit(self) {
+        if let Some((event, control)) = self.local {
+            let _ = control.send(Delivery::Event(event));
+        }
+    }
+}
+
+impl Db {
+    /// Station events from now on (see [`StationEvent`] and [`EventGap`]), from every instance on this
+    /// database.
+    pub fn station_events(&self) -> StationEvents {
+        StationEvents {
+            receiver: self.events.shared.control.subscribe(),
+        }
     }
 
-    /// Publishes `event`; call only after the change it describes is committed.
-    pub(crate) fn publish_station_event(&self, event: StationEvent) {
-        self.events.publish(event);
+    /// Live taps at `station`, from whichever instance the station is connected to. Each station has its own
+    /// channel, created by its first listener and dropped with its last.
+    pub fn subscribe_taps(&self, station: StationId) -> TapSubscription {
+        let taps = self.events.shared.taps.clone();
+        let receiver = taps
+            .lock()
+            .entry(station)
+            .or_insert_with(|| broadcast::channel(TAP_CHANNEL).0)
+            .subscribe();
+        TapSubscription {
+            receiver,
+            station,
+            taps,
+        }
+    }
+
+    /// How many stations have tap listeners in this process (each has one channel).
+    pub fn tap_channels(&self) -> usize {
+        self.events.shared.taps.lock().len()
+    }
+
+    /// Delivers a card held against a station's reader to the listeners of that station on every instance.
+    pub async fn publish_tap(&self, tap: &TapEvent) -> Result<(), StorageError> {
+        match self.backend {
+            Backend::Sqlite => {
+                self.events.shared.taps.deliver(tap.clone());
+                Ok(())
+            }
+            Backend::Postgres => {
+                let payload = encode(&Body::Tap {
+                    station: tap.station.0,
+                    id_tag: tap.id_tag.clone(),
+                    at: tap.at.0,
+                    known: tap.known,
+                });
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(CHANNEL)
+                    .bind(payload)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Announces `event` in the transaction `tx` of the change it reports: on PostgreSQL a `NOTIFY` that the
+    /// commit sends (and a rollback discards); on SQLite [`Announced::after_commit`] delivers it.
+    pub(crate) async fn announce(
+        &self,
+        tx: &mut Conn,
+        event: StationEvent,
+    ) -> Result<Announced, StorageError> {
+        match self.backend {
+            Backend::Sqlite => Ok(Announced {
+                local: Some((event, self.events.shared.control.clone())),
+            }),
+            Backend::Postgres => {
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(CHANNEL)
+                    .bind(encode(&Body::from(event)))
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(Announced { local: None })
+            }
+        }
+    }
+}
+
+/// A notification's payload: `{"v": 1, "event": {"kind": "…", …}}`.
+#[derive(Debug, Serialize, Deserialize)]
+struct Envelope<B> {
+    v: u32,
+    event: B,
+}
+
+/// The events as they travel (ids as plain numbers). Unknown fields are refused: a payload is either exactly
+/// what this version sends or ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+enum Body {
+    CredentialsChanged {
+        station: i64,
+    },
+    Connected {
+        station: i64,
+        connection: i64,
+        instance: i64,
+    },
+    Tap {
+        station: i64,
+        id_tag: String,
+        at: i64,
+        known: bool,
+    },
+}
+
+impl From<StationEvent> for Body {
+    fn from(event: StationEvent) -> Self {
+        match event {
+            StationEvent::CredentialsChanged(station) => {
+                Body::CredentialsChanged { station: station.0 }
+            }
+            StationEvent::Connected {
+                station,
+                connection,
+                instance,
+            } => Body::Connected {
+                station: station.0,
+                connection,
+                instance: instance.0,
+            },
+        }
+    }
+}
+
+fn encode(body: &Body) -> String {
+    serde_json::to_string(&Envelope {
+        v: WIRE_VERSION,
+        event: body,
+    })
+    .expect("station events serialize")
+}
+
+/// What a notification's payload says, if it is one this version understands and its values are plausible.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Decoded {
+    Station(StationEvent),
+    Tap(TapEvent),
+}
+
+/// Why a payload was ignored (for the log).
+fn decode(payload: &str) -> Result<Decoded, &'static str> {
+    #[derive(Deserialize)]
+    struct Version {
+        v: u32,
+    }
+    let version: Version = serde_json::from_str(payload).map_err(|_| "not a station event")?;
+    if version.v != WIRE_VERSION {
+        return Err("another payload version");
+    }
+    let envelope: Envelope<Body> =
+        serde_json::from_str(payload).map_err(|_| "not a station event of this version")?;
+    let station = |id: i64| {
+        if id > 0 {
+            Ok(StationId(id))
+        } else {
+            Err("not a station id")
+        }
+    };
+    Ok(match envelope.event {
+        Body::CredentialsChanged { station: id } => {
+            Decoded::Station(StationEvent::CredentialsChanged(station(id)?))
+        }
+        Body::Connected {
+            station: id,
+            connection,
+            instance,
+        } => Decoded::Station(StationEvent::Connected {
+            station: station(id)?,
+            connection,
+            instance: InstanceId(instance),
+        }),
+        Body::Tap {
+            station: id,
+            id_tag,
+            at,
+            known,
+        } => {
+            if id_tag.is_empty() || id_tag.chars().count() > MAX_ID_TAG {
+                return Err("not an idTag");
+            }
+            Decoded::Tap(TapEvent {
+                station: station(id)?,
+                id_tag,
+                at: Timestamp(at),
+                known,
+            })
+        }
+    })
+}
+
+/// A listening connection to `url` on [`CHANNEL`].
+async fn listen(url: &str) -> Result<PgListener, StorageError> {
+    let mut listener = PgListener::connect(url).await?;
+    // We re-establish the connection ourselves, to tell subscribers they may have missed events.
+    listener.eager_reconnect(false);
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
+
+/// Hands every notification to the local subscribers until `stop` fires; re-establishes a lost listening
+/// connection with back-off and then reports [`EventGap::Missed`].
+async fn keep_listening(
+    url: String,
+    mut listener: PgListener,
+    control: broadcast::Sender<Delivery>,
+    taps: Arc<TapChannels>,
+    mut stop: watch::Receiver<()>,
+) {
+    loop {
+        let received = tokio::select! {
+            received = listener.try_recv() => received,
+            _ = stop.changed() => return,
+        };
+        match received {
+            Ok(Some(notification)) => match decode(notification.payload()) {
+                Ok(Decoded::Station(event)) => {
+                    let _ = control.send(Delivery::Event(event));
+                }
+                Ok(Decoded::Tap(tap)) => taps.deliver(tap),
+                Err(why) => tracing::warn!(
+                    why,
+                    bytes = notification.payload().len(),
+                    sender_pid = notification.process_id(),
+                    "ignored a notification on the station event channel"
+                ),
+            },
+            Ok(None) | Err(_) => {
+                if let Err(error) = &received {
+                    tracing::warn!(error = %error, "the station event listener failed: connecting it again");
+                } else {
+                    tracing::warn!(
+                        "the station event listener lost its connection: connecting it again"
+                    );
+                }
+                drop(listener);
+                let mut wait = RECONNECT_FIRST;
+                listener = loop {
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = stop.changed() => return,
+                    }
+                    match listen(&url).await {
+                        Ok(listener) => break listener,
+                        Err(error) => {
+                            tracing::warn!(error = ?error, retry_in_ms = wait.as_millis() as u64,
+                                "connecting the station event listener failed");
+                            wait = (wait * 2).min(RECONNECT_MAX);
+                        }
+                    }
+                };
+                tracing::info!("the station event listener is connected again; events in between may have been missed");
+                let _ = control.send(Delivery::Gap(EventGap::Missed));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_round_trip_and_anything_else_is_ignored() {
+        let event = StationEvent::Connected {
+            station: StationId(7),
+            connection: 42,
+            instance: InstanceId(9),
+        };
+        let payload = encode(&Body::from(event));
+        assert_eq!(
+            payload,
+            r#"{"v":1,"event":{"kind":"connected","station":7,"connection":42,"instance":9}}"#
+        );
+        assert_eq!(decode(&payload), Ok(Decoded::Station(event)));
+        let tap = encode(&Body::Tap {
+            station: 3,
+            id_tag: "04ABCDEF".into(),
+            at: 5,
+            known: true,
+        });
+        assert!(matches!(decode(&tap), Ok(Decoded::Tap(t)) if t.id_tag == "04ABCDEF" && t.known));
+
+        for bad in [
+            "",
+            "null",
+            "not json",
+            r#"{"v":2,"event":{"kind":"credentials_changed","station":7}}"#,
+            r#"{"v":1,"event":{"kind":"credentials_changed","station":-7}}"#,
+            r#"{"v":1,"event":{"kind":"credentials_changed","station":"7"}}"#,
+            r#"{"v":1,"event":{"kind":"credentials_changed","station":7,"extra":1}}"#,
+            r#"{"v":1,"event":{"kind":"reboot_everything"}}"#,
+            r#"{"v":1,"event":{"kind":"tap","station":3,"id_tag":"","at":0,"known":false}}"#,
+            r#"{"v":1,"event":{"kind":"tap","station":3,"id_tag":"123456789012345678901","at":0,"known":false}}"#,
+            r#"{"v":1}"#,
+        ] {
+            assert!(decode(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -54,6 +54,7 @@ mod decisions;
 mod error;
 mod events;
 mod health;
+mod instances;
 mod mail;
 mod ocpp;
 mod org;
@@ -75,10 +76,14 @@ pub use auth::{
 pub use bootstrap::{DemoLogin, DemoStation, DEMO_PASSWORD, DEMO_STATIONS};
 pub use db::{now, Db};
 pub use error::StorageError;
-pub use events::StationEvent;
+pub use events::{
+    EventGap, StationEvent, StationEvents, TapSubscription, CHANNEL as EVENT_CHANNEL, TAP_CHANNEL,
+    WIRE_VERSION as EVENT_WIRE_VERSION,
+};
 pub use health::{
     open_failure_reason, sqlite_dir_problem, sqlite_url_problem, NotReady, READINESS_TIMEOUT,
 };
+pub use instances::{CleanedUp, Instance, InstanceId, DEFAULT_INSTANCE_LEASE};
 pub use mail::{Letter, MailStatus, OutboxMessage, DEFAULT_MAIL_RETENTION_DAYS};
 pub use ocpp::{ConnectedStation, NewOcppMessage, StationLogin, DEFAULT_LOG_RETENTION_DAYS};
 pub use org::{AddUserOutcome, OrgAdmin};

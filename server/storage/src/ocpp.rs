@@ -9,6 +9,8 @@
 use crate::auth::verify_password;
 use crate::db::{now, Db};
 use crate::error::StorageError;
+use crate::events::StationEvent;
+use crate::instances::Instance;
 use crate::org::OrgAdmin;
 use crate::stations::{pass_matches_keys, subtree_cte};
 use rand::RngCore;
@@ -128,26 +130,57 @@ impl ConnectedStation {
         self.org
     }
 
-    /// Marks the station online through this connection (replacing any previous connection). Errors are
-    /// logged, not returned: the online flag must never stop a session.
-    pub async fn connected(&self) {
-        let result = self
-            .update_station(
-                "UPDATE stations SET connected_at = $2, connection_nonce = $3, last_message_at = $2 \
+    /// Marks the station online through this connection, held by `instance` (replacing any previous
+    /// connection, on any instance), and announces it ([`StationEvent::Connected`]) in the same transaction, so
+    /// that an older connection of the station on another instance is closed. The station reads as online while
+    /// `instance`'s lease runs (see [`crate::instances`]). Errors are logged, not returned: the online flag must
+    /// never stop a session.
+    pub async fn connected(&self, instance: &Instance) {
+        let result = async {
+            let at = now().0;
+            let mut tx = self.db.begin_write().await?;
+            sqlx::query(
+                "UPDATE stations SET connected_at = $2, connection_nonce = $3, connected_instance = $4, \
+                                     last_message_at = $2 \
                  WHERE id = $1",
-                &[now().0, self.connection],
             )
-            .await;
+            .bind(self.station.0)
+            .bind(at)
+            .bind(self.connection)
+            .bind(instance.id().0)
+            .execute(&mut *tx)
+            .await?;
+            let announced = self
+                .db
+                .announce(
+                    &mut tx,
+                    StationEvent::Connected {
+                        station: self.station,
+                        connection: self.connection,
+                        instance: instance.id(),
+                    },
+                )
+                .await?;
+            tx.commit().await?;
+            announced.after_commit();
+            Ok(())
+        }
+        .await;
         log_failure(result, self.station, "marking the station online");
     }
 
+    /// This connection's nonce (`stations.connection_nonce`, and [`StationEvent::Connected`]'s `connection`).
+    pub fn connection_nonce(&self) -> i64 {
+        self.connection
+    }
+
     /// Marks the station offline, but only if this connection is still its current one: a connection replaced
-    /// by a newer one (the station reconnected) must not mark the new one offline when it finally closes.
-    /// Errors are logged, not returned.
+    /// by a newer one (the station reconnected, here or on another instance) must not mark the new one offline
+    /// when it finally closes. Errors are logged, not returned.
     pub async fn disconnected(&self) {
         let result = self
             .update_station(
-                "UPDATE stations SET connected_at = NULL, connection_nonce = NULL \
+                "UPDATE stations SET connected_at = NULL, connection_nonce = NULL, connected_instance = NULL \
                  WHERE id = $1 AND connection_nonce = $2",
                 &[self.connection],
             )
@@ -279,20 +312,6 @@ impl Db {
             unauthenticated_allowed: r.unauthenticated_allowed_at.is_some(),
             verified: AtomicBool::new(false),
         }))
-    }
-
-    /// Marks every station offline. Call once at server start, before accepting OCPP connections: after a
-    /// crash or restart no connection of the previous process is open any more. Returns how many were online.
-    pub async fn clear_station_connections(&self) -> Result<u64, StorageError> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
-            "UPDATE stations SET connected_at = NULL, connection_nonce = NULL \
-             WHERE connected_at IS NOT NULL OR connection_nonce IS NOT NULL",
-        )
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected())
     }
 
     /// Stores a batch of OCPP frames, in order, in one transaction. A CALLRESULT or CALLERROR without an

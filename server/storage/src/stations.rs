@@ -83,13 +83,20 @@ pub(crate) async fn default_chain(
 }
 
 /// The station columns behind a [`StationSummary`] / [`StationDetail`], joined with `subtree` (see
-/// [`subtree_cte`]) so that only stations in the subtree are found.
-const STATION_SELECT: &str =
-    "SELECT s.id, s.org_id, subtree.name AS org_name, s.charge_point_id, s.name, \
-       CASE WHEN s.password_hash IS NULL THEN 0 ELSE 1 END AS has_password, \
-       s.unauthenticated_allowed_at, s.unauthenticated_allowed_by, s.access_mode, s.vendor, s.model, s.serial_number, s.firmware_version, s.last_boot_at, \
-       s.connected_at, s.last_message_at, s.created_at \
-     FROM stations s JOIN subtree ON subtree.id = s.org_id";
+/// [`subtree_cte`]) so that only stations in the subtree are found. `now` is the placeholder of the current
+/// time: `connected_at` is read only while the instance holding the connection has a lease beyond it (see
+/// [`crate::instances`]), so that an instance that died shows its stations offline before anyone cleaned up.
+fn station_select(now: &str) -> String {
+    format!(
+        "SELECT s.id, s.org_id, subtree.name AS org_name, s.charge_point_id, s.name, \
+           CASE WHEN s.password_hash IS NULL THEN 0 ELSE 1 END AS has_password, \
+           s.unauthenticated_allowed_at, s.unauthenticated_allowed_by, s.access_mode, s.vendor, s.model, s.serial_number, s.firmware_version, s.last_boot_at, \
+           CASE WHEN EXISTS (SELECT 1 FROM instances i WHERE i.id = s.connected_instance AND i.lease_until > {now}) \
+                THEN s.connected_at END AS connected_at, \
+           s.last_message_at, s.created_at \
+         FROM stations s JOIN subtree ON subtree.id = s.org_id"
+    )
+}
 
 #[derive(sqlx::FromRow)]
 struct StationRow {
@@ -245,11 +252,13 @@ impl OrgAdmin {
         .fetch_all(&mut *conn)
         .await?;
         let rows = sqlx::query_as::<_, StationRow>(&format!(
-            "{cte}{STATION_SELECT} \
+            "{cte}{} \
              ORDER BY CASE WHEN s.org_id = $1 THEN 0 ELSE 1 END, lower(subtree.name), subtree.id, \
-                      lower(s.name), s.id"
+                      lower(s.name), s.id",
+            station_select("$2")
         ))
         .bind(self.org.0)
+        .bind(now().0)
         .fetch_all(&mut *conn)
         .await?;
         let connector_rows = sqlx::query_as::<_, ConnectorRow>(&format!(
@@ -313,11 +322,13 @@ impl OrgAdmin {
     pub async fn station(&self, id: StationId) -> Result<StationDetail, StorageError> {
         let mut conn = self.db.read().await?;
         let row = sqlx::query_as::<_, StationRow>(&format!(
-            "{}{STATION_SELECT} WHERE s.id = $2",
-            subtree_cte("$1")
+            "{}{} WHERE s.id = $2",
+            subtree_cte("$1"),
+            station_select("$3")
         ))
         .bind(self.org.0)
         .bind(id.0)
+        .bind(now().0)
         .fetch_optional(&mut *conn)
         .await?
         .ok_or(StorageError::NotFound { what: "station" })?;
@@ -552,9 +563,12 @@ impl OrgAdmin {
             at,
         )
         .await?;
+        let announced = self
+            .db
+            .announce(&mut tx, StationEvent::CredentialsChanged(id))
+            .await?;
         tx.commit().await?;
-        self.db
-            .publish_station_event(StationEvent::CredentialsChanged(id));
+        announced.after_commit();
         Ok(())
     }
 

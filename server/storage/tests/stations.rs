@@ -418,11 +418,6 @@ async fn station_passwords_are_hashed_checked_and_changed() {
     }
 }
 
-/// The station events published so far, without waiting.
-fn published(events: &mut tokio::sync::broadcast::Receiver<StationEvent>) -> Vec<StationEvent> {
-    std::iter::from_fn(|| events.try_recv().ok()).collect()
-}
-
 #[tokio::test]
 async fn a_station_needs_a_password_unless_unauthenticated_connections_are_allowed() {
     let test_db = TestDb::new().await;
@@ -500,7 +495,7 @@ async fn a_station_needs_a_password_unless_unauthenticated_connections_are_allow
     }
     assert!(matches!(login.accept(&db), Err(StorageError::NoAccess)));
     assert!(
-        published(&mut events).is_empty(),
+        station_events_so_far(&raw, &mut events).await.is_empty(),
         "adding publishes nothing"
     );
 
@@ -509,13 +504,13 @@ async fn a_station_needs_a_password_unless_unauthenticated_connections_are_allow
         .await
         .unwrap();
     assert_eq!(
-        published(&mut events),
+        station_events_so_far(&raw, &mut events).await,
         [StationEvent::CredentialsChanged(id)]
     );
     let audit_before = k.audit_log(1000).await.unwrap().len();
     assert_eq!(k.set_station_unauthenticated(id, true).await.unwrap(), None);
     assert_eq!(
-        published(&mut events),
+        station_events_so_far(&raw, &mut events).await,
         [StationEvent::CredentialsChanged(id)]
     );
     let hash: Option<String> =
@@ -552,7 +547,7 @@ async fn a_station_needs_a_password_unless_unauthenticated_connections_are_allow
     assert_eq!(k.set_station_unauthenticated(id, true).await.unwrap(), None);
     k.set_station_password(id, None).await.unwrap();
     assert_eq!(k.audit_log(1000).await.unwrap().len(), audit_before + 1);
-    assert!(published(&mut events).is_empty());
+    assert!(station_events_so_far(&raw, &mut events).await.is_empty());
 
     // No longer allowing them cannot leave the station with neither: a password is generated, returned once
     // and required from now on.
@@ -562,7 +557,7 @@ async fn a_station_needs_a_password_unless_unauthenticated_connections_are_allow
         .unwrap()
         .expect("a new password");
     assert_eq!(
-        published(&mut events),
+        station_events_so_far(&raw, &mut events).await,
         [StationEvent::CredentialsChanged(id)]
     );
     let summary = k.station(id).await.unwrap().summary;
@@ -585,14 +580,14 @@ async fn a_station_needs_a_password_unless_unauthenticated_connections_are_allow
         k.set_station_unauthenticated(id, false).await.unwrap(),
         None
     );
-    assert!(published(&mut events).is_empty());
+    assert!(station_events_so_far(&raw, &mut events).await.is_empty());
 
     // "Generate new password": a different valid password each time; the previous one stops working.
     let next = k.generate_station_password(id).await.unwrap();
     assert_ne!(next, generated);
     assert_eq!(next.as_str().len(), shared::station::GENERATED_PASSWORD_LEN);
     assert_eq!(
-        published(&mut events),
+        station_events_so_far(&raw, &mut events).await,
         [StationEvent::CredentialsChanged(id)]
     );
     let login = db.station_login("KRN-CP-010").await.unwrap().unwrap();
@@ -622,7 +617,7 @@ async fn a_station_needs_a_password_unless_unauthenticated_connections_are_allow
         }
     }
     assert_eq!(k.audit_log(1000).await.unwrap().len(), audit_before);
-    assert!(published(&mut events).is_empty());
+    assert!(station_events_so_far(&raw, &mut events).await.is_empty());
     assert!(db
         .station_login("KRN-CP-010")
         .await
@@ -733,7 +728,11 @@ async fn online_state_follows_the_current_connection() {
     let first = connect(&db, "KRN-CP-001").await;
     assert_eq!(first.station_id(), f.station_k);
     assert_eq!(first.org_id(), f.k);
-    first.connected().await;
+    let instance = db
+        .start_instance(storage::DEFAULT_INSTANCE_LEASE)
+        .await
+        .unwrap();
+    first.connected(&instance).await;
     let detail = k.station(f.station_k).await.unwrap();
     assert!(detail.summary.online);
     assert!(detail.connected_since.is_some());
@@ -741,16 +740,16 @@ async fn online_state_follows_the_current_connection() {
 
     // The station reconnects; the old connection's late close does not mark it offline.
     let second = connect(&db, "krn-cp-001").await;
-    second.connected().await;
+    second.connected(&instance).await;
     first.disconnected().await;
     assert!(is_online(&k, station_k).await);
     second.clone().disconnected().await;
     assert!(!is_online(&k, station_k).await);
 
-    // A server restart forgets all connections.
-    second.connected().await;
+    // A graceful stop retires the instance: its stations are offline at once.
+    second.connected(&instance).await;
     assert!(is_online(&k, station_k).await);
-    assert_eq!(db.clear_station_connections().await.unwrap(), 1);
+    assert_eq!(instance.retire().await.unwrap(), 1);
     assert!(!is_online(&k, station_k).await);
 
     // Messages, boot and statuses.
@@ -1714,11 +1713,17 @@ async fn concurrent_sessions_write_without_losing_anything() {
     let b = connect(&db, "KRN-WP-001").await;
     let a2 = connect(&db, "KRN-CP-001").await;
     let base = now_ms();
+    let instance = std::sync::Arc::new(
+        db.start_instance(storage::DEFAULT_INSTANCE_LEASE)
+            .await
+            .unwrap(),
+    );
 
     let session = |station: ConnectedStation, connector: i64, tag: &'static str| {
         let db = db.clone();
+        let instance = instance.clone();
         tokio::spawn(async move {
-            station.connected().await;
+            station.connected(&instance).await;
             let mut ids = Vec::new();
             for i in 0..15_i64 {
                 let at = Timestamp(base + i * 1_000);
