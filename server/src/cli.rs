@@ -43,6 +43,11 @@ pub struct ServeSettings {
     /// "busy". Default: the number of available cores.
     #[arg(long, env = "CHARGEDESK_HASH_CONCURRENCY", value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub hash_concurrency: Option<u32>,
+    /// Seconds a shutdown (SIGTERM, Ctrl-C) may take: open requests finish, station connections are closed so
+    /// that they reconnect to another instance, the OCPP frame log is stored, the e-mail sender stops. Keep it
+    /// below the time your service manager waits before it kills the process.
+    #[arg(long, env = "CHARGEDESK_SHUTDOWN_GRACE_SECS", default_value_t = crate::http::SHUTDOWN_GRACE.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600), global = true)]
+    pub shutdown_grace_secs: u64,
     /// Log-in attempts a minute from one client address before it is answered "too many attempts".
     #[arg(long, env = "CHARGEDESK_LOGIN_PER_IP_PER_MINUTE", default_value_t = NonZeroU32::new(crate::http::DEFAULT_LOGIN_PER_IP_PER_MINUTE).expect("non-zero"), global = true)]
     pub login_per_ip_per_minute: NonZeroU32,

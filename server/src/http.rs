@@ -4,6 +4,7 @@
 //! per-request nonce, the other security headers, and the one mapping of server-function errors to HTTP
 //! statuses).
 
+use crate::central_system::OcppHub;
 use app::auth::server::{ForwardedClient, LoginLimits, PublicSite};
 use app::AppError;
 use axum::body::Body;
@@ -34,8 +35,8 @@ use tower_http::trace::TraceLayer;
 /// How long a client may take to send a request's header (and, before that, its first byte) before the
 /// connection is closed: a client that opens connections and then stalls cannot hold them.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long the server waits for open requests to finish when shutting down (streams such as the tap
-/// stream never finish on their own).
+/// The default of how long a shutdown may take (`CHARGEDESK_SHUTDOWN_GRACE_SECS`): open requests finishing,
+/// station connections closing, the frame log being stored, the e-mail sender stopping.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// How long a request may take until its answer's head is sent ([`tower_http::timeout`]). Streams (the tap
 /// stream, WebSocket connections) send their head at once and are not cut.
@@ -72,6 +73,7 @@ where
 
 /// Serves `router` on `listener` (HTTP/1 with upgrades for the OCPP WebSocket, and HTTP/2) until `shutdown`
 /// completes; then stops accepting, lets open requests finish for at most `shutdown_grace`, and returns.
+/// Upgraded connections are not waited for: [`serve_until_stopped`] also shuts the OCPP hub down.
 ///
 /// Every request carries axum's `ConnectInfo<SocketAddr>` (the TCP peer) in its extensions, which
 /// `app::auth::server::client_ip` reads for per-client limits. A connection that sends no complete request
@@ -82,6 +84,46 @@ pub async fn serve_with<F>(
     shutdown: F,
     config: ServeConfig,
 ) -> std::io::Result<()>
+where
+    F: Future<Output = ()> + Send,
+{
+    serve_inner(listener, router, None, shutdown, config)
+        .await
+        .map(|_| ())
+}
+
+/// The binary's server loop: [`serve_with`], and once `shutdown` completes, a graceful shutdown within
+/// `shutdown_grace`:
+/// 1. stop accepting connections (the listening socket is closed: new connections are refused);
+/// 2. [`OcppHub::begin_shutdown`]: every station connection is closed with 1001 "going away" (the station
+///    reconnects, through the load balancer to another instance), WebSocket upgrades still in flight are
+///    closed the same way, open tap streams end;
+/// 3. open HTTP requests finish (idle keep-alive connections are closed);
+/// 4. [`OcppHub::finish_shutdown`]: every session runs its normal end (its station marked offline if it is
+///    still its connection), then the frame-log queue is stored.
+///
+/// hyper's graceful shutdown does not see upgraded connections, hence the hub's own count of sessions. Returns
+/// the deadline the grace period sets, for what the caller stops afterwards (the e-mail sender).
+pub async fn serve_until_stopped<F>(
+    listener: TcpListener,
+    router: Router,
+    hub: &OcppHub,
+    shutdown: F,
+    config: ServeConfig,
+) -> std::io::Result<tokio::time::Instant>
+where
+    F: Future<Output = ()> + Send,
+{
+    serve_inner(listener, router, Some(hub), shutdown, config).await
+}
+
+async fn serve_inner<F>(
+    listener: TcpListener,
+    router: Router,
+    hub: Option<&OcppHub>,
+    shutdown: F,
+    config: ServeConfig,
+) -> std::io::Result<tokio::time::Instant>
 where
     F: Future<Output = ()> + Send,
 {
@@ -134,13 +176,25 @@ where
         });
     }
     drop(listener);
-    if tokio::time::timeout(config.shutdown_grace, graceful.shutdown())
+    let deadline = tokio::time::Instant::now() + config.shutdown_grace;
+    if let Some(hub) = hub {
+        let closing = hub.begin_shutdown();
+        tracing::info!(
+            station_connections = closing,
+            grace_secs = config.shutdown_grace.as_secs_f32(),
+            "shutting down: no longer accepting connections; closing station connections"
+        );
+    }
+    if tokio::time::timeout_at(deadline, graceful.shutdown())
         .await
         .is_err()
     {
         tracing::info!("open connections did not finish in time; stopping anyway");
     }
-    Ok(())
+    if let Some(hub) = hub {
+        hub.finish_shutdown(deadline).await;
+    }
+    Ok(deadline)
 }
 
 /// Completes on Ctrl-C (SIGINT) or, on Unix, SIGTERM (what service managers and containers send).

@@ -33,7 +33,7 @@ pub fn leptos_options() -> anyhow::Result<LeptosOptions> {
 /// ids ([`http::with_request_ids`]). Every request's reactive context holds the [`Db`], the [`OcppHub`], the
 /// [`app::auth::server::PublicSite`] and the [`app::auth::server::LoginLimits`], which the server functions take their data from, and the request's CSP nonce. Starts the
 /// hub's background tasks (frame-log writer, retention pruner), so it must be called inside a tokio runtime.
-/// Local web settings ([`WebConfig::default`]); the binary passes its own to [`router_for`].
+/// Local web settings ([`WebConfig::default`]); the binary passes its own to [`router_and_hub`].
 pub fn router(db: Db, options: LeptosOptions) -> Router {
     router_with(db, options, OcppConfig::from_env())
 }
@@ -45,6 +45,17 @@ pub fn router_with(db: Db, options: LeptosOptions, ocpp: OcppConfig) -> Router {
 
 /// [`router`] with explicit OCPP and web settings.
 pub fn router_for(db: Db, options: LeptosOptions, ocpp: OcppConfig, web: WebConfig) -> Router {
+    router_and_hub(db, options, ocpp, web).0
+}
+
+/// [`router_for`], and the [`OcppHub`] it started, which the binary shuts down gracefully
+/// ([`http::serve_until_stopped`]).
+pub fn router_and_hub(
+    db: Db,
+    options: LeptosOptions,
+    ocpp: OcppConfig,
+    web: WebConfig,
+) -> (Router, OcppHub) {
     let hub = OcppHub::start(db.clone(), ocpp);
     let probes = http::probes(db.clone());
     let routes = generate_route_list(App);
@@ -86,14 +97,15 @@ pub fn router_for(db: Db, options: LeptosOptions, ocpp: OcppConfig, web: WebConf
             "/events/stations/{station}/taps",
             get(central_system::taps::stream),
         )
-        .with_state(hub);
+        .with_state(hub.clone());
     let timeout = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, web.request_timeout);
-    http::with_request_ids(
+    let router = http::with_request_ids(
         http::secure(
             web_routes.merge(ocpp).merge(probes).layer(timeout),
             web.site,
             web.trusted_proxies.clone(),
         ),
         web.trusted_proxies,
-    )
+    );
+    (router, hub)
 }

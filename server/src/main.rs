@@ -384,8 +384,8 @@ async fn serve(db: Db, demo: bool, settings: &ServeSettings) -> anyhow::Result<(
     let db = db.with_public_url(&public.clone().unwrap_or_else(|| format!("http://{addr}")));
     let mailer =
         server::mail::MailSender::start(db.clone(), smtp, server::mail::MailerConfig::default());
-    let app = server::router_for(
-        db,
+    let (app, hub) = server::router_and_hub(
+        db.clone(),
         options,
         server::central_system::OcppConfig::from_env(),
         web,
@@ -394,8 +394,28 @@ async fn serve(db: Db, demo: bool, settings: &ServeSettings) -> anyhow::Result<(
         Some(public) => println!("ChargeDesk is listening on {addr} for {public}"),
         None => println!("ChargeDesk is listening on http://{addr}"),
     }
-    let served = server::http::serve(listener, app, server::http::shutdown_signal()).await;
-    mailer.stop().await;
-    served?;
+    let config = server::http::ServeConfig {
+        shutdown_grace: std::time::Duration::from_secs(settings.shutdown_grace_secs),
+        ..server::http::ServeConfig::default()
+    };
+    // Returns once a SIGTERM or Ctrl-C was handled: connections closed, station sessions ended, frame log stored
+    // (see serve_until_stopped), within the grace period.
+    let deadline = server::http::serve_until_stopped(
+        listener,
+        app,
+        &hub,
+        server::http::shutdown_signal(),
+        config,
+    )
+    .await?;
+    if tokio::time::timeout_at(deadline, mailer.stop())
+        .await
+        .is_err()
+    {
+        tracing::warn!("the e-mail sender did not stop within the shutdown grace period");
+    }
+    // Last: nothing uses the database any more.
+    db.close().await;
+    tracing::info!("ChargeDesk stopped");
     Ok(())
 }

@@ -141,8 +141,15 @@ pub async fn upgrade(
                 .await;
         });
     }
+    // Counted from before the upgrade answer, so that a shutdown waits for this session too.
+    let ticket = hub.session_ticket();
     ws.on_upgrade(move |socket| {
-        tracing::Instrument::instrument(session::run(hub, socket, station, epoch), span)
+        let session =
+            tracing::Instrument::instrument(session::run(hub, socket, station, epoch), span);
+        async move {
+            session.await;
+            drop(ticket);
+        }
     })
 }
 

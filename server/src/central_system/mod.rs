@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use storage::{Db, EventGap, Instance, StationEvent, StationEvents};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 const DAY: Duration = Duration::from_secs(24 * 3600);
 
@@ -185,6 +185,9 @@ pub enum CloseReason {
     /// The station's password or its "allow unauthenticated connections" choice changed: the connection was
     /// authenticated under the old rules. The station reconnects with its new credentials.
     CredentialsChanged,
+    /// This server process is shutting down ([`OcppHub::begin_shutdown`]): the station reconnects, through the
+    /// load balancer to another instance.
+    ShuttingDown,
 }
 
 impl CloseReason {
@@ -196,6 +199,8 @@ impl CloseReason {
                 1000,
                 "the station's credentials changed: reconnect with the new ones",
             ),
+            // 1001 "going away": the server leaves, not the connection's fault.
+            Self::ShuttingDown => (1001, "this server is shutting down: reconnect"),
         }
     }
 }
@@ -233,6 +238,8 @@ struct Registry {
     connections: HashMap<StationId, Connection>,
     /// Counts the credential changes seen (see [`OcppHub::credentials_epoch`]).
     credentials_epoch: u64,
+    /// Set by [`OcppHub::begin_shutdown`]: no connection is registered any more.
+    stopping: bool,
 }
 
 struct Inner {
@@ -243,6 +250,10 @@ struct Inner {
     /// by the first station connecting): see [`OcppHub::instance`].
     instance: tokio::sync::OnceCell<Instance>,
     guard: guard::HandshakeGuard,
+    /// `true` once the hub shuts down; open tap streams end on it ([`OcppHub::stopped`]).
+    stopping: watch::Sender<bool>,
+    /// Sessions between their upgrade and their end (see [`SessionTicket`]); the shutdown waits for 0.
+    sessions: watch::Sender<usize>,
 }
 
 /// How often the handshake guard forgets addresses that have not failed lately.
@@ -260,11 +271,14 @@ impl OcppHub {
             registry: Mutex::new(Registry {
                 connections: HashMap::new(),
                 credentials_epoch: 0,
+                stopping: false,
             }),
             generation: AtomicU64::new(1),
             log,
             instance: tokio::sync::OnceCell::new(),
             guard: guard::HandshakeGuard::new(config.handshake_failures_per_min),
+            stopping: watch::Sender::new(false),
+            sessions: watch::Sender::new(0),
         });
         tokio::spawn(watch_events(Arc::downgrade(&inner), events));
         tokio::spawn(guard_housekeeping(Arc::downgrade(&inner)));
@@ -321,17 +335,22 @@ impl OcppHub {
     }
 
     /// Registers a new connection of `station`, closing the one it replaces. Returns its generation and the
-    /// signal that fires when it must close (a newer connection, or changed credentials). `epoch` is
+    /// signal that fires when it must close (a newer connection, changed credentials, shutdown). `epoch` is
     /// [`OcppHub::credentials_epoch`] from before the station was authenticated; if credentials changed since,
-    /// the signal fires at once (possibly another station's change: the station just reconnects).
+    /// the signal fires at once (possibly another station's change: the station just reconnects). `None` once the
+    /// hub shuts down: the connection is not registered (nor replaces one), and is to be closed with
+    /// [`CloseReason::ShuttingDown`] without touching the station's state.
     pub(crate) fn register(
         &self,
         station: StationId,
         epoch: u64,
-    ) -> (u64, oneshot::Receiver<CloseReason>) {
+    ) -> Option<(u64, oneshot::Receiver<CloseReason>)> {
         let generation = self.inner.generation.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         let mut registry = self.inner.registry();
+        if registry.stopping {
+            return None;
+        }
         let close = if registry.credentials_epoch != epoch {
             let _ = tx.send(CloseReason::CredentialsChanged);
             None
@@ -350,7 +369,7 @@ impl OcppHub {
         if let Some(replaced) = previous.and_then(|c| c.close) {
             let _ = replaced.send(CloseReason::Replaced);
         }
-        (generation, rx)
+        Some((generation, rx))
     }
 
     /// Forgets a connection unless a newer one has taken its place. Returns whether it was still current.
@@ -399,6 +418,85 @@ impl OcppHub {
     /// Waits until every queued frame is stored (tests, shutdown).
     pub async fn flush_logs(&self) {
         self.inner.log.flush().await;
+    }
+
+    /// Counts a session from its WebSocket upgrade until the ticket is dropped: [`OcppHub::finish_shutdown`]
+    /// waits for every ticket. Taken before the upgrade answer is sent, so that a session whose upgrade was
+    /// accepted just before the server stopped listening is waited for too.
+    pub fn session_ticket(&self) -> SessionTicket {
+        self.inner.sessions.send_modify(|n| *n += 1);
+        SessionTicket {
+            inner: self.inner.clone(),
+        }
+    }
+
+    /// Whether the hub is shutting down ([`OcppHub::begin_shutdown`]).
+    pub fn is_stopping(&self) -> bool {
+        *self.inner.stopping.borrow()
+    }
+
+    /// Completes once the hub shuts down (at once if it does already).
+    pub async fn stopped(&self) {
+        let mut stopping = self.inner.stopping.subscribe();
+        let _ = stopping.wait_for(|stopping| *stopping).await;
+    }
+
+    /// The first step of a graceful shutdown, once the server no longer accepts connections: tells every
+    /// station connection to close with [`CloseReason::ShuttingDown`] (1001, so that the station reconnects to
+    /// another instance), refuses connections upgraded from now on, and ends open tap streams. Each session
+    /// then ends as usual (marking its station offline if it is still its connection). Returns how many
+    /// connections were told to close.
+    pub fn begin_shutdown(&self) -> usize {
+        let mut closed = 0;
+        {
+            let mut registry = self.inner.registry();
+            registry.stopping = true;
+            for connection in registry.connections.values_mut() {
+                if let Some(tx) = connection.close.take() {
+                    let _ = tx.send(CloseReason::ShuttingDown);
+                    closed += 1;
+                }
+            }
+        }
+        self.inner.stopping.send_replace(true);
+        closed
+    }
+
+    /// The rest of a graceful shutdown, after [`OcppHub::begin_shutdown`] and once no more requests are
+    /// served: waits until every session has ended, then until the frame-log queue is stored, both no longer
+    /// than `deadline`. Returns whether both completed in time (what did not is logged).
+    pub async fn finish_shutdown(&self, deadline: tokio::time::Instant) -> bool {
+        let mut sessions = self.inner.sessions.subscribe();
+        let ended = tokio::time::timeout_at(deadline, sessions.wait_for(|n| *n == 0))
+            .await
+            .is_ok();
+        if !ended {
+            tracing::warn!(
+                sessions = *sessions.borrow(),
+                "station connections did not end within the shutdown grace period"
+            );
+        }
+        let flushed = tokio::time::timeout_at(deadline, self.flush_logs())
+            .await
+            .is_ok();
+        if !flushed {
+            tracing::warn!(
+                queued_bytes = self.inner.log.queued_bytes(),
+                "the OCPP frame log was not stored completely within the shutdown grace period"
+            );
+        }
+        ended && flushed
+    }
+}
+
+/// One session counted by the hub's shutdown (see [`OcppHub::session_ticket`]); dropping it ends the count.
+pub struct SessionTicket {
+    inner: Arc<Inner>,
+}
+
+impl Drop for SessionTicket {
+    fn drop(&mut self) {
+        self.inner.sessions.send_modify(|n| *n -= 1);
     }
 }
 
@@ -614,8 +712,8 @@ mod tests {
     async fn missed_credential_changes_close_every_connection() {
         let (_dir, hub) = hub().await;
         let epoch = hub.credentials_epoch();
-        let (_, mut a) = hub.register(StationId(1), epoch);
-        let (_, mut b) = hub.register(StationId(2), epoch);
+        let (_, mut a) = hub.register(StationId(1), epoch).unwrap();
+        let (_, mut b) = hub.register(StationId(2), epoch).unwrap();
         hub.inner.credentials_changed(Some(StationId(1)));
         assert_eq!(a.try_recv(), Ok(CloseReason::CredentialsChanged));
         assert!(b.try_recv().is_err(), "another station's change");
@@ -630,10 +728,10 @@ mod tests {
         // The endpoint read the epoch, then checked the (old) password; the change lands before register.
         let epoch = hub.credentials_epoch();
         hub.inner.credentials_changed(Some(StationId(1)));
-        let (_, mut late) = hub.register(StationId(1), epoch);
+        let (_, mut late) = hub.register(StationId(1), epoch).unwrap();
         assert_eq!(late.try_recv(), Ok(CloseReason::CredentialsChanged));
         // A connection authenticated after the change stays.
-        let (_, mut fresh) = hub.register(StationId(1), hub.credentials_epoch());
+        let (_, mut fresh) = hub.register(StationId(1), hub.credentials_epoch()).unwrap();
         assert!(fresh.try_recv().is_err());
     }
 
@@ -641,7 +739,7 @@ mod tests {
     async fn another_instances_announcement_closes_only_a_connection_announced_before_it() {
         let (_dir, hub) = hub().await;
         let epoch = hub.credentials_epoch();
-        let (generation, mut here) = hub.register(StationId(1), epoch);
+        let (generation, mut here) = hub.register(StationId(1), epoch).unwrap();
         hub.recorded(StationId(1), generation, 11);
         // The other instance's connection was recorded before ours (its announcement comes first): ours is
         // the newer one and stays.
@@ -670,12 +768,55 @@ mod tests {
     async fn a_newer_connection_replaces_the_older_one() {
         let (_dir, hub) = hub().await;
         let epoch = hub.credentials_epoch();
-        let (first_gen, mut first) = hub.register(StationId(1), epoch);
-        let (second_gen, _second) = hub.register(StationId(1), epoch);
+        let (first_gen, mut first) = hub.register(StationId(1), epoch).unwrap();
+        let (second_gen, _second) = hub.register(StationId(1), epoch).unwrap();
         assert_eq!(first.try_recv(), Ok(CloseReason::Replaced));
         assert!(!hub.unregister(StationId(1), first_gen));
         assert!(hub.is_connected(StationId(1)));
         assert!(hub.unregister(StationId(1), second_gen));
         assert!(!hub.is_connected(StationId(1)));
+    }
+
+    #[tokio::test]
+    async fn a_shutdown_closes_every_connection_and_registers_none_after() {
+        let (_dir, hub) = hub().await;
+        let epoch = hub.credentials_epoch();
+        let (_, mut a) = hub.register(StationId(1), epoch).unwrap();
+        let (_, mut b) = hub.register(StationId(2), epoch).unwrap();
+        assert!(!hub.is_stopping());
+        assert_eq!(hub.begin_shutdown(), 2);
+        assert!(hub.is_stopping());
+        assert_eq!(a.try_recv(), Ok(CloseReason::ShuttingDown));
+        assert_eq!(b.try_recv(), Ok(CloseReason::ShuttingDown));
+        assert_eq!(CloseReason::ShuttingDown.close_frame().0, 1001);
+        // A connection upgraded after the signal is not registered, and replaces nothing: station 1's
+        // connection stays the current one, so that its own end marks the station offline.
+        assert!(hub.register(StationId(1), epoch).is_none());
+        assert!(hub.is_connected(StationId(1)));
+        // Tap streams wait on this.
+        tokio::time::timeout(Duration::from_secs(5), hub.stopped())
+            .await
+            .expect("stopped completes once the hub shuts down");
+    }
+
+    #[tokio::test]
+    async fn the_shutdown_waits_for_every_session_until_its_deadline() {
+        let (_dir, hub) = hub().await;
+        let ending = hub.session_ticket();
+        let stuck = hub.session_ticket();
+        hub.begin_shutdown();
+        let task = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            drop(ending);
+        });
+        // One session never ends: the deadline ends the wait, and says so.
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(300);
+        assert!(!hub.finish_shutdown(deadline).await);
+        task.await.unwrap();
+        assert_eq!(*hub.inner.sessions.borrow(), 1);
+        drop(stuck);
+        // Every session ended: the wait returns (the far deadline is only a guard).
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        assert!(hub.finish_shutdown(deadline).await);
     }
 }

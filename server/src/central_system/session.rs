@@ -26,11 +26,18 @@ const TOUCH_EVERY: Duration = Duration::from_secs(10);
 /// The least time between two warnings about one connection's refused CALLs.
 const RATE_WARN_EVERY: Duration = Duration::from_secs(60);
 
-/// Serves one station until it disconnects, goes silent, floods, connects again elsewhere, or its credentials
-/// change. `epoch` is the hub's credentials epoch from before the station was authenticated.
+/// Serves one station until it disconnects, goes silent, floods, connects again elsewhere, its credentials
+/// change, or the server shuts down. `epoch` is the hub's credentials epoch from before the station was
+/// authenticated.
 pub async fn run(hub: OcppHub, mut socket: WebSocket, station: ConnectedStation, epoch: u64) {
     let id = station.station_id();
-    let (generation, mut close) = hub.register(id, epoch);
+    let Some((generation, mut close)) = hub.register(id, epoch) else {
+        // Upgraded as the server began to shut down: closed before anything is read, and without marking the
+        // station online (it may be connecting to another instance right now).
+        tracing::info!(station = %id, "server shutting down: closing a new connection at once");
+        let _ = socket.send(close_message(CloseReason::ShuttingDown)).await;
+        return;
+    };
     // Recorded with this instance, whose lease keeps the station online; the record's announcement closes an
     // older connection of the station on another instance.
     hub.recorded(id, generation, station.connection_nonce());
@@ -56,6 +63,19 @@ pub async fn run(hub: OcppHub, mut socket: WebSocket, station: ConnectedStation,
 
     loop {
         tokio::select! {
+            // Being told to close comes first: once it fired (a shutdown above all), no further frame is
+            // processed, however fast the station sends them.
+            biased;
+            reason = &mut close => {
+                let reason = reason.unwrap_or(CloseReason::Replaced);
+                match reason {
+                    CloseReason::Replaced => tracing::info!(station = %id, "station connected again: closing the older connection"),
+                    CloseReason::CredentialsChanged => tracing::info!(station = %id, "station credentials changed: closing its connection"),
+                    CloseReason::ShuttingDown => tracing::info!(station = %id, "server shutting down: closing the connection so that the station reconnects"),
+                }
+                let _ = socket.send(close_message(reason)).await;
+                break;
+            }
             message = socket.recv() => {
                 let Some(Ok(message)) = message else { break };
                 last_heard = Instant::now();
@@ -115,16 +135,6 @@ pub async fn run(hub: OcppHub, mut socket: WebSocket, station: ConnectedStation,
                     break;
                 }
             }
-            reason = &mut close => {
-                let reason = reason.unwrap_or(CloseReason::Replaced);
-                let (code, text) = reason.close_frame();
-                match reason {
-                    CloseReason::Replaced => tracing::info!(station = %id, "station connected again: closing the older connection"),
-                    CloseReason::CredentialsChanged => tracing::info!(station = %id, "station credentials changed: closing its connection"),
-                }
-                let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: text.into() }))).await;
-                break;
-            }
         }
     }
 
@@ -134,6 +144,15 @@ pub async fn run(hub: OcppHub, mut socket: WebSocket, station: ConnectedStation,
         station.disconnected().await;
     }
     tracing::info!(station = %id, "station disconnected");
+}
+
+/// The WebSocket close frame for `reason`.
+fn close_message(reason: CloseReason) -> Message {
+    let (code, text) = reason.close_frame();
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: text.into(),
+    }))
 }
 
 /// One connection's message rate limit (`governor`, direct): [`OcppConfig::calls_per_sec`] with bursts of

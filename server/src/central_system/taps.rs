@@ -5,7 +5,8 @@
 //! the caller must administer `org` (`Caller::admin_of`), and the station must be in that organization's
 //! subtree (`OrgAdmin::station`). Refusals are 401 without a session and 404 otherwise, whether or not the
 //! station exists. An open stream asks again every [`super::OcppConfig::tap_recheck_interval`] and ends once the
-//! session is gone (logged out, expired) or the caller may no longer see the station.
+//! session is gone (logged out, expired) or the caller may no longer see the station. It also ends when the
+//! server shuts down ([`OcppHub::stopped`]); the browser's `EventSource` then reconnects, to another instance.
 
 use super::{OcppHub, TapSubscription};
 use axum::extract::{Path, Query, State};
@@ -63,6 +64,7 @@ pub async fn stream(
     let events = futures_util::stream::unfold(state, |mut state| async move {
         loop {
             tokio::select! {
+                () = state.hub.stopped() => return None,
                 tap = state.taps.recv() => match tap {
                     Ok(tap) => {
                         let event = Event::default()
