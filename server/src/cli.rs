@@ -1,4 +1,5 @@
-//! Command line: `server serve` (the default), `server create-partner`, `server set-password`, `server outbox`.
+//! Command line: `server serve` (the default), `server create-partner`, `server set-password`, `server outbox`,
+//! `server migrate`, `server copy-sqlite-to-postgres`.
 
 use clap::{Parser, Subcommand};
 use std::num::NonZeroU32;
@@ -19,9 +20,18 @@ pub struct Cli {
         global = true
     )]
     pub data_dir: PathBuf,
-    /// A database URL (`sqlite://…`) instead of the file in --data-dir.
+    /// A database URL (`sqlite://…` or `postgres://…`) instead of the file in --data-dir.
     #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+    /// Connections to PostgreSQL this process keeps open at most (default 10). With several instances their
+    /// sum must stay below the PostgreSQL server's `max_connections`. SQLite keeps its own pool size.
+    #[arg(
+        long,
+        env = "CHARGEDESK_DB_MAX_CONNECTIONS",
+        value_name = "N",
+        global = true
+    )]
+    pub db_max_connections: Option<String>,
     #[command(flatten)]
     pub serve: ServeSettings,
     #[command(subcommand)]
@@ -89,7 +99,25 @@ pub struct ServeSettings {
     pub mail_from: Option<String>,
 }
 
-#[derive(Debug, Subcommand)]
+impl Cli {
+    /// The PostgreSQL pool size: `CHARGEDESK_DB_MAX_CONNECTIONS` (or `--db-max-connections`), by default
+    /// [`storage::DEFAULT_POSTGRES_MAX_CONNECTIONS`]; `Err` is the line that refuses an invalid value.
+    pub fn db_max_connections(&self) -> Result<u32, String> {
+        /// More would exceed any PostgreSQL server's connection limit (its maximum is 262,143).
+        const MAX: u32 = 10_000;
+        match &self.db_max_connections {
+            None => Ok(storage::DEFAULT_POSTGRES_MAX_CONNECTIONS),
+            Some(value) => match value.trim().parse::<u32>() {
+                Ok(n) if (1..=MAX).contains(&n) => Ok(n),
+                _ => Err(format!(
+                    "CHARGEDESK_DB_MAX_CONNECTIONS={value}: expected a number of connections from 1 to {MAX}"
+                )),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Serve the web app (the default when no command is given).
     Serve {
@@ -121,6 +149,16 @@ pub enum Command {
         #[arg(long, value_name = "ID")]
         show: Option<i64>,
     },
+    /// Apply the database migrations that are missing and exit, printing which (or that it was up to date).
+    /// `serve` applies them at start too; this is for upgrading before starting instances, or a copy's source.
+    Migrate,
+    /// Copy everything from a ChargeDesk SQLite database file into the new, empty PostgreSQL database of
+    /// --database-url / DATABASE_URL, in one transaction; the SQLite file is only read. Stop ChargeDesk first.
+    CopySqliteToPostgres {
+        /// The SQLite database file, e.g. data/chargedesk.db (at this version's migrations: `server migrate`).
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+    },
     /// Set the password of an existing user (users added in the app have none until then).
     SetPassword {
         #[arg(long)]
@@ -129,4 +167,41 @@ pub enum Command {
         #[arg(long, env = "CHARGEDESK_PASSWORD", hide_env_values = true)]
         password: Option<String>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("server").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn the_pool_size_defaults_to_ten_and_refuses_what_is_not_a_count() {
+        assert_eq!(cli(&["migrate"]).db_max_connections(), Ok(10));
+        assert_eq!(
+            cli(&["--db-max-connections", "25", "migrate"]).db_max_connections(),
+            Ok(25)
+        );
+        for bad in ["0", "-1", "ten", "", "10001", "4294967296"] {
+            assert_eq!(
+                cli(&[&format!("--db-max-connections={bad}"), "migrate"]).db_max_connections(),
+                Err(format!(
+                    "CHARGEDESK_DB_MAX_CONNECTIONS={bad}: expected a number of connections from 1 to 10000"
+                ))
+            );
+        }
+    }
+
+    #[test]
+    fn the_copy_needs_its_source() {
+        match cli(&["copy-sqlite-to-postgres", "--from", "data/chargedesk.db"]).command {
+            Some(Command::CopySqliteToPostgres { from }) => {
+                assert_eq!(from, PathBuf::from("data/chargedesk.db"))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(Cli::try_parse_from(["server", "copy-sqlite-to-postgres"]).is_err());
+    }
 }

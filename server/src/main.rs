@@ -11,10 +11,19 @@ use tracing_subscriber::EnvFilter;
 async fn main() -> anyhow::Result<()> {
     init_logging();
     let cli = Cli::parse();
-    let db = open_database(&cli).await;
+    storage::set_postgres_max_connections(
+        cli.db_max_connections()
+            .unwrap_or_else(|line| refuse(&line)),
+    );
 
-    match cli.command.unwrap_or(Command::Serve { demo: false }) {
-        Command::Serve { demo } => serve(db, demo, &cli.serve).await,
+    match cli
+        .command
+        .clone()
+        .unwrap_or(Command::Serve { demo: false })
+    {
+        Command::Serve { demo } => serve(open_database(&cli).await, demo, &cli.serve).await,
+        Command::Migrate => migrate(&cli).await,
+        Command::CopySqliteToPostgres { from } => copy_sqlite_to_postgres(&cli, &from).await,
         Command::CreatePartner {
             organization,
             first_name,
@@ -22,6 +31,7 @@ async fn main() -> anyhow::Result<()> {
             email,
             password,
         } => {
+            let db = open_database(&cli).await;
             let org = OrgName::parse(&organization).context("--organization")?;
             let first = PersonName::parse(&first_name).context("--first-name")?;
             let last = PersonName::parse(&last_name).context("--last-name")?;
@@ -33,11 +43,15 @@ async fn main() -> anyhow::Result<()> {
             println!("Created partner organization {org_id} \"{org}\" with administrator {email}. Log in at http://127.0.0.1:3000/login");
             Ok(())
         }
-        Command::Outbox { limit, show } => match show {
-            Some(id) => show_outbox_message(&db, id).await,
-            None => list_outbox(&db, limit).await,
-        },
+        Command::Outbox { limit, show } => {
+            let db = open_database(&cli).await;
+            match show {
+                Some(id) => show_outbox_message(&db, id).await,
+                None => list_outbox(&db, limit).await,
+            }
+        }
         Command::SetPassword { email, password } => {
+            let db = open_database(&cli).await;
             let email = Email::parse(&email).context("--email")?;
             let password = Password::parse(&password_or_stdin(password)?).context("password")?;
             db.set_password(&email, &password).await?;
@@ -159,6 +173,17 @@ fn init_logging() {
 /// data directory that cannot be created or written, a file that is not a ChargeDesk database, a database
 /// migrated by a newer version.
 async fn open_database(cli: &Cli) -> Db {
+    let setting = check_database_setting(cli).await;
+    match &cli.database_url {
+        Some(url) => Db::connect(url).await,
+        None => Db::open_sqlite_in(&cli.data_dir).await,
+    }
+    .unwrap_or_else(|e| refuse_open(&setting, &e))
+}
+
+/// The database setting in use, as named in refusals (`DATABASE_URL …` without its password, or `data
+/// directory …`), after refusing the mistakes that can be seen before connecting.
+async fn check_database_setting(cli: &Cli) -> String {
     match &cli.database_url {
         Some(url) => {
             let setting = format!("DATABASE_URL {}", without_password(url));
@@ -173,20 +198,88 @@ async fn open_database(cli: &Cli) -> Db {
             } else if let Some(reason) = storage::sqlite_url_problem(url) {
                 refuse(&format!("{setting}: {reason}"));
             }
-            Db::connect(url)
-                .await
-                .unwrap_or_else(|e| refuse_open(&setting, &e))
+            setting
         }
         None => {
             let setting = format!("data directory {}", cli.data_dir.display());
             if let Some(reason) = storage::sqlite_dir_problem(&cli.data_dir) {
                 refuse(&format!("{setting}: {reason}"));
             }
-            Db::open_sqlite_in(&cli.data_dir)
-                .await
-                .unwrap_or_else(|e| refuse_open(&setting, &e))
+            setting
         }
     }
+}
+
+/// `server migrate`: applies the missing migrations to the configured database and says which, or that there
+/// were none. A database that cannot be opened, or was migrated by a newer ChargeDesk, is refused like at
+/// `serve`'s start (one line, exit status 2). Several instances may run this (or start) at once: see
+/// `storage::Db::migrate`.
+async fn migrate(cli: &Cli) -> anyhow::Result<()> {
+    let setting = check_database_setting(cli).await;
+    let run = match &cli.database_url {
+        Some(url) => Db::migrate(url).await,
+        None => Db::migrate_sqlite_in(&cli.data_dir).await,
+    }
+    .unwrap_or_else(|e| refuse_open(&setting, &e));
+    let latest = format!("{:04} {}", run.latest.version, run.latest.description);
+    if run.applied.is_empty() {
+        println!("{setting}: already up to date (migration {latest}).");
+    } else {
+        for migration in &run.applied {
+            println!(
+                "Applied migration {:04} {}",
+                migration.version, migration.description
+            );
+        }
+        println!("{setting}: now at migration {latest}.");
+    }
+    run.db.close().await;
+    Ok(())
+}
+
+/// `server copy-sqlite-to-postgres --from FILE`: copies the SQLite database `from` into the empty PostgreSQL
+/// database of `DATABASE_URL` (see `storage::Db::copy_from_sqlite`) and prints each table's row count.
+/// Anything that stops it before writing (a missing or outdated source, a target that is not PostgreSQL or not
+/// empty) is refused in one line with exit status 2; a failure during the copy (rolled back) is one line with
+/// exit status 1.
+async fn copy_sqlite_to_postgres(cli: &Cli, from: &std::path::Path) -> anyhow::Result<()> {
+    let Some(url) = &cli.database_url else {
+        refuse("copy-sqlite-to-postgres: name the PostgreSQL database to copy into with DATABASE_URL or --database-url (postgres://…)");
+    };
+    if !(url.starts_with("postgres:") || url.starts_with("postgresql:")) {
+        refuse(&format!(
+            "DATABASE_URL {}: the copy's target must be a PostgreSQL database (postgres://…)",
+            without_password(url)
+        ));
+    }
+    let source = storage::CopySource::open(from)
+        .await
+        .unwrap_or_else(|e| refuse(&e.to_string()));
+    let db = open_database(cli).await;
+    let tables = match db.copy_from_sqlite(source).await {
+        Ok(tables) => tables,
+        Err(refusal @ storage::CopyError::Refused(_)) => refuse(&refusal.to_string()),
+        Err(failure) => {
+            eprintln!("{}", failure.to_string().replace(['\r', '\n'], " "));
+            std::process::exit(1)
+        }
+    };
+    db.close().await;
+    println!("Copied {} into {}:", from.display(), without_password(url));
+    println!("  {:<28} {:>12}", "TABLE", "ROWS");
+    for table in &tables {
+        println!("  {:<28} {:>12}", table.table, table.rows);
+    }
+    println!(
+        "  {:<28} {:>12}",
+        "(all tables)",
+        tables.iter().map(|t| t.rows).sum::<u64>()
+    );
+    println!(
+        "Each table has as many rows in PostgreSQL as in the SQLite file, which is unchanged. Start ChargeDesk \
+         with this DATABASE_URL now."
+    );
+    Ok(())
 }
 
 /// [`refuse`] over a failure to open the database: what to fix when we recognise the mistake, otherwise the

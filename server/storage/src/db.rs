@@ -6,6 +6,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
 use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Which SQL server sits behind the `Any` pool. Only DDL (migrations) and transaction start differ.
@@ -22,8 +23,24 @@ pub(crate) static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./m
 pub(crate) static POSTGRES_MIGRATOR: sqlx::migrate::Migrator =
     sqlx::migrate!("./migrations/postgres");
 
-/// Connections a PostgreSQL pool keeps open at most (per server process).
-const POSTGRES_MAX_CONNECTIONS: u32 = 10;
+/// Connections a PostgreSQL pool keeps open at most (per server process) unless
+/// [`set_postgres_max_connections`] says otherwise (`CHARGEDESK_DB_MAX_CONNECTIONS`).
+pub const DEFAULT_POSTGRES_MAX_CONNECTIONS: u32 = 10;
+
+static POSTGRES_MAX_CONNECTIONS: AtomicU32 = AtomicU32::new(DEFAULT_POSTGRES_MAX_CONNECTIONS);
+
+/// Sets how many connections each PostgreSQL pool opened from now on keeps open at most (at least 1): with
+/// several instances, their sum must stay below the server's `max_connections`. SQLite pools keep their own
+/// size (one writer at a time; more connections would only wait).
+pub fn set_postgres_max_connections(connections: u32) {
+    POSTGRES_MAX_CONNECTIONS.store(connections.max(1), Ordering::Relaxed);
+}
+
+/// The size of PostgreSQL pools: [`DEFAULT_POSTGRES_MAX_CONNECTIONS`] or what
+/// [`set_postgres_max_connections`] set.
+pub fn postgres_max_connections() -> u32 {
+    POSTGRES_MAX_CONNECTIONS.load(Ordering::Relaxed)
+}
 
 /// Run on every new SQLite connection. `foreign_keys` and `busy_timeout` are per connection; WAL is stored
 /// in the file but setting it again is harmless.
@@ -56,6 +73,13 @@ impl Db {
     /// URL sets its own `mode=`) and turns on WAL, foreign keys and a busy timeout on every connection. A
     /// PostgreSQL database must exist; its schema is created by the migrations.
     pub async fn connect(url: &str) -> Result<Db, StorageError> {
+        let db = Self::open_unmigrated(url).await?;
+        db.migrator().run(&db.pool).await?;
+        Ok(db)
+    }
+
+    /// [`Db::connect`] without applying the migrations (`server migrate` applies them itself, to say which).
+    pub(crate) async fn open_unmigrated(url: &str) -> Result<Db, StorageError> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -91,7 +115,6 @@ impl Db {
                         .acquire_timeout(Duration::from_secs(10));
                 }
                 let pool = options.connect(&url).await?;
-                SQLITE_MIGRATOR.run(&pool).await?;
                 Ok(Db {
                     pool,
                     backend,
@@ -102,11 +125,10 @@ impl Db {
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
-                    .max_connections(POSTGRES_MAX_CONNECTIONS)
+                    .max_connections(postgres_max_connections())
                     .acquire_timeout(Duration::from_secs(10))
                     .connect(url)
                     .await?;
-                POSTGRES_MIGRATOR.run(&pool).await?;
                 Ok(Db {
                     pool,
                     backend,
@@ -121,12 +143,12 @@ impl Db {
 
     /// Opens (creating it and `dir` if needed) the SQLite database `<dir>/chargedesk.db`.
     pub async fn open_sqlite_in(dir: &Path) -> Result<Db, StorageError> {
-        std::fs::create_dir_all(dir).map_err(|e| StorageError::Internal(Box::new(e)))?;
-        let file = dir.join("chargedesk.db");
-        let file = file
-            .to_str()
-            .ok_or_else(|| StorageError::internal("database path is not valid UTF-8"))?;
-        Self::connect(&format!("sqlite://{}?mode=rwc", encode_sqlite_path(file))).await
+        Self::connect(&sqlite_url_in(dir)?).await
+    }
+
+    /// How many connections this handle's pool keeps open at most.
+    pub fn max_connections(&self) -> u32 {
+        self.pool.options().get_max_connections()
     }
 
     /// Whether any organization exists (i.e. the database has been bootstrapped).
@@ -194,6 +216,17 @@ pub fn now() -> Timestamp {
     Timestamp(ms)
 }
 
+/// The URL of the SQLite database `<dir>/chargedesk.db`, creating `dir` if needed (the file is created on
+/// connecting).
+pub(crate) fn sqlite_url_in(dir: &Path) -> Result<String, StorageError> {
+    std::fs::create_dir_all(dir).map_err(|e| StorageError::Internal(Box::new(e)))?;
+    let file = dir.join("chargedesk.db");
+    let file = file
+        .to_str()
+        .ok_or_else(|| StorageError::internal("database path is not valid UTF-8"))?;
+    Ok(format!("sqlite://{}?mode=rwc", encode_sqlite_path(file)))
+}
+
 /// Adds `mode=rwc` (create if missing) unless the URL chooses a mode or is in-memory.
 fn sqlite_url_creating_file(url: &str) -> String {
     if url.contains("mode=") || url.contains(":memory:") {
@@ -206,7 +239,7 @@ fn sqlite_url_creating_file(url: &str) -> String {
 }
 
 /// sqlx percent-decodes the file name of a `sqlite://` URL, so `%`, `?` and `#` must be escaped.
-fn encode_sqlite_path(path: &str) -> String {
+pub(crate) fn encode_sqlite_path(path: &str) -> String {
     path.replace('%', "%25")
         .replace('?', "%3F")
         .replace('#', "%23")

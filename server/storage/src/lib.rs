@@ -49,6 +49,7 @@ mod accounts;
 mod audit;
 mod auth;
 mod bootstrap;
+mod copy;
 mod db;
 mod decisions;
 mod error;
@@ -56,6 +57,7 @@ mod events;
 mod health;
 mod instances;
 mod mail;
+mod migrate;
 mod ocpp;
 mod org;
 mod passes;
@@ -74,7 +76,11 @@ pub use auth::{
     set_session_idle_limit, Caller, LoginOutcome, DEFAULT_SESSION_IDLE,
 };
 pub use bootstrap::{DemoLogin, DemoStation, DEMO_PASSWORD, DEMO_STATIONS};
-pub use db::{now, Db};
+pub use copy::{CopyError, CopySource, TableCopy, BATCH_ROWS};
+pub use db::{
+    now, postgres_max_connections, set_postgres_max_connections, Db,
+    DEFAULT_POSTGRES_MAX_CONNECTIONS,
+};
 pub use error::StorageError;
 pub use events::{
     EventGap, StationEvent, StationEvents, TapSubscription, CHANNEL as EVENT_CHANNEL, TAP_CHANNEL,
@@ -85,6 +91,7 @@ pub use health::{
 };
 pub use instances::{CleanedUp, Instance, InstanceId, DEFAULT_INSTANCE_LEASE};
 pub use mail::{Letter, MailStatus, OutboxMessage, DEFAULT_MAIL_RETENTION_DAYS};
+pub use migrate::{MigrationInfo, MigrationRun};
 pub use ocpp::{ConnectedStation, NewOcppMessage, StationLogin, DEFAULT_LOG_RETENTION_DAYS};
 pub use org::{AddUserOutcome, OrgAdmin};
 pub use stations::generate_station_password;
