@@ -338,7 +338,8 @@ impl OrgAdmin {
     }
 
     /// Switches a live pass of this organization between Whitelist and Roaming; `NotFound { what: "pass"
-    /// }` for any other id. Audited with old and new mode; nothing happens if the mode is unchanged.
+    /// }` for any other id. Audited with old and new mode; nothing happens if the mode is unchanged, also when
+    /// another request set the same mode meanwhile (the pass's row is locked before it is read).
     pub async fn set_pass_mode(&self, pass: PassId, mode: PassMode) -> Result<(), StorageError> {
         let mut tx = self.db.begin_write().await?;
         self.set_pass_mode_in(&mut tx, pass, mode, now()).await?;
@@ -353,6 +354,13 @@ impl OrgAdmin {
         mode: PassMode,
         at: Timestamp,
     ) -> Result<(), StorageError> {
+        // Lock the row first: a second save of the same mode at the same moment (PostgreSQL runs both) waits for
+        // the first and then reads the mode it set, instead of recording the same change twice.
+        sqlx::query("UPDATE passes SET mode = mode WHERE id = $1 AND org_id = $2")
+            .bind(pass.0)
+            .bind(self.org.0)
+            .execute(&mut *conn)
+            .await?;
         let p = self.live_pass(conn, pass).await?;
         if p.mode == mode {
             return Ok(());

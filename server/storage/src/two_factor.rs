@@ -830,6 +830,14 @@ impl OrgAdmin {
         now: Timestamp,
     ) -> Result<(), StorageError> {
         let mut tx = self.db.begin_write().await?;
+        // Lock the organization's row first: the same setting saved twice at once (PostgreSQL runs both) is
+        // recorded once; the second waits and then finds it set.
+        sqlx::query(
+            "UPDATE organizations SET require_admin_2fa_at = require_admin_2fa_at WHERE id = $1",
+        )
+        .bind(self.org.0)
+        .execute(&mut *tx)
+        .await?;
         let chain = requirement_chain(&mut tx, self.org).await?;
         let Some((org, currently)) = chain.first() else {
             return Err(StorageError::NoAccess);

@@ -1645,3 +1645,60 @@ async fn migration_0007_gives_existing_memberships_distinct_random_member_ids() 
     .await;
     assert!(dup.is_err(), "member ids are unique");
 }
+
+/// "Save" pressed twice at once (two instances on PostgreSQL run both requests side by side): a setting that only
+/// changes when it differs is changed and recorded once. Here the other save's transaction has set the value and
+/// not committed yet; this one waits for it, finds the value set and records nothing (the other transaction, a
+/// stand-in, records nothing either, so every entry would be this one's).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_setting_saved_twice_at_once_is_recorded_once() {
+    let test_db = TestDb::new().await;
+    let db = test_db.open().await;
+    let raw = test_db.raw().await;
+    let (org, caller) = partner(&db).await;
+    let admin = caller.admin_of(&db, org).await.unwrap();
+    let jan = member(&admin, "Jan", "Jansen", "jan@example.com", Role::Cardholder).await;
+    let pass = admin
+        .add_pass(
+            jan,
+            &hidden("04A1B2C3D4E5F6"),
+            &nick("Tag"),
+            PassMode::Roaming,
+        )
+        .await
+        .unwrap();
+
+    // A pass's mode.
+    let other_save = format!("UPDATE passes SET mode = 'whitelist' WHERE id = {}", pass.0);
+    let (admin, saved) = while_in_flight(&raw, &[&other_save], async move {
+        let saved = admin.set_pass_mode(pass, PassMode::Whitelist).await;
+        (admin, saved)
+    })
+    .await;
+    saved.unwrap();
+    assert_eq!(admin.passes().await.unwrap()[0].mode, PassMode::Whitelist);
+    assert_eq!(audit_entries(&raw, "pass_mode_changed").await, 0);
+
+    // The organization's two-factor requirement (turned off: turning it on needs the caller's own two-factor).
+    sqlx::query("UPDATE organizations SET require_admin_2fa_at = $1 WHERE id = $2")
+        .bind(storage::now().0)
+        .bind(org.0)
+        .execute(&raw)
+        .await
+        .unwrap();
+    let other_save = format!(
+        "UPDATE organizations SET require_admin_2fa_at = NULL WHERE id = {}",
+        org.0
+    );
+    let (admin, saved) = while_in_flight(&raw, &[&other_save], async move {
+        let saved = admin.set_two_factor_requirement(false).await;
+        (admin, saved)
+    })
+    .await;
+    saved.unwrap();
+    assert!(!admin.two_factor_requirement().await.unwrap().required_here);
+    assert_eq!(
+        audit_entries(&raw, "two_factor_requirement_changed").await,
+        0
+    );
+}
