@@ -350,3 +350,61 @@ fn an_invalid_pool_size_is_refused_in_one_line() {
         .arg("migrate");
     assert!(success(&run(command)).contains("now at migration"));
 }
+
+#[tokio::test]
+async fn a_copy_that_fails_part_way_says_so_in_one_line_and_leaves_the_target_empty() {
+    if postgres_admin_url().is_none() {
+        eprintln!("CHARGEDESK_TEST_PG_URL not set: a failing `server copy-sqlite-to-postgres` not tested in this run");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Db::open_sqlite_in(&dir.path().join("data")).await.unwrap();
+    sqlite.seed_demo().await.unwrap().unwrap();
+    sqlite.close().await;
+    // A station name with a NUL character: SQLite keeps it, PostgreSQL refuses it, after the tables before
+    // `stations` were written in the same transaction.
+    let file = dir.path().join("data").join("chargedesk.db");
+    let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", file.display()))
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE stations SET name = name || char(0) WHERE id = (SELECT MAX(id) FROM stations)",
+    )
+    .execute(&raw)
+    .await
+    .unwrap();
+    raw.close().await;
+    let target = TestDb::new().await;
+    let mut command = server(dir.path());
+    command.env("DATABASE_URL", &target.url).args([
+        "copy-sqlite-to-postgres",
+        "--from",
+        "data/chargedesk.db",
+    ]);
+    let output = run(command);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        output.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].starts_with("copying table stations failed: "),
+        "{stderr}"
+    );
+    assert!(
+        lines[0].ends_with("; nothing was copied (the PostgreSQL database is as before)"),
+        "{stderr}"
+    );
+    let raw = target.raw().await;
+    for table in ["organizations", "users", "memberships", "stations"] {
+        let rows: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&raw)
+            .await
+            .unwrap();
+        assert_eq!(rows, 0, "{table}");
+    }
+}
