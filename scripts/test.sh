@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # README command 2: every check and test, exits non-zero on the first failure. `.ci/run` calls exactly this.
-#   formatting · clippy (server side, and the wasm side for wasm32) · unit and integration tests · storage's
-#   tests once more on PostgreSQL ·
+#   formatting · clippy (server side, and the wasm side for wasm32) · unit and integration tests · the storage
+#   and server tests once more on PostgreSQL ·
 #   release build with cargo-leptos · OCPP interoperability with an independent client (Python `ocpp`) ·
 #   Playwright end-to-end tests in Debian's Chromium against the real server.
 set -euo pipefail
@@ -29,15 +29,16 @@ step "unit and integration tests"
 export CHARGEDESK_TEST_PYTHON="$CHARGEDESK_CACHE/venv/bin/python"
 cargo test --locked -p shared -p ocpp -p storage -p app -p server
 
-step "storage tests (and the PostgreSQL operability checks) on PostgreSQL"
-# The storage suite once more, each test on a new database of a throwaway PostgreSQL cluster (scripts/pg.sh; it
-# installs Debian's postgresql package when the server is missing), stopped and deleted also when a test fails.
+step "storage and server tests on PostgreSQL"
+# The storage and server suites once more, each test on a new database of a throwaway PostgreSQL cluster
+# (scripts/pg.sh; it installs Debian's postgresql package when the server is missing; storage::test_support makes
+# the databases), stopped and deleted also when a test fails. The server's binaries get the database with
+# --database-url; the checks that need a PostgreSQL server (its refusals named) run only here.
 pg_env="$(bash scripts/pg.sh start)"
 eval "$pg_env"
 trap 'bash "$CHARGEDESK_ROOT/scripts/pg.sh" stop "$CHARGEDESK_TEST_PG_DIR"' EXIT
 cargo test --locked -p storage
-# The server's operability checks that need a PostgreSQL server (its refusals named, readiness) run only here.
-cargo test --locked -p server --test operability
+cargo test --locked -p server
 bash scripts/pg.sh stop "$CHARGEDESK_TEST_PG_DIR"
 trap - EXIT
 unset CHARGEDESK_TEST_PG_URL CHARGEDESK_TEST_PG_DIR pg_env
