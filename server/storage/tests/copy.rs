@@ -639,3 +639,63 @@ async fn the_demo_password_still_works_after_the_move() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_source_cannot_smuggle_sql_in_names_or_values() {
+    let Some((target, pg)) = postgres_target("a hostile source").await else {
+        return;
+    };
+    let (_dir, sqlite, file) = sqlite_db().await;
+    sqlite.seed_demo().await.unwrap();
+    sqlite.close().await;
+    let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", file.display()))
+        .await
+        .unwrap();
+    // A value written to break out of a quoted string or a statement arrives as that text.
+    let hostile = "x'); DROP TABLE users; --\" $1 \\";
+    sqlx::query("UPDATE users SET last_name = $1 WHERE id = (SELECT MIN(id) FROM users)")
+        .bind(hostile)
+        .execute(&raw)
+        .await
+        .unwrap();
+    // A table whose name is SQL: never spliced into a statement, the copy is refused.
+    sqlx::query(r#"CREATE TABLE "users"" (id) ; DROP TABLE organizations; --" (x INTEGER)"#)
+        .execute(&raw)
+        .await
+        .unwrap();
+    raw.close().await;
+    let error = pg
+        .copy_from_sqlite(CopySource::open(&file).await.unwrap())
+        .await
+        .unwrap_err();
+    match &error {
+        CopyError::Refused(line) => assert!(
+            line.starts_with("the two schemas differ (only in SQLite: [users\" (id) ; DROP TABLE"),
+            "{line}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    for (table, (_, rows)) in postgres_contents(&target.url).await {
+        assert!(rows.is_empty(), "{table}");
+    }
+
+    // Without the extra table the copy goes through, the value unchanged.
+    let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", file.display()))
+        .await
+        .unwrap();
+    sqlx::query(r#"DROP TABLE "users"" (id) ; DROP TABLE organizations; --""#)
+        .execute(&raw)
+        .await
+        .unwrap();
+    raw.close().await;
+    pg.copy_from_sqlite(CopySource::open(&file).await.unwrap())
+        .await
+        .unwrap();
+    let copied = postgres_contents(&target.url).await;
+    assert_eq!(copied, sqlite_contents(&file).await);
+    let (columns, users) = &copied["users"];
+    let last_name = columns.iter().position(|c| c == "last_name").unwrap();
+    assert!(users
+        .iter()
+        .any(|row| row[last_name] == Value::Text(hostile.to_owned())));
+}
