@@ -439,7 +439,8 @@ impl OrgAdmin {
 
     /// Sets a station's own access mode, or with `None` lets it inherit its organization's default.
     /// `NotFound { what: "station" }` outside this subtree. Audited in the station's organization; nothing
-    /// happens if the setting is unchanged.
+    /// happens if the setting is unchanged, also when another request set it meanwhile (the station's row is locked
+    /// before it is read).
     pub async fn set_station_access_mode(
         &self,
         id: StationId,
@@ -447,6 +448,7 @@ impl OrgAdmin {
     ) -> Result<(), StorageError> {
         let mut tx = self.db.begin_write().await?;
         let at = now();
+        lock_station(&mut tx, id).await?;
         let station = self.scoped_station(&mut tx, id).await?;
         if station.access_mode == mode {
             return Ok(());
@@ -508,6 +510,18 @@ impl OrgAdmin {
         id: StationId,
         password: Option<&StationPassword>,
     ) -> Result<(), StorageError> {
+        self.set_station_login(id, password, false).await?;
+        Ok(())
+    }
+
+    /// [`OrgAdmin::set_station_password`]; with `only_if_allowed`, only while the station still allows
+    /// unauthenticated connections when the transaction gets to it (`false`, nothing changed, otherwise).
+    async fn set_station_login(
+        &self,
+        id: StationId,
+        password: Option<&StationPassword>,
+        only_if_allowed: bool,
+    ) -> Result<bool, StorageError> {
         // Refuse an unknown station before spending an argon2 hash on it.
         {
             let mut conn = self.db.read().await?;
@@ -519,8 +533,12 @@ impl OrgAdmin {
         };
         let mut tx = self.db.begin_write().await?;
         let at = now();
+        lock_station(&mut tx, id).await?;
         let station = self.scoped_station(&mut tx, id).await?;
         let (had_password, was_allowed) = self.station_login_settings(&mut tx, id).await?;
+        if only_if_allowed && !was_allowed {
+            return Ok(false);
+        }
         let summary = match password {
             Some(_) if was_allowed => format!(
                 "Set a new password for {}: it must log in with it, unauthenticated connections are no \
@@ -528,7 +546,7 @@ impl OrgAdmin {
                 station.describe()
             ),
             Some(_) => format!("Set a new password for {}", station.describe()),
-            None if was_allowed && !had_password => return Ok(()),
+            None if was_allowed && !had_password => return Ok(false),
             None => format!(
                 "Allowed unauthenticated connections for {}: it connects without a password{}",
                 station.describe(),
@@ -569,7 +587,7 @@ impl OrgAdmin {
             .await?;
         tx.commit().await?;
         announced.after_commit();
-        Ok(())
+        Ok(true)
     }
 
     /// "Generate new password": a fresh random password (see [`generate_station_password`]) that the station
@@ -587,7 +605,8 @@ impl OrgAdmin {
     /// The "Allow unauthenticated connections" choice. `true`: as [`OrgAdmin::set_station_password`] with
     /// `None`. `false` on a station that allows them: a new password is generated, required from now on, and
     /// returned once (the station cannot be left with neither). `false` on a station that already needs its
-    /// password changes nothing. `Some` exactly when a password was generated.
+    /// password changes nothing, also when another request made it need one meanwhile (that request's password
+    /// is the one that counts, not a second one). `Some` exactly when a password was generated.
     pub async fn set_station_unauthenticated(
         &self,
         id: StationId,
@@ -605,7 +624,9 @@ impl OrgAdmin {
         if !was_allowed {
             return Ok(None);
         }
-        self.generate_station_password(id).await.map(Some)
+        let password = generate_station_password();
+        let set = self.set_station_login(id, Some(&password), true).await?;
+        Ok(set.then_some(password))
     }
 
     /// This organization's default access mode for its stations (and those of sub-organizations that set
@@ -624,6 +645,14 @@ impl OrgAdmin {
     ) -> Result<(), StorageError> {
         let mut tx = self.db.begin_write().await?;
         let at = now();
+        // Lock the organization's row first: the same default saved twice at once (PostgreSQL runs both) is
+        // changed and recorded once; the second waits and then finds it set.
+        sqlx::query(
+            "UPDATE organizations SET default_access_mode = default_access_mode WHERE id = $1",
+        )
+        .bind(self.org.0)
+        .execute(&mut *tx)
+        .await?;
         let chain = default_chain(&mut tx, self.org).await?;
         let before = settings_of(&chain);
         if before.own == mode {
@@ -651,6 +680,17 @@ impl OrgAdmin {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Locks a station's row (a write that changes nothing) before its settings are read in a write transaction: of
+/// two requests changing them at once (PostgreSQL runs both), the second waits for the first and then reads what it
+/// set, so that a save that changes nothing records nothing and a decision made on the settings still holds.
+async fn lock_station(conn: &mut Conn, id: StationId) -> Result<(), StorageError> {
+    sqlx::query("UPDATE stations SET access_mode = access_mode WHERE id = $1")
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// The settings of the organization whose default chain (itself first) is `chain`.

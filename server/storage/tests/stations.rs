@@ -1809,3 +1809,90 @@ async fn concurrent_sessions_write_without_losing_anything() {
     assert!(detail.summary.online);
     assert_eq!(detail.summary.connectors.len(), 2);
 }
+
+/// Station settings saved twice at once (two instances on PostgreSQL run both requests side by side): the other
+/// save's transaction has changed the setting and not committed yet (a stand-in that records nothing); this one
+/// waits for it, finds the setting as it wants it, and changes and records nothing. "Require a password" pressed
+/// twice does not generate a second password behind the first one's back: the first is the station's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn station_settings_saved_twice_at_once_are_changed_once() {
+    let test_db = TestDb::new().await;
+    let db = test_db.open().await;
+    let raw = test_db.raw().await;
+    let f = fixture(&db).await;
+    let k = f.scope(&db, f.k).await;
+    let station = f.station_k;
+    let settings_changes = audit_entries(&raw, "station_settings_changed").await;
+
+    // The station's own access mode, and the organization's default.
+    let other_save = format!(
+        "UPDATE stations SET access_mode = 'open' WHERE id = {}",
+        station.0
+    );
+    let (k, saved) = while_in_flight(&raw, &[&other_save], async move {
+        let saved = k
+            .set_station_access_mode(station, Some(AccessMode::Open))
+            .await;
+        (k, saved)
+    })
+    .await;
+    saved.unwrap();
+    let other_save = format!(
+        "UPDATE organizations SET default_access_mode = 'roaming' WHERE id = {}",
+        f.k.0
+    );
+    let (k, saved) = while_in_flight(&raw, &[&other_save], async move {
+        let saved = k.set_default_access_mode(Some(AccessMode::Roaming)).await;
+        (k, saved)
+    })
+    .await;
+    saved.unwrap();
+    assert_eq!(
+        k.access_mode_settings().await.unwrap().own,
+        Some(AccessMode::Roaming)
+    );
+    assert_eq!(audit_entries(&raw, "access_mode_changed").await, 0);
+
+    // "Require a password" on a station that connects without one, while another request has just set its
+    // password: no second password.
+    let other_password = "UPDATE stations SET password_hash = \
+                          (SELECT password_hash FROM users WHERE email = 'pa@volta.example'), \
+                          unauthenticated_allowed_at = NULL, unauthenticated_allowed_by = NULL \
+                          WHERE charge_point_id = 'KRN-CP-001'";
+    let (k, generated) = while_in_flight(&raw, &[other_password], async move {
+        let generated = k.set_station_unauthenticated(station, false).await;
+        (k, generated)
+    })
+    .await;
+    assert_eq!(
+        generated.unwrap(),
+        None,
+        "the other request's password counts"
+    );
+    let detail = k.station(station).await.unwrap();
+    assert!(detail.summary.has_password && detail.summary.unauthenticated_allowed.is_none());
+    assert_eq!(
+        audit_entries(&raw, "station_settings_changed").await,
+        settings_changes
+    );
+
+    // "Allow unauthenticated connections" while another request allows them.
+    let other_allow = format!(
+        "UPDATE stations SET password_hash = NULL, unauthenticated_allowed_at = {}, \
+         unauthenticated_allowed_by = 'Paula Partner' WHERE id = {}",
+        now_ms(),
+        station.0
+    );
+    let (k, allowed) = while_in_flight(&raw, &[&other_allow], async move {
+        let allowed = k.set_station_unauthenticated(station, true).await;
+        (k, allowed)
+    })
+    .await;
+    assert_eq!(allowed.unwrap(), None);
+    let detail = k.station(station).await.unwrap();
+    assert!(!detail.summary.has_password && detail.summary.unauthenticated_allowed.is_some());
+    assert_eq!(
+        audit_entries(&raw, "station_settings_changed").await,
+        settings_changes
+    );
+}
