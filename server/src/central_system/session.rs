@@ -74,6 +74,7 @@ pub async fn run(hub: OcppHub, mut socket: WebSocket, station: ConnectedStation,
                     CloseReason::ShuttingDown => tracing::info!(station = %id, "server shutting down: closing the connection so that the station reconnects"),
                 }
                 let _ = socket.send(close_message(reason)).await;
+                closing_handshake(&mut socket).await;
                 break;
             }
             message = socket.recv() => {
@@ -144,6 +145,23 @@ pub async fn run(hub: OcppHub, mut socket: WebSocket, station: ConnectedStation,
         station.disconnected().await;
     }
     tracing::info!(station = %id, "station disconnected");
+}
+
+/// How long a connection the server closes waits for the station's own close frame.
+const CLOSE_HANDSHAKE: Duration = Duration::from_secs(2);
+
+/// After the server's close frame: waits (at most [`CLOSE_HANDSHAKE`]) for the station's close frame, discarding
+/// whatever it sends meanwhile (nothing is processed after the close), so that the TCP connection ends cleanly
+/// and the close frame is not lost to a reset.
+async fn closing_handshake(socket: &mut WebSocket) {
+    let _ = tokio::time::timeout(CLOSE_HANDSHAKE, async {
+        while let Some(Ok(message)) = socket.recv().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// The WebSocket close frame for `reason`.
