@@ -305,6 +305,18 @@ struct TotpRow {
     totp_last_step: Option<i64>,
 }
 
+/// Locks the account's row (a write that changes nothing) before its two-factor set-up is read in a write
+/// transaction: of two requests that turn it on or off at once (PostgreSQL runs both), the second waits for the
+/// first and then finds it on or off, instead of doing it again (a second set of recovery codes replacing the
+/// ones just shown, a second notice).
+async fn lock_account(conn: &mut Conn, user: UserId) -> Result<(), StorageError> {
+    sqlx::query("UPDATE users SET totp_enabled_at = totp_enabled_at WHERE id = $1")
+        .bind(user.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 async fn totp_row(conn: &mut Conn, user: UserId) -> Result<TotpRow, StorageError> {
     Ok(sqlx::query_as::<_, TotpRow>(
         "SELECT email, first_name, totp_secret, totp_enabled_at, totp_last_step FROM users WHERE id = $1",
@@ -480,6 +492,7 @@ impl Caller {
     ) -> Result<Option<Vec<String>>, StorageError> {
         let user = self.user_id();
         let mut tx = db.begin_write().await?;
+        lock_account(&mut tx, user).await?;
         let row = totp_row(&mut tx, user).await?;
         if row.totp_enabled_at.is_some() {
             return Err(StorageError::conflict(
@@ -610,6 +623,7 @@ impl Caller {
             return Ok(TurnOffOutcome::WrongPassword);
         }
         let mut tx = db.begin_write().await?;
+        lock_account(&mut tx, user).await?;
         let row = totp_row(&mut tx, user).await?;
         if row.totp_enabled_at.is_none() {
             return Err(StorageError::conflict(

@@ -576,3 +576,86 @@ async fn wrong_codes_in_flight_at_once_each_count_against_the_challenge() {
         }
     );
 }
+
+/// Two-factor authentication turned on, or off, twice at once (two instances on PostgreSQL run both requests):
+/// while the other request's transaction has turned it on (or off) and not committed yet, this one waits for it
+/// and is refused, instead of generating a second set of recovery codes behind the ones just shown, or sending a
+/// second notice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_factor_turned_on_or_off_twice_at_once_happens_once() {
+    let test_db = TestDb::new().await;
+    let db = test_db.open().await;
+    let raw = test_db.raw().await;
+    let (_org, caller) = partner(&db).await;
+    let enrolment = caller.start_two_factor(&db).await.unwrap();
+    let notices = |kind: &'static str| {
+        let raw = raw.clone();
+        async move {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mail_outbox WHERE kind = $1")
+                .bind(kind)
+                .fetch_one(&raw)
+                .await
+                .unwrap();
+            n
+        }
+    };
+
+    let other_confirm = format!(
+        "UPDATE users SET totp_enabled_at = {} WHERE email = 'pa@volta.example'",
+        now().0
+    );
+    let code = totp_code(&enrolment.key, now());
+    let (caller, confirmed) = while_in_flight(&raw, &[&other_confirm], {
+        let db = db.clone();
+        async move {
+            let confirmed = caller.confirm_two_factor(&db, &code).await;
+            (caller, confirmed)
+        }
+    })
+    .await;
+    match confirmed {
+        Err(StorageError::Conflict { message }) => {
+            assert!(message.contains("already on"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(notices("two_factor_on").await, 0, "the stand-in sends none");
+    let codes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes")
+        .fetch_one(&raw)
+        .await
+        .unwrap();
+    assert_eq!(codes, 0, "no recovery codes of this request");
+
+    // On for real (after the stand-in's), with recovery codes; then off twice at once.
+    sqlx::query("UPDATE users SET totp_enabled_at = NULL")
+        .execute(&raw)
+        .await
+        .unwrap();
+    let at = Timestamp(now().0 + 30_000);
+    let recovery = caller
+        .confirm_two_factor_at(&db, &totp_code(&enrolment.key, at), at)
+        .await
+        .unwrap()
+        .expect("code accepted");
+    let other_turn_off =
+        "UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL \
+                          WHERE email = 'pa@volta.example'";
+    let turned_off = while_in_flight(&raw, &[other_turn_off], {
+        let db = db.clone();
+        async move {
+            caller
+                .turn_off_two_factor(&db, PASSWORD, &recovery[0])
+                .await
+        }
+    })
+    .await;
+    match turned_off {
+        Err(StorageError::Conflict { message }) => assert!(message.contains("is off"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        notices("two_factor_off").await,
+        0,
+        "the stand-in sends none"
+    );
+}
