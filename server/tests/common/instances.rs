@@ -144,11 +144,12 @@ impl Instance {
 
     /// Sends SIGTERM (what a service manager or a container runtime sends to stop it).
     pub fn terminate(&self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill -TERM failed");
+        use rustix::process::{kill_process, Pid, Signal};
+        let pid = i32::try_from(self.child.id())
+            .ok()
+            .and_then(Pid::from_raw)
+            .expect("the server's process id");
+        kill_process(pid, Signal::TERM).expect("send SIGTERM to the server");
     }
 
     /// Sends SIGKILL (`kill -9`: the process ends at once, without any shutdown) and waits for it to end.
