@@ -565,6 +565,17 @@ impl OrgAdmin {
         }
         let mut tx = self.db.begin_write().await?;
         let at = now();
+        // The membership's row first, as adding a pass does: a pass added at the same moment (PostgreSQL runs
+        // both) is either committed before the passes are read below, and deleted with them, or finds the member
+        // removed.
+        sqlx::query(
+            "UPDATE memberships SET removed_at = removed_at \
+             WHERE org_id = $1 AND user_id = $2 AND removed_at IS NULL",
+        )
+        .bind(self.org.0)
+        .bind(user.0)
+        .execute(&mut *tx)
+        .await?;
         let sql = format!(
             "SELECT {MEMBER_FIRST_NAME} AS first_name, {MEMBER_LAST_NAME} AS last_name, u.email, m.role \
              FROM memberships m JOIN users u ON u.id = m.user_id \

@@ -163,6 +163,20 @@ impl OrgAdmin {
         mode: PassMode,
         at: Timestamp,
     ) -> Result<PassId, StorageError> {
+        // The membership's row first, as removing the member does: a removal at the same moment (PostgreSQL runs
+        // both) either waits for this pass and then deletes it with the others, or this waits for the removal and
+        // finds no member, instead of leaving a live pass to a person no longer in the organization.
+        let member = sqlx::query(
+            "UPDATE memberships SET removed_at = removed_at \
+             WHERE org_id = $1 AND user_id = $2 AND removed_at IS NULL",
+        )
+        .bind(self.org.0)
+        .bind(user.0)
+        .execute(&mut *conn)
+        .await?;
+        if member.rows_affected() != 1 {
+            return Err(StorageError::NotFound { what: "user" });
+        }
         let holder_sql = format!(
             "SELECT {MEMBER_FIRST_NAME}, {MEMBER_LAST_NAME} FROM memberships m JOIN users u ON u.id = m.user_id \
              WHERE m.org_id = $1 AND m.user_id = $2 AND m.removed_at IS NULL"

@@ -1702,3 +1702,85 @@ async fn a_setting_saved_twice_at_once_is_recorded_once() {
         0
     );
 }
+
+/// A pass added while its holder is being removed from the organization (two administrators, or two instances on
+/// PostgreSQL, at the same moment) never outlives the membership: added while the removal's transaction is in
+/// flight, it waits and finds no member; added first (its transaction in flight when the removal starts), the
+/// removal waits for it and deletes it with the holder's other passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pass_added_while_its_holder_is_removed_does_not_outlive_the_membership() {
+    let test_db = TestDb::new().await;
+    let db = test_db.open().await;
+    let raw = test_db.raw().await;
+    let (org, caller) = partner(&db).await;
+    let admin = caller.admin_of(&db, org).await.unwrap();
+    let live_passes = |address: &'static str| {
+        let raw = raw.clone();
+        async move {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM passes p JOIN users u ON u.id = p.user_id \
+                 WHERE u.email = $1 AND p.deleted_at IS NULL",
+            )
+            .bind(address)
+            .fetch_one(&raw)
+            .await
+            .unwrap();
+            n
+        }
+    };
+
+    // The removal first.
+    let jan = member(&admin, "Jan", "Jansen", "jan@example.com", Role::Cardholder).await;
+    let removal = format!(
+        "UPDATE memberships SET removed_at = {} WHERE org_id = {} AND user_id = {}",
+        storage::now().0,
+        org.0,
+        jan.0
+    );
+    let (admin, added) = while_in_flight(&raw, &[&removal], async move {
+        let added = admin
+            .add_pass(
+                jan,
+                &hidden("04A1B2C3D4E5F6"),
+                &nick("Tag"),
+                PassMode::Whitelist,
+            )
+            .await;
+        (admin, added)
+    })
+    .await;
+    assert!(
+        matches!(added, Err(StorageError::NotFound { what: "user" })),
+        "{added:?}"
+    );
+    assert_eq!(live_passes("jan@example.com").await, 0);
+
+    // The pass first: what adding it does (its membership locked, the pass inserted), not committed yet.
+    let eva = member(&admin, "Eva", "Evers", "eva@example.com", Role::Cardholder).await;
+    let card = hidden("04B1B2C3D4E5F6");
+    let lock = format!(
+        "UPDATE memberships SET removed_at = removed_at WHERE org_id = {} AND user_id = {}",
+        org.0, eva.0
+    );
+    let insert = format!(
+        "INSERT INTO passes (org_id, user_id, id_kind, id_value, match_key, nickname, mode, created_at, \
+                             created_by) \
+         VALUES ({}, {}, 'hidden', '{}', '{}', 'Tag', 'whitelist', {}, \
+                 (SELECT id FROM users WHERE email = 'pa@volta.example'))",
+        org.0,
+        eva.0,
+        card.as_str(),
+        card.match_key(),
+        storage::now().0
+    );
+    let (admin, removed) = while_in_flight(&raw, &[&lock, &insert], async move {
+        let removed = admin.remove_user(eva).await;
+        (admin, removed)
+    })
+    .await;
+    removed.unwrap();
+    assert_eq!(live_passes("eva@example.com").await, 0);
+    assert!(admin.audit_log(1).await.unwrap()[0]
+        .summary
+        .ends_with("and deleted their pass here"));
+}
