@@ -35,16 +35,18 @@ const STATION_PASSWORD: &str = "station-password-0001";
 struct Instance {
     addr: SocketAddr,
     db: Db,
+    hub: server::central_system::OcppHub,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Instance {
     async fn start(test_db: &TestDb) -> Instance {
         let db = test_db.open().await;
-        let router = server::router_with(
+        let (router, hub) = server::router_and_hub(
             db.clone(),
             server::leptos_options().unwrap(),
             server::central_system::OcppConfig::default(),
+            server::http::WebConfig::default(),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -53,7 +55,12 @@ impl Instance {
                 .await
                 .unwrap();
         });
-        Instance { addr, db, task }
+        Instance {
+            addr,
+            db,
+            hub,
+            task,
+        }
     }
 
     fn ocpp_url(&self, charge_point_id: &str) -> String {
@@ -370,4 +377,43 @@ async fn a_station_connecting_to_another_instance_closes_its_older_connection_wh
     })
     .await
     .expect("offline once its connection ended");
+}
+
+#[tokio::test]
+async fn a_graceful_stop_retires_the_instance_and_leaves_the_other_ones_stations_alone() {
+    let Some((test_db, a, b)) = two_instances().await else {
+        return;
+    };
+    let (_, admin, _) = partner_admin(&a.db).await;
+    let leaving = add_station(&admin, "CP-1", None).await;
+    let staying = add_station(&admin, "CP-2", None).await;
+    let mut on_a = connect(&a.ocpp_url("CP-1"), None).await.unwrap();
+    let mut on_b = connect(&b.ocpp_url("CP-2"), None).await.unwrap();
+    call(&mut on_a, "1", "Heartbeat", json!({})).await;
+    call(&mut on_b, "1", "Heartbeat", json!({})).await;
+    let raw = test_db.raw().await;
+    let count = || async {
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM instances")
+            .fetch_one(&raw)
+            .await
+            .unwrap();
+        rows
+    };
+    assert_eq!(count().await, 2);
+
+    // Instance A stops (SIGTERM): its station is told to go away, and its row is retired.
+    a.hub.begin_shutdown();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    assert!(a.hub.finish_shutdown(deadline).await);
+    let (code, _) = closed_by_server(&mut on_a).await;
+    assert_eq!(code, 1001);
+    assert_eq!(count().await, 1, "only B's row is left");
+    assert!(!online(&admin, leaving).await);
+    assert!(online(&admin, staying).await);
+    call(&mut on_b, "2", "Heartbeat", json!({})).await;
+
+    // The station reconnects, to the instance that is left.
+    let mut back = connect(&b.ocpp_url("CP-1"), None).await.unwrap();
+    call(&mut back, "1", "Heartbeat", json!({})).await;
+    assert!(online(&admin, leaving).await);
 }

@@ -463,8 +463,9 @@ impl OcppHub {
     }
 
     /// The rest of a graceful shutdown, after [`OcppHub::begin_shutdown`] and once no more requests are
-    /// served: waits until every session has ended, then until the frame-log queue is stored, both no longer
-    /// than `deadline`. Returns whether both completed in time (what did not is logged).
+    /// served: waits until every session has ended, then until the frame-log queue is stored, then retires this
+    /// instance's row ([`OcppHub::retire_instance`]), all no longer than `deadline`. Returns whether all completed
+    /// in time (what did not is logged).
     pub async fn finish_shutdown(&self, deadline: tokio::time::Instant) -> bool {
         let mut sessions = self.inner.sessions.subscribe();
         let ended = tokio::time::timeout_at(deadline, sessions.wait_for(|n| *n == 0))
@@ -485,7 +486,20 @@ impl OcppHub {
                 "the OCPP frame log was not stored completely within the shutdown grace period"
             );
         }
-        ended && flushed
+        // Last, the instance's row: a station still recorded with it (a session that did not end in time) is
+        // offline at once instead of when the lease passes, and other instances need not clean up after it.
+        let retired = match tokio::time::timeout_at(deadline, self.retire_instance()).await {
+            Ok(Ok(())) => true,
+            Ok(Err(error)) => {
+                tracing::warn!(error = ?error, "retiring this instance failed: its lease runs out instead");
+                false
+            }
+            Err(_) => {
+                tracing::warn!("retiring this instance did not finish within the shutdown grace period: its lease runs out instead");
+                false
+            }
+        };
+        ended && flushed && retired
     }
 }
 
