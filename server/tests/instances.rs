@@ -417,3 +417,167 @@ async fn a_graceful_stop_retires_the_instance_and_leaves_the_other_ones_stations
     call(&mut back, "1", "Heartbeat", json!({})).await;
     assert!(online(&admin, leaving).await);
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Two real server processes on one PostgreSQL database (tests/common/instances.rs): the browser on one, the
+// station on the other.
+// ---------------------------------------------------------------------------------------------------------------
+
+use common::instances::{Browser, Instance as Process, Station};
+use storage::{DEMO_PASSWORD, DEMO_STATIONS};
+
+/// The demo's partner administrator (sees every demo station).
+const EVA: &str = "eva@volta-partners.example";
+
+/// A new PostgreSQL database for server processes, or `None` (with a note) without one.
+async fn process_database() -> Option<TestDb> {
+    let test_db = TestDb::new().await;
+    if !test_db.is_postgres() {
+        println!("skipped: several server processes need PostgreSQL (set CHARGEDESK_TEST_PG_URL)");
+        return None;
+    }
+    Some(test_db)
+}
+
+/// Eva logged in on `process`, and her organization.
+async fn eva_on(process: &Process) -> (Browser, String) {
+    let browser = Browser::login(process.addr, EVA, DEMO_PASSWORD).await;
+    let me = browser.call("current_user", &[]).await;
+    let org = me["home_org"]["id"].to_string();
+    (browser, org)
+}
+
+/// Demo station 0 as Eva's "Assets" list on `browser`'s instance shows it.
+async fn listed_demo_station(browser: &Browser, org: &str) -> Value {
+    browser
+        .call("list_stations", &[("org", org)])
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["charge_point_id"] == DEMO_STATIONS[0].charge_point_id)
+        .expect("the demo station is listed")
+        .clone()
+}
+
+async fn demo_station_on(process: &Process, password: &str) -> Station {
+    let id = DEMO_STATIONS[0].charge_point_id;
+    let mut station = Station::connect(&process.ocpp_url(id), Some((id, password)))
+        .await
+        .unwrap_or_else(|e| panic!("{id} connects: {e}"));
+    let booted = station
+        .call(
+            "BootNotification",
+            json!({"chargePointVendor": "ChargeDesk tests", "chargePointModel": "Instances"}),
+        )
+        .await;
+    assert_eq!(booted["status"], "Accepted");
+    station
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_processes_the_browser_on_one_sees_taps_and_changes_the_password_of_a_station_on_the_other(
+) {
+    let Some(database) = process_database().await else {
+        return;
+    };
+    let args = database.server_args();
+    let a = Process::start(&args, true, &[]).await;
+    let b = Process::start(&args, false, &[]).await;
+    let (browser, org) = eva_on(&a).await;
+    let mut station = demo_station_on(&b, DEMO_STATIONS[0].password).await;
+    let listed = listed_demo_station(&browser, &org).await;
+    assert_eq!(listed["online"], true, "{listed}");
+    let station_id = listed["id"].to_string();
+
+    // "Scan at a station" in the browser on A; the card is held against the reader of the station on B.
+    let (status, mut taps) = open_get(
+        a.addr,
+        &format!("/events/stations/{station_id}/taps?org={org}"),
+        Some(browser.session_cookie()),
+    )
+    .await;
+    assert_eq!(status, 200);
+    station
+        .call("Authorize", json!({"idTag": "04ABCDEF012345"}))
+        .await;
+    let received = read_until(&mut taps, "04ABCDEF012345").await;
+    assert!(received.contains("event: tap"), "{received}");
+
+    // "Generate new password" in the browser on A: the station's connection on B is closed ...
+    let password = browser
+        .call(
+            "generate_station_password",
+            &[("org", org.as_str()), ("station", station_id.as_str())],
+        )
+        .await;
+    let password = password.as_str().expect("the new password").to_owned();
+    let close = station.closed(PATIENCE).await.expect("a close frame");
+    assert_eq!(u16::from(close.code), 1000);
+    assert!(
+        close.reason.contains("credentials changed"),
+        "{}",
+        close.reason
+    );
+    // ... and it reconnects, to either instance, with the new one only.
+    let id = DEMO_STATIONS[0].charge_point_id;
+    let refused = Station::connect(&b.ocpp_url(id), Some((id, DEMO_STATIONS[0].password)))
+        .await
+        .err()
+        .expect("the old password is refused");
+    assert!(
+        matches!(&refused, tungstenite::Error::Http(response) if response.status() == 401),
+        "{refused:?}"
+    );
+    let mut station = demo_station_on(&b, &password).await;
+    station.call("Heartbeat", json!({})).await;
+    assert_eq!(listed_demo_station(&browser, &org).await["online"], true);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_processes_a_killed_instances_station_is_offline_within_the_lease_and_cleaned_up_by_the_other(
+) {
+    let Some(database) = process_database().await else {
+        return;
+    };
+    let args = database.server_args();
+    let lease = [("CHARGEDESK_INSTANCE_LEASE_SECS", "1")];
+    let a = Process::start(&args, true, &lease).await;
+    let mut b = Process::start(&args, false, &lease).await;
+    let (browser, org) = eva_on(&a).await;
+    let _station = demo_station_on(&b, DEMO_STATIONS[0].password).await;
+    let listed = listed_demo_station(&browser, &org).await;
+    assert_eq!(listed["online"], true, "{listed}");
+
+    // kill -9: B renews nothing and cleans up nothing any more; its station's record stays behind.
+    b.kill();
+    tokio::time::timeout(PATIENCE, async {
+        while listed_demo_station(&browser, &org).await["online"] != false {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("offline once B's one-second lease has passed");
+    // A, still renewing its own lease, cleans up after B: B's row is deleted and the station's record cleared.
+    let raw = database.raw().await;
+    tokio::time::timeout(PATIENCE, async {
+        loop {
+            let (instances, recorded): (i64, i64) = sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM instances), \
+                        (SELECT COUNT(*) FROM stations WHERE connected_at IS NOT NULL)",
+            )
+            .fetch_one(&raw)
+            .await
+            .unwrap();
+            if (instances, recorded) == (1, 0) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("A cleans up after B");
+    // The station reconnects, to A: online again.
+    let _station = demo_station_on(&a, DEMO_STATIONS[0].password).await;
+    assert_eq!(listed_demo_station(&browser, &org).await["online"], true);
+}
