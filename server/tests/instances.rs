@@ -541,7 +541,8 @@ async fn two_processes_a_killed_instances_station_is_offline_within_the_lease_an
         return;
     };
     let args = database.server_args();
-    let lease = [("CHARGEDESK_INSTANCE_LEASE_SECS", "1")];
+    // Short leases (renewed every second), long enough that a busy test machine does not let them lapse.
+    let lease = [("CHARGEDESK_INSTANCE_LEASE_SECS", "3")];
     let a = Process::start(&args, true, &lease).await;
     let mut b = Process::start(&args, false, &lease).await;
     let (browser, org) = eva_on(&a).await;
@@ -557,7 +558,7 @@ async fn two_processes_a_killed_instances_station_is_offline_within_the_lease_an
         }
     })
     .await
-    .expect("offline once B's one-second lease has passed");
+    .expect("offline once B's three-second lease has passed");
     // A, still renewing its own lease, cleans up after B: B's row is deleted and the station's record cleared.
     let raw = database.raw().await;
     tokio::time::timeout(PATIENCE, async {

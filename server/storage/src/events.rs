@@ -24,7 +24,8 @@
 //!   connection, gets [`EventGap::Missed`] and must assume that anything happened.
 //! - [`Db::subscribe_taps`]: the cards held against one station's reader ("Scan at a station"), one channel per
 //!   station with listeners, so that a busy station cannot push another station's taps out of a shared
-//!   buffer; the listener task hands a tap straight to its station's channel.
+//!   buffer; the listener task hands a tap straight to its station's channel. Tap listeners are not told about
+//!   a gap: a tap lost while the listening connection was re-established is a card to hold to the reader again.
 //!
 //! Commands to stations (a later issue) can use the same channel: the command is stored in a table in the
 //! transaction that creates it, and a small event `{"kind": "command", "station": …, "command": <its id>}`
