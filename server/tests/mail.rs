@@ -17,7 +17,7 @@ const GUARD: Duration = Duration::from_secs(60);
 const FROM: &str = "ChargeDesk <noreply@chargedesk.example>";
 
 /// A fresh database ([`common::fresh_db`]) whose links start with the default public URL.
-async fn fresh_db() -> (tempfile::TempDir, Db) {
+async fn fresh_db() -> (common::TestDb, Db) {
     let (dir, db) = common::fresh_db().await;
     (dir, db.with_public_url("http://127.0.0.1:3000"))
 }
@@ -436,7 +436,7 @@ fn smtp_with_password(port: u16, tls: &str) -> SmtpSettings {
 
 /// One invitation queued in a fresh database and a sender started for it, to the eavesdropper `eve` with TLS mode
 /// `tls` and a password (the caller waits for the outbox and stops the sender).
-async fn sending_to(eve: &Eavesdropper, tls: &str) -> (tempfile::TempDir, Db, MailSender) {
+async fn sending_to(eve: &Eavesdropper, tls: &str) -> (common::TestDb, Db, MailSender) {
     let (dir, db) = fresh_db().await;
     db.queue_mail(&invitation(&db, "jan@dekroon.example", 1))
         .await

@@ -4,18 +4,18 @@
 //! The database is SQLite in a temporary directory, or, when `CHARGEDESK_TEST_PG_URL` is set, a new database
 //! on that PostgreSQL server (`scripts/pg.sh start` makes a throwaway one and prints the variable). The URL
 //! names a database to connect to for `CREATE DATABASE` (`…/postgres`); each test's database gets a unique
-//! name and is left on the server, which is meant to be thrown away with them.
+//! name and is dropped again with its [`TestDb`] (a whole run's databases would fill gigabytes otherwise).
 
 use crate::Db;
 use std::ffi::OsString;
 use tempfile::TempDir;
 
-/// A new, migrated database (see the module documentation), with the temporary directory that holds it on
-/// SQLite (kept alive by the returned guard; empty on PostgreSQL).
-pub async fn fresh_db() -> (TempDir, Db) {
+/// A new, migrated database (see the module documentation), with its [`TestDb`]: the guard that keeps it (the
+/// SQLite file's directory, the PostgreSQL database) until the test drops it.
+pub async fn fresh_db() -> (TestDb, Db) {
     let test_db = TestDb::new().await;
     let db = test_db.open().await;
-    (test_db.dir, db)
+    (test_db, db)
 }
 
 /// The PostgreSQL server the tests run against, if any: `CHARGEDESK_TEST_PG_URL`.
@@ -26,23 +26,36 @@ pub fn postgres_admin_url() -> Option<String> {
 }
 
 /// A test's database, before and after [`Db`] opens it: for tests that open it again (a restart), look at it
-/// with a connection of their own, or hand it to a server process ([`TestDb::server_args`]).
+/// with a connection of their own, or hand it to a server process ([`TestDb::server_args`]). Dropping it deletes
+/// the database (the directory on SQLite; on PostgreSQL the database, its connections closed).
 pub struct TestDb {
     /// Holds the SQLite file (empty on PostgreSQL).
     pub dir: TempDir,
     /// The database's URL: `sqlite://…/chargedesk.db` or `postgres://…/chargedesk_test_…`.
     pub url: String,
+    /// On PostgreSQL: the admin URL and the database's name, to drop it.
+    postgres: Option<(String, String)>,
 }
 
 impl TestDb {
     /// A new, empty database (no schema yet: [`TestDb::open`] applies the migrations).
     pub async fn new() -> TestDb {
         let dir = tempfile::tempdir().expect("tempdir");
-        let url = match postgres_admin_url() {
-            None => format!("sqlite://{}", dir.path().join("chargedesk.db").display()),
-            Some(admin) => create_postgres_database(&admin).await,
-        };
-        TestDb { dir, url }
+        match postgres_admin_url() {
+            None => TestDb {
+                url: format!("sqlite://{}", dir.path().join("chargedesk.db").display()),
+                dir,
+                postgres: None,
+            },
+            Some(admin) => {
+                let name = create_postgres_database(&admin).await;
+                TestDb {
+                    url: database_url(&admin, &name),
+                    dir,
+                    postgres: Some((admin, name)),
+                }
+            }
+        }
     }
 
     /// Whether this database is on PostgreSQL.
@@ -84,7 +97,41 @@ impl TestDb {
     }
 }
 
-/// Creates a uniquely named database on the server behind `admin_url` and returns its URL.
+impl Drop for TestDb {
+    /// Drops the PostgreSQL database, closing the connections a test left open (`WITH (FORCE)`), on a thread of
+    /// its own (this may run inside the test's runtime, which cannot wait for itself). A failure is only noted: the
+    /// server is thrown away after the run anyway.
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
+        let dropped = std::thread::spawn(move || -> Result<(), String> {
+            use sqlx::{Connection, Executor};
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(async {
+                let mut admin = sqlx::AnyConnection::connect(&admin_url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                admin
+                    .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                admin.close().await.map_err(|e| e.to_string())
+            })
+        })
+        .join();
+        match dropped {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("note: the test database was not dropped: {e}"),
+            Err(_) => eprintln!("note: dropping the test database panicked"),
+        }
+    }
+}
+
+/// Creates a uniquely named database on the server behind `admin_url` and returns its name.
 async fn create_postgres_database(admin_url: &str) -> String {
     use sqlx::{Connection, Executor};
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -107,7 +154,7 @@ async fn create_postgres_database(admin_url: &str) -> String {
         .await
         .expect("create the test database");
     admin.close().await.expect("close the admin connection");
-    database_url(admin_url, &name)
+    name
 }
 
 /// `admin_url` with its database replaced by `name` (its query string kept).

@@ -15,7 +15,7 @@ use storage::{
 const PUBLIC_URL: &str = "https://csms.example.com";
 
 /// A database whose mails link to [`PUBLIC_URL`], with the partner and a customer organization below it.
-async fn setup() -> (tempfile::TempDir, Db, Caller, OrgAdmin) {
+async fn setup() -> (TestDb, Db, Caller, OrgAdmin) {
     let (dir, db) = fresh_db().await;
     let (db, partner, customer) = setup_on(db).await;
     (dir, db, partner, customer)
@@ -123,7 +123,7 @@ async fn logged_in_by_link(db: &Db, token: &str) -> String {
 /// (anna@example.com, who set "annas own password" with her invitation link), and partner B "Other Partners" has
 /// the administrator Bob Other (bob@other.example, logged in).
 struct TwoPartners {
-    _dir: tempfile::TempDir,
+    _dir: TestDb,
     db: Db,
     /// The invitation link Anna used (used up).
     anna_link: String,

@@ -366,7 +366,7 @@ async fn add_user_reuses_existing_accounts_and_refuses_duplicate_members() {
 
 struct PassFixture {
     db: Db,
-    _dir: tempfile::TempDir,
+    _dir: TestDb,
     t: Tree,
     jan: UserId,
     piet_in_b: UserId,
