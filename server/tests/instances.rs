@@ -318,6 +318,58 @@ async fn a_password_change_through_one_instance_closes_the_connection_on_the_oth
     assert!(online(&admin, secure).await);
 }
 
+/// The attacker (anyone who can `NOTIFY` on the database) or simply a late event: a "credentials changed"
+/// notification for a station whose credentials did not change since its connection logged in closes nothing:
+/// the connection asks the database first. (Before, a station that logged in with its new password right after
+/// the change was closed by the change's own event arriving through the listener afterwards.)
+#[tokio::test]
+async fn a_late_or_forged_credentials_event_does_not_close_a_connection_whose_credentials_are_current(
+) {
+    let Some((test_db, a, b)) = two_instances().await else {
+        return;
+    };
+    let (_, admin, _) = partner_admin(&a.db).await;
+    let station = add_station(&admin, "CP-CURRENT", Some(STATION_PASSWORD)).await;
+    let changed = add_station(&admin, "CP-CHANGED", Some(STATION_PASSWORD)).await;
+    let mut cp = connect(
+        &b.ocpp_url("CP-CURRENT"),
+        Some(("CP-CURRENT", STATION_PASSWORD)),
+    )
+    .await
+    .unwrap();
+    let mut other = connect(
+        &b.ocpp_url("CP-CHANGED"),
+        Some(("CP-CHANGED", STATION_PASSWORD)),
+    )
+    .await
+    .unwrap();
+    call(&mut cp, "1", "Heartbeat", json!({})).await;
+    call(&mut other, "1", "Heartbeat", json!({})).await;
+
+    let forged = json!({"v": 1, "event": {"kind": "credentials_changed", "station": station.0}});
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(storage::EVENT_CHANNEL)
+        .bind(forged.to_string())
+        .execute(&test_db.raw().await)
+        .await
+        .unwrap();
+    // A real change of another station, notified after the forged one: once its connection is closed, B has
+    // handed the forged event to CP-CURRENT's session (events are handled in order), whose check comes before
+    // any further frame it reads.
+    admin
+        .set_station_password(
+            changed,
+            Some(&StationPassword::parse("station-password-0002").unwrap()),
+        )
+        .await
+        .unwrap();
+    let (code, reason) = closed_by_server(&mut other).await;
+    assert_eq!(code, 1000);
+    assert!(reason.contains("credentials changed"), "{reason}");
+    call(&mut cp, "2", "Heartbeat", json!({})).await;
+    assert!(online(&admin, station).await);
+}
+
 #[tokio::test]
 async fn a_station_connecting_to_another_instance_closes_its_older_connection_which_leaves_it_online(
 ) {

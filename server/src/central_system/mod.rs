@@ -226,6 +226,9 @@ struct Connection {
     generation: u64,
     /// Taken when the connection is told to close.
     close: Option<oneshot::Sender<CloseReason>>,
+    /// Asks the session to check its station's credentials in the database ([`CloseReason::CredentialsChanged`]
+    /// if they changed since it was let in).
+    recheck: Arc<tokio::sync::Notify>,
     /// Its nonce in the database, once the session knows it ([`OcppHub::recorded`]).
     nonce: Option<i64>,
     /// Whether its own [`StationEvent::Connected`] has arrived: from then on, another instance's announcement
@@ -334,34 +337,31 @@ impl OcppHub {
         self.inner.registry().credentials_epoch
     }
 
-    /// Registers a new connection of `station`, closing the one it replaces. Returns its generation and the
-    /// signal that fires when it must close (a newer connection, changed credentials, shutdown). `epoch` is
-    /// [`OcppHub::credentials_epoch`] from before the station was authenticated; if credentials changed since,
-    /// the signal fires at once (possibly another station's change: the station just reconnects). `None` once the
-    /// hub shuts down: the connection is not registered (nor replaces one), and is to be closed with
-    /// [`CloseReason::ShuttingDown`] without touching the station's state.
-    pub(crate) fn register(
-        &self,
-        station: StationId,
-        epoch: u64,
-    ) -> Option<(u64, oneshot::Receiver<CloseReason>)> {
+    /// Registers a new connection of `station`, closing the one it replaces. Returns its generation, the
+    /// signal that fires when it must close (a newer connection, credentials changed for certain, shutdown), and
+    /// the one that fires when its station's credentials may have changed: the session then asks the database
+    /// ([`storage::ConnectedStation::credentials_unchanged`]) and closes only if they did — an event can arrive
+    /// after the station already logged in with the new credentials. `epoch` is [`OcppHub::credentials_epoch`]
+    /// from before the station was authenticated; if some station's credentials changed since, the recheck
+    /// fires at once. `None` once the hub shuts down: the connection is not registered (nor replaces one), and
+    /// is to be closed with [`CloseReason::ShuttingDown`] without touching the station's state.
+    pub(crate) fn register(&self, station: StationId, epoch: u64) -> Option<Registered> {
         let generation = self.inner.generation.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = oneshot::channel();
+        let (tx, close) = oneshot::channel();
+        let recheck = Arc::new(tokio::sync::Notify::new());
         let mut registry = self.inner.registry();
         if registry.stopping {
             return None;
         }
-        let close = if registry.credentials_epoch != epoch {
-            let _ = tx.send(CloseReason::CredentialsChanged);
-            None
-        } else {
-            Some(tx)
-        };
+        if registry.credentials_epoch != epoch {
+            recheck.notify_one();
+        }
         let previous = registry.connections.insert(
             station,
             Connection {
                 generation,
-                close,
+                close: Some(tx),
+                recheck: recheck.clone(),
                 nonce: None,
                 announced: false,
             },
@@ -369,7 +369,30 @@ impl OcppHub {
         if let Some(replaced) = previous.and_then(|c| c.close) {
             let _ = replaced.send(CloseReason::Replaced);
         }
-        Some((generation, rx))
+        Some(Registered {
+            generation,
+            close,
+            recheck,
+        })
+    }
+
+    /// Tells the connection `generation` of `station` to close for `reason`, if it is still the current one and
+    /// was not told already.
+    pub(crate) fn close_connection(
+        &self,
+        station: StationId,
+        generation: u64,
+        reason: CloseReason,
+    ) {
+        let mut registry = self.inner.registry();
+        if let Some(tx) = registry
+            .connections
+            .get_mut(&station)
+            .filter(|c| c.generation == generation)
+            .and_then(|c| c.close.take())
+        {
+            let _ = tx.send(reason);
+        }
     }
 
     /// Forgets a connection unless a newer one has taken its place. Returns whether it was still current.
@@ -503,6 +526,15 @@ impl OcppHub {
     }
 }
 
+/// A registered connection (see [`OcppHub::register`]).
+pub(crate) struct Registered {
+    pub generation: u64,
+    /// Fires when the connection must close.
+    pub close: oneshot::Receiver<CloseReason>,
+    /// Fires when the station's credentials may have changed.
+    pub recheck: Arc<tokio::sync::Notify>,
+}
+
 /// One session counted by the hub's shutdown (see [`OcppHub::session_ticket`]); dropping it ends the count.
 pub struct SessionTicket {
     inner: Arc<Inner>,
@@ -519,25 +551,31 @@ impl Inner {
         self.registry.lock().expect("connection registry lock")
     }
 
-    /// Tells the connection of `station` (or, with `None`, every connection) to close because credentials
-    /// changed, and moves the epoch on for handshakes in flight.
-    fn credentials_changed(&self, station: Option<StationId>) -> usize {
+    /// `station`'s credentials changed: its connection (if here) checks them ([`OcppHub::register`]), and the
+    /// epoch moves on for handshakes in flight. Returns whether a connection was asked.
+    fn credentials_changed(&self, station: StationId) -> bool {
+        let mut registry = self.registry();
+        registry.credentials_epoch += 1;
+        match registry.connections.get(&station) {
+            Some(connection) => {
+                connection.recheck.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Events may have been missed (or the lease was lost): nobody can tell whose credentials changed, so
+    /// every connection is told to close (the stations reconnect at once), and the epoch moves on.
+    fn close_every_connection(&self) -> usize {
         let mut registry = self.registry();
         registry.credentials_epoch += 1;
         let mut closed = 0;
-        let mut close = |connection: &mut Connection| {
+        for connection in registry.connections.values_mut() {
             if let Some(tx) = connection.close.take() {
                 let _ = tx.send(CloseReason::CredentialsChanged);
                 closed += 1;
             }
-        };
-        match station {
-            Some(id) => {
-                if let Some(connection) = registry.connections.get_mut(&id) {
-                    close(connection);
-                }
-            }
-            None => registry.connections.values_mut().for_each(close),
         }
         closed
     }
@@ -583,8 +621,8 @@ async fn watch_events(inner: Weak<Inner>, mut events: StationEvents) {
         let Some(inner) = inner.upgrade() else { return };
         match event {
             Ok(StationEvent::CredentialsChanged(station)) => {
-                if inner.credentials_changed(Some(station)) > 0 {
-                    tracing::info!(%station, "station credentials changed: closing its connection");
+                if inner.credentials_changed(station) {
+                    tracing::debug!(%station, "station credentials changed: its connection checks them");
                 }
             }
             Ok(StationEvent::Connected {
@@ -599,7 +637,7 @@ async fn watch_events(inner: Weak<Inner>, mut events: StationEvents) {
                 }
             }
             Err(gap @ (EventGap::Missed | EventGap::LeaseLost)) => {
-                let closed = inner.credentials_changed(None);
+                let closed = inner.close_every_connection();
                 if gap == EventGap::Missed {
                     tracing::warn!(
                         closed,
@@ -722,38 +760,52 @@ mod tests {
         assert_eq!(hub.db.tap_channels(), 0);
     }
 
-    #[tokio::test]
-    async fn missed_credential_changes_close_every_connection() {
-        let (_dir, hub) = hub().await;
-        let epoch = hub.credentials_epoch();
-        let (_, mut a) = hub.register(StationId(1), epoch).unwrap();
-        let (_, mut b) = hub.register(StationId(2), epoch).unwrap();
-        hub.inner.credentials_changed(Some(StationId(1)));
-        assert_eq!(a.try_recv(), Ok(CloseReason::CredentialsChanged));
-        assert!(b.try_recv().is_err(), "another station's change");
-        // A lagging watcher cannot know whose credentials changed: everyone is closed.
-        hub.inner.credentials_changed(None);
-        assert_eq!(b.try_recv(), Ok(CloseReason::CredentialsChanged));
+    /// Whether `recheck` fired (consuming it).
+    async fn fired(recheck: &tokio::sync::Notify) -> bool {
+        tokio::time::timeout(Duration::from_millis(50), recheck.notified())
+            .await
+            .is_ok()
     }
 
     #[tokio::test]
-    async fn a_change_between_the_password_check_and_registration_still_closes() {
+    async fn a_credentials_event_has_only_that_stations_connection_check_and_missed_events_close_all(
+    ) {
+        let (_dir, hub) = hub().await;
+        let epoch = hub.credentials_epoch();
+        let mut a = hub.register(StationId(1), epoch).unwrap();
+        let mut b = hub.register(StationId(2), epoch).unwrap();
+        assert!(hub.inner.credentials_changed(StationId(1)));
+        assert!(fired(&a.recheck).await, "the station's connection checks");
+        assert!(!fired(&b.recheck).await, "another station's change");
+        assert!(a.close.try_recv().is_err(), "checking is not closing");
+        // A lagging watcher cannot know whose credentials changed: everyone is closed.
+        assert_eq!(hub.inner.close_every_connection(), 2);
+        assert_eq!(a.close.try_recv(), Ok(CloseReason::CredentialsChanged));
+        assert_eq!(b.close.try_recv(), Ok(CloseReason::CredentialsChanged));
+    }
+
+    #[tokio::test]
+    async fn a_change_between_the_password_check_and_registration_is_checked() {
         let (_dir, hub) = hub().await;
         // The endpoint read the epoch, then checked the (old) password; the change lands before register.
         let epoch = hub.credentials_epoch();
-        hub.inner.credentials_changed(Some(StationId(1)));
-        let (_, mut late) = hub.register(StationId(1), epoch).unwrap();
-        assert_eq!(late.try_recv(), Ok(CloseReason::CredentialsChanged));
-        // A connection authenticated after the change stays.
-        let (_, mut fresh) = hub.register(StationId(1), hub.credentials_epoch()).unwrap();
-        assert!(fresh.try_recv().is_err());
+        assert!(!hub.inner.credentials_changed(StationId(1)));
+        let late = hub.register(StationId(1), epoch).unwrap();
+        assert!(fired(&late.recheck).await);
+        // A connection authenticated after the change has nothing to check.
+        let fresh = hub.register(StationId(1), hub.credentials_epoch()).unwrap();
+        assert!(!fired(&fresh.recheck).await);
     }
 
     #[tokio::test]
     async fn another_instances_announcement_closes_only_a_connection_announced_before_it() {
         let (_dir, hub) = hub().await;
         let epoch = hub.credentials_epoch();
-        let (generation, mut here) = hub.register(StationId(1), epoch).unwrap();
+        let Registered {
+            generation,
+            close: mut here,
+            ..
+        } = hub.register(StationId(1), epoch).unwrap();
         hub.recorded(StationId(1), generation, 11);
         // The other instance's connection was recorded before ours (its announcement comes first): ours is
         // the newer one and stays.
@@ -782,8 +834,16 @@ mod tests {
     async fn a_newer_connection_replaces_the_older_one() {
         let (_dir, hub) = hub().await;
         let epoch = hub.credentials_epoch();
-        let (first_gen, mut first) = hub.register(StationId(1), epoch).unwrap();
-        let (second_gen, _second) = hub.register(StationId(1), epoch).unwrap();
+        let Registered {
+            generation: first_gen,
+            close: mut first,
+            ..
+        } = hub.register(StationId(1), epoch).unwrap();
+        let Registered {
+            generation: second_gen,
+            close: _second,
+            ..
+        } = hub.register(StationId(1), epoch).unwrap();
         assert_eq!(first.try_recv(), Ok(CloseReason::Replaced));
         assert!(!hub.unregister(StationId(1), first_gen));
         assert!(hub.is_connected(StationId(1)));
@@ -795,8 +855,8 @@ mod tests {
     async fn a_shutdown_closes_every_connection_and_registers_none_after() {
         let (_dir, hub) = hub().await;
         let epoch = hub.credentials_epoch();
-        let (_, mut a) = hub.register(StationId(1), epoch).unwrap();
-        let (_, mut b) = hub.register(StationId(2), epoch).unwrap();
+        let Registered { close: mut a, .. } = hub.register(StationId(1), epoch).unwrap();
+        let Registered { close: mut b, .. } = hub.register(StationId(2), epoch).unwrap();
         assert!(!hub.is_stopping());
         assert_eq!(hub.begin_shutdown(), 2);
         assert!(hub.is_stopping());

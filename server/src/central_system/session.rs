@@ -5,7 +5,7 @@
 //! chose); bad input never closes the connection and never panics. Answers are sent before anything slow:
 //! the frame log is a queue (see [`super::log`]).
 
-use super::{CloseReason, OcppConfig, OcppHub, TapEvent};
+use super::{CloseReason, OcppConfig, OcppHub, Registered, TapEvent};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use ocpp::messages::{
@@ -31,7 +31,12 @@ const RATE_WARN_EVERY: Duration = Duration::from_secs(60);
 /// authenticated.
 pub async fn run(hub: OcppHub, mut socket: WebSocket, station: ConnectedStation, epoch: u64) {
     let id = station.station_id();
-    let Some((generation, mut close)) = hub.register(id, epoch) else {
+    let Some(Registered {
+        generation,
+        mut close,
+        recheck,
+    }) = hub.register(id, epoch)
+    else {
         // Upgraded as the server began to shut down: closed before anything is read, and without marking the
         // station online (it may be connecting to another instance right now).
         tracing::info!(station = %id, "server shutting down: closing a new connection at once");
@@ -76,6 +81,13 @@ pub async fn run(hub: OcppHub, mut socket: WebSocket, station: ConnectedStation,
                 let _ = socket.send(close_message(reason)).await;
                 closing_handshake(&mut socket).await;
                 break;
+            }
+            // The station's credentials may have changed (an event, here or from another instance): closed
+            // only if the database says they did, since the event may be older than this very connection.
+            () = recheck.notified() => {
+                if !station.credentials_unchanged().await {
+                    hub.close_connection(id, generation, CloseReason::CredentialsChanged);
+                }
             }
             message = socket.recv() => {
                 let Some(Ok(message)) = message else { break };

@@ -33,8 +33,8 @@ pub struct StationLogin {
     charge_point_id: String,
     name: String,
     password_hash: Option<String>,
-    /// The explicit choice that the station may connect without a password.
-    unauthenticated_allowed: bool,
+    /// When the explicit choice that the station may connect without a password was made (`None`: not made).
+    unauthenticated_allowed_at: Option<i64>,
     verified: AtomicBool,
 }
 
@@ -75,7 +75,7 @@ impl StationLogin {
     /// an administrator explicitly allowed it to connect without one. A station with neither a password nor
     /// that choice cannot connect at all: it requires a password that no candidate matches.
     pub fn requires_password(&self) -> bool {
-        !self.unauthenticated_allowed
+        self.unauthenticated_allowed_at.is_none()
     }
 
     /// Checks the HTTP Basic password the station sent (argon2, off the async threads). `true` only if the
@@ -104,6 +104,10 @@ impl StationLogin {
             station: self.station,
             org: self.org,
             connection: (rand::rngs::OsRng.next_u64() >> 1) as i64,
+            credentials: std::sync::Arc::new(Credentials {
+                password_hash: self.password_hash,
+                unauthenticated_allowed_at: self.unauthenticated_allowed_at,
+            }),
         })
     }
 }
@@ -117,6 +121,30 @@ pub struct ConnectedStation {
     pub(crate) org: OrgId,
     /// Identifies this connection in `stations.connection_nonce`.
     connection: i64,
+    /// The credentials the station was let in under (see [`ConnectedStation::credentials_unchanged`]).
+    credentials: std::sync::Arc<Credentials>,
+}
+
+/// How a station logs in, as stored: a new password always has a new hash (a fresh salt), and allowing
+/// unauthenticated connections records when. So two equal values are the same credentials, and any change an
+/// administrator makes gives a different value.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Credentials {
+    password_hash: Option<String>,
+    unauthenticated_allowed_at: Option<i64>,
+}
+
+/// Never shows the password hash.
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("has_password", &self.password_hash.is_some())
+            .field(
+                "unauthenticated_allowed_at",
+                &self.unauthenticated_allowed_at,
+            )
+            .finish()
+    }
 }
 
 impl ConnectedStation {
@@ -128,6 +156,38 @@ impl ConnectedStation {
     /// The organization the station belongs to.
     pub fn org_id(&self) -> OrgId {
         self.org
+    }
+
+    /// Whether the station's credentials are still those it was let in under. A credentials event
+    /// ([`crate::StationEvent::CredentialsChanged`]) may arrive after this connection was authenticated with the
+    /// new credentials (on PostgreSQL events travel through a listening connection and arrive some time after the
+    /// commit), so the connection asks the database before it closes. `false` when the station is gone or the
+    /// database cannot be asked: closing is the safe answer, the station reconnects.
+    pub async fn credentials_unchanged(&self) -> bool {
+        let current = async {
+            let mut conn = self.db.read().await?;
+            let row: Option<(Option<String>, Option<i64>)> = sqlx::query_as(
+                "SELECT password_hash, unauthenticated_allowed_at FROM stations WHERE id = $1",
+            )
+            .bind(self.station.0)
+            .fetch_optional(&mut *conn)
+            .await?;
+            Ok::<_, StorageError>(row.map(|(password_hash, unauthenticated_allowed_at)| {
+                Credentials {
+                    password_hash,
+                    unauthenticated_allowed_at,
+                }
+            }))
+        }
+        .await;
+        match current {
+            Ok(current) => current.as_ref() == Some(&*self.credentials),
+            Err(error) => {
+                tracing::warn!(station = %self.station, error = ?error,
+                    "checking the station's credentials failed: treating them as changed");
+                false
+            }
+        }
     }
 
     /// Marks the station online through this connection, held by `instance` (replacing any previous
@@ -309,7 +369,7 @@ impl Db {
             charge_point_id: r.charge_point_id,
             name: r.name,
             password_hash: r.password_hash,
-            unauthenticated_allowed: r.unauthenticated_allowed_at.is_some(),
+            unauthenticated_allowed_at: r.unauthenticated_allowed_at,
             verified: AtomicBool::new(false),
         }))
     }
