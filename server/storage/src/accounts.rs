@@ -18,7 +18,7 @@ use crate::auth::{
     new_session_token, parse_role, start_session, throttled_for, token_hash, verify_password,
     Caller,
 };
-use crate::db::{now, Conn, Db};
+use crate::db::{fold_case, now, Conn, Db};
 use crate::error::StorageError;
 use crate::mail::{self, Letter};
 use crate::org::{OrgAdmin, MEMBER_FIRST_NAME, MEMBER_LAST_NAME};
@@ -364,11 +364,12 @@ impl Db {
             email: String,
             first_name: String,
         }
-        let lookup = "SELECT id, email, first_name FROM users WHERE lower(email) = lower($1)";
+        let lookup = "SELECT id, email, first_name FROM users WHERE lower(email) = $1";
+        let key = fold_case(email.as_str());
         {
             let mut conn = self.read().await?;
             let account: Option<Account> = sqlx::query_as(lookup)
-                .bind(email.as_str())
+                .bind(&key)
                 .fetch_optional(&mut *conn)
                 .await?;
             if account.is_none() {
@@ -377,7 +378,7 @@ impl Db {
         }
         let mut tx = self.begin_write().await?;
         let Some(account) = sqlx::query_as::<_, Account>(lookup)
-            .bind(email.as_str())
+            .bind(&key)
             .fetch_optional(&mut *tx)
             .await?
         else {

@@ -1,6 +1,6 @@
 //! Passwords, log-in with throttling, sessions, and the authenticated [`Caller`].
 
-use crate::db::{now, Conn, Db};
+use crate::db::{fold_case, now, Conn, Db};
 use crate::error::StorageError;
 use crate::org::{self, OrgAdmin};
 use crate::passes;
@@ -357,9 +357,9 @@ impl Db {
                 }
             }
             let account: Option<(i64, Option<String>, Option<i64>)> = sqlx::query_as(
-                "SELECT id, password_hash, totp_enabled_at FROM users WHERE lower(email) = lower($1)",
+                "SELECT id, password_hash, totp_enabled_at FROM users WHERE lower(email) = $1",
             )
-            .bind(&key)
+            .bind(fold_case(&key))
             .fetch_optional(&mut *conn)
             .await?;
             (failures, account)

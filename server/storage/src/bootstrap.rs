@@ -3,7 +3,7 @@
 use crate::accounts::revoke_open_links;
 use crate::audit;
 use crate::auth::{clear_login_failures, failure_key, hash_password, Actor, Caller};
-use crate::db::{now, Conn, Db};
+use crate::db::{fold_case, now, Conn, Db};
 use crate::error::StorageError;
 use crate::org::OrgAdmin;
 use shared::model::AuditAction;
@@ -97,10 +97,10 @@ impl Db {
         let at = now();
         let mut tx = self.begin_write().await?;
         let user: i64 = sqlx::query_scalar(
-            "UPDATE users SET password_hash = $1 WHERE lower(email) = lower($2) RETURNING id",
+            "UPDATE users SET password_hash = $1 WHERE lower(email) = $2 RETURNING id",
         )
         .bind(&hash)
-        .bind(email.as_str())
+        .bind(fold_case(email.as_str()))
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StorageError::NotFound { what: "user" })?;

@@ -216,6 +216,14 @@ pub fn now() -> Timestamp {
     Timestamp(ms)
 }
 
+/// `s` with its case folded as the database's `lower()` folds it: ASCII letters only (`Ü` stays `Ü`). That is
+/// SQLite's `lower()`, and PostgreSQL's on the columns of migration 0012 (collation "C"). A value compared
+/// with `lower(column)` is bound folded by this, never as `lower($N)`: a parameter has PostgreSQL's default
+/// collation, under which `lower()` folds every letter, so the two databases would disagree.
+pub(crate) fn fold_case(s: &str) -> String {
+    s.to_ascii_lowercase()
+}
+
 /// The URL of the SQLite database `<dir>/chargedesk.db`, creating `dir` if needed (the file is created on
 /// connecting).
 pub(crate) fn sqlite_url_in(dir: &Path) -> Result<String, StorageError> {

@@ -3,7 +3,7 @@
 use crate::accounts;
 use crate::audit;
 use crate::auth::{parse_role, Actor};
-use crate::db::{now, Conn, Db};
+use crate::db::{fold_case, now, Conn, Db};
 use crate::error::StorageError;
 use rand::RngCore;
 use shared::access::{self, Membership};
@@ -194,7 +194,8 @@ impl OrgAdmin {
             .collect())
     }
 
-    /// Adds a sub-organization. Conflict if a sibling already has that name (ignoring case), or if this
+    /// Adds a sub-organization. Conflict if a sibling already has that name (ignoring ASCII case: see
+    /// [`fold_case`]), or if this
     /// organization is already [`access::MAX_ORG_DEPTH`] levels deep (so that every tree query, which walks at
     /// most [`MAX_DEPTH`] levels, sees whole trees). Audited.
     pub async fn add_sub_organization(&self, name: &OrgName) -> Result<OrgId, StorageError> {
@@ -212,10 +213,10 @@ impl OrgAdmin {
         name: &OrgName,
     ) -> Result<Option<StorageError>, StorageError> {
         let existing: Option<String> = sqlx::query_scalar(
-            "SELECT name FROM organizations WHERE parent_id = $1 AND lower(name) = lower($2)",
+            "SELECT name FROM organizations WHERE parent_id = $1 AND lower(name) = $2",
         )
         .bind(self.org.0)
-        .bind(name.as_str())
+        .bind(fold_case(name.as_str()))
         .fetch_optional(&mut *conn)
         .await?;
         Ok(existing.map(|existing| {
@@ -366,8 +367,8 @@ impl OrgAdmin {
         at: Timestamp,
     ) -> Result<AddUserOutcome, StorageError> {
         let existing: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM users WHERE lower(email) = lower($1)")
-                .bind(email.as_str())
+            sqlx::query_scalar("SELECT id FROM users WHERE lower(email) = $1")
+                .bind(fold_case(email.as_str()))
                 .fetch_optional(&mut *conn)
                 .await?;
         // (account, names stored on the membership, name for the audit log, reused openly)
