@@ -28,6 +28,9 @@ step "unit and integration tests"
 # The mail tests start the test SMTP server (end2end/mail/smtp_sink.py) with the Python that setup.sh installed.
 export CHARGEDESK_TEST_PYTHON="$CHARGEDESK_CACHE/venv/bin/python"
 cargo test --locked -p shared -p ocpp -p storage -p app -p server
+# Every Criterion benchmark case once, unmeasured (test mode), so the benchmarks cannot rot; no time is asserted
+# (docs/benchmarks.md).
+cargo test --locked --benches -p shared -p ocpp
 
 step "storage and server tests on PostgreSQL"
 # The storage and server suites once more, each test on a new database of a throwaway PostgreSQL cluster
