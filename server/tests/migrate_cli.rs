@@ -4,66 +4,13 @@
 //!
 //! The PostgreSQL tests need `CHARGEDESK_TEST_PG_URL` (scripts/pg.sh) and are skipped with a note without it.
 
-use std::io::Read;
+mod common;
+
+use common::cli::{finish, refusal, run, server};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::{Command, Output};
 use storage::test_support::{postgres_admin_url, TestDb};
 use storage::{Db, LoginOutcome, DEMO_PASSWORD, DEMO_STATIONS};
-
-/// The binary with none of the caller's database or log settings, quiet logs, run in `cwd`.
-fn server(cwd: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
-    command
-        .current_dir(cwd)
-        .env_remove("DATABASE_URL")
-        .env_remove("CHARGEDESK_DATA_DIR")
-        .env_remove("CHARGEDESK_DB_MAX_CONNECTIONS")
-        .env_remove("CHARGEDESK_LOG_FORMAT")
-        .env_remove("RUST_BACKTRACE")
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    command
-}
-
-/// Waits for `child` (killing it should it hang for a minute) and returns its output.
-fn finish(mut child: Child) -> Output {
-    let (done, finished) = mpsc::channel::<()>();
-    let id = child.id();
-    std::thread::spawn(move || {
-        if finished.recv_timeout(Duration::from_secs(60)).is_err() {
-            let _ = Command::new("kill").arg(id.to_string()).status();
-        }
-    });
-    let mut stdout = Vec::new();
-    let mut stderr = Vec::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_end(&mut stdout)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_end(&mut stderr)
-        .unwrap();
-    let status = child.wait().unwrap();
-    let _ = done.send(());
-    Output {
-        status,
-        stdout,
-        stderr,
-    }
-}
-
-fn run(mut command: Command) -> Output {
-    finish(command.spawn().expect("start the server binary"))
-}
 
 /// The standard output of a run that succeeded.
 fn success(output: &Output) -> String {
@@ -75,23 +22,6 @@ fn success(output: &Output) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout.clone()).expect("utf-8")
-}
-
-/// Asserts that the process refused with exit status 2 and exactly one line on stderr; returns that line.
-fn refusal(output: &Output) -> String {
-    let stderr = String::from_utf8(output.stderr.clone()).expect("utf-8");
-    assert_eq!(
-        output.status.code(),
-        Some(2),
-        "exit status; stderr: {stderr}; stdout: {}",
-        String::from_utf8_lossy(&output.stdout)
-    );
-    let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "one line on stderr: {stderr:?}");
-    for noise in ["Caused by", "panicked", "backtrace", "Error:"] {
-        assert!(!lines[0].contains(noise), "{}", lines[0]);
-    }
-    lines[0].to_owned()
 }
 
 /// `server migrate` on `test_db` (its data directory, or `--database-url` on PostgreSQL).

@@ -3,14 +3,16 @@
 //! not about SQLite files on purpose runs on a fresh database of each test's own (SQLite, or PostgreSQL with
 //! CHARGEDESK_TEST_PG_URL: [`storage::test_support`]).
 
+mod common;
+
 use axum::body::Body;
 use axum::Router;
+use common::cli::{refusal, run, server};
 use http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 use storage::test_support::{postgres_admin_url, TestDb};
@@ -18,86 +20,6 @@ use storage::Db;
 use tower::ServiceExt;
 
 // --- Configuration mistakes -------------------------------------------------------------------------------
-
-/// The binary with none of the caller's database or log settings, quiet logs, run in `cwd`.
-fn server(cwd: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
-    command
-        .current_dir(cwd)
-        .env_remove("DATABASE_URL")
-        .env_remove("CHARGEDESK_DATA_DIR")
-        .env_remove("CHARGEDESK_LOG_FORMAT")
-        .env_remove("CHARGEDESK_PUBLIC_URL")
-        .env_remove("CHARGEDESK_SMTP_HOST")
-        .env_remove("LEPTOS_SITE_ADDR")
-        .env_remove("CHARGEDESK_TRUSTED_PROXIES")
-        .env_remove("RUST_BACKTRACE")
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null());
-    command
-}
-
-/// Runs `command` (with a guard against hanging) and returns its output.
-fn run(mut command: Command) -> Output {
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the server binary");
-    let (done, finished) = mpsc::channel();
-    let id = child.id();
-    std::thread::spawn(move || {
-        if finished.recv_timeout(Duration::from_secs(60)).is_err() {
-            // Still running after a minute: it hangs instead of refusing.
-            let _ = Command::new("kill").arg(id.to_string()).status();
-        }
-    });
-    let mut stdout = Vec::new();
-    let mut stderr = Vec::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_end(&mut stdout)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_end(&mut stderr)
-        .unwrap();
-    let status = child.wait().unwrap();
-    let _ = done.send(());
-    Output {
-        status,
-        stdout,
-        stderr,
-    }
-}
-
-/// Asserts that the process refused with exit status 2 and exactly one line on stderr; returns that line.
-fn refusal(output: &Output) -> String {
-    let stderr = String::from_utf8(output.stderr.clone()).expect("utf-8");
-    assert_eq!(
-        output.status.code(),
-        Some(2),
-        "exit status; stderr: {stderr}; stdout: {}",
-        String::from_utf8_lossy(&output.stdout)
-    );
-    let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "one line on stderr: {stderr:?}");
-    let line = lines[0].to_owned();
-    for noise in [
-        "Caused by",
-        "panicked",
-        "backtrace",
-        "Error:",
-        "Internal storage error",
-    ] {
-        assert!(!line.contains(noise), "{line}");
-    }
-    line
-}
 
 /// A loopback port on which nothing listens.
 fn closed_port() -> u16 {

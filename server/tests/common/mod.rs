@@ -3,6 +3,7 @@
 //! browser calls server functions (`POST /api/<name>`, form-encoded, session cookie).
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod instances;
 pub mod smtp;
 
