@@ -11,6 +11,7 @@
 //! - [`station`]: charging stations: charge point ID, station name and password, access mode.
 //! - [`decision`]: the authorization decision for a card presented at a station (OCPP Authorize/StartTransaction).
 //! - [`ids`], [`model`]: typed ids and the records the server sends to the browser.
+//! - [`paging`]: keyset page requests for long lists, the page size cap and the "1–50 of 1,234" label.
 
 pub mod access;
 pub mod decision;
@@ -18,6 +19,7 @@ pub mod ids;
 pub mod mode;
 pub mod model;
 pub mod names;
+pub mod paging;
 pub mod pass_id;
 pub mod role;
 pub mod station;

@@ -56,10 +56,13 @@ mod error;
 mod events;
 mod health;
 mod instances;
+#[cfg(feature = "test-support")]
+pub mod list_seed;
 mod mail;
 mod migrate;
 mod ocpp;
 mod org;
+mod paging;
 mod passes;
 mod stations;
 #[cfg(feature = "test-support")]

@@ -4,8 +4,10 @@ use crate::audit;
 use crate::db::{now, Conn};
 use crate::error::StorageError;
 use crate::org::{OrgAdmin, MEMBER_FIRST_NAME, MEMBER_LAST_NAME};
+use crate::paging::page_order;
 use shared::model::{AuditAction, PassSummary};
 use shared::names::Nickname;
+use shared::paging::{Page, PageRequest, Total, COUNT_LIMIT};
 use shared::pass_id::{ContractIdKind, PassIdKind, PassIdentifier};
 use shared::time::Timestamp;
 use shared::{OrgId, PassId, PassMode, UserId};
@@ -119,6 +121,53 @@ impl OrgAdmin {
             .fetch_all(&mut *conn)
             .await?;
         summaries(rows)
+    }
+
+    /// One page of the live passes of this organization, newest first (`created_at`, then id), only those in
+    /// `mode` when given, with their count up to [`COUNT_LIMIT`]. Reads the page's rows through the index
+    /// `passes_org_live_created` (`passes_org_live_mode_created` with a mode) from the cursor on, whatever the
+    /// depth. The cursor only says where in this organization's list to start: another organization's pass
+    /// named by it changes nothing but the starting point.
+    pub async fn passes_page(
+        &self,
+        mode: Option<PassMode>,
+        request: &PageRequest,
+    ) -> Result<Page<PassSummary>, StorageError> {
+        let mut conn = self.db.read().await?;
+        let mut filter = "p.org_id = $1 AND p.deleted_at IS NULL".to_owned();
+        if mode.is_some() {
+            filter.push_str(" AND p.mode = $2");
+        }
+        let next = if mode.is_some() { 3 } else { 2 };
+        let (from, order, cursor) = page_order(request, "p.created_at", "p.id", next);
+        let sql = format!(
+            "{PASS_SELECT} WHERE {filter}{from} \
+             ORDER BY p.created_at {order}, p.id {order} LIMIT {}",
+            request.fetch()
+        );
+        let mut rows = sqlx::query_as::<_, PassRow>(&sql).bind(self.org.0);
+        if let Some(mode) = mode {
+            rows = rows.bind(mode.as_str());
+        }
+        if let Some(c) = cursor {
+            rows = rows.bind(c.key).bind(c.id);
+        }
+        let rows = rows.fetch_all(&mut *conn).await?;
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM passes p WHERE {filter} LIMIT {}) counted",
+            COUNT_LIMIT + 1
+        );
+        let mut counted = sqlx::query_scalar::<_, i64>(&count_sql).bind(self.org.0);
+        if let Some(mode) = mode {
+            counted = counted.bind(mode.as_str());
+        }
+        let counted = counted.fetch_one(&mut *conn).await?;
+        Ok(Page::assemble(
+            request,
+            summaries(rows)?,
+            |p| (p.created_at.0, p.id.0),
+            Total::from_count(counted as u64),
+        ))
     }
 
     /// One live pass of this organization; `NotFound { what: "pass" }` for any other id.

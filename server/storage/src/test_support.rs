@@ -158,7 +158,7 @@ async fn create_postgres_database(admin_url: &str) -> String {
 }
 
 /// `admin_url` with its database replaced by `name` (its query string kept).
-fn database_url(admin_url: &str, name: &str) -> String {
+pub(crate) fn database_url(admin_url: &str, name: &str) -> String {
     let (base, query) = match admin_url.split_once('?') {
         Some((base, query)) => (base, Some(query)),
         None => (admin_url, None),

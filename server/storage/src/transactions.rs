@@ -9,10 +9,12 @@ use crate::decisions::{decide_and_record, parse_billing, parse_status, DecisionA
 use crate::error::StorageError;
 use crate::ocpp::ConnectedStation;
 use crate::org::OrgAdmin;
+use crate::paging::page_order;
 use crate::stations::subtree_cte;
 use shared::decision::{Billing, Decision};
 use shared::ids::{StationId, TransactionId};
 use shared::model::TransactionSummary;
+use shared::paging::{Page, PageRequest, Total, COUNT_LIMIT};
 use shared::time::Timestamp;
 use shared::{PassId, UserId};
 
@@ -340,16 +342,9 @@ impl OrgAdmin {
     /// at most `limit` (clamped to 1..=1000).
     pub async fn transactions(&self, limit: i64) -> Result<Vec<TransactionSummary>, StorageError> {
         let mut conn = self.db.read().await?;
-        let sql = format!(
-            "{}{TRANSACTION_SELECT} ORDER BY t.started_at DESC, t.id DESC LIMIT $2",
-            subtree_cte("$1")
-        );
-        let rows = sqlx::query_as::<_, TransactionRow>(&sql)
-            .bind(self.org.0)
-            .bind(limit.clamp(1, MAX_TRANSACTION_PAGE))
-            .fetch_all(&mut *conn)
-            .await?;
-        rows.into_iter().map(TransactionRow::into_summary).collect()
+        let fetch = limit.clamp(1, MAX_TRANSACTION_PAGE);
+        self.transaction_rows(&mut conn, None, &PageRequest::first(), fetch)
+            .await
     }
 
     /// The transactions at one station, newest start first, at most `limit` (clamped to 1..=1000).
@@ -361,19 +356,104 @@ impl OrgAdmin {
     ) -> Result<Vec<TransactionSummary>, StorageError> {
         let mut conn = self.db.read().await?;
         let station = self.scoped_station(&mut conn, id).await?;
-        let sql = format!(
-            "{}{TRANSACTION_SELECT} WHERE t.station_id = $2 \
-             ORDER BY t.started_at DESC, t.id DESC LIMIT $3",
-            subtree_cte("$1")
-        );
-        let rows = sqlx::query_as::<_, TransactionRow>(&sql)
-            .bind(self.org.0)
-            .bind(station.id.0)
-            .bind(limit.clamp(1, MAX_TRANSACTION_PAGE))
-            .fetch_all(&mut *conn)
+        let fetch = limit.clamp(1, MAX_TRANSACTION_PAGE);
+        self.transaction_rows(&mut conn, Some(station.id), &PageRequest::first(), fetch)
+            .await
+    }
+
+    /// One page of "Transactions": the transactions at the stations of this organization and its
+    /// sub-organizations (only at `station` when given: `NotFound { what: "station" }` outside this subtree),
+    /// newest start first (`started_at`, then id), with their count up to [`COUNT_LIMIT`]. The cursor only says
+    /// where in this subtree's list to start: a transaction of another organization named by it changes nothing
+    /// but the starting point.
+    pub async fn transactions_page(
+        &self,
+        station: Option<StationId>,
+        request: &PageRequest,
+    ) -> Result<Page<TransactionSummary>, StorageError> {
+        let mut conn = self.db.read().await?;
+        let station = match station {
+            Some(id) => Some(self.scoped_station(&mut conn, id).await?.id),
+            None => None,
+        };
+        let rows = self
+            .transaction_rows(&mut conn, station, request, i64::from(request.fetch()))
             .await?;
+        let count_sql = format!(
+            "{} SELECT COUNT(*) FROM (SELECT 1 FROM transactions t \
+             WHERE t.station_id IN (SELECT id FROM scope) LIMIT {}) counted",
+            scope_cte(station.is_some()),
+            COUNT_LIMIT + 1
+        );
+        let mut counted = sqlx::query_scalar::<_, i64>(&count_sql).bind(self.org.0);
+        if let Some(station) = station {
+            counted = counted.bind(station.0);
+        }
+        let counted = counted.fetch_one(&mut *conn).await?;
+        Ok(Page::assemble(
+            request,
+            rows,
+            |t| (t.started_at.0, t.id.0),
+            Total::from_count(counted as u64),
+        ))
+    }
+
+    /// Up to `fetch` transactions of this subtree (or of `station`, already checked to be in it) from where
+    /// `request` starts, nearest to the start first.
+    ///
+    /// Each station's transactions are an index range (`transactions_station_started_id`), but "newest first
+    /// over all of them" is not one: sorting every transaction of a million to show fifty would cost seconds.
+    /// So the query first finds, per station, the start time of its `fetch`-th transaction from the cursor on
+    /// (one index step each), and takes the latest of those as a bound: the page's rows all start at or after
+    /// it (the station it came from alone has `fetch` rows there), and no station has more than about `fetch`
+    /// rows there, so only those few are read and sorted. Without a bound (no station has `fetch` rows left),
+    /// fewer than `fetch` rows per station remain anyway.
+    async fn transaction_rows(
+        &self,
+        conn: &mut Conn,
+        station: Option<StationId>,
+        request: &PageRequest,
+        fetch: i64,
+    ) -> Result<Vec<TransactionSummary>, StorageError> {
+        let next = if station.is_some() { 3 } else { 2 };
+        let (from, order, cursor) = page_order(request, "t.started_at", "t.id", next);
+        let (bound, reach, unbounded) = match order {
+            // Not i64::MIN: PostgreSQL reads that literal as numeric, and a numeric bound would not use the index.
+            "DESC" => ("MAX", ">=", -i64::MAX),
+            _ => ("MIN", "<=", i64::MAX),
+        };
+        let sql = format!(
+            "{}, bound (started_at) AS ( \
+                 SELECT {bound}((SELECT t.started_at FROM transactions t WHERE t.station_id = scope.id{from} \
+                                 ORDER BY t.started_at {order}, t.id {order} LIMIT 1 OFFSET {})) \
+                 FROM scope) \
+             {TRANSACTION_SELECT} \
+             WHERE t.station_id IN (SELECT id FROM scope){from} \
+               AND t.started_at {reach} COALESCE((SELECT started_at FROM bound), {unbounded}) \
+             ORDER BY t.started_at {order}, t.id {order} LIMIT {fetch}",
+            scope_cte(station.is_some()),
+            fetch - 1
+        );
+        let mut rows = sqlx::query_as::<_, TransactionRow>(&sql).bind(self.org.0);
+        if let Some(station) = station {
+            rows = rows.bind(station.0);
+        }
+        if let Some(c) = cursor {
+            rows = rows.bind(c.key).bind(c.id);
+        }
+        let rows = rows.fetch_all(&mut *conn).await?;
         rows.into_iter().map(TransactionRow::into_summary).collect()
     }
+}
+
+/// The subtree of `$1` (see [`subtree_cte`]) and `scope (id)`: its stations, or only the station `$2` when
+/// `one_station`.
+fn scope_cte(one_station: bool) -> String {
+    let only = if one_station { " WHERE s.id = $2" } else { "" };
+    format!(
+        "{}, scope (id) AS (SELECT s.id FROM stations s JOIN subtree ON subtree.id = s.org_id{only})",
+        subtree_cte("$1")
+    )
 }
 
 impl crate::Db {
