@@ -20,7 +20,7 @@ cargo fmt --all --check
 # The app crate is compiled for the server (feature ssr) and for the browser (feature hydrate), never both at
 # once: each side is linted and tested on its own.
 step "clippy: server side"
-cargo clippy --locked -p shared -p ocpp -p storage -p app -p server --all-targets -- -D warnings
+cargo clippy --locked -p shared -p ocpp -p storage -p app -p server -p sim --all-targets -- -D warnings
 step "clippy: browser side (wasm32)"
 cargo clippy --locked -p frontend -p app -p shared --target wasm32-unknown-unknown -- -D warnings
 
@@ -47,8 +47,8 @@ trap - EXIT
 unset CHARGEDESK_TEST_PG_URL CHARGEDESK_TEST_PG_DIR pg_env
 
 step "charge point simulator (for the end-to-end tests)"
-touch server/src/bin/chargepoint-sim.rs # see force_leaf_rebuild in env.sh
-cargo build --locked -p server --bin chargepoint-sim
+touch sim/src/bin/chargepoint-sim.rs # see force_leaf_rebuild in env.sh
+cargo build --locked -p sim --bin chargepoint-sim
 export CHARGEDESK_SIM_BIN="$CARGO_TARGET_DIR/debug/chargepoint-sim"
 
 step "release build (cargo leptos build --release)"

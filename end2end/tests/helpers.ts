@@ -235,7 +235,7 @@ export function passRow(page: Page, nickname: string): Locator {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// The charge point simulator (`chargepoint-sim`, built by `cargo build -p server --bin chargepoint-sim`), playing a
+// The charge point simulator (`chargepoint-sim`, built by `cargo build -p sim --bin chargepoint-sim`), playing a
 // station against the server under test. It connects to ws://<the config's baseURL host>/ocpp/<ID> and prints one
 // JSON object per event (`--json`).
 

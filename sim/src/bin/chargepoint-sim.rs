@@ -2,17 +2,11 @@
 //!
 //! ```text
 //! CHARGEDESK_STATION_PASSWORD=kroon-1-demo-station-key \
-//! cargo run -p server --bin chargepoint-sim -- --url ws://127.0.0.1:3000/ocpp --id CP-KROON-1 \
+//! cargo run -p sim --bin chargepoint-sim -- --url ws://127.0.0.1:3000/ocpp --id CP-KROON-1 \
 //!     --tap 04AAAB11CD2345 --charge 04AAAB11CD2345 --energy-wh 5000 --duration-secs 5
 //! ```
 //!
-//! See `--help`, and `src/sim/` for the [`sim::client::ChargePoint`] API the binary is built on.
-
-// The simulator core is a library-style module for this binary and for tests and load tools; not every item
-// of its API is used here.
-#[allow(dead_code)]
-#[path = "../sim/mod.rs"]
-mod sim;
+//! See `--help`, and the `sim` library for the [`sim::client::ChargePoint`] API the binary is built on.
 
 use serde_json::{json, Value};
 use sim::client::{Event, Observer};

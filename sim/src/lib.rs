@@ -1,6 +1,5 @@
-//! The charge-point simulator's core, shared by `src/bin/chargepoint-sim.rs` and (later) tests and load
-//! tools, which include it with `#[path = "…/src/sim/mod.rs"] mod sim;` (it is not part of the `server`
-//! library).
+//! The charge-point simulator: the library behind the `chargepoint-sim` binary (`src/bin/chargepoint-sim.rs`),
+//! for tests and load tools too.
 //!
 //! - [`client`]: [`client::ChargePoint`], one simulated station on one WebSocket: `connect`, `boot`, `authorize`,
 //!   `start_transaction`, `stop_transaction`, `meter_values`, `status`, `heartbeat`, the typed `call` and

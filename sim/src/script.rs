@@ -1,8 +1,8 @@
 //! The simulator's command line and the script it runs: boot, connector statuses, heartbeats, then the
 //! `--tap`, `--charge` and `--raw` steps in the order given, then `--hold-secs`.
 
-use super::client::{now, ChargePoint, Event, Observer, SimError};
-use super::meter::{energy_meter_value, ramp};
+use crate::client::{now, ChargePoint, Event, Observer, SimError};
+use crate::meter::{energy_meter_value, ramp};
 use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};

@@ -6,9 +6,9 @@
 //! and hands every other frame to the [`ChargePoint`], which waits for the answer to its own CALL (one at a
 //! time, as OCPP-J requires: the methods take `&mut self`) up to a timeout.
 
-use super::describe::Describe;
-use super::endpoint::{basic_auth, endpoint_url};
-use super::meter::energy_sample;
+use crate::describe::Describe;
+use crate::endpoint::{basic_auth, endpoint_url};
+use crate::meter::energy_sample;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use ocpp::messages::{
