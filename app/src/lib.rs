@@ -14,6 +14,7 @@ pub mod components;
 pub mod error;
 pub mod layout;
 pub mod orgs;
+pub mod paging;
 pub mod passes;
 pub mod settings;
 pub mod stations;

@@ -12,6 +12,7 @@ use shared::model::{
     AccessModeSettings, AuditEntry, DecisionRecord, FrameDirection, FrameType, OcppLogEntry,
     OrgSummary, PassSummary, StationDetail, StationSummary, UnknownTap, UserSummary,
 };
+use shared::paging::Page;
 use shared::role::Role;
 use shared::station::AccessMode;
 use shared::{OrgId, PassId};
@@ -96,7 +97,15 @@ fn org_calls(
         ("remove_user", vec![o(), ("user", user.to_owned())]),
         ("resend_invitation", vec![o(), ("user", user.to_owned())]),
         ("revoke_invitation", vec![o(), ("user", user.to_owned())]),
-        ("list_passes", vec![o()]),
+        (
+            "list_passes",
+            vec![
+                o(),
+                ("after", "1795511130000.1.50".into()),
+                ("mode", "roaming".into()),
+                ("size", "1000000".into()),
+            ],
+        ),
         (
             "add_pass",
             vec![
@@ -156,7 +165,15 @@ fn org_calls(
             "set_station_unauthenticated",
             vec![o(), s(), ("allowed", "true".into())],
         ),
-        ("list_transactions", vec![o()]),
+        (
+            "list_transactions",
+            vec![
+                o(),
+                ("before", "1795511130000.1.50".into()),
+                s(),
+                ("size", "1000000".into()),
+            ],
+        ),
         ("transactions_csv", vec![o()]),
     ]
 }
@@ -296,7 +313,11 @@ async fn snapshot_a(f: &Fixture) -> Snapshot {
             .await
             .unwrap(),
         users: app.call(partner, "list_users", &args).await.unwrap(),
-        passes: app.call(partner, "list_passes", &args).await.unwrap(),
+        passes: app
+            .call::<Page<PassSummary>>(partner, "list_passes", &args)
+            .await
+            .unwrap()
+            .items,
         audit_entries: audit.len(),
         stations: app.call(partner, "list_stations", &args).await.unwrap(),
         default_access_mode: app
@@ -487,12 +508,12 @@ async fn ids_from_another_organization_are_not_found_inside_ones_own() {
         raw(&f.app, Some(&f.admin_b), "remove_user", &remove(MISSING)).await,
         "remove_user: a foreign and a missing member must look alike"
     );
-    let passes_b: Vec<PassSummary> = f
+    let passes_b: Page<PassSummary> = f
         .app
         .call(Some(&f.admin_b), "list_passes", &[("org", &b)])
         .await
         .unwrap();
-    assert!(passes_b.is_empty());
+    assert!(passes_b.items.is_empty());
 
     // Stations: another organization's station, and the parent organization's station seen from a
     // sub-organization, are not found, exactly like a station that does not exist. Every server function that
@@ -530,7 +551,7 @@ async fn ids_from_another_organization_are_not_found_inside_ones_own() {
             );
             checked += 1;
         }
-        assert_eq!(checked, 6, "every station function was checked");
+        assert_eq!(checked, 7, "every station function was checked");
     }
     // Nor do another organization's stations show up in one's own lists.
     let stations_b: Vec<StationSummary> = f

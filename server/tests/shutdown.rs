@@ -138,7 +138,7 @@ async fn listed_transactions(browser: &Browser, org: OrgId, index: usize) -> Vec
     let transactions = browser
         .call("list_transactions", &[("org", &org.to_string())])
         .await;
-    transactions
+    transactions["items"]
         .as_array()
         .unwrap()
         .iter()

@@ -7,6 +7,7 @@ mod common;
 use app::AppError;
 use common::{TestApp, PASSWORD};
 use shared::model::{AuditEntry, Me, PassSummary, UserSummary};
+use shared::paging::Page;
 use shared::role::Role;
 use shared::{MemberId, OrgId, UserId};
 
@@ -40,7 +41,11 @@ async fn shown_to(app: &TestApp, cookie: &str, org: OrgId) -> String {
     let org = org.to_string();
     let args = [("org", org.as_str())];
     let users: Vec<UserSummary> = app.call(Some(cookie), "list_users", &args).await.unwrap();
-    let passes: Vec<PassSummary> = app.call(Some(cookie), "list_passes", &args).await.unwrap();
+    let passes: Vec<PassSummary> = app
+        .call::<Page<PassSummary>>(Some(cookie), "list_passes", &args)
+        .await
+        .unwrap()
+        .items;
     let audit: Vec<AuditEntry> = app.call(Some(cookie), "audit_log", &args).await.unwrap();
     format!("{users:?}\n{passes:?}\n{audit:?}")
 }

@@ -8,6 +8,7 @@ use app::AppError;
 use common::{TestApp, PASSWORD};
 use http::header::SET_COOKIE;
 use shared::model::{AuditAction, AuditEntry, PassSummary, UserSummary};
+use shared::paging::Page;
 use shared::pass_id::PassIdKind;
 use shared::role::Role;
 use shared::{OrgId, PassMode};
@@ -61,13 +62,14 @@ impl Ctx {
 
     async fn passes(&self) -> Vec<PassSummary> {
         self.app
-            .call(
+            .call::<Page<PassSummary>>(
                 Some(&self.admin),
                 "list_passes",
                 &[("org", &self.org.to_string())],
             )
             .await
             .unwrap()
+            .items
     }
 }
 

@@ -10,6 +10,7 @@ mod scan;
 use crate::components::*;
 use crate::error::AppError;
 use crate::layout::{org_resource, use_org_id, AppFrame};
+use crate::paging::{list_href, use_page_params, use_path, use_query_value, Pager, AFTER, BEFORE};
 use crate::users::list_users;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use shared::mode::{initial_for, PassMode};
 use shared::model::{DecisionRecord, PassSummary};
 use shared::names::Nickname;
+use shared::paging::Page;
 use shared::pass_id::{check_pass_id, PassIdError, PassIdKind, PassIdWarning, PassIdentifier};
 use shared::{MemberId, OrgId, PassId};
 
@@ -128,11 +130,60 @@ pub struct AddedPass {
     pub explanation: String,
 }
 
-/// The live passes of `org`, newest first.
+/// The query-string name of the "Mode" filter.
+pub const MODE_PARAM: &str = "mode";
+
+/// One page of the live passes of `org`, newest first: after or before a cursor of a page shown before (none: the
+/// first page), `size` rows (default 50, at most 200), only those in `mode` when given. A damaged cursor is
+/// refused with a readable message; any cursor lists only `org`'s passes.
 #[server(prefix = "/api", endpoint = "list_passes")]
-pub async fn list_passes(org: OrgId) -> Result<Vec<PassSummary>, AppError> {
+pub async fn list_passes(
+    org: OrgId,
+    after: Option<String>,
+    before: Option<String>,
+    size: Option<u32>,
+    mode: Option<PassMode>,
+) -> Result<Page<PassSummary>, AppError> {
     let org = crate::auth::server::admin_of(org).await?;
-    Ok(org.passes().await?)
+    let request = crate::paging::page_request(after, before, size)?;
+    Ok(org.passes_page(mode, &request).await?)
+}
+
+/// The page of passes the address asks for (see [`crate::paging`]), fetched again when `version` changes.
+pub fn passes_resource(
+    version: impl Fn() -> usize + Send + Sync + 'static,
+    mode: Memo<Option<String>>,
+) -> Resource<Result<Page<PassSummary>, AppError>> {
+    let org = use_org_id();
+    let page = use_page_params();
+    Resource::new(
+        move || (org.get(), page.get(), mode.get(), version()),
+        move |(org, (after, before), mode, _)| async move {
+            let Some(org) = org else {
+                return Err(AppError::NoAccess);
+            };
+            let mode = match mode {
+                Some(m) => Some(PassMode::parse(&m).ok_or_else(|| {
+                    AppError::invalid(MODE_PARAM, "Choose Whitelist or Roaming as the mode.")
+                })?),
+                None => None,
+            };
+            list_passes(org, after, before, None, mode).await
+        },
+    )
+}
+
+/// "Previous"/"Next" of a page of passes, keeping the `mode` filter.
+#[component]
+pub fn PassesPager(page: Page<PassSummary>, mode: Option<String>) -> impl IntoView {
+    let path = use_path();
+    let filter = [(MODE_PARAM, mode)];
+    let path = path.get_untracked();
+    view! {
+        <Pager label="Pages of passes" range=page.range_label()
+            previous=page.previous.map(|c| list_href(&path, &filter, Some((BEFORE, c))))
+            next=page.next.map(|c| list_href(&path, &filter, Some((AFTER, c))))/>
+    }
 }
 
 /// "+ Add Pass": one of `public_card_id` / `hidden_id`, for a member of `org` (`user_id`: their [`MemberId`],
@@ -215,10 +266,8 @@ pub async fn my_passes() -> Result<Vec<PassSummary>, AppError> {
 pub fn PassesPage() -> impl IntoView {
     let add = ServerAction::<AddPass>::new();
     let delete = ServerAction::<DeletePass>::new();
-    let passes = org_resource(
-        move || add.version().get() + delete.version().get(),
-        list_passes,
-    );
+    let mode = use_query_value(MODE_PARAM);
+    let passes = passes_resource(move || add.version().get() + delete.version().get(), mode);
     // "Add as pass" in a station's log links here with `?hidden_id=<idTag>`: the form opens with it filled in,
     // once (a later "+ Add Pass" starts empty).
     let query = use_query_map();
@@ -252,14 +301,28 @@ pub fn PassesPage() -> impl IntoView {
             <AddPassForm action=add hidden_id=prefill.get_untracked()
                 on_done=move || { set_show_form.set(false); prefill.set(None); }/>
         </Show>
+        <ModeFilter mode=mode/>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match passes.await {
-                    Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
-                    Ok(list) if list.is_empty() => view! {
+                    Err(e) => view! { <ErrorPanel error=e/> <FirstPageLink/> }.into_any(),
+                    Ok(page) if page.items.is_empty() && page.first > 1 => view! {
+                        <EmptyState title="No more passes" hint="The list changed since this page link was made."/>
+                        <FirstPageLink/>
+                    }.into_any(),
+                    Ok(page) if page.items.is_empty() && mode.get_untracked().is_some() => view! {
+                        <EmptyState title="No passes in this mode" hint="Choose “All modes” to see every pass."/>
+                    }.into_any(),
+                    Ok(page) if page.items.is_empty() => view! {
                         <EmptyState title="No passes yet" hint="Add a charging card or tag with “+ Add Pass”."/>
                     }.into_any(),
-                    Ok(list) => view! { <PassesTable passes=list on_delete=move |p| set_pending_delete.set(Some(p))/> }.into_any(),
+                    Ok(page) => {
+                        let mode = mode.get_untracked();
+                        view! {
+                            <PassesTable passes=page.items.clone() on_delete=move |p| set_pending_delete.set(Some(p))/>
+                            <PassesPager page mode/>
+                        }.into_any()
+                    }
                 }
             })}
         </Transition>
@@ -271,6 +334,39 @@ pub fn PassesPage() -> impl IntoView {
                 }
                 on_cancel=move || set_pending_delete.set(None)/>
         })}
+    }
+}
+
+/// "Mode": which passes the list shows (all, "Whitelist" or "Roaming"); choosing one starts at the first page.
+#[component]
+fn ModeFilter(mode: Memo<Option<String>>) -> impl IntoView {
+    let path = use_path();
+    let navigate = leptos_router::hooks::use_navigate();
+    view! {
+        <div class="mb-3 flex items-center gap-2">
+            <label for="pass-mode-filter" class="text-sm font-medium text-slate-700">"Mode"</label>
+            <select id="pass-mode-filter" class="rounded-md border border-slate-300 px-2 py-1 text-sm focus:outline-none focus:ring-2 focus:ring-emerald-600/40"
+                on:change=move |ev| {
+                    let chosen = Some(event_target_value(&ev)).filter(|v| !v.is_empty());
+                    navigate(&list_href(&path.get_untracked(), &[(MODE_PARAM, chosen)], None), Default::default());
+                }>
+                <option value="" selected=move || mode.get().is_none()>"All modes"</option>
+                {PassMode::ALL.into_iter().map(|m| view! {
+                    <option value=m.as_str() selected=move || mode.get().as_deref() == Some(m.as_str())>{m.label()}</option>
+                }).collect_view()}
+            </select>
+        </div>
+    }
+}
+
+/// "First page": away from a page link that no longer works (a damaged cursor, or rows deleted since).
+#[component]
+pub fn FirstPageLink() -> impl IntoView {
+    let path = use_path();
+    view! {
+        <p class="mt-3 text-sm">
+            <leptos_router::components::A href=move || path.get() attr:class="text-emerald-800 underline">"First page"</leptos_router::components::A>
+        </p>
     }
 }
 

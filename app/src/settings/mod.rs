@@ -7,7 +7,7 @@ use crate::components::*;
 use crate::error::AppError;
 use crate::layout::{org_resource, use_org_id};
 use crate::orgs::get_org_context;
-use crate::passes::{id_label, list_passes, SetPassMode};
+use crate::passes::{id_label, passes_resource, FirstPageLink, PassesPager, SetPassMode};
 use crate::stations::detail::AccessModeForm;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
@@ -86,7 +86,8 @@ pub fn SettingsPage() -> impl IntoView {
 #[component]
 pub fn PassModesTab() -> impl IntoView {
     let set_mode = ServerAction::<SetPassMode>::new();
-    let passes = org_resource(move || set_mode.version().get(), list_passes);
+    // Every mode: this tab is where modes change.
+    let passes = passes_resource(move || set_mode.version().get(), Memo::new(|_| None));
     view! {
         <section aria-labelledby="pass-modes-title">
             <h2 id="pass-modes-title" class="text-lg font-semibold">"Passes"</h2>
@@ -100,10 +101,11 @@ pub fn PassModesTab() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match passes.await {
                         Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
-                        Ok(list) if list.is_empty() => view! {
+                        Ok(page) if page.items.is_empty() => view! {
                             <EmptyState title="No passes yet" hint="Passes added under Passes appear here with their mode."/>
+                            <FirstPageLink/>
                         }.into_any(),
-                        Ok(list) => view! {
+                        Ok(page) => view! {
                             <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
                                 <table class="min-w-full divide-y divide-slate-200 text-sm">
                                     <caption class="sr-only">"Pass modes in this organization"</caption>
@@ -116,10 +118,11 @@ pub fn PassModesTab() -> impl IntoView {
                                         </tr>
                                     </thead>
                                     <tbody class="divide-y divide-slate-100">
-                                        {list.into_iter().map(|p| view! { <ModeRow pass=p action=set_mode/> }).collect_view()}
+                                        {page.items.clone().into_iter().map(|p| view! { <ModeRow pass=p action=set_mode/> }).collect_view()}
                                     </tbody>
                                 </table>
                             </div>
+                            <PassesPager page mode=None/>
                         }.into_any(),
                     }
                 })}

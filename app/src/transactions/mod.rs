@@ -4,23 +4,38 @@
 use crate::components::*;
 use crate::error::AppError;
 use crate::layout::{org_resource, use_org_id};
+use crate::paging::{list_href, use_page_params, use_path, use_query_value, Pager, AFTER, BEFORE};
+use crate::passes::FirstPageLink;
+use crate::stations::list_stations;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use shared::decision::{AuthorizationStatus, Billing};
+use shared::ids::StationId;
 use shared::model::TransactionSummary;
+use shared::paging::{Page, PAGE_SIZE_DEFAULT};
 use shared::time::Timestamp;
 use shared::OrgId;
 
-/// How many sessions the page shows (newest first).
-pub const LIST_LIMIT: i64 = 500;
 /// How many sessions the CSV holds at most (newest first).
 pub const CSV_LIMIT: i64 = 1000;
+/// The query-string name of the station filter.
+pub const STATION_PARAM: &str = "station";
 
-/// The sessions at `org`'s stations and its sub-organizations', newest first.
+/// One page of the sessions at `org`'s stations and its sub-organizations', newest first: after or before a cursor
+/// of a page shown before (none: the first page), `size` rows (default 50, at most 200), only at `station` when
+/// given (a station outside the subtree is not found). A damaged cursor is refused with a readable message; any
+/// cursor lists only this subtree's sessions.
 #[server(prefix = "/api", endpoint = "list_transactions")]
-pub async fn list_transactions(org: OrgId) -> Result<Vec<TransactionSummary>, AppError> {
+pub async fn list_transactions(
+    org: OrgId,
+    after: Option<String>,
+    before: Option<String>,
+    size: Option<u32>,
+    station: Option<StationId>,
+) -> Result<Page<TransactionSummary>, AppError> {
     let org = crate::auth::server::admin_of(org).await?;
-    Ok(org.transactions(LIST_LIMIT).await?)
+    let request = crate::paging::page_request(after, before, size)?;
+    Ok(org.transactions_page(station, &request).await?)
 }
 
 /// A file for the browser to save.
@@ -195,7 +210,23 @@ pub fn csv_file_name(org_name: &str, today: Timestamp) -> String {
 #[component]
 pub fn TransactionsPage() -> impl IntoView {
     let org = use_org_id();
-    let transactions = org_resource(|| 0, list_transactions);
+    let page_params = use_page_params();
+    let station = use_query_value(STATION_PARAM);
+    let transactions = Resource::new(
+        move || (org.get(), page_params.get(), station.get()),
+        move |(org, (after, before), station)| async move {
+            let Some(org) = org else {
+                return Err(AppError::NoAccess);
+            };
+            let station = match station {
+                Some(s) => Some(s.parse::<i64>().map(StationId).map_err(|_| {
+                    AppError::invalid(STATION_PARAM, "Choose a station from the list.")
+                })?),
+                None => None,
+            };
+            list_transactions(org, after, before, None, station).await
+        },
+    );
     let download = Action::new(move |org: &OrgId| transactions_csv(*org));
     let download_problem = RwSignal::new(None::<String>);
     Effect::new(move |_| match download.value().get() {
@@ -225,25 +256,85 @@ pub fn TransactionsPage() -> impl IntoView {
             </button>
         </PageHeader>
         <p class="mb-4 text-sm text-slate-600">
-            {format!("Charging sessions at the stations of this organization and its sub-organizations, newest first (the latest {LIST_LIMIT}; the CSV holds up to {CSV_LIMIT}). Times are UTC. Whitelisted sessions are free of charge and never invoiced; settled sessions are charged to the card's provider.")}
+            {format!("Charging sessions at the stations of this organization and its sub-organizations, newest first, {PAGE_SIZE_DEFAULT} a page (the CSV holds the latest {CSV_LIMIT}). Times are UTC. Whitelisted sessions are free of charge and never invoiced; settled sessions are charged to the card's provider.")}
         </p>
         {move || download_problem.get().map(|message| view! {
             <div class="mb-4 rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800" role="alert">{message}</div>
         })}
+        <StationFilter station/>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match transactions.await {
-                    Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
-                    Ok(list) if list.is_empty() => view! {
+                    Err(e) => view! { <ErrorPanel error=e/> <FirstPageLink/> }.into_any(),
+                    Ok(page) if page.items.is_empty() && page.first > 1 => view! {
+                        <EmptyState title="No more transactions" hint="The list changed since this page link was made."/>
+                        <FirstPageLink/>
+                    }.into_any(),
+                    Ok(page) if page.items.is_empty() && station.get_untracked().is_some() => view! {
+                        <EmptyState title="No transactions at this station yet"
+                            hint="Choose “All stations” to see the sessions at every station."/>
+                    }.into_any(),
+                    Ok(page) if page.items.is_empty() => view! {
                         <EmptyState title="No transactions yet"
                             hint="Charging sessions appear here once a station of this organization reports a StartTransaction."/>
                     }.into_any(),
-                    Ok(list) => view! { <TransactionsTable transactions=list/> }.into_any(),
+                    Ok(page) => {
+                        let path = use_path().get_untracked();
+                        let filter = [(STATION_PARAM, station.get_untracked())];
+                        view! {
+                            <TransactionsTable transactions=page.items.clone()/>
+                            <Pager label="Pages of transactions" range=page.range_label()
+                                previous=page.previous.map(|c| list_href(&path, &filter, Some((BEFORE, c))))
+                                next=page.next.map(|c| list_href(&path, &filter, Some((AFTER, c))))/>
+                        }.into_any()
+                    }
                 }
             })}
         </Transition>
     }
     .into_any()
+}
+
+/// "Station": the sessions at every station of the subtree, or at one; choosing starts at the first page.
+#[component]
+fn StationFilter(station: Memo<Option<String>>) -> impl IntoView {
+    let stations = org_resource(|| 0, list_stations);
+    let path = use_path();
+    let navigate = leptos_router::hooks::use_navigate();
+    let choose = move |ev: leptos::ev::Event| {
+        let chosen = Some(event_target_value(&ev)).filter(|v| !v.is_empty());
+        navigate(
+            &list_href(&path.get_untracked(), &[(STATION_PARAM, chosen)], None),
+            Default::default(),
+        );
+    };
+    view! {
+        <Transition>
+            {move || {
+                let choose = choose.clone();
+                Suspend::new(async move {
+                let stations = stations.await.unwrap_or_default();
+                view! {
+                    <div class="mb-3 flex items-center gap-2">
+                        <label for="transaction-station-filter" class="text-sm font-medium text-slate-700">"Station"</label>
+                        <select id="transaction-station-filter" class="rounded-md border border-slate-300 px-2 py-1 text-sm focus:outline-none focus:ring-2 focus:ring-emerald-600/40"
+                            on:change=choose>
+                            <option value="" selected=move || station.get().is_none()>"All stations"</option>
+                            {stations.into_iter().map(|s| {
+                                let id = s.id.to_string();
+                                let chosen = id.clone();
+                                view! {
+                                    <option value=id selected=move || station.get().as_deref() == Some(chosen.as_str())>
+                                        {format!("{} ({})", s.name, s.charge_point_id)}
+                                    </option>
+                                }
+                            }).collect_view()}
+                        </select>
+                    </div>
+                }
+            })}}
+        </Transition>
+    }
 }
 
 #[component]
