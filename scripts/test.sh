@@ -30,7 +30,7 @@ export CHARGEDESK_TEST_PYTHON="$CHARGEDESK_CACHE/venv/bin/python"
 cargo test --locked -p shared -p ocpp -p storage -p app -p server
 # Every Criterion benchmark case once, unmeasured (test mode), so the benchmarks cannot rot; no time is asserted
 # (docs/benchmarks.md).
-cargo test --locked --benches -p shared -p ocpp
+cargo test --locked --benches -p shared -p ocpp -p storage
 
 step "storage and server tests on PostgreSQL"
 # The storage and server suites once more, each test on a new database of a throwaway PostgreSQL cluster
