@@ -2,7 +2,8 @@
 //! graceful shutdown, the client's address for per-client limits), the web settings, and the security
 //! middleware every answer passes through (cross-site refusal on `/api/*`, Content-Security-Policy with a
 //! per-request nonce, the other security headers, and the one mapping of server-function errors to HTTP
-//! statuses).
+//! statuses), and the delivery of the site itself: its static files (precompressed, long-lived caching for the
+//! names that carry their content's hash), and compression of the dynamic answers.
 
 use crate::central_system::OcppHub;
 use app::auth::server::{ForwardedClient, LoginLimits, PublicSite};
@@ -27,9 +28,12 @@ use storage::{Db, NotReady};
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 use tower_http::classify::StatusInRangeAsFailures;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
+use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
+use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
 /// How long a client may take to send a request's header (and, before that, its first byte) before the
@@ -349,6 +353,127 @@ fn probe_answer(status: StatusCode, body: &'static str) -> Response {
         body,
     )
         .into_response()
+}
+
+/// `Cache-Control` of a site file whose name carries its content's hash (see [`is_content_hashed`]): any cache
+/// may keep it for a year without asking again, because a new build gives new content a new name.
+pub const CACHE_IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// `Cache-Control` of every other answer of the site that does not set its own (pages, files without a hash in
+/// their name, refusals and "not found"): a cache must ask the server before reusing it, so a deploy is seen at
+/// the next visit; `private` keeps signed-in pages out of shared caches.
+pub const CACHE_REVALIDATE: &str = "private, no-cache";
+
+/// The service for the site's files under `/{pkg_dir}` (wasm, JavaScript, CSS that `cargo leptos build` wrote
+/// to `{site_root}/{pkg_dir}`; nest it at [`site_files_route`]), serving them with the precompressed `.br` or `.gz` file next to each one when the
+/// client accepts it (`cargo leptos build --release --precompress` writes them: brotli at its highest level,
+/// too slow to do per request) and the file itself otherwise; conditional and range requests are answered too.
+/// A name that is not there is a plain 404 (not the app's "not found" page: a browser asked for a file).
+/// [`cache_control`] adds the caching headers.
+pub fn site_files(site_root: &str, pkg_dir: &str) -> ServeDir {
+    ServeDir::new(std::path::Path::new(site_root).join(pkg_dir))
+        .precompressed_br()
+        .precompressed_gzip()
+}
+
+/// Where [`site_files`] are served: `/{pkg_dir}`.
+pub fn site_files_route(pkg_dir: &str) -> String {
+    format!("/{}", pkg_dir.trim_matches('/'))
+}
+
+/// Sets `Cache-Control` on the site's answers that have none (and `Vary: Accept-Encoding` on the files under
+/// `/{pkg_dir}/`, whose encoding depends on it): [`CACHE_IMMUTABLE`] for a successful (or "not
+/// modified") answer for a file under `/{pkg_dir}/` whose name carries its content's hash, [`CACHE_REVALIDATE`]
+/// for everything else, so that no page, unhashed file or "not found" is kept after a deploy. Answers that
+/// choose their own (`/api/*`: `no-store`, the probes, the event streams) keep theirs.
+pub fn cache_control(router: Router, pkg_dir: &str) -> Router {
+    let prefix: Arc<str> = format!("/{}/", pkg_dir.trim_matches('/')).into();
+    router.layer(axum::middleware::from_fn(
+        move |request: Request, next: Next| {
+            let prefix = prefix.clone();
+            async move {
+                let file = request
+                    .uri()
+                    .path()
+                    .strip_prefix(&*prefix)
+                    .map(str::to_owned);
+                let hashed = file.as_deref().is_some_and(is_content_hashed);
+                let mut response = next.run(request).await;
+                // ServeDir picks the precompressed file by Accept-Encoding without saying so: a cache must keep one
+                // copy per encoding.
+                if file.is_some() && !varies_by_encoding(response.headers()) {
+                    response
+                        .headers_mut()
+                        .append(header::VARY, HeaderValue::from_static("accept-encoding"));
+                }
+                if !response.headers().contains_key(header::CACHE_CONTROL) {
+                    let status = response.status();
+                    let immutable =
+                        hashed && (status.is_success() || status == StatusCode::NOT_MODIFIED);
+                    response.headers_mut().insert(
+                        header::CACHE_CONTROL,
+                        HeaderValue::from_static(if immutable {
+                            CACHE_IMMUTABLE
+                        } else {
+                            CACHE_REVALIDATE
+                        }),
+                    );
+                }
+                response
+            }
+        },
+    ))
+}
+
+/// Whether the answer's `Vary` names `Accept-Encoding`.
+fn varies_by_encoding(headers: &http::HeaderMap) -> bool {
+    headers
+        .get_all(header::VARY)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|v| v.trim().eq_ignore_ascii_case("accept-encoding"))
+}
+
+/// Whether a file name under the site's package directory carries its content's hash the way `cargo leptos
+/// build` with `hash-files` names it: `<stem>.<hash>.<extension>`, the hash being the unpadded URL-safe
+/// base64 of the content's MD5 (22 characters). Nested paths (`snippets/…`) are never hashed.
+pub fn is_content_hashed(name: &str) -> bool {
+    if name.contains('/') {
+        return false;
+    }
+    let mut parts = name.rsplit('.');
+    let (Some(_extension), Some(hash), Some(stem)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    !stem.is_empty()
+        && hash.len() == 22
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Compresses the answers that are not compressed yet (pages, server-function JSON; the site files come
+/// precompressed from [`site_files`]) with brotli or gzip, whichever the client's `Accept-Encoding` prefers,
+/// at tower-http's on-the-fly levels (brotli 4, gzip's default). Never compressed: a WebSocket upgrade (the
+/// OCPP endpoint: `101 Switching Protocols`), server-sent events (the tap stream: `text/event-stream`, which
+/// must reach the browser event by event), answers of at most 32 bytes, images, and answers already encoded
+/// or answering a range. A streamed answer (Leptos' out-of-order page streaming) stays streamed: whenever the
+/// page waits for more, what was compressed so far is flushed to the browser (async-compression's encoder
+/// flushes when its input is pending). Put it outside [`secure`], which reads server-function errors to
+/// choose their status.
+pub fn compressed(router: Router) -> Router {
+    let predicate = DefaultPredicate::new().and(
+        |status: StatusCode, _: http::Version, _: &http::HeaderMap, _: &http::Extensions| {
+            status != StatusCode::SWITCHING_PROTOCOLS
+        },
+    );
+    router.layer(
+        CompressionLayer::new()
+            .br(true)
+            .gzip(true)
+            .compress_when(predicate),
+    )
 }
 
 /// Gives every request an id and a log span carrying it: the `x-request-id` header set by one of the
@@ -672,6 +797,31 @@ mod tests {
             "",
         ] {
             assert!(PublicSite::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn only_names_carrying_a_content_hash_count_as_hashed() {
+        for hashed in [
+            "chargedesk.Qm9vdHN0cmFwcGVkSGFzaA.wasm",
+            "chargedesk.a-b_c-d_e-f_g-h_i-j_kl.js",
+            "__wasm_split.Qm9vdHN0cmFwcGVkSGFzaA.js",
+        ] {
+            assert!(is_content_hashed(hashed), "{hashed}");
+        }
+        for plain in [
+            "chargedesk.wasm",
+            "chargedesk.css",
+            "Qm9vdHN0cmFwcGVkSGFzaA.wasm",
+            ".Qm9vdHN0cmFwcGVkSGFzaA.wasm",
+            "chargedesk.Qm9vdHN0cmFwcGVkSGFzaA",
+            "chargedesk.Qm9vdHN0cmFwcGVkSGFzaAx.wasm",
+            "chargedesk.Qm9vdHN0cmFwcGVkSGFz.wasm",
+            "chargedesk.Qm9vdHN0cmFwcGVkSGFz+A.wasm",
+            "snippets/chargedesk.Qm9vdHN0cmFwcGVkSGFzaA.js",
+            "",
+        ] {
+            assert!(!is_content_hashed(plain), "{plain}");
         }
     }
 
