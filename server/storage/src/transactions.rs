@@ -403,11 +403,13 @@ impl OrgAdmin {
     ///
     /// Each station's transactions are an index range (`transactions_station_started_id`), but "newest first
     /// over all of them" is not one: sorting every transaction of a million to show fifty would cost seconds.
-    /// So the query first finds, per station, the start time of its `fetch`-th transaction from the cursor on
+    /// So a first query finds, per station, the start time of its `fetch`-th transaction from the cursor on
     /// (one index step each), and takes the latest of those as a bound: the page's rows all start at or after
     /// it (the station it came from alone has `fetch` rows there), and no station has more than about `fetch`
     /// rows there, so only those few are read and sorted. Without a bound (no station has `fetch` rows left),
-    /// fewer than `fetch` rows per station remain anyway.
+    /// fewer than `fetch` rows per station remain anyway. The bound is a parameter of the second query, not a
+    /// subquery of it, so that PostgreSQL plans with its value (an index range) rather than a guess (a scan of
+    /// the table).
     async fn transaction_rows(
         &self,
         conn: &mut Conn,
@@ -417,22 +419,44 @@ impl OrgAdmin {
     ) -> Result<Vec<TransactionSummary>, StorageError> {
         let next = if station.is_some() { 3 } else { 2 };
         let (from, order, cursor) = page_order(request, "t.started_at", "t.id", next);
-        let (bound, reach, unbounded) = match order {
-            // Not i64::MIN: PostgreSQL reads that literal as numeric, and a numeric bound would not use the index.
-            "DESC" => ("MAX", ">=", -i64::MAX),
-            _ => ("MIN", "<=", i64::MAX),
+        let (nearest, reach) = match order {
+            "DESC" => ("MAX", ">="),
+            _ => ("MIN", "<="),
         };
-        let sql = format!(
-            "{}, bound (started_at) AS ( \
-                 SELECT {bound}((SELECT t.started_at FROM transactions t WHERE t.station_id = scope.id{from} \
-                                 ORDER BY t.started_at {order}, t.id {order} LIMIT 1 OFFSET {})) \
-                 FROM scope) \
-             {TRANSACTION_SELECT} \
-             WHERE t.station_id IN (SELECT id FROM scope){from} \
-               AND t.started_at {reach} COALESCE((SELECT started_at FROM bound), {unbounded}) \
-             ORDER BY t.started_at {order}, t.id {order} LIMIT {fetch}",
-            scope_cte(station.is_some()),
+        let scope = scope_cte(station.is_some());
+        let bound_sql = format!(
+            "{scope} SELECT {nearest}((SELECT t.started_at FROM transactions t WHERE t.station_id = scope.id{from} \
+                                      ORDER BY t.started_at {order}, t.id {order} LIMIT 1 OFFSET {})) \
+             FROM scope",
             fetch - 1
+        );
+        let mut bound = sqlx::query_scalar::<_, Option<i64>>(&bound_sql).bind(self.org.0);
+        if let Some(station) = station {
+            bound = bound.bind(station.0);
+        }
+        if let Some(c) = cursor {
+            bound = bound.bind(c.key).bind(c.id);
+        }
+        let bound = bound.fetch_one(&mut *conn).await?;
+        let bound_param = if cursor.is_some() { next + 2 } else { next };
+        let within = match bound {
+            Some(_) => format!(" AND t.started_at {reach} ${bound_param}"),
+            None => String::new(),
+        };
+        // The page's ids first, from the index alone; then their rows with the names (joined before the limit,
+        // PostgreSQL would join every candidate row with every pass).
+        let page = format!(
+            "SELECT t.id FROM transactions t \
+             WHERE t.station_id IN (SELECT id FROM scope){from}{within} \
+             ORDER BY t.started_at {order}, t.id {order} LIMIT {fetch}"
+        );
+        let sql = format!(
+            "{scope} {} ORDER BY t.started_at {order}, t.id {order}",
+            TRANSACTION_SELECT.replacen(
+                "FROM transactions t",
+                &format!("FROM ({page}) page JOIN transactions t ON t.id = page.id"),
+                1
+            )
         );
         let mut rows = sqlx::query_as::<_, TransactionRow>(&sql).bind(self.org.0);
         if let Some(station) = station {
@@ -440,6 +464,9 @@ impl OrgAdmin {
         }
         if let Some(c) = cursor {
             rows = rows.bind(c.key).bind(c.id);
+        }
+        if let Some(bound) = bound {
+            rows = rows.bind(bound);
         }
         let rows = rows.fetch_all(&mut *conn).await?;
         rows.into_iter().map(TransactionRow::into_summary).collect()
