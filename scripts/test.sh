@@ -60,7 +60,6 @@ CARGO_TARGET_DIR="$LEPTOS_TARGET_DIR" cargo leptos build --release --precompress
 # brotli): written again.
 find "$LEPTOS_SITE_ROOT/$LEPTOS_SITE_PKG_DIR" -name '*.gz' -exec sh -c 'gzip -9 -n -c "${1%.gz}" >"$1"' _ {} \;
 
-
 export CHARGEDESK_SERVER_BIN="$LEPTOS_TARGET_DIR/release/server"
 
 step "OCPP interoperability: the Python ocpp package as a charge point"
