@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use shared::mode::{initial_for, PassMode};
 use shared::model::{DecisionRecord, PassSummary};
 use shared::names::Nickname;
-use shared::paging::Page;
+use shared::paging::{Page, PAGE_FIELD};
 use shared::pass_id::{check_pass_id, PassIdError, PassIdKind, PassIdWarning, PassIdentifier};
 use shared::{MemberId, OrgId, PassId};
 
@@ -305,7 +305,10 @@ pub fn PassesPage() -> impl IntoView {
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match passes.await {
-                    Err(e) => view! { <ErrorPanel error=e/> <FirstPageLink/> }.into_any(),
+                    Err(e) => {
+                        let damaged_link = e.for_field(PAGE_FIELD).is_some();
+                        view! { <ErrorPanel error=e/> {damaged_link.then(|| view! { <FirstPageLink/> })} }.into_any()
+                    }
                     Ok(page) if page.items.is_empty() && page.first > 1 => view! {
                         <EmptyState title="No more passes" hint="The list changed since this page link was made."/>
                         <FirstPageLink/>

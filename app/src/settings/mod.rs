@@ -103,7 +103,7 @@ pub fn PassModesTab() -> impl IntoView {
                         Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
                         Ok(page) if page.items.is_empty() => view! {
                             <EmptyState title="No passes yet" hint="Passes added under Passes appear here with their mode."/>
-                            <FirstPageLink/>
+                            {(page.first > 1).then(|| view! { <FirstPageLink/> })}
                         }.into_any(),
                         Ok(page) => view! {
                             <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">

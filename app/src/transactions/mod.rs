@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use shared::decision::{AuthorizationStatus, Billing};
 use shared::ids::StationId;
 use shared::model::TransactionSummary;
-use shared::paging::{Page, PAGE_SIZE_DEFAULT};
+use shared::paging::{Page, PAGE_FIELD, PAGE_SIZE_DEFAULT};
 use shared::time::Timestamp;
 use shared::OrgId;
 
@@ -265,7 +265,11 @@ pub fn TransactionsPage() -> impl IntoView {
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match transactions.await {
-                    Err(e) => view! { <ErrorPanel error=e/> <FirstPageLink/> }.into_any(),
+                    Err(e) => {
+                        let damaged_link = e.for_field(PAGE_FIELD).is_some()
+                            || e.for_field(STATION_PARAM).is_some();
+                        view! { <ErrorPanel error=e/> {damaged_link.then(|| view! { <FirstPageLink/> })} }.into_any()
+                    }
                     Ok(page) if page.items.is_empty() && page.first > 1 => view! {
                         <EmptyState title="No more transactions" hint="The list changed since this page link was made."/>
                         <FirstPageLink/>
