@@ -5,6 +5,8 @@
 //!   `start_transaction`, `stop_transaction`, `meter_values`, `status`, `heartbeat`, the typed `call` and
 //!   `call_raw`; every exchange reported as a [`client::Event`].
 //! - [`script`]: the command line and the scripted run (`--tap`, `--charge`, `--raw`, `--hold-secs`).
+//! - [`load`]: `chargepoint-sim load`, many stations in one process (heartbeats, open-loop Authorize, the
+//!   reconnect storm) with latency percentiles per action.
 //! - [`meter`]: the meter ramp of a charging session and its samples.
 //! - [`endpoint`]: the endpoint URL (percent-encoded ID) and the HTTP Basic header.
 //! - [`describe`]: one-line summaries of the typed payloads for the log.
@@ -14,5 +16,6 @@
 pub mod client;
 pub mod describe;
 pub mod endpoint;
+pub mod load;
 pub mod meter;
 pub mod script;

@@ -34,6 +34,8 @@ const MAX_WH: u64 = 1_000_000_000;
 /// Every exchange is printed as one line (→ request  ← answer), or as one JSON object per line with --json.
 /// CALLs from the central system are answered with a CALLERROR (NotSupported / NotImplemented).
 ///
+/// `chargepoint-sim load --help`: many stations at once, for load tests.
+///
 /// Exit codes: 0 done; 1 other failure (connection closed, invalid answer, boot not accepted); 2 bad
 /// arguments (or URL); 3 could not connect (refused, HTTP 401/404, handshake); 4 a CALLERROR answer; 5 no
 /// answer within --timeout-secs.
@@ -156,22 +158,33 @@ impl Args {
     /// The password to log in with: with --password-stdin the first line of `stdin` (without its line end),
     /// else --password or CHARGEDESK_STATION_PASSWORD, else none. An error (for the user) when standard input
     /// has no password.
-    pub fn resolve_password(&self, mut stdin: impl BufRead) -> Result<Option<String>, String> {
-        if !self.password_stdin {
-            return Ok(self.password.clone());
-        }
-        let mut line = String::new();
-        stdin
-            .read_line(&mut line)
-            .map_err(|e| format!("reading the password from standard input: {e}"))?;
-        let password = line.trim_end_matches(['\r', '\n']);
-        if password.is_empty() {
-            return Err(
-                "--password-stdin: standard input has no password on its first line".to_owned(),
-            );
-        }
-        Ok(Some(password.to_owned()))
+    pub fn resolve_password(&self, stdin: impl BufRead) -> Result<Option<String>, String> {
+        password_from(self.password.as_deref(), self.password_stdin, stdin)
     }
+}
+
+/// The password to log in with, for the scripted and the load mode alike: with `password_stdin` the first line
+/// of `stdin` (without its line end), else `password` (--password or CHARGEDESK_STATION_PASSWORD), else none.
+/// An error (for the user) when standard input has no password.
+pub fn password_from(
+    password: Option<&str>,
+    password_stdin: bool,
+    mut stdin: impl BufRead,
+) -> Result<Option<String>, String> {
+    if !password_stdin {
+        return Ok(password.map(str::to_owned));
+    }
+    let mut line = String::new();
+    stdin
+        .read_line(&mut line)
+        .map_err(|e| format!("reading the password from standard input: {e}"))?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        return Err(
+            "--password-stdin: standard input has no password on its first line".to_owned(),
+        );
+    }
+    Ok(Some(password.to_owned()))
 }
 
 /// A command-line flag that shapes the step list, at its position on the command line.

@@ -6,16 +6,26 @@
 //!     --tap 04AAAB11CD2345 --charge 04AAAB11CD2345 --energy-wh 5000 --duration-secs 5
 //! ```
 //!
+//! `chargepoint-sim load --help`: many stations at once (load tests, `scripts/bench.sh`).
+//!
 //! See `--help`, and the `sim` library for the [`sim::client::ChargePoint`] API the binary is built on.
 
 use serde_json::{json, Value};
 use sim::client::{Event, Observer};
+use sim::load::{check_loopback, raise_open_files_limit, run_load, LoadArgs};
 use sim::script::{parse_args, run};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+// One thread drives everything, also the load mode's thousands of stations (tasks, not threads).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|first| first == "load")
+    {
+        return load().await;
+    }
     let (mut args, steps) = match parse_args(std::env::args_os()) {
         Ok(parsed) => parsed,
         Err(error) => error.exit(),
@@ -48,6 +58,45 @@ async fn main() -> ExitCode {
             eprintln!("chargepoint-sim: {error}");
             ExitCode::from(code)
         }
+    }
+}
+
+/// `chargepoint-sim load …`: the load mode (see `sim::load`).
+async fn load() -> ExitCode {
+    let args = match LoadArgs::parse_from_args(std::env::args_os().skip(1)) {
+        Ok(args) => args,
+        Err(error) => error.exit(),
+    };
+    let config = match args.config(std::io::stdin().lock()) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("chargepoint-sim load: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(message) = check_loopback(&config.url).await {
+        eprintln!("chargepoint-sim load: {message}");
+        return ExitCode::from(2);
+    }
+    if let Err(message) = raise_open_files_limit() {
+        eprintln!("chargepoint-sim load: {message}");
+    }
+    let report = match run_load(&config).await {
+        Ok(report) => report,
+        Err(message) => {
+            eprintln!("chargepoint-sim load: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    if args.json {
+        println!("{}", report.to_json());
+    } else {
+        println!("{report}");
+    }
+    if report.errors() == 0 && report.timeouts() == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 
