@@ -655,6 +655,24 @@ pub async fn run_load(config: &LoadConfig) -> Result<LoadReport, LoadError> {
     Ok(report)
 }
 
+/// Sends one scheduled Authorize and records it; false when the connection is gone.
+async fn authorize(cp: &mut ChargePoint, report: &Shared, scheduled: Instant, tag: &str) -> bool {
+    match cp.authorize(tag).await {
+        Ok(status) => {
+            record_latency(report, Action::Authorize, scheduled.elapsed());
+            with_report(report, |r| {
+                let stats = r.action_mut(Action::Authorize);
+                stats.answered += 1;
+                if status != AuthorizationStatus::Accepted {
+                    stats.not_accepted += 1;
+                }
+            });
+            true
+        }
+        Err(error) => !count_failure(report, Action::Authorize, &error),
+    }
+}
+
 /// One station's task: what it needs.
 struct Station {
     id: String,
@@ -723,28 +741,16 @@ async fn station(mut s: Station) {
     }
 
     let mut next_heartbeat = Instant::now() + s.heartbeat;
+    let mut open = true;
     loop {
         tokio::select! {
             biased;
             _ = s.stop.changed() => break,
             command = s.commands.recv() => {
                 let Some((scheduled, tag)) = command else { break };
-                match cp.authorize(&tag).await {
-                    Ok(status) => {
-                        record_latency(&s.report, Action::Authorize, scheduled.elapsed());
-                        with_report(&s.report, |r| {
-                            let stats = r.action_mut(Action::Authorize);
-                            stats.answered += 1;
-                            if status != AuthorizationStatus::Accepted {
-                                stats.not_accepted += 1;
-                            }
-                        });
-                    }
-                    Err(error) => {
-                        if count_failure(&s.report, Action::Authorize, &error) {
-                            break;
-                        }
-                    }
+                if !authorize(&mut cp, &s.report, scheduled, &tag).await {
+                    open = false;
+                    break;
                 }
             }
             _ = tokio::time::sleep_until(next_heartbeat) => {
@@ -757,6 +763,7 @@ async fn station(mut s: Station) {
                     }
                     Err(error) => {
                         if count_failure(&s.report, Action::Heartbeat, &error) {
+                            open = false;
                             break;
                         }
                     }
@@ -764,11 +771,15 @@ async fn station(mut s: Station) {
             }
         }
     }
-    // Requests scheduled for this station and never sent.
+    // The requests scheduled before the end are still sent; a closed connection leaves them unsent.
     s.commands.close();
     let mut unsent = 0;
-    while s.commands.try_recv().is_ok() {
-        unsent += 1;
+    while let Ok((scheduled, tag)) = s.commands.try_recv() {
+        if open {
+            open = authorize(&mut cp, &s.report, scheduled, &tag).await;
+        } else {
+            unsent += 1;
+        }
     }
     if unsent > 0 {
         with_report(&s.report, |r| {
