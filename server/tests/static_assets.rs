@@ -105,7 +105,7 @@ async fn send(router: &Router, request: Request<Body>) -> (StatusCode, HeaderMap
     (status, headers, body)
 }
 
-fn header_of<'a>(headers: &'a HeaderMap, name: header::HeaderName) -> &'a str {
+fn header_of(headers: &HeaderMap, name: header::HeaderName) -> &str {
     headers
         .get(&name)
         .map(|v| v.to_str().unwrap())
