@@ -275,7 +275,9 @@ async fn member_ids_tell_another_tenant_nothing_about_the_account_behind_them() 
     assert_eq!(status, 200);
     let passes_text = String::from_utf8(passes).unwrap();
     assert!(!passes_text.contains("user_id"), "{passes_text}");
-    let listed_passes: Vec<PassSummary> = serde_json::from_str(&passes_text).unwrap();
+    let listed_passes: Vec<PassSummary> = serde_json::from_str::<Page<PassSummary>>(&passes_text)
+        .unwrap()
+        .items;
     assert_eq!(listed_passes[0].user_name, "Test anna");
 
     // A member id works only in its own organization: anywhere else, as well as an account id, it gets the
