@@ -1,5 +1,8 @@
 //! The frame log: every OCPP frame in both directions is queued here and stored in batches by one writer
-//! task, so that an answer to a station never waits for the database. A pruner deletes, once an hour, frames,
+//! task, so that an answer to a station never waits for the database. The same writer stores the Authorize
+//! decisions ([`LogQueue::store_decision`]): the station's answer waits until its decision is committed, but
+//! the decisions of every station that arrived meanwhile share one transaction (a group commit) instead of one
+//! write transaction each, which on SQLite also queued behind each other on the write lock. A pruner deletes, once an hour, frames,
 //! authorization decisions and raw meter values older than their retention periods, and the accounts' leftovers:
 //! links and log-in challenges long expired, and e-mails sent or given up on long ago.
 
@@ -10,7 +13,7 @@ use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use storage::{now, Db, NewOcppMessage, StorageError};
+use storage::{now, Db, NewDecision, NewOcppMessage, StationTouch, StorageError};
 use tokio::sync::{mpsc, oneshot};
 
 /// The most frames waiting for the writer, whatever their size (see also [`OcppConfig::log_queue_bytes`]).
@@ -26,6 +29,9 @@ const DROP_WARNINGS_PER_MIN: u32 = 6;
 
 enum Item {
     Frame(NewOcppMessage, usize),
+    /// Stored at once with whatever else is queued; the sender learns whether it was.
+    Decision(NewDecision, oneshot::Sender<bool>),
+    Touch(StationTouch),
     Flush(oneshot::Sender<()>),
 }
 
@@ -133,6 +139,24 @@ impl LogQueue {
         self.budget.queued.load(Ordering::Acquire)
     }
 
+    /// Stores an authorization decision in the writer's next transaction and waits until it is committed:
+    /// `true` once it is, `false` if it could not be stored. Waits for room in the queue rather than dropping
+    /// it (a decision is never dropped); a session waits for each of its decisions in turn, so at most one per
+    /// connection is queued.
+    pub async fn store_decision(&self, decision: NewDecision) -> bool {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Item::Decision(decision, tx)).await.is_err() {
+            return false;
+        }
+        rx.await.unwrap_or(false)
+    }
+
+    /// Queues a station's `last_message_at`; never waits. Dropped when the queue is full: the next message of the
+    /// station sets a later one.
+    pub fn touch(&self, touch: StationTouch) {
+        let _ = self.tx.try_send(Item::Touch(touch));
+    }
+
     /// Resolves once everything queued before the call is stored.
     pub async fn flush(&self) {
         let (tx, rx) = oneshot::channel();
@@ -151,38 +175,65 @@ fn frame_size(frame: &NewOcppMessage) -> usize {
         + frame.id_tag.as_ref().map_or(0, String::len)
 }
 
+/// Stores frames in batches of up to [`BATCH`], waiting up to [`LINGER`] for more; a decision (someone waits
+/// for it) or a flush ends the wait: what is queued at that moment joins the batch, and it is stored at once.
+/// Frames and decisions are stored in the order they were queued, in one transaction.
 async fn writer(db: Db, mut rx: mpsc::Receiver<Item>, budget: Arc<Budget>) {
     let mut batch = Vec::with_capacity(BATCH);
     let mut batch_bytes = 0;
+    let mut decisions = Vec::new();
+    let mut decided = Vec::new();
+    let mut touches = Vec::new();
     let mut waiting = Vec::new();
     while let Some(first) = rx.recv().await {
         let mut next = Some(first);
         let deadline = tokio::time::Instant::now() + LINGER;
+        let mut urgent = false;
         loop {
             match next.take() {
                 Some(Item::Frame(f, size)) => {
                     batch.push(f);
                     batch_bytes += size;
                 }
+                Some(Item::Decision(d, done)) => {
+                    decisions.push(d);
+                    decided.push(done);
+                    urgent = true;
+                }
+                Some(Item::Touch(touch)) => touches.push(touch),
                 Some(Item::Flush(done)) => {
                     waiting.push(done);
-                    break;
+                    urgent = true;
                 }
                 None => {}
             }
-            if batch.len() >= BATCH {
+            if batch.len() + decisions.len() + touches.len() >= BATCH {
                 break;
             }
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some(item)) => next = Some(item),
-                Ok(None) | Err(_) => break,
-            }
+            next = if urgent {
+                // Only what is already queued: someone waits.
+                match rx.try_recv() {
+                    Ok(item) => Some(item),
+                    Err(_) => break,
+                }
+            } else {
+                match tokio::time::timeout_at(deadline, rx.recv()).await {
+                    Ok(Some(item)) => Some(item),
+                    Ok(None) | Err(_) => break,
+                }
+            };
         }
-        if !batch.is_empty() {
-            if let Err(e) = db.insert_ocpp_messages(&batch).await {
+        if !batch.is_empty() || !decisions.is_empty() || !touches.is_empty() {
+            let (frames, stored) = db.store_ocpp_batch(&batch, &decisions, &touches).await;
+            if let Err(e) = frames {
                 tracing::error!(error = ?e, frames = batch.len(), "storing OCPP frames failed");
             }
+            for (done, stored) in decided.drain(..).zip(stored) {
+                let _ = done.send(stored);
+            }
             batch.clear();
+            decisions.clear();
+            touches.clear();
             budget.release(batch_bytes);
             batch_bytes = 0;
         }

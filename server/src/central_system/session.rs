@@ -93,8 +93,9 @@ pub async fn run(hub: OcppHub, mut socket: WebSocket, station: ConnectedStation,
                 let Some(Ok(message)) = message else { break };
                 last_heard = Instant::now();
                 if last_touch.elapsed() >= TOUCH_EVERY {
+                    // Stored with the log writer's next batch: no write of its own before the message.
                     last_touch = Instant::now();
-                    station.touch().await;
+                    hub.log().touch(station.touched_now());
                 }
                 if matches!(message, Message::Text(_) | Message::Binary(_)) {
                     if limit.limiter.check().is_ok() {
@@ -368,7 +369,14 @@ impl Session {
                 response_frame(id, &StatusNotificationResponse {})
             }
             Request::Authorize(authorize) => {
-                let decision = station.authorize(&authorize.id_tag).await?;
+                // Decided here, stored by the log writer with the other stations' decisions; answered once
+                // stored.
+                let (decision, record) = station.decide_authorize(&authorize.id_tag).await?;
+                if !self.hub.log().store_decision(record).await {
+                    return Err(storage::StorageError::Internal(
+                        "the authorization decision could not be stored".into(),
+                    ));
+                }
                 self.hub
                     .publish_tap(TapEvent {
                         station: station.station_id(),

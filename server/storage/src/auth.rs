@@ -599,6 +599,84 @@ pub(crate) async fn verify_password(hash: String, password: String) -> Result<bo
     .map_err(|e| StorageError::Internal(Box::new(e)))
 }
 
+/// The scheme prefix of a station password hash: `$cd-sha256$<salt, 32 hex>$<SHA-256(salt ‖ password), 64 hex>`.
+///
+/// Station passwords are not chosen by people: ChargeDesk generates them
+/// ([`crate::generate_station_password`]: 24 characters of a 55-character alphabet, about 138 bits), and the only
+/// others are the demo stations' published keys. Guessing 138 random bits is out of reach however fast the hash,
+/// so a slow hash (argon2, 20–40 ms of one core) protects nothing here, while it made a reconnect storm of
+/// 10,000 stations take minutes. Like API tokens, they get a fast cryptographic hash. The random salt keeps the
+/// rule that every new password gives a new stored value (see `ocpp::Credentials`). People's passwords stay
+/// argon2 ([`hash_password`]).
+pub(crate) const STATION_HASH_SCHEME: &str = "$cd-sha256$";
+/// Bytes of a station password hash's salt.
+const STATION_SALT_BYTES: usize = 16;
+
+/// SHA-256 of `salt ‖ password`.
+fn station_digest(salt: &[u8], password: &str) -> [u8; 32] {
+    let mut digest = Sha256::new();
+    digest.update(salt);
+    digest.update(password.as_bytes());
+    digest.finalize().into()
+}
+
+/// A station password's stored hash in the [`STATION_HASH_SCHEME`], with a fresh random salt.
+pub(crate) fn hash_station_password(password: &str) -> String {
+    let mut salt = [0u8; STATION_SALT_BYTES];
+    rand::rngs::OsRng.fill_bytes(&mut salt);
+    format!(
+        "{STATION_HASH_SCHEME}{}${}",
+        hex::encode(salt),
+        hex::encode(station_digest(&salt, password))
+    )
+}
+
+/// What checking a station's password found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum StationPasswordCheck {
+    /// It does not match (or the stored hash cannot be read).
+    Mismatch,
+    /// It matches; `rehashed` is the password's hash in the current scheme when the stored one is of an older
+    /// scheme (argon2), to be stored in its place.
+    Match { rehashed: Option<String> },
+}
+
+/// Checks a station's password against its stored hash: the [`STATION_HASH_SCHEME`] at once, in constant time
+/// (the digests are compared as `password_hash::Output`, whose equality is constant-time); a hash of the older
+/// argon2 scheme (any other PHC string) within the process-wide hashing limit ([`StorageError::Busy`] when it is
+/// saturated), and on a match the password is hashed again in the current scheme.
+pub(crate) async fn verify_station_password(
+    hash: &str,
+    password: &str,
+) -> Result<StationPasswordCheck, StorageError> {
+    let Some(rest) = hash.strip_prefix(STATION_HASH_SCHEME) else {
+        let ok = verify_password(hash.to_owned(), password.to_owned()).await?;
+        return Ok(if ok {
+            StationPasswordCheck::Match {
+                rehashed: Some(hash_station_password(password)),
+            }
+        } else {
+            StationPasswordCheck::Mismatch
+        });
+    };
+    let parsed = rest.split_once('$').and_then(|(salt, digest)| {
+        let salt = hex::decode(salt).ok()?;
+        let digest = argon2::password_hash::Output::new(&hex::decode(digest).ok()?).ok()?;
+        Some((salt, digest))
+    });
+    let Some((salt, stored)) = parsed else {
+        tracing::error!("stored station password hash cannot be parsed");
+        return Ok(StationPasswordCheck::Mismatch);
+    };
+    let candidate = argon2::password_hash::Output::new(&station_digest(&salt, password))
+        .map_err(|e| StorageError::internal(e.to_string()))?;
+    Ok(if candidate == stored {
+        StationPasswordCheck::Match { rehashed: None }
+    } else {
+        StationPasswordCheck::Mismatch
+    })
+}
+
 /// A hash of a random password with the current parameters, verified against when there is no account.
 pub(crate) async fn dummy_hash() -> Result<String, StorageError> {
     static DUMMY: OnceLock<String> = OnceLock::new();
@@ -612,6 +690,58 @@ pub(crate) async fn dummy_hash() -> Result<String, StorageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn station_passwords_get_a_salted_fast_hash_and_old_argon2_hashes_are_rehashed() {
+        let password = "Xk7pQ2mN9vR4tW8yB3cD6fG5";
+        let hash = hash_station_password(password);
+        assert!(hash.starts_with(STATION_HASH_SCHEME));
+        assert!(!hash.contains(password));
+        // A fresh salt each time: a new password (even an equal one) is a new stored value.
+        assert_ne!(hash, hash_station_password(password));
+        assert_eq!(
+            verify_station_password(&hash, password).await.unwrap(),
+            StationPasswordCheck::Match { rehashed: None }
+        );
+        for wrong in ["Xk7pQ2mN9vR4tW8yB3cD6fG", "xk7pQ2mN9vR4tW8yB3cD6fG5", ""] {
+            assert_eq!(
+                verify_station_password(&hash, wrong).await.unwrap(),
+                StationPasswordCheck::Mismatch
+            );
+        }
+        // A damaged stored value never matches.
+        for damaged in [
+            format!("{STATION_HASH_SCHEME}zz$00"),
+            format!(
+                "{STATION_HASH_SCHEME}{}",
+                &hash[STATION_HASH_SCHEME.len()..40]
+            ),
+            hash.replace('$', ""),
+        ] {
+            assert_eq!(
+                verify_station_password(&damaged, password).await.unwrap(),
+                StationPasswordCheck::Mismatch
+            );
+        }
+        // The older scheme: argon2. A match comes with the hash in the current scheme, a mismatch without.
+        let old = hash_password(password).await.unwrap();
+        assert_eq!(
+            verify_station_password(&old, "not-the-password-at-all")
+                .await
+                .unwrap(),
+            StationPasswordCheck::Mismatch
+        );
+        let StationPasswordCheck::Match {
+            rehashed: Some(new),
+        } = verify_station_password(&old, password).await.unwrap()
+        else {
+            panic!("the old hash matches and is rehashed");
+        };
+        assert_eq!(
+            verify_station_password(&new, password).await.unwrap(),
+            StationPasswordCheck::Match { rehashed: None }
+        );
+    }
 
     #[test]
     fn throttle_waits_double_from_the_third_failure_and_cap_at_five_minutes() {

@@ -2,7 +2,9 @@
 
 use crate::accounts::revoke_open_links;
 use crate::audit;
-use crate::auth::{clear_login_failures, failure_key, hash_password, Actor, Caller};
+use crate::auth::{
+    clear_login_failures, failure_key, hash_password, hash_station_password, Actor, Caller,
+};
 use crate::db::{fold_case, now, Conn, Db};
 use crate::error::StorageError;
 use crate::org::OrgAdmin;
@@ -128,7 +130,7 @@ impl Db {
         let mut station_hashes = Vec::with_capacity(DEMO_STATIONS.len());
         for station in DEMO_STATIONS {
             let password = valid(station.password, StationPassword::parse(station.password))?;
-            station_hashes.push(hash_password(password.as_str()).await?);
+            station_hashes.push(hash_station_password(password.as_str()));
         }
         let mut tx = self.begin_write().await?;
         let any: Option<i64> = sqlx::query_scalar("SELECT id FROM organizations LIMIT 1")

@@ -130,6 +130,26 @@ async fn decide_now(
     Ok((decision, mode, keys))
 }
 
+/// An authorization decision taken and not stored yet ([`ConnectedStation::decide_authorize`]): what
+/// [`crate::Db::store_ocpp_batch`] stores, in the writer's batch. Only storage builds one.
+#[derive(Debug, Clone)]
+pub struct NewDecision {
+    station: StationId,
+    at: Timestamp,
+    action: DecisionAction,
+    id_tag: String,
+    keys: IdTagKeys,
+    mode: AccessMode,
+    decision: Decision,
+}
+
+impl NewDecision {
+    /// The station it was taken at.
+    pub fn station(&self) -> StationId {
+        self.station
+    }
+}
+
 /// Decides whether `id_tag` may charge at `station` now and stores the decision (inside the caller's
 /// transaction). Returns the decision and its row id.
 pub(crate) async fn decide_and_record(
@@ -140,6 +160,33 @@ pub(crate) async fn decide_and_record(
     at: Timestamp,
 ) -> Result<(Decision, i64), StorageError> {
     let (decision, mode, keys) = decide_now(conn, station, id_tag).await?;
+    let new = NewDecision {
+        station,
+        at,
+        action,
+        id_tag: id_tag.to_owned(),
+        keys,
+        mode,
+        decision,
+    };
+    let id = insert_decision(conn, &new).await?;
+    Ok((new.decision, id))
+}
+
+/// Stores one decision (inside the caller's transaction); returns its row id.
+pub(crate) async fn insert_decision(
+    conn: &mut Conn,
+    new: &NewDecision,
+) -> Result<i64, StorageError> {
+    let NewDecision {
+        station,
+        at,
+        action,
+        id_tag,
+        keys,
+        mode,
+        decision,
+    } = new;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO authorization_decisions (station_id, at, action, id_tag, hidden_key, visible_key, \
                                               access_mode, pass_id, user_id, status, billing, reason) \
@@ -148,9 +195,9 @@ pub(crate) async fn decide_and_record(
     .bind(station.0)
     .bind(at.0)
     .bind(action.as_str())
-    .bind(id_tag)
-    .bind(keys.hidden)
-    .bind(keys.visible)
+    .bind(id_tag.as_str())
+    .bind(keys.hidden.as_deref())
+    .bind(keys.visible.as_deref())
     .bind(mode.as_str())
     .bind(decision.pass.map(|p| p.0))
     .bind(decision.user.map(|u| u.0))
@@ -159,13 +206,38 @@ pub(crate) async fn decide_and_record(
     .bind(decision.reason.as_str())
     .fetch_one(&mut *conn)
     .await?;
-    Ok((decision, id))
+    Ok(id)
 }
 
 impl ConnectedStation {
+    /// OCPP Authorize, taken apart for a batching writer: decides whether the card may charge here (as
+    /// [`ConnectedStation::authorize`] does) on a read connection, and returns the decision with what is to be
+    /// stored ([`crate::Db::store_ocpp_batch`]). The station's answer must wait until that is stored: every
+    /// reader of decisions (the pass's decisions, the station's unknown taps) then finds it, and none is lost.
+    pub async fn decide_authorize(
+        &self,
+        id_tag: &str,
+    ) -> Result<(Decision, NewDecision), StorageError> {
+        let at = now();
+        let mut conn = self.db.read().await?;
+        let (decision, mode, keys) = decide_now(&mut conn, self.station, id_tag).await?;
+        Ok((
+            decision.clone(),
+            NewDecision {
+                station: self.station,
+                at,
+                action: DecisionAction::Authorize,
+                id_tag: id_tag.to_owned(),
+                keys,
+                mode,
+                decision,
+            },
+        ))
+    }
+
     /// OCPP Authorize: decides whether the card may charge here (the station's effective access mode, the live
     /// passes with this idTag in the station's organization and its sub-organizations, nearest first) and
-    /// stores the decision with its reason.
+    /// stores the decision with its reason, in a transaction of its own.
     pub async fn authorize(&self, id_tag: &str) -> Result<Decision, StorageError> {
         let mut tx = self.db.begin_write().await?;
         let (decision, _) = decide_and_record(

@@ -84,6 +84,7 @@ pub use db::{
     now, postgres_max_connections, set_postgres_max_connections, Db,
     DEFAULT_POSTGRES_MAX_CONNECTIONS,
 };
+pub use decisions::NewDecision;
 pub use error::StorageError;
 pub use events::{
     EventGap, StationEvent, StationEvents, TapSubscription, CHANNEL as EVENT_CHANNEL, TAP_CHANNEL,
@@ -95,7 +96,9 @@ pub use health::{
 pub use instances::{CleanedUp, Instance, InstanceId, DEFAULT_INSTANCE_LEASE};
 pub use mail::{Letter, MailStatus, OutboxMessage, DEFAULT_MAIL_RETENTION_DAYS};
 pub use migrate::{MigrationInfo, MigrationRun};
-pub use ocpp::{ConnectedStation, NewOcppMessage, StationLogin, DEFAULT_LOG_RETENTION_DAYS};
+pub use ocpp::{
+    ConnectedStation, NewOcppMessage, StationLogin, StationTouch, DEFAULT_LOG_RETENTION_DAYS,
+};
 pub use org::{AddUserOutcome, OrgAdmin};
 pub use stations::generate_station_password;
 pub use transactions::StopOutcome;

@@ -6,8 +6,9 @@
 //! talking, and the only handle through which a session's writes can be expressed. It is obtained only from a
 //! [`StationLogin`] that passed its password check, and every write it makes is about its own station.
 
-use crate::auth::verify_password;
-use crate::db::{now, Db};
+use crate::auth::{verify_station_password, StationPasswordCheck};
+use crate::db::{now, Conn, Db};
+use crate::decisions::{insert_decision, NewDecision};
 use crate::error::StorageError;
 use crate::events::StationEvent;
 use crate::instances::Instance;
@@ -36,6 +37,10 @@ pub struct StationLogin {
     /// When the explicit choice that the station may connect without a password was made (`None`: not made).
     unauthenticated_allowed_at: Option<i64>,
     verified: AtomicBool,
+    /// The password's hash in the current scheme, once [`StationLogin::verify_password`] stored it in place of
+    /// an older scheme's.
+    rehashed: std::sync::OnceLock<String>,
+    db: Db,
 }
 
 /// Never shows the password hash.
@@ -78,18 +83,62 @@ impl StationLogin {
         self.unauthenticated_allowed_at.is_none()
     }
 
-    /// Checks the HTTP Basic password the station sent (argon2, off the async threads). `true` only if the
-    /// station has a password and it matches; `false` when it has none. A successful check is remembered:
-    /// [`StationLogin::accept`] requires it when [`StationLogin::requires_password`].
+    /// Checks the HTTP Basic password the station sent (a salted SHA-256, compared in constant time: see
+    /// `auth::STATION_HASH_SCHEME`). `true` only if the station has a password and it matches; `false` when it
+    /// has none. A successful check is remembered: [`StationLogin::accept`] requires it when
+    /// [`StationLogin::requires_password`].
+    ///
+    /// A hash of the older scheme (argon2) is checked within the process-wide hashing limit
+    /// ([`StorageError::Busy`] when it is saturated) and, when the password matches, replaced by the password's
+    /// hash in the current scheme — unless the station's password changed meanwhile. The same password under
+    /// another hash is not a credentials change: no event, and open connections stay.
     pub async fn verify_password(&self, candidate: &str) -> Result<bool, StorageError> {
-        let ok = match &self.password_hash {
-            None => false,
-            Some(hash) => verify_password(hash.clone(), candidate.to_owned()).await?,
+        let Some(hash) = &self.password_hash else {
+            return Ok(false);
         };
-        if ok {
-            self.verified.store(true, Ordering::Relaxed);
+        let StationPasswordCheck::Match { rehashed } =
+            verify_station_password(hash, candidate).await?
+        else {
+            return Ok(false);
+        };
+        if let Some(new) = rehashed {
+            self.store_rehashed(hash, new).await;
         }
-        Ok(ok)
+        self.verified.store(true, Ordering::Relaxed);
+        Ok(true)
+    }
+
+    /// Replaces the station's stored hash `old` by `new` (the same password in the current scheme), if it is
+    /// still `old`. Errors are logged, not returned: the station logs in all the same, and the next log-in tries
+    /// again.
+    async fn store_rehashed(&self, old: &str, new: String) {
+        let result = async {
+            let mut tx = self.db.begin_write().await?;
+            let updated = sqlx::query(
+                "UPDATE stations SET password_hash = $2 WHERE id = $1 AND password_hash = $3",
+            )
+            .bind(self.station.0)
+            .bind(&new)
+            .bind(old)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            Ok::<_, StorageError>(updated == 1)
+        }
+        .await;
+        match result {
+            Ok(true) => {
+                tracing::info!(station = %self.station, "station password hash moved to the current scheme");
+                let _ = self.rehashed.set(new);
+            }
+            // Someone changed the password (or another connection rehashed it) meanwhile: theirs stays.
+            Ok(false) => {}
+            Err(error) => {
+                tracing::warn!(station = %self.station, error = ?error,
+                    "storing the station password's hash in the current scheme failed")
+            }
+        }
     }
 
     /// Lets the station in: the handle for its OCPP session, with a fresh connection nonce (see
@@ -105,7 +154,7 @@ impl StationLogin {
             org: self.org,
             connection: (rand::rngs::OsRng.next_u64() >> 1) as i64,
             credentials: std::sync::Arc::new(Credentials {
-                password_hash: self.password_hash,
+                password_hash: self.rehashed.into_inner().or(self.password_hash),
                 unauthenticated_allowed_at: self.unauthenticated_allowed_at,
             }),
         })
@@ -248,6 +297,15 @@ impl ConnectedStation {
         log_failure(result, self.station, "marking the station offline");
     }
 
+    /// That a message arrived now, to be stored (`last_message_at`) with the OCPP writer's next batch
+    /// ([`Db::store_ocpp_batch`]) instead of in a write transaction of its own ([`ConnectedStation::touch`]).
+    pub fn touched_now(&self) -> StationTouch {
+        StationTouch {
+            station: self.station,
+            at: now(),
+        }
+    }
+
     /// Records that a message arrived now (`last_message_at`). One small write: callers may debounce it.
     /// Errors are logged, not returned.
     pub async fn touch(&self) {
@@ -371,6 +429,8 @@ impl Db {
             password_hash: r.password_hash,
             unauthenticated_allowed_at: r.unauthenticated_allowed_at,
             verified: AtomicBool::new(false),
+            rehashed: std::sync::OnceLock::new(),
+            db: self.clone(),
         }))
     }
 
@@ -381,42 +441,65 @@ impl Db {
         if batch.is_empty() {
             return Ok(());
         }
-        const CALL: &str = "(SELECT c.{col} FROM ocpp_messages c \
-             WHERE c.station_id = $1 AND c.unique_id = $6 AND c.message_type = 'call' AND c.direction <> $3 \
-             ORDER BY c.id DESC LIMIT 1)";
-        let answer_sql = format!(
-            "INSERT INTO ocpp_messages (station_id, at, direction, message_type, action, unique_id, payload, \
-                                        call_id, id_tag, id_tag_hidden_key, id_tag_visible_key) \
-             VALUES ($1, $2, $3, $4, COALESCE($5, {}), $6, $7, {}, $8, $9, $10)",
-            CALL.replace("{col}", "action"),
-            CALL.replace("{col}", "id")
-        );
-        let call_sql = "INSERT INTO ocpp_messages (station_id, at, direction, message_type, action, unique_id, \
-                                          payload, call_id, id_tag, id_tag_hidden_key, id_tag_visible_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $9, $10)";
         let mut tx = self.begin_write().await?;
-        for m in batch {
-            let keys = m.id_tag.as_deref().map(id_tag_keys).unwrap_or_default();
-            let sql = match m.message_type {
-                FrameType::Call => call_sql,
-                FrameType::CallResult | FrameType::CallError => answer_sql.as_str(),
-            };
-            sqlx::query(sql)
-                .bind(m.station.0)
-                .bind(m.at.0)
-                .bind(m.direction.as_str())
-                .bind(m.message_type.as_str())
-                .bind(m.action.as_deref())
-                .bind(m.unique_id.as_str())
-                .bind(m.payload.as_str())
-                .bind(m.id_tag.as_deref())
-                .bind(keys.hidden)
-                .bind(keys.visible)
-                .execute(&mut *tx)
-                .await?;
-        }
+        insert_frames(&mut tx, batch).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The OCPP writer's batch: `frames` (as [`Db::insert_ocpp_messages`]), `decisions`
+    /// ([`ConnectedStation::decide_authorize`]) and the stations' latest messages (`touches`,
+    /// [`ConnectedStation::touched_now`]; `last_message_at` never moves back), in order, in one transaction: one
+    /// commit for what many stations sent meanwhile, instead of one write transaction each. A batch that cannot be stored as a whole
+    /// (say a decision's station was just deleted) is stored piece by piece instead: the frames in one
+    /// transaction, each decision in one of its own, so that one bad row fails only itself. Returns whether
+    /// the frames were stored and, per decision and in order, whether it was.
+    pub async fn store_ocpp_batch(
+        &self,
+        frames: &[NewOcppMessage],
+        decisions: &[NewDecision],
+        touches: &[StationTouch],
+    ) -> (Result<(), StorageError>, Vec<bool>) {
+        if frames.is_empty() && decisions.is_empty() && touches.is_empty() {
+            return (Ok(()), Vec::new());
+        }
+        let whole = async {
+            let mut tx = self.begin_write().await?;
+            insert_frames(&mut tx, frames).await?;
+            store_touches(&mut tx, touches).await?;
+            for decision in decisions {
+                insert_decision(&mut tx, decision).await?;
+            }
+            tx.commit().await?;
+            Ok::<_, StorageError>(())
+        }
+        .await;
+        if whole.is_ok() {
+            return (Ok(()), vec![true; decisions.len()]);
+        }
+        let mut stored = Vec::with_capacity(decisions.len());
+        for decision in decisions {
+            let one = async {
+                let mut tx = self.begin_write().await?;
+                insert_decision(&mut tx, decision).await?;
+                tx.commit().await?;
+                Ok::<_, StorageError>(())
+            }
+            .await;
+            if let Err(error) = &one {
+                tracing::error!(station = %decision.station(), error = ?error, "storing an authorization decision failed");
+            }
+            stored.push(one.is_ok());
+        }
+        let rest = async {
+            let mut tx = self.begin_write().await?;
+            insert_frames(&mut tx, frames).await?;
+            store_touches(&mut tx, touches).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        (rest, stored)
     }
 
     /// Deletes the OCPP messages from before `older_than` (e.g. now − [`DEFAULT_LOG_RETENTION_DAYS`]), a
@@ -429,6 +512,14 @@ impl Db {
         )
         .await
     }
+}
+
+/// That a station's message arrived at some time ([`ConnectedStation::touched_now`]), for
+/// [`Db::store_ocpp_batch`]. Only a connected station makes one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StationTouch {
+    station: StationId,
+    at: Timestamp,
 }
 
 /// One OCPP frame to store (see [`Db::insert_ocpp_messages`]).
@@ -551,4 +642,57 @@ impl OrgAdmin {
             })
             .collect()
     }
+}
+
+/// Inserts `batch` into the OCPP message log inside the caller's transaction (see [`Db::insert_ocpp_messages`]).
+async fn insert_frames(tx: &mut Conn, batch: &[NewOcppMessage]) -> Result<(), StorageError> {
+    const CALL: &str = "(SELECT c.{col} FROM ocpp_messages c \
+         WHERE c.station_id = $1 AND c.unique_id = $6 AND c.message_type = 'call' AND c.direction <> $3 \
+         ORDER BY c.id DESC LIMIT 1)";
+    let answer_sql = format!(
+        "INSERT INTO ocpp_messages (station_id, at, direction, message_type, action, unique_id, payload, \
+                                    call_id, id_tag, id_tag_hidden_key, id_tag_visible_key) \
+         VALUES ($1, $2, $3, $4, COALESCE($5, {}), $6, $7, {}, $8, $9, $10)",
+        CALL.replace("{col}", "action"),
+        CALL.replace("{col}", "id")
+    );
+    let call_sql = "INSERT INTO ocpp_messages (station_id, at, direction, message_type, action, unique_id, \
+                                      payload, call_id, id_tag, id_tag_hidden_key, id_tag_visible_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $9, $10)";
+    for m in batch {
+        let keys = m.id_tag.as_deref().map(id_tag_keys).unwrap_or_default();
+        let sql = match m.message_type {
+            FrameType::Call => call_sql,
+            FrameType::CallResult | FrameType::CallError => answer_sql.as_str(),
+        };
+        sqlx::query(sql)
+            .bind(m.station.0)
+            .bind(m.at.0)
+            .bind(m.direction.as_str())
+            .bind(m.message_type.as_str())
+            .bind(m.action.as_deref())
+            .bind(m.unique_id.as_str())
+            .bind(m.payload.as_str())
+            .bind(m.id_tag.as_deref())
+            .bind(keys.hidden)
+            .bind(keys.visible)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Sets each touched station's `last_message_at` (never back in time) inside the caller's transaction.
+async fn store_touches(tx: &mut Conn, touches: &[StationTouch]) -> Result<(), StorageError> {
+    for touch in touches {
+        sqlx::query(
+            "UPDATE stations SET last_message_at = $2 \
+             WHERE id = $1 AND (last_message_at IS NULL OR last_message_at < $2)",
+        )
+        .bind(touch.station.0)
+        .bind(touch.at.0)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
 }

@@ -5,7 +5,7 @@
 //! outside that subtree is `NotFound { what: "station" }`, whether or not it exists.
 
 use crate::audit;
-use crate::auth::hash_password;
+use crate::auth::hash_station_password;
 use crate::db::{now, Conn};
 use crate::error::StorageError;
 use crate::events::StationEvent;
@@ -359,7 +359,7 @@ impl OrgAdmin {
 
     /// Registers a station in this organization. The charge point ID must not be registered yet anywhere
     /// (regardless of case): otherwise a conflict "A station with charge point ID X is already registered.",
-    /// which says nothing about where. With `password` (hashed with argon2; see [`generate_station_password`])
+    /// which says nothing about where. With `password` (hashed as `auth::STATION_HASH_SCHEME` describes; see [`generate_station_password`])
     /// the station must log in with HTTP Basic authentication; `None` is the explicit choice to allow it to
     /// connect without a password (recorded with who chose it). The station inherits the access mode. Audited
     /// (never the password).
@@ -369,10 +369,7 @@ impl OrgAdmin {
         name: &StationName,
         password: Option<&StationPassword>,
     ) -> Result<StationId, StorageError> {
-        let hash = match password {
-            Some(p) => Some(hash_password(p.as_str()).await?),
-            None => None,
-        };
+        let hash = password.map(|p| hash_station_password(p.as_str()));
         let taken = || {
             StorageError::conflict(format!(
                 "A station with charge point ID {} is already registered.",
@@ -522,15 +519,12 @@ impl OrgAdmin {
         password: Option<&StationPassword>,
         only_if_allowed: bool,
     ) -> Result<bool, StorageError> {
-        // Refuse an unknown station before spending an argon2 hash on it.
+        // Refuse an unknown station before hashing a password for it.
         {
             let mut conn = self.db.read().await?;
             self.scoped_station(&mut conn, id).await?;
         }
-        let hash = match password {
-            Some(p) => Some(hash_password(p.as_str()).await?),
-            None => None,
-        };
+        let hash = password.map(|p| hash_station_password(p.as_str()));
         let mut tx = self.db.begin_write().await?;
         let at = now();
         lock_station(&mut tx, id).await?;

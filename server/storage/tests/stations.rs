@@ -346,6 +346,7 @@ async fn station_passwords_are_hashed_checked_and_changed() {
     assert_eq!(login.name(), "Laadpaal Noord");
     assert!(login.requires_password());
     assert!(!format!("{login:?}").contains("argon2"));
+    assert!(!format!("{login:?}").contains("sha256"));
     for unknown in ["KRN-CP-003", "", "KRN/CP-002", "KRN-CP-002 x"] {
         assert!(
             db.station_login(unknown).await.unwrap().is_none(),
@@ -361,14 +362,14 @@ async fn station_passwords_are_hashed_checked_and_changed() {
     assert!(login.verify_password(STATION_PASSWORD).await.unwrap());
     assert_eq!(login.accept(&db).unwrap().station_id(), id);
 
-    // Only an argon2 hash is stored.
+    // Only a hash is stored: the fast station scheme (salted SHA-256; a generated station password is random).
     let raw = test_db.raw().await;
     let hash: String = sqlx::query_scalar("SELECT password_hash FROM stations WHERE id = $1")
         .bind(id.0)
         .fetch_one(&raw)
         .await
         .unwrap();
-    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    assert!(hash.starts_with("$cd-sha256$"), "{hash}");
     assert!(!hash.contains(STATION_PASSWORD));
 
     // Changing it: the old one stops working; removing it (= allowing unauthenticated connections): the
