@@ -167,6 +167,21 @@ pub enum Command {
         #[arg(long, env = "CHARGEDESK_PASSWORD", hide_env_values = true)]
         password: Option<String>,
     },
+    /// Seed the load test's data into a database that does not have it yet (for `chargepoint-sim load` and
+    /// scripts/bench.sh): a partner "Load test" with stations CP-LOAD-00001… all logging in with one station
+    /// password, and whitelisted passes with the idTags 10AD0000000001…, all Accepted at those stations.
+    SeedLoadTest {
+        /// How many stations.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(storage::load_test::MAX_STATIONS)))]
+        stations: u32,
+        /// How many passes.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(storage::load_test::MAX_PASSES)))]
+        passes: u32,
+        /// The stations' password (what `chargepoint-sim load` reads from the same variable); read from
+        /// standard input when not given.
+        #[arg(long, env = "CHARGEDESK_STATION_PASSWORD", hide_env_values = true)]
+        station_password: Option<String>,
+    },
 }
 
 #[cfg(test)]

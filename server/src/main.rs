@@ -58,6 +58,32 @@ async fn main() -> anyhow::Result<()> {
             println!("Password set for {email}: their sessions ended and their open invitation and password-reset links no longer work.");
             Ok(())
         }
+        Command::SeedLoadTest {
+            stations,
+            passes,
+            station_password,
+        } => {
+            let db = open_database(&cli).await;
+            let password = match station_password {
+                Some(password) => password,
+                None => password_or_stdin(None)?,
+            };
+            let password =
+                shared::station::StationPassword::parse(&password).context("station password")?;
+            let seed = db.seed_load_test(stations, passes, &password).await?;
+            println!(
+                "Seeded the load test: partner organization {} \"{}\" (default access mode Whitelisting) with {} stations {} … {} logging in with the given password, and {} whitelisted passes with the idTags {} … {}.",
+                seed.org,
+                storage::load_test::PARTNER,
+                seed.station_count,
+                seed.stations.0,
+                seed.stations.1,
+                seed.pass_count,
+                seed.id_tags.0,
+                seed.id_tags.1
+            );
+            Ok(())
+        }
     }
 }
 

@@ -160,7 +160,7 @@ impl Db {
     }
 }
 
-async fn create_partner_in(
+pub(crate) async fn create_partner_in(
     conn: &mut Conn,
     org: &OrgName,
     first: &PersonName,

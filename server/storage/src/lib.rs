@@ -58,6 +58,7 @@ mod health;
 mod instances;
 #[cfg(feature = "test-support")]
 pub mod list_seed;
+pub mod load_test;
 mod mail;
 mod migrate;
 mod ocpp;
