@@ -28,12 +28,14 @@ step "unit and integration tests"
 # The mail tests start the test SMTP server (end2end/mail/smtp_sink.py) with the Python that setup.sh installed.
 export CHARGEDESK_TEST_PYTHON="$CHARGEDESK_CACHE/venv/bin/python"
 cargo test --locked -p shared -p ocpp -p storage -p app -p server
+# The simulator, with its load mode's smoke run (50 seeded stations for 5 s against the real server, no errors).
+cargo test --locked -p sim
 # Every Criterion benchmark case once, unmeasured (test mode), so the benchmarks cannot rot; no time is asserted
 # (docs/benchmarks.md).
 cargo test --locked --benches -p shared -p ocpp -p storage
 
-step "storage and server tests on PostgreSQL"
-# The storage and server suites once more, each test on a new database of a throwaway PostgreSQL cluster
+step "storage, server and simulator tests on PostgreSQL"
+# The storage, server and simulator suites once more, each test on a new database of a throwaway PostgreSQL cluster
 # (scripts/pg.sh; it installs Debian's postgresql package when the server is missing; storage::test_support makes
 # the databases), stopped and deleted also when a test fails. The server's binaries get the database with
 # --database-url; the checks that need a PostgreSQL server (its refusals named) run only here.
@@ -42,6 +44,7 @@ eval "$pg_env"
 trap 'bash "$CHARGEDESK_ROOT/scripts/pg.sh" stop "$CHARGEDESK_TEST_PG_DIR"' EXIT
 cargo test --locked -p storage
 cargo test --locked -p server
+cargo test --locked -p sim
 bash scripts/pg.sh stop "$CHARGEDESK_TEST_PG_DIR"
 trap - EXIT
 unset CHARGEDESK_TEST_PG_URL CHARGEDESK_TEST_PG_DIR pg_env
