@@ -655,9 +655,27 @@ pub async fn run_load(config: &LoadConfig) -> Result<LoadReport, LoadError> {
     Ok(report)
 }
 
-/// Sends one scheduled Authorize and records it; false when the connection is gone.
-async fn authorize(cp: &mut ChargePoint, report: &Shared, scheduled: Instant, tag: &str) -> bool {
-    match cp.authorize(tag).await {
+/// Sends one scheduled Authorize and records it; false when the connection is gone. The timeout runs from the
+/// scheduled time: a request still queued behind slow answers when its timeout has passed counts as a timeout
+/// without being sent, so that a saturated server cannot stretch the run by its backlog.
+async fn authorize(
+    cp: &mut ChargePoint,
+    report: &Shared,
+    scheduled: Instant,
+    timeout: Duration,
+    tag: &str,
+) -> bool {
+    let Some(left) = timeout
+        .checked_sub(scheduled.elapsed())
+        .filter(|left| !left.is_zero())
+    else {
+        with_report(report, |r| r.action_mut(Action::Authorize).timeouts += 1);
+        return true;
+    };
+    cp.set_timeout(left);
+    let outcome = cp.authorize(tag).await;
+    cp.set_timeout(timeout);
+    match outcome {
         Ok(status) => {
             record_latency(report, Action::Authorize, scheduled.elapsed());
             with_report(report, |r| {
@@ -748,7 +766,7 @@ async fn station(mut s: Station) {
             _ = s.stop.changed() => break,
             command = s.commands.recv() => {
                 let Some((scheduled, tag)) = command else { break };
-                if !authorize(&mut cp, &s.report, scheduled, &tag).await {
+                if !authorize(&mut cp, &s.report, scheduled, s.timeout, &tag).await {
                     open = false;
                     break;
                 }
@@ -776,7 +794,7 @@ async fn station(mut s: Station) {
     let mut unsent = 0;
     while let Ok((scheduled, tag)) = s.commands.try_recv() {
         if open {
-            open = authorize(&mut cp, &s.report, scheduled, &tag).await;
+            open = authorize(&mut cp, &s.report, scheduled, s.timeout, &tag).await;
         } else {
             unsent += 1;
         }
