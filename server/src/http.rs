@@ -462,18 +462,39 @@ pub fn is_content_hashed(name: &str) -> bool {
 /// page waits for more, what was compressed so far is flushed to the browser (async-compression's encoder
 /// flushes when its input is pending). Put it outside [`secure`], which reads server-function errors to
 /// choose their status.
+///
+/// A request another site made the browser send (`Sec-Fetch-Site: cross-site`, e.g. a navigation an attacker's
+/// page started, carrying the `SameSite=Lax` session cookie) is answered uncompressed: a compressed page that
+/// reflects the attacker's input (a prefilled Hidden ID, a filter) next to the caller's data would let someone
+/// who sees the encrypted traffic guess that data from the answer's length, byte by byte (BREACH).
 pub fn compressed(router: Router) -> Router {
     let predicate = DefaultPredicate::new().and(
         |status: StatusCode, _: http::Version, _: &http::HeaderMap, _: &http::Extensions| {
             status != StatusCode::SWITCHING_PROTOCOLS
         },
     );
-    router.layer(
-        CompressionLayer::new()
-            .br(true)
-            .gzip(true)
-            .compress_when(predicate),
-    )
+    router
+        .layer(
+            CompressionLayer::new()
+                .br(true)
+                .gzip(true)
+                .compress_when(predicate),
+        )
+        .layer(axum::middleware::map_request(
+            |mut request: Request| async move {
+                if is_sent_by_another_site(request.headers()) {
+                    request.headers_mut().remove(header::ACCEPT_ENCODING);
+                }
+                request
+            },
+        ))
+}
+
+/// Whether the browser says another site made it send this request (`Sec-Fetch-Site: cross-site`).
+fn is_sent_by_another_site(headers: &http::HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-site")
+        .is_some_and(|site| site.as_bytes().eq_ignore_ascii_case(b"cross-site"))
 }
 
 /// Gives every request an id and a log span carrying it: the `x-request-id` header set by one of the

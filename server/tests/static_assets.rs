@@ -26,6 +26,12 @@ use tokio_tungstenite::tungstenite::Message;
 use tower::ServiceExt;
 
 /// A content hash the way `cargo leptos build` writes it (22 URL-safe base64 characters).
+/// The tests of this file take turns. Run in parallel (each `#[tokio::test]` on a runtime of its own, in one
+/// process), the log-in request of `pages_and_server_function_answers_are_compressed_when_asked` hung about one
+/// run in eight, never when the tests ran one at a time or alone (30 runs each); the cause is not found yet
+/// (see the session note of issue #9). One server, as in production, runs every request on one runtime.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 const HASH: &str = "Qm9vdHN0cmFwcGVkSGFzaA";
 const WASM: &[u8] = b"\0asm the wasm itself, long enough to be worth compressing (over 32 bytes)";
 const WASM_BR: &[u8] = b"the brotli file next to it";
@@ -137,6 +143,7 @@ fn revalidated(cache_control: &str) -> bool {
 
 #[tokio::test]
 async fn hashed_site_files_come_precompressed_and_are_cached_for_a_year() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let site = site_router().await;
     let path = format!("/pkg/chargedesk.{HASH}.wasm");
     for (accept, encoding, body) in [
@@ -195,6 +202,7 @@ async fn hashed_site_files_come_precompressed_and_are_cached_for_a_year() {
 
 #[tokio::test]
 async fn unhashed_missing_and_outside_files_are_never_cached_long() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let site = site_router().await;
     // A file whose name does not change with its content: revalidated at every use.
     let (status, headers, body) = get(&site.router, "/pkg/chargedesk.css", Some("br")).await;
@@ -241,6 +249,7 @@ async fn unhashed_missing_and_outside_files_are_never_cached_long() {
 
 #[tokio::test]
 async fn pages_and_server_function_answers_are_compressed_when_asked() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let site = site_router().await;
     let (status, headers, body) = get(&site.router, "/login", None).await;
     assert_eq!(status, StatusCode::OK);
@@ -299,7 +308,54 @@ async fn pages_and_server_function_answers_are_compressed_when_asked() {
 }
 
 #[tokio::test]
+async fn a_page_requested_from_another_site_is_not_compressed() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    // The attacker's page navigates the victim's browser to a page that reflects its input (BREACH): the
+    // browser says so with Sec-Fetch-Site, and the answer is sent uncompressed, its length telling nothing.
+    let site = site_router().await;
+    for from in ["cross-site", "Cross-Site"] {
+        let (status, headers, body) = send(
+            &site.router,
+            Request::get("/login?hidden_id=04AAAB11CD2345")
+                .header(header::ACCEPT_ENCODING, "gzip, deflate, br, zstd")
+                .header("sec-fetch-site", from)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            header_of(&headers, header::CONTENT_ENCODING),
+            "",
+            "{headers:?}"
+        );
+        assert!(String::from_utf8(body)
+            .unwrap()
+            .starts_with("<!DOCTYPE html>"));
+    }
+    // The site's own navigations and fetches are compressed as usual.
+    for from in ["same-origin", "none"] {
+        let (status, headers, _) = send(
+            &site.router,
+            Request::get("/login")
+                .header(header::ACCEPT_ENCODING, "gzip, deflate, br, zstd")
+                .header("sec-fetch-site", from)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            header_of(&headers, header::CONTENT_ENCODING),
+            "br",
+            "{headers:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_streamed_page_is_compressed_chunk_by_chunk() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     // A page streamed the way Leptos streams one (the shell first, the rest when the data is there): the first
     // part must reach the browser, decodable, while the rest is still being produced.
     const FIRST: &str = "<!DOCTYPE html><html><body><p>The shell, sent at once.</p>";
@@ -361,6 +417,7 @@ async fn a_streamed_page_is_compressed_chunk_by_chunk() {
 
 #[tokio::test]
 async fn station_websockets_and_tap_events_are_never_compressed() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let site = site();
     let test_db = common::TestDb::new().await;
     let db = test_db.open().await;
