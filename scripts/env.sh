@@ -33,3 +33,13 @@ trim_target_dir() {
 force_leaf_rebuild() {
   touch "$CHARGEDESK_ROOT/server/src/main.rs" "$CHARGEDESK_ROOT/frontend/src/lib.rs"
 }
+
+# The release site and server (run.sh, test.sh): `--precompress` writes a .br and a .gz file next to each site
+# file, which the server sends to browsers that accept them (server::http::site_files). cargo-leptos writes the
+# .gz files with libflate, a fifth larger than gzip -9 (browsers on plain http take gzip, not brotli): written
+# again.
+build_release_site() {
+  force_leaf_rebuild
+  CARGO_TARGET_DIR="$LEPTOS_TARGET_DIR" cargo leptos build --release --precompress --cargo-locked
+  find "$LEPTOS_SITE_ROOT/$LEPTOS_SITE_PKG_DIR" -name '*.gz' -exec sh -c 'gzip -9 -n -c "${1%.gz}" >"$1"' _ {} \;
+}

@@ -55,13 +55,7 @@ cargo build --locked -p sim --bin chargepoint-sim
 export CHARGEDESK_SIM_BIN="$CARGO_TARGET_DIR/debug/chargepoint-sim"
 
 step "release build (cargo leptos build --release --precompress)"
-force_leaf_rebuild
-# --precompress: a .br and a .gz file next to each site file, which the server sends to browsers that accept
-# them (server::http::site_files).
-CARGO_TARGET_DIR="$LEPTOS_TARGET_DIR" cargo leptos build --release --precompress --cargo-locked
-# cargo-leptos writes the .gz files with libflate, a fifth larger than gzip -9 (browsers on plain http take gzip, not
-# brotli): written again.
-find "$LEPTOS_SITE_ROOT/$LEPTOS_SITE_PKG_DIR" -name '*.gz' -exec sh -c 'gzip -9 -n -c "${1%.gz}" >"$1"' _ {} \;
+build_release_site # scripts/env.sh
 
 export CHARGEDESK_SERVER_BIN="$LEPTOS_TARGET_DIR/release/server"
 
