@@ -10,19 +10,15 @@ mod common;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use shared::ids::StationId;
-use shared::names::{Email, OrgName, Password, PersonName};
 use shared::station::{ChargePointId, StationName, StationPassword};
 use shared::time::Timestamp;
 use std::net::SocketAddr;
 use std::time::Duration;
 use storage::{Db, OrgAdmin};
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-const ADMIN_PASSWORD: &str = "correct horse battery";
 const STATION_PASSWORD: &str = "s3cret-station-key";
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -68,29 +64,7 @@ fn start(db: &Db, config: server::central_system::OcppConfig) -> Server {
 
 /// A partner with the station `CP-HOT` (password [`STATION_PASSWORD`]) and its administrator.
 async fn setup(db: &Db) -> (OrgAdmin, StationId) {
-    let (org, _) = db
-        .create_partner(
-            &OrgName::parse("Volta Partners").unwrap(),
-            &PersonName::parse("Pat").unwrap(),
-            &PersonName::parse("Partner").unwrap(),
-            &Email::parse("pat@volta.example").unwrap(),
-            &Password::parse(ADMIN_PASSWORD).unwrap(),
-        )
-        .await
-        .unwrap();
-    let storage::LoginOutcome::LoggedIn { session_token, .. } =
-        db.login("pat@volta.example", ADMIN_PASSWORD).await.unwrap()
-    else {
-        panic!("log-in failed")
-    };
-    let admin = db
-        .caller(&session_token)
-        .await
-        .unwrap()
-        .unwrap()
-        .admin_of(db, org)
-        .await
-        .unwrap();
+    let (_, admin, _) = common::partner_admin(db).await;
     let station = admin
         .add_station(
             &ChargePointId::parse("CP-HOT").unwrap(),
@@ -103,19 +77,7 @@ async fn setup(db: &Db) -> (OrgAdmin, StationId) {
 }
 
 async fn connect(addr: SocketAddr, password: &str) -> Result<Socket, tungstenite::Error> {
-    use base64::Engine;
-    let mut request = format!("ws://{addr}/ocpp/CP-HOT")
-        .into_client_request()
-        .unwrap();
-    let token = base64::engine::general_purpose::STANDARD.encode(format!("CP-HOT:{password}"));
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        HeaderValue::from_static("ocpp1.6"),
-    );
-    request.headers_mut().insert(
-        "Authorization",
-        HeaderValue::from_str(&format!("Basic {token}")).unwrap(),
-    );
+    let request = common::station_request(addr, "CP-HOT", password);
     tokio_tungstenite::connect_async(request)
         .await
         .map(|(socket, _)| socket)

@@ -20,7 +20,6 @@ use std::path::Path;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tower::ServiceExt;
@@ -515,22 +514,8 @@ type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStre
 /// Station `cp`'s WebSocket, opened by a client that offers compressed answers; asserts that the upgrade's
 /// answer is not compressed.
 async fn station_socket(addr: SocketAddr, cp: &str) -> Socket {
-    use base64::Engine;
-    let mut request = format!("ws://{addr}/ocpp/{cp}")
-        .into_client_request()
-        .unwrap();
-    let token =
-        base64::engine::general_purpose::STANDARD.encode(format!("{cp}:{STATION_PASSWORD}"));
-    let headers = request.headers_mut();
-    headers.insert(
-        "Sec-WebSocket-Protocol",
-        HeaderValue::from_static("ocpp1.6"),
-    );
-    headers.insert(
-        "Authorization",
-        HeaderValue::from_str(&format!("Basic {token}")).unwrap(),
-    );
-    headers.insert(
+    let mut request = common::station_request(addr, cp, STATION_PASSWORD);
+    request.headers_mut().insert(
         "Accept-Encoding",
         HeaderValue::from_static("gzip, deflate, br, zstd"),
     );

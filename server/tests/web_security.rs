@@ -19,8 +19,6 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 
 const PUBLIC_URL: &str = "https://csms.example.com";
@@ -347,21 +345,7 @@ async fn a_flood_of_wrong_log_ins_is_refused_and_stations_keep_their_answers() {
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
 
 async fn station_socket(addr: SocketAddr, cp: &str) -> Socket {
-    use base64::Engine;
-    let mut request = format!("ws://{addr}/ocpp/{cp}")
-        .into_client_request()
-        .unwrap();
-    let token =
-        base64::engine::general_purpose::STANDARD.encode(format!("{cp}:{STATION_PASSWORD}"));
-    let headers = request.headers_mut();
-    headers.insert(
-        "Sec-WebSocket-Protocol",
-        HeaderValue::from_static("ocpp1.6"),
-    );
-    headers.insert(
-        "Authorization",
-        HeaderValue::from_str(&format!("Basic {token}")).unwrap(),
-    );
+    let request = common::station_request(addr, cp, STATION_PASSWORD);
     tokio_tungstenite::connect_async(request).await.unwrap().0
 }
 

@@ -251,6 +251,32 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
+/// The WebSocket upgrade request of station `cp` at `addr`: the OCPP 1.6 subprotocol and HTTP Basic credentials
+/// with `password`, as a charging station sends it. Callers add headers of their own before connecting.
+pub fn station_request(
+    addr: std::net::SocketAddr,
+    cp: &str,
+    password: &str,
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    use base64::Engine;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::http::HeaderValue;
+    let mut request = format!("ws://{addr}/ocpp/{cp}")
+        .into_client_request()
+        .unwrap();
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("{cp}:{password}"));
+    let headers = request.headers_mut();
+    headers.insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_static("ocpp1.6"),
+    );
+    headers.insert(
+        "Authorization",
+        HeaderValue::from_str(&format!("Basic {token}")).unwrap(),
+    );
+    request
+}
+
 /// The partner "Volta Partners" with its administrator Pat Partner (`pat@volta.example`, [`PASSWORD`]), logged in:
 /// the organization, Pat's administrator scope of it, and Pat's session token.
 pub async fn partner_admin(db: &Db) -> (OrgId, storage::OrgAdmin, String) {
