@@ -212,7 +212,7 @@ impl CloseReason {
 /// instances need to know travels as storage events ([`storage::StationEvent`], PostgreSQL notifications):
 /// a credential change closes the connection wherever it is, a station's newer connection on another instance
 /// closes the older one here ([`StationEvent::Connected`]), and taps reach the tap streams of every instance
-/// ([`Db::publish_tap`], [`Db::subscribe_taps`]). Whether a station is online is its row in the database,
+/// (stored Authorize decisions announce them, [`Db::subscribe_taps`]). Whether a station is online is its row in the database,
 /// valid while the holding instance's lease runs ([`storage::Instance`]).
 #[derive(Clone)]
 pub struct OcppHub {
@@ -421,15 +421,6 @@ impl OcppHub {
 
     pub(crate) fn guard(&self) -> &guard::HandshakeGuard {
         &self.inner.guard
-    }
-
-    /// Delivers a tap to the listeners of its station, on every instance (a database round trip on
-    /// PostgreSQL). Failures are logged: a tap stream is a convenience, the station's answer does not depend on
-    /// it.
-    pub(crate) async fn publish_tap(&self, tap: TapEvent) {
-        if let Err(error) = self.db.publish_tap(&tap).await {
-            tracing::warn!(station = %tap.station, error = ?error, "publishing a tap failed");
-        }
     }
 
     /// Live taps at `station`, from whichever instance it is connected to: its own channel, so a busy station
@@ -738,9 +729,9 @@ mod tests {
         let mut quiet = hub.subscribe_taps(StationId(2));
         let _noisy = hub.subscribe_taps(StationId(1));
         // The quiet station's tap comes first; the listener has not read it yet when the flood arrives.
-        hub.publish_tap(tap(2, "04ABCDEF012345")).await;
+        hub.db.publish_tap(&tap(2, "04ABCDEF012345")).await.unwrap();
         for i in 0..(storage::TAP_CHANNEL * 100) {
-            hub.publish_tap(tap(1, &format!("{i}"))).await;
+            hub.db.publish_tap(&tap(1, &format!("{i}"))).await.unwrap();
         }
         let received = quiet.recv().await.expect("the quiet station's tap");
         assert_eq!(received.id_tag, "04ABCDEF012345");
@@ -749,7 +740,7 @@ mod tests {
     #[tokio::test]
     async fn a_stations_tap_channel_lives_as_long_as_its_listeners() {
         let (_dir, hub) = hub().await;
-        hub.publish_tap(tap(1, "nobody listens")).await;
+        hub.db.publish_tap(&tap(1, "nobody listens")).await.unwrap();
         assert_eq!(hub.db.tap_channels(), 0);
         let first = hub.subscribe_taps(StationId(1));
         let second = hub.subscribe_taps(StationId(1));

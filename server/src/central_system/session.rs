@@ -5,7 +5,7 @@
 //! chose); bad input never closes the connection and never panics. Answers are sent before anything slow:
 //! the frame log is a queue (see [`super::log`]).
 
-use super::{CloseReason, OcppConfig, OcppHub, Registered, TapEvent};
+use super::{CloseReason, OcppConfig, OcppHub, Registered};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use ocpp::messages::{
@@ -369,22 +369,14 @@ impl Session {
                 response_frame(id, &StatusNotificationResponse {})
             }
             Request::Authorize(authorize) => {
-                // Decided here, stored by the log writer with the other stations' decisions; answered once
-                // stored.
+                // Decided here, stored by the log writer with the other stations' decisions (which also
+                // announces the tap to "Scan at a station"); answered once stored.
                 let (decision, record) = station.decide_authorize(&authorize.id_tag).await?;
                 if !self.hub.log().store_decision(record).await {
                     return Err(storage::StorageError::Internal(
                         "the authorization decision could not be stored".into(),
                     ));
                 }
-                self.hub
-                    .publish_tap(TapEvent {
-                        station: station.station_id(),
-                        id_tag: authorize.id_tag.clone(),
-                        at: now(),
-                        known: decision.pass.is_some(),
-                    })
-                    .await;
                 response_frame(
                     id,
                     &AuthorizeResponse {

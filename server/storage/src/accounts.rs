@@ -276,7 +276,7 @@ impl Db {
             }
         }
         let hash = hash_password(password.as_str()).await?;
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_operational_write().await?;
         let Some(link) = usable_link(&mut tx, token, at).await? else {
             return Ok(LinkPasswordOutcome::InvalidLink);
         };
@@ -376,7 +376,7 @@ impl Db {
                 return Ok(());
             }
         }
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_operational_write().await?;
         let Some(account) = sqlx::query_as::<_, Account>(lookup)
             .bind(&key)
             .fetch_optional(&mut *tx)
@@ -534,13 +534,13 @@ impl Caller {
             }
         };
         if !correct {
-            let mut tx = db.begin_write().await?;
+            let mut tx = db.begin_operational_write().await?;
             count_login_failure(&mut tx, &key, at).await?;
             tx.commit().await?;
             return Ok(PasswordChange::WrongCurrentPassword);
         }
         let hash = hash_password(new.as_str()).await?;
-        let mut tx = db.begin_write().await?;
+        let mut tx = db.begin_operational_write().await?;
         // Only over the password that was checked: one that a reset link or another change replaced meanwhile
         // (checked outside this transaction, so on SQLite too) is not overwritten with what the holder of the old
         // one chose.
@@ -719,7 +719,7 @@ impl OrgAdmin {
     /// notice again). Audited.
     pub async fn resend_invitation(&self, user: UserId) -> Result<(), StorageError> {
         let at = now();
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.db.begin_operational_write().await?;
         let member = self.invited_member(&mut tx, user).await?;
         self.invite_in(&mut tx, user, parse_role(&member.role)?, at)
             .await?;
@@ -746,7 +746,7 @@ impl OrgAdmin {
     /// take that away). Audited.
     pub async fn revoke_invitation(&self, user: UserId) -> Result<(), StorageError> {
         let at = now();
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.db.begin_operational_write().await?;
         let member = self.invited_member(&mut tx, user).await?;
         sqlx::query(
             "UPDATE account_tokens SET revoked_at = $3 \

@@ -376,13 +376,13 @@ impl Db {
             }
         };
         let Some((user, two_factor)) = user else {
-            let mut tx = self.begin_write().await?;
+            let mut tx = self.begin_operational_write().await?;
             count_login_failure(&mut tx, &key, now).await?;
             tx.commit().await?;
             return Ok(LoginOutcome::WrongCredentials);
         };
 
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_operational_write().await?;
         if two_factor {
             // The password was right, the code is still to come: the failure count stays until the second step
             // succeeds (wrong codes add to it), so knowing the password does not reset the backoff.

@@ -1,5 +1,6 @@
 //! The connection pool: connecting, SQLite settings, migrations and transactions.
 
+use crate::decision_cache::DecisionCache;
 use crate::error::StorageError;
 use shared::time::Timestamp;
 use sqlx::any::AnyPoolOptions;
@@ -7,6 +8,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Which SQL server sits behind the `Any` pool. Only DDL (migrations) and transaction start differ.
@@ -62,6 +64,8 @@ pub struct Db {
     pub(crate) public_url: std::sync::Arc<str>,
     /// Wakes this process's mail sender when a message is queued (see [`Db::wake_mail_sender`]).
     pub(crate) mail_wakeup: std::sync::Arc<tokio::sync::Notify>,
+    /// What authorization decisions are taken from, in memory (see [`crate::decision_cache`]).
+    pub(crate) decision_cache: Arc<DecisionCache>,
 }
 
 /// Links in e-mails start with this until [`Db::with_public_url`] says otherwise: the default listening address.
@@ -121,6 +125,7 @@ impl Db {
                     events: crate::events::Events::local(),
                     public_url: DEFAULT_PUBLIC_URL.into(),
                     mail_wakeup: Default::default(),
+                    decision_cache: DecisionCache::new(),
                 })
             }
             Backend::Postgres => {
@@ -129,13 +134,15 @@ impl Db {
                     .acquire_timeout(Duration::from_secs(10))
                     .connect(url)
                     .await?;
+                let decision_cache = DecisionCache::new();
                 Ok(Db {
                     pool,
                     backend,
                     // Listening before we return: nothing committed afterwards is missed.
-                    events: crate::events::Events::listening(url).await?,
+                    events: crate::events::Events::listening(url, decision_cache.clone()).await?,
                     public_url: DEFAULT_PUBLIC_URL.into(),
                     mail_wakeup: Default::default(),
+                    decision_cache,
                 })
             }
         }
@@ -164,14 +171,75 @@ impl Db {
         Ok(self.pool.acquire().await?)
     }
 
-    /// Starts a write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`), so that
-    /// a read-then-write transaction waits for other writers (busy timeout) instead of failing with
-    /// "database is locked" when it tries to upgrade.
-    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>, StorageError> {
-        Ok(match self.backend {
+    /// Starts a write transaction that may change what authorization decisions are taken from (organizations,
+    /// stations, passes, or anything else not known to be unrelated): when it commits, every decision input
+    /// cached in this process is out of date, and on PostgreSQL the transaction tells the other instances so
+    /// too (see [`crate::decision_cache`]). For the station traffic and other writes that change none of it,
+    /// use [`Db::begin_operational_write`].
+    ///
+    /// On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`), so that a read-then-write transaction
+    /// waits for other writers (busy timeout) instead of failing with "database is locked" when it tries to
+    /// upgrade.
+    pub(crate) async fn begin_write(&self) -> Result<WriteTx, StorageError> {
+        self.begin(true).await
+    }
+
+    /// Starts a write transaction that changes nothing authorization decisions are taken from — not the
+    /// organizations, their names or access modes, the stations' organizations or access modes, nor the
+    /// passes: the station traffic (frames, decisions, transactions, meter values, boots, statuses,
+    /// connections), sessions, log-in failures, mail, instance leases, pruning. It leaves the decision cache
+    /// alone. When in doubt, [`Db::begin_write`].
+    pub(crate) async fn begin_operational_write(&self) -> Result<WriteTx, StorageError> {
+        self.begin(false).await
+    }
+
+    async fn begin(&self, changes_decision_inputs: bool) -> Result<WriteTx, StorageError> {
+        let tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(WriteTx {
+            tx,
+            invalidates: changes_decision_inputs.then(|| self.clone()),
         })
+    }
+}
+
+/// A write transaction ([`Db::begin_write`], [`Db::begin_operational_write`]): a connection (`&mut *tx`) that
+/// is committed with [`WriteTx::commit`] and rolled back when dropped.
+pub(crate) struct WriteTx {
+    tx: Transaction<'static, Any>,
+    /// The database whose decision cache the commit invalidates, if it may change decision inputs.
+    invalidates: Option<Db>,
+}
+
+impl WriteTx {
+    /// Commits. A transaction that may have changed decision inputs first announces that to the other
+    /// instances (PostgreSQL: a notification that the commit sends), then, once committed, invalidates this
+    /// process's cache: a decision taken after `commit` returns sees the change.
+    pub(crate) async fn commit(mut self) -> Result<(), StorageError> {
+        if let Some(db) = &self.invalidates {
+            db.announce_decision_inputs_changed(&mut self.tx).await?;
+        }
+        self.tx.commit().await?;
+        if let Some(db) = &self.invalidates {
+            db.decision_cache.invalidate();
+        }
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
     }
 }
 
@@ -188,7 +256,7 @@ impl Db {
     ) -> Result<u64, StorageError> {
         let mut total = 0;
         loop {
-            let mut tx = self.begin_write().await?;
+            let mut tx = self.begin_operational_write().await?;
             let deleted = sqlx::query(delete)
                 .bind(older_than.0)
                 .bind(PRUNE_CHUNK)

@@ -3,6 +3,7 @@
 //! as the unknown cards tapped at a station).
 
 use crate::db::{now, Conn};
+use crate::decision_cache::{DecisionCache, StationContext};
 use crate::error::StorageError;
 use crate::ocpp::ConnectedStation;
 use crate::org::{ancestry, OrgAdmin};
@@ -12,11 +13,12 @@ use shared::decision::{
     decide, id_tag_keys, AuthorizationStatus, Billing, CandidatePass, Decision, IdTagKeys,
 };
 use shared::ids::StationId;
-use shared::model::{DecisionRecord, UnknownTap};
+use shared::model::{DecisionRecord, TapEvent, UnknownTap};
 use shared::station::{effective_access_mode, AccessMode};
 use shared::time::Timestamp;
 use shared::{OrgId, PassId, PassMode, UserId};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The largest page of decisions returned at once.
 const MAX_DECISION_PAGE: i64 = 200;
@@ -106,14 +108,17 @@ async fn candidates(
         .collect()
 }
 
-/// Decides whether `id_tag` may charge at `station` now: the station's effective access mode and the
-/// candidate passes of its organization subtree, handed to [`decide`]. Stores nothing. Returns the decision
-/// with the mode and the idTag's lookup keys it was taken with (what [`decide_and_record`] stores).
-async fn decide_now(
+/// What a decision at `station` needs to know about it: its organization, the organization's name and the
+/// station's effective access mode — from the cache, or read (and cached).
+async fn station_context(
     conn: &mut Conn,
+    cache: &DecisionCache,
     station: StationId,
-    id_tag: &str,
-) -> Result<(Decision, AccessMode, IdTagKeys), StorageError> {
+) -> Result<StationContext, StorageError> {
+    if let Some(context) = cache.station(station) {
+        return Ok(context);
+    }
+    let read_at = cache.generation();
     let (org, org_name, own): (i64, String, Option<String>) = sqlx::query_as(
         "SELECT s.org_id, o.name, s.access_mode FROM stations s \
          JOIN organizations o ON o.id = s.org_id WHERE s.id = $1",
@@ -123,11 +128,47 @@ async fn decide_now(
     .await?;
     let org = OrgId(org);
     let chain = default_chain(conn, org).await?;
-    let mode = effective_access_mode(parse_access_mode(own.as_deref())?, &chain);
+    let context = StationContext {
+        org,
+        org_name,
+        mode: effective_access_mode(parse_access_mode(own.as_deref())?, &chain),
+    };
+    cache.put_station(station, context.clone(), read_at);
+    Ok(context)
+}
+
+/// Decides whether `id_tag` may charge at `station` now: the station's effective access mode and the
+/// candidate passes of its organization subtree (both through the [`DecisionCache`]), handed to [`decide`].
+/// Stores nothing. Returns the decision with the mode and the idTag's lookup keys it was taken with (what
+/// [`decide_and_record`] stores).
+async fn decide_now(
+    conn: &mut Conn,
+    cache: &DecisionCache,
+    station: StationId,
+    id_tag: &str,
+) -> Result<(Decision, AccessMode, IdTagKeys), StorageError> {
+    let context = station_context(conn, cache, station).await?;
     let keys = id_tag_keys(id_tag);
-    let found = candidates(conn, org, keys.hidden.as_deref(), keys.visible.as_deref()).await?;
-    let decision = decide(id_tag, mode, &org_name, &found);
-    Ok((decision, mode, keys))
+    let key = (context.org, keys.hidden.clone(), keys.visible.clone());
+    let found = match cache.candidates(&key) {
+        Some(found) => found,
+        None => {
+            let read_at = cache.generation();
+            let found = Arc::new(
+                candidates(
+                    conn,
+                    context.org,
+                    keys.hidden.as_deref(),
+                    keys.visible.as_deref(),
+                )
+                .await?,
+            );
+            cache.put_candidates(key, found.clone(), read_at);
+            found
+        }
+    };
+    let decision = decide(id_tag, context.mode, &context.org_name, &found);
+    Ok((decision, context.mode, keys))
 }
 
 /// An authorization decision taken and not stored yet ([`ConnectedStation::decide_authorize`]): what
@@ -148,18 +189,29 @@ impl NewDecision {
     pub fn station(&self) -> StationId {
         self.station
     }
+
+    /// The card held against the station's reader, for "Scan at a station": every Authorize is one.
+    pub(crate) fn tap(&self) -> Option<TapEvent> {
+        (self.action == DecisionAction::Authorize).then(|| TapEvent {
+            station: self.station,
+            id_tag: self.id_tag.clone(),
+            at: self.at,
+            known: self.decision.pass.is_some(),
+        })
+    }
 }
 
 /// Decides whether `id_tag` may charge at `station` now and stores the decision (inside the caller's
 /// transaction). Returns the decision and its row id.
 pub(crate) async fn decide_and_record(
     conn: &mut Conn,
+    cache: &DecisionCache,
     station: StationId,
     action: DecisionAction,
     id_tag: &str,
     at: Timestamp,
 ) -> Result<(Decision, i64), StorageError> {
-    let (decision, mode, keys) = decide_now(conn, station, id_tag).await?;
+    let (decision, mode, keys) = decide_now(conn, cache, station, id_tag).await?;
     let new = NewDecision {
         station,
         at,
@@ -209,6 +261,60 @@ pub(crate) async fn insert_decision(
     Ok(id)
 }
 
+/// Stores `batch` (inside the caller's transaction), a few hundred rows per statement.
+pub(crate) async fn insert_decisions(
+    conn: &mut Conn,
+    batch: &[NewDecision],
+) -> Result<(), StorageError> {
+    for chunk in batch.chunks(crate::ocpp::ROWS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO authorization_decisions (station_id, at, action, id_tag, hidden_key, visible_key, \
+                                                  access_mode, pass_id, user_id, status, billing, reason) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for n in 1..=12 {
+                if n > 1 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("${}", i * 12 + n));
+            }
+            sql.push(')');
+        }
+        let mut query = sqlx::query(&sql);
+        for new in chunk {
+            let NewDecision {
+                station,
+                at,
+                action,
+                id_tag,
+                keys,
+                mode,
+                decision,
+            } = new;
+            query = query
+                .bind(station.0)
+                .bind(at.0)
+                .bind(action.as_str())
+                .bind(id_tag.as_str())
+                .bind(keys.hidden.as_deref())
+                .bind(keys.visible.as_deref())
+                .bind(mode.as_str())
+                .bind(decision.pass.map(|p| p.0))
+                .bind(decision.user.map(|u| u.0))
+                .bind(decision.status.as_str())
+                .bind(decision.billing.map(Billing::as_str))
+                .bind(decision.reason.as_str());
+        }
+        // Not kept prepared: the text changes with the batch.
+        query.persistent(false).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 impl ConnectedStation {
     /// OCPP Authorize, taken apart for a batching writer: decides whether the card may charge here (as
     /// [`ConnectedStation::authorize`] does) on a read connection, and returns the decision with what is to be
@@ -220,7 +326,8 @@ impl ConnectedStation {
     ) -> Result<(Decision, NewDecision), StorageError> {
         let at = now();
         let mut conn = self.db.read().await?;
-        let (decision, mode, keys) = decide_now(&mut conn, self.station, id_tag).await?;
+        let (decision, mode, keys) =
+            decide_now(&mut conn, &self.db.decision_cache, self.station, id_tag).await?;
         Ok((
             decision.clone(),
             NewDecision {
@@ -239,9 +346,10 @@ impl ConnectedStation {
     /// passes with this idTag in the station's organization and its sub-organizations, nearest first) and
     /// stores the decision with its reason, in a transaction of its own.
     pub async fn authorize(&self, id_tag: &str) -> Result<Decision, StorageError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.db.begin_operational_write().await?;
         let (decision, _) = decide_and_record(
             &mut tx,
+            &self.db.decision_cache,
             self.station,
             DecisionAction::Authorize,
             id_tag,
@@ -262,7 +370,8 @@ impl ConnectedStation {
     /// StartTransaction) and a StopTransaction never shows up among a station's unknown taps.
     pub async fn stop_id_tag_decision(&self, id_tag: &str) -> Result<Decision, StorageError> {
         let mut conn = self.db.read().await?;
-        let (decision, _, _) = decide_now(&mut conn, self.station, id_tag).await?;
+        let (decision, _, _) =
+            decide_now(&mut conn, &self.db.decision_cache, self.station, id_tag).await?;
         Ok(decision)
     }
 }

@@ -14,8 +14,9 @@
 //! Payloads are small JSON documents with a version ([`WIRE_VERSION`]) and a kind. Anyone with access to the
 //! database can `NOTIFY` on the channel, so a notification is only a hint: a payload that does not parse, has
 //! another version or out-of-range values is logged and ignored, and none of the events lets its sender do
-//! more than close a connection (the station reconnects) or show a card number in a tap stream that an
-//! administrator opened.
+//! more than close a connection (the station reconnects), show a card number in a tap stream that an
+//! administrator opened, or make the instances read the authorization decisions' inputs from the database
+//! again ([`DecisionCache`]).
 //!
 //! Two kinds of subscriptions:
 //!
@@ -35,6 +36,7 @@
 //! commands of your connected stations".
 
 use crate::db::{Backend, Conn, Db};
+use crate::decision_cache::DecisionCache;
 use crate::error::StorageError;
 use crate::instances::InstanceId;
 use serde::{Deserialize, Serialize};
@@ -63,6 +65,10 @@ pub const TAP_CHANNEL: usize = 16;
 
 /// The longest idTag a tap may carry (OCPP 1.6 `IdToken` is a CiString20).
 const MAX_ID_TAG: usize = 20;
+
+/// Taps in one notification: each is at most ~200 bytes of JSON (an idTag of 20 characters, each escaped at
+/// worst to 6 bytes), and PostgreSQL refuses payloads over 8,000 bytes.
+const TAPS_PER_NOTIFICATION: usize = 30;
 
 /// The first and the longest wait before connecting the listener again.
 const RECONNECT_FIRST: Duration = Duration::from_millis(100);
@@ -212,18 +218,18 @@ impl Events {
     /// Events through PostgreSQL: listens on [`CHANNEL`] with a connection of its own to `url` before
     /// returning (so that nothing committed after [`Db::connect`] returns is missed), and keeps listening in a
     /// background task until the last clone of the [`Db`] is dropped.
-    pub(crate) async fn listening(url: &str) -> Result<Self, StorageError> {
+    pub(crate) async fn listening(
+        url: &str,
+        decision_cache: Arc<DecisionCache>,
+    ) -> Result<Self, StorageError> {
         let listener = listen(url).await?;
         let (events, stop) = Self::new();
-        let control = events.shared.control.clone();
-        let taps = events.shared.taps.clone();
-        tokio::spawn(keep_listening(
-            url.to_owned(),
-            listener,
-            control,
-            taps,
-            stop,
-        ));
+        let receivers = Receivers {
+            control: events.shared.control.clone(),
+            taps: events.shared.taps.clone(),
+            decision_cache,
+        };
+        tokio::spawn(keep_listening(url.to_owned(), listener, receivers, stop));
         Ok(events)
     }
 
@@ -258,6 +264,25 @@ impl Announced {
     pub(crate) fn after_commit(self) {
         if let Some((event, control)) = self.local {
             let _ = control.send(Delivery::Event(event));
+        }
+    }
+}
+
+/// Taps announced in a transaction: call [`AnnouncedTaps::after_commit`] once it committed.
+#[must_use = "call after_commit once the transaction is committed"]
+pub(crate) struct AnnouncedTaps {
+    /// SQLite: the taps to deliver. PostgreSQL: none (the commit sends them).
+    local: Vec<TapEvent>,
+    channels: Option<Arc<TapChannels>>,
+}
+
+impl AnnouncedTaps {
+    /// Delivers the taps to this process's listeners (SQLite); on PostgreSQL the commit already sent them.
+    pub(crate) fn after_commit(self) {
+        if let Some(channels) = self.channels {
+            for tap in self.local {
+                channels.deliver(tap);
+            }
         }
     }
 }
@@ -316,6 +341,57 @@ impl Db {
         }
     }
 
+    /// Announces, in the transaction `tx` of the change, that what authorization decisions are taken from may
+    /// have changed: on PostgreSQL a `NOTIFY` that the commit sends to every instance (each one, this one too,
+    /// then invalidates its [`DecisionCache`]); nothing on SQLite, whose one process invalidates its cache after
+    /// the commit ([`crate::db::WriteTx::commit`]).
+    pub(crate) async fn announce_decision_inputs_changed(
+        &self,
+        tx: &mut Conn,
+    ) -> Result<(), StorageError> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(encode(&Body::DecisionInputsChanged {}))
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Announces the cards held against station readers (the Authorize decisions stored in `tx`) to their
+    /// listeners on every instance: on PostgreSQL a few notifications, each with up to
+    /// [`TAPS_PER_NOTIFICATION`] taps, that the commit sends; on SQLite [`AnnouncedTaps::after_commit`]
+    /// delivers them. Like the decisions, they count only if `tx` commits.
+    pub(crate) async fn announce_taps(
+        &self,
+        tx: &mut Conn,
+        taps: Vec<TapEvent>,
+    ) -> Result<AnnouncedTaps, StorageError> {
+        match self.backend {
+            Backend::Sqlite => Ok(AnnouncedTaps {
+                local: taps,
+                channels: Some(self.events.shared.taps.clone()),
+            }),
+            Backend::Postgres => {
+                for chunk in taps.chunks(TAPS_PER_NOTIFICATION) {
+                    let body = Body::Taps {
+                        taps: chunk.iter().map(WireTap::from).collect(),
+                    };
+                    sqlx::query("SELECT pg_notify($1, $2)")
+                        .bind(CHANNEL)
+                        .bind(encode(&body))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Ok(AnnouncedTaps {
+                    local: Vec::new(),
+                    channels: None,
+                })
+            }
+        }
+    }
+
     /// Announces `event` in the transaction `tx` of the change it reports: on PostgreSQL a `NOTIFY` that the
     /// commit sends (and a rollback discards); on SQLite [`Announced::after_commit`] delivers it.
     pub(crate) async fn announce(
@@ -365,6 +441,33 @@ enum Body {
         at: i64,
         known: bool,
     },
+    /// A change to what authorization decisions are taken from (see [`DecisionCache`]) committed.
+    DecisionInputsChanged {},
+    /// Several taps, as the log writer stores a batch of Authorize decisions.
+    Taps {
+        taps: Vec<WireTap>,
+    },
+}
+
+/// One tap in [`Body::Taps`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireTap {
+    station: i64,
+    id_tag: String,
+    at: i64,
+    known: bool,
+}
+
+impl From<&TapEvent> for WireTap {
+    fn from(tap: &TapEvent) -> Self {
+        Self {
+            station: tap.station.0,
+            id_tag: tap.id_tag.clone(),
+            at: tap.at.0,
+            known: tap.known,
+        }
+    }
 }
 
 impl From<StationEvent> for Body {
@@ -398,7 +501,8 @@ fn encode(body: &Body) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Decoded {
     Station(StationEvent),
-    Tap(TapEvent),
+    Taps(Vec<TapEvent>),
+    DecisionInputsChanged,
 }
 
 /// Why a payload was ignored (for the log).
@@ -413,13 +517,24 @@ fn decode(payload: &str) -> Result<Decoded, &'static str> {
     }
     let envelope: Envelope<Body> =
         serde_json::from_str(payload).map_err(|_| "not a station event of this version")?;
-    let station = |id: i64| {
+    fn station(id: i64) -> Result<StationId, &'static str> {
         if id > 0 {
             Ok(StationId(id))
         } else {
             Err("not a station id")
         }
-    };
+    }
+    fn tap(wire: WireTap) -> Result<TapEvent, &'static str> {
+        if wire.id_tag.is_empty() || wire.id_tag.chars().count() > MAX_ID_TAG {
+            return Err("not an idTag");
+        }
+        Ok(TapEvent {
+            station: station(wire.station)?,
+            id_tag: wire.id_tag,
+            at: Timestamp(wire.at),
+            known: wire.known,
+        })
+    }
     Ok(match envelope.event {
         Body::CredentialsChanged { station: id } => {
             Decoded::Station(StationEvent::CredentialsChanged(station(id)?))
@@ -438,17 +553,19 @@ fn decode(payload: &str) -> Result<Decoded, &'static str> {
             id_tag,
             at,
             known,
-        } => {
-            if id_tag.is_empty() || id_tag.chars().count() > MAX_ID_TAG {
-                return Err("not an idTag");
+        } => Decoded::Taps(vec![tap(WireTap {
+            station: id,
+            id_tag,
+            at,
+            known,
+        })?]),
+        Body::Taps { taps } => {
+            if taps.is_empty() || taps.len() > TAPS_PER_NOTIFICATION {
+                return Err("not a number of taps this version sends");
             }
-            Decoded::Tap(TapEvent {
-                station: station(id)?,
-                id_tag,
-                at: Timestamp(at),
-                known,
-            })
+            Decoded::Taps(taps.into_iter().map(tap).collect::<Result<_, _>>()?)
         }
+        Body::DecisionInputsChanged {} => Decoded::DecisionInputsChanged,
     })
 }
 
@@ -461,15 +578,27 @@ async fn listen(url: &str) -> Result<PgListener, StorageError> {
     Ok(listener)
 }
 
+/// Where the listener hands what arrives.
+struct Receivers {
+    control: broadcast::Sender<Delivery>,
+    taps: Arc<TapChannels>,
+    decision_cache: Arc<DecisionCache>,
+}
+
 /// Hands every notification to the local subscribers until `stop` fires; re-establishes a lost listening
-/// connection with back-off and then reports [`EventGap::Missed`].
+/// connection with back-off and then reports [`EventGap::Missed`] (and drops the cached decision inputs: a
+/// change may have been missed).
 async fn keep_listening(
     url: String,
     mut listener: PgListener,
-    control: broadcast::Sender<Delivery>,
-    taps: Arc<TapChannels>,
+    receivers: Receivers,
     mut stop: watch::Receiver<()>,
 ) {
+    let Receivers {
+        control,
+        taps,
+        decision_cache,
+    } = receivers;
     loop {
         let received = tokio::select! {
             received = listener.try_recv() => received,
@@ -480,7 +609,12 @@ async fn keep_listening(
                 Ok(Decoded::Station(event)) => {
                     let _ = control.send(Delivery::Event(event));
                 }
-                Ok(Decoded::Tap(tap)) => taps.deliver(tap),
+                Ok(Decoded::Taps(arrived)) => {
+                    for tap in arrived {
+                        taps.deliver(tap);
+                    }
+                }
+                Ok(Decoded::DecisionInputsChanged) => decision_cache.invalidate(),
                 Err(why) => tracing::warn!(
                     why,
                     bytes = notification.payload().len(),
@@ -513,6 +647,7 @@ async fn keep_listening(
                     }
                 };
                 tracing::info!("the station event listener is connected again; events in between may have been missed");
+                decision_cache.invalidate();
                 let _ = control.send(Delivery::Gap(EventGap::Missed));
             }
         }
@@ -542,7 +677,47 @@ mod tests {
             at: 5,
             known: true,
         });
-        assert!(matches!(decode(&tap), Ok(Decoded::Tap(t)) if t.id_tag == "04ABCDEF" && t.known));
+        assert!(
+            matches!(decode(&tap), Ok(Decoded::Taps(t)) if t.len() == 1 && t[0].id_tag == "04ABCDEF" && t[0].known)
+        );
+        let wire = |station: i64, id_tag: &str| WireTap {
+            station,
+            id_tag: id_tag.into(),
+            at: 5,
+            known: false,
+        };
+        let taps = encode(&Body::Taps {
+            taps: vec![wire(3, "04ABCDEF"), wire(4, "AB\"\\\u{1}")],
+        });
+        assert_eq!(
+            taps,
+            r#"{"v":1,"event":{"kind":"taps","taps":[{"station":3,"id_tag":"04ABCDEF","at":5,"known":false},{"station":4,"id_tag":"AB\"\\\u0001","at":5,"known":false}]}}"#
+        );
+        assert!(
+            matches!(decode(&taps), Ok(Decoded::Taps(t)) if t.len() == 2 && t[1].station == StationId(4) && t[1].id_tag == "AB\"\\\u{1}")
+        );
+        // The largest notification stays below PostgreSQL's limit of 8,000 bytes, even with every character
+        // of every idTag escaped.
+        let worst = encode(&Body::Taps {
+            taps: vec![wire(i64::MAX, &"\u{1}".repeat(MAX_ID_TAG)); TAPS_PER_NOTIFICATION],
+        });
+        assert!(worst.len() < 8000, "{}", worst.len());
+        assert!(decode(&worst).is_ok());
+        let too_many = encode(&Body::Taps {
+            taps: vec![wire(3, "04ABCDEF"); TAPS_PER_NOTIFICATION + 1],
+        });
+        assert!(decode(&too_many).is_err());
+        // One bad tap spoils the notification.
+        let one_bad = encode(&Body::Taps {
+            taps: vec![wire(3, "04ABCDEF"), wire(-1, "04ABCDEF")],
+        });
+        assert!(decode(&one_bad).is_err());
+        let changed = encode(&Body::DecisionInputsChanged {});
+        assert_eq!(
+            changed,
+            r#"{"v":1,"event":{"kind":"decision_inputs_changed"}}"#
+        );
+        assert_eq!(decode(&changed), Ok(Decoded::DecisionInputsChanged));
 
         for bad in [
             "",
@@ -556,6 +731,10 @@ mod tests {
             r#"{"v":1,"event":{"kind":"tap","station":3,"id_tag":"","at":0,"known":false}}"#,
             r#"{"v":1,"event":{"kind":"tap","station":3,"id_tag":"123456789012345678901","at":0,"known":false}}"#,
             r#"{"v":1}"#,
+            r#"{"v":1,"event":{"kind":"decision_inputs_changed","station":7}}"#,
+            r#"{"v":1,"event":{"kind":"taps","taps":[]}}"#,
+            r#"{"v":1,"event":{"kind":"taps","taps":[{"station":3,"id_tag":"","at":0,"known":false}]}}"#,
+            r#"{"v":1,"event":{"kind":"taps","taps":[{"station":3,"id_tag":"A","at":0,"known":false,"x":1}]}}"#,
         ] {
             assert!(decode(bad).is_err(), "{bad}");
         }

@@ -100,7 +100,7 @@ impl Db {
     /// offline the stations recorded as connected before instances existed (no instance). Stations of live
     /// instances are not touched. Safe to run on every instance at any time.
     pub async fn clean_up_instances(&self) -> Result<CleanedUp, StorageError> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_operational_write().await?;
         let mut cleaned = clean_up_dead(&mut tx).await?;
         cleaned.stations += sqlx::query(
             "UPDATE stations SET connected_at = NULL, connection_nonce = NULL \
@@ -116,7 +116,7 @@ impl Db {
     /// Inserts the instance's row, or renews it if it exists.
     async fn register_instance(&self, id: InstanceId, lease: Duration) -> Result<(), StorageError> {
         let at = now().0;
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_operational_write().await?;
         sqlx::query(
             "INSERT INTO instances (id, started_at, renewed_at, lease_until) VALUES ($1, $2, $2, $3) \
              ON CONFLICT (id) DO UPDATE SET renewed_at = excluded.renewed_at, lease_until = excluded.lease_until",
@@ -133,7 +133,7 @@ impl Db {
     /// Moves the lease of `id` on; `false` if its row is gone (another instance cleaned up after it).
     async fn renew_instance(&self, id: InstanceId, lease: Duration) -> Result<bool, StorageError> {
         let at = now().0;
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_operational_write().await?;
         let renewed =
             sqlx::query("UPDATE instances SET renewed_at = $2, lease_until = $3 WHERE id = $1")
                 .bind(id.0)
@@ -194,7 +194,7 @@ impl Instance {
             // Wait until it is really gone, so that no renewal runs after the row is deleted.
             let _ = heartbeat.await;
         }
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.db.begin_operational_write().await?;
         sqlx::query("DELETE FROM instances WHERE id = $1")
             .bind(self.id.0)
             .execute(&mut *tx)
@@ -252,7 +252,7 @@ async fn renew(db: Db, id: InstanceId, lease: Duration) {
             }
         }
         let cleaned = async {
-            let mut tx = db.begin_write().await?;
+            let mut tx = db.begin_operational_write().await?;
             let cleaned = clean_up_dead(&mut tx).await?;
             tx.commit().await?;
             Ok::<_, StorageError>(cleaned)

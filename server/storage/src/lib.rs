@@ -51,6 +51,7 @@ mod auth;
 mod bootstrap;
 mod copy;
 mod db;
+mod decision_cache;
 mod decisions;
 mod error;
 mod events;

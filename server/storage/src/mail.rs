@@ -373,7 +373,7 @@ impl Db {
     /// Queues `letter` on its own, due at once, and wakes the sender: for a message that reports no change of
     /// its own (a change's message is queued inside that change's transaction, with [`enqueue`]).
     pub async fn queue_mail(&self, letter: &Letter) -> Result<(), StorageError> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_operational_write().await?;
         enqueue(&mut tx, letter, crate::db::now()).await?;
         tx.commit().await?;
         self.wake_mail_sender();
@@ -435,7 +435,7 @@ impl Db {
         max: i64,
     ) -> Result<Vec<OutboxMessage>, StorageError> {
         let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_operational_write().await?;
         let mut rows: Vec<OutboxRow> = Vec::new();
         // On PostgreSQL the rows this statement picked may have been claimed meanwhile by another instance (the
         // re-check skips them): while due messages are left and this claim has room, it claims again, and the
@@ -485,7 +485,7 @@ impl Db {
         instance: &str,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_operational_write().await?;
         let done = sqlx::query(
             "UPDATE mail_outbox SET sent_at = $3, body_text = '', body_html = '', claimed_by = NULL, \
              claim_until = NULL WHERE id = $1 AND claimed_by = $2 AND sent_at IS NULL",
@@ -513,7 +513,7 @@ impl Db {
         now: Timestamp,
     ) -> Result<bool, StorageError> {
         let error: String = error.chars().take(MAX_ERROR_CHARS).collect();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_operational_write().await?;
         let done = sqlx::query(
             "UPDATE mail_outbox SET last_error = $3, next_attempt_at = $4, failed_at = $5, claimed_by = NULL, \
              claim_until = NULL WHERE id = $1 AND claimed_by = $2 AND sent_at IS NULL",

@@ -7,8 +7,8 @@
 //! [`StationLogin`] that passed its password check, and every write it makes is about its own station.
 
 use crate::auth::{verify_station_password, StationPasswordCheck};
-use crate::db::{now, Conn, Db};
-use crate::decisions::{insert_decision, NewDecision};
+use crate::db::{now, Backend, Conn, Db};
+use crate::decisions::{insert_decision, insert_decisions, NewDecision};
 use crate::error::StorageError;
 use crate::events::StationEvent;
 use crate::instances::Instance;
@@ -21,6 +21,7 @@ use shared::model::{FrameDirection, FrameType, LogFilter, OcppLogEntry, LOG_PAGE
 use shared::station::ChargePointId;
 use shared::time::Timestamp;
 use shared::OrgId;
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -113,7 +114,7 @@ impl StationLogin {
     /// again.
     async fn store_rehashed(&self, old: &str, new: String) {
         let result = async {
-            let mut tx = self.db.begin_write().await?;
+            let mut tx = self.db.begin_operational_write().await?;
             let updated = sqlx::query(
                 "UPDATE stations SET password_hash = $2 WHERE id = $1 AND password_hash = $3",
             )
@@ -247,7 +248,7 @@ impl ConnectedStation {
     pub async fn connected(&self, instance: &Instance) {
         let result = async {
             let at = now().0;
-            let mut tx = self.db.begin_write().await?;
+            let mut tx = self.db.begin_operational_write().await?;
             sqlx::query(
                 "UPDATE stations SET connected_at = $2, connection_nonce = $3, connected_instance = $4, \
                                      last_message_at = $2 \
@@ -320,7 +321,7 @@ impl ConnectedStation {
 
     /// One UPDATE of the station row, binding `$1` = the station, then `values` as `$2`, `$3`, ...
     async fn update_station(&self, sql: &str, values: &[i64]) -> Result<(), StorageError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.db.begin_operational_write().await?;
         let mut query = sqlx::query(sql).bind(self.station.0);
         for &v in values {
             query = query.bind(v);
@@ -338,7 +339,7 @@ impl ConnectedStation {
         serial: Option<&str>,
         firmware: Option<&str>,
     ) -> Result<(), StorageError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.db.begin_operational_write().await?;
         sqlx::query(
             "UPDATE stations SET vendor = $2, model = $3, serial_number = $4, firmware_version = $5, \
              last_boot_at = $6 WHERE id = $1",
@@ -366,7 +367,7 @@ impl ConnectedStation {
         info: Option<&str>,
         at: Timestamp,
     ) -> Result<(), StorageError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.db.begin_operational_write().await?;
         sqlx::query(
             "INSERT INTO connectors (station_id, connector_id, status, error_code, info, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6) \
@@ -441,8 +442,8 @@ impl Db {
         if batch.is_empty() {
             return Ok(());
         }
-        let mut tx = self.begin_write().await?;
-        insert_frames(&mut tx, batch).await?;
+        let mut tx = self.begin_operational_write().await?;
+        insert_frames(&mut tx, self.backend, batch).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -450,8 +451,11 @@ impl Db {
     /// The OCPP writer's batch: `frames` (as [`Db::insert_ocpp_messages`]), `decisions`
     /// ([`ConnectedStation::decide_authorize`]) and the stations' latest messages (`touches`,
     /// [`ConnectedStation::touched_now`]; `last_message_at` never moves back), in order, in one transaction: one
-    /// commit for what many stations sent meanwhile, instead of one write transaction each. A batch that cannot be stored as a whole
-    /// (say a decision's station was just deleted) is stored piece by piece instead: the frames in one
+    /// commit for what many stations sent meanwhile, instead of one write transaction each; frames and
+    /// decisions a few hundred rows per statement. The Authorize decisions are also the cards held against the
+    /// readers: announced with the commit to their listeners on every instance ("Scan at a station",
+    /// [`Db::subscribe_taps`]). A batch that cannot be stored as a whole (say a decision's station was just
+    /// deleted) is stored piece by piece instead: the frames in one
     /// transaction, each decision in one of its own, so that one bad row fails only itself. Returns whether
     /// the frames were stored and, per decision and in order, whether it was.
     pub async fn store_ocpp_batch(
@@ -464,13 +468,18 @@ impl Db {
             return (Ok(()), Vec::new());
         }
         let whole = async {
-            let mut tx = self.begin_write().await?;
-            insert_frames(&mut tx, frames).await?;
+            let mut tx = self.begin_operational_write().await?;
+            insert_frames(&mut tx, self.backend, frames).await?;
             store_touches(&mut tx, touches).await?;
-            for decision in decisions {
-                insert_decision(&mut tx, decision).await?;
-            }
+            insert_decisions(&mut tx, decisions).await?;
+            let taps = self
+                .announce_taps(
+                    &mut tx,
+                    decisions.iter().filter_map(NewDecision::tap).collect(),
+                )
+                .await?;
             tx.commit().await?;
+            taps.after_commit();
             Ok::<_, StorageError>(())
         }
         .await;
@@ -480,9 +489,13 @@ impl Db {
         let mut stored = Vec::with_capacity(decisions.len());
         for decision in decisions {
             let one = async {
-                let mut tx = self.begin_write().await?;
+                let mut tx = self.begin_operational_write().await?;
                 insert_decision(&mut tx, decision).await?;
+                let taps = self
+                    .announce_taps(&mut tx, decision.tap().into_iter().collect())
+                    .await?;
                 tx.commit().await?;
+                taps.after_commit();
                 Ok::<_, StorageError>(())
             }
             .await;
@@ -492,8 +505,8 @@ impl Db {
             stored.push(one.is_ok());
         }
         let rest = async {
-            let mut tx = self.begin_write().await?;
-            insert_frames(&mut tx, frames).await?;
+            let mut tx = self.begin_operational_write().await?;
+            insert_frames(&mut tx, self.backend, frames).await?;
             store_touches(&mut tx, touches).await?;
             tx.commit().await?;
             Ok(())
@@ -644,40 +657,153 @@ impl OrgAdmin {
     }
 }
 
-/// Inserts `batch` into the OCPP message log inside the caller's transaction (see [`Db::insert_ocpp_messages`]).
-async fn insert_frames(tx: &mut Conn, batch: &[NewOcppMessage]) -> Result<(), StorageError> {
-    const CALL: &str = "(SELECT c.{col} FROM ocpp_messages c \
-         WHERE c.station_id = $1 AND c.unique_id = $6 AND c.message_type = 'call' AND c.direction <> $3 \
-         ORDER BY c.id DESC LIMIT 1)";
-    let answer_sql = format!(
-        "INSERT INTO ocpp_messages (station_id, at, direction, message_type, action, unique_id, payload, \
-                                    call_id, id_tag, id_tag_hidden_key, id_tag_visible_key) \
-         VALUES ($1, $2, $3, $4, COALESCE($5, {}), $6, $7, {}, $8, $9, $10)",
-        CALL.replace("{col}", "action"),
-        CALL.replace("{col}", "id")
-    );
-    let call_sql = "INSERT INTO ocpp_messages (station_id, at, direction, message_type, action, unique_id, \
-                                      payload, call_id, id_tag, id_tag_hidden_key, id_tag_visible_key) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $9, $10)";
-    for m in batch {
-        let keys = m.id_tag.as_deref().map(id_tag_keys).unwrap_or_default();
-        let sql = match m.message_type {
-            FrameType::Call => call_sql,
-            FrameType::CallResult | FrameType::CallError => answer_sql.as_str(),
-        };
-        sqlx::query(sql)
-            .bind(m.station.0)
-            .bind(m.at.0)
-            .bind(m.direction.as_str())
-            .bind(m.message_type.as_str())
-            .bind(m.action.as_deref())
-            .bind(m.unique_id.as_str())
-            .bind(m.payload.as_str())
-            .bind(m.id_tag.as_deref())
-            .bind(keys.hidden)
-            .bind(keys.visible)
-            .execute(&mut *tx)
+/// Rows per multi-row INSERT of the log writer: 12 values each, far below the most parameters a statement may
+/// have (SQLite 32,766; PostgreSQL 65,535).
+pub(crate) const ROWS_PER_INSERT: usize = 250;
+
+/// Reserves `n` ids of `table` (whose `id` the database assigns: SQLite `AUTOINCREMENT`, PostgreSQL an
+/// identity column) inside the caller's write transaction, ascending, so that rows inserted with them keep the
+/// order they are given in. SQLite: the caller holds the write lock (`BEGIN IMMEDIATE`), so the ids after the
+/// largest ever used are ours. PostgreSQL: from the column's sequence, like any other insert.
+async fn reserve_ids(
+    tx: &mut Conn,
+    backend: Backend,
+    table: &'static str,
+    n: usize,
+) -> Result<Vec<i64>, StorageError> {
+    match backend {
+        Backend::Sqlite => {
+            let last: i64 = sqlx::query_scalar(&format!(
+                "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0), \
+                            COALESCE((SELECT MAX(id) FROM {table}), 0))"
+            ))
+            .fetch_one(&mut *tx)
             .await?;
+            Ok((1..=n as i64).map(|i| last + i).collect())
+        }
+        Backend::Postgres => {
+            let mut ids: Vec<i64> = sqlx::query_scalar(&format!(
+                "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, $1)"
+            ))
+            .bind(n as i64)
+            .fetch_all(&mut *tx)
+            .await?;
+            ids.sort_unstable();
+            Ok(ids)
+        }
+    }
+}
+
+/// Which CALL a frame answers, as far as its batch knows.
+enum Answers<'a> {
+    /// It is a CALL.
+    Nothing,
+    /// The CALL is earlier in the same batch: its id and action.
+    InBatch { call: i64, action: Option<&'a str> },
+    /// Not in the batch: the latest CALL stored with the same station and unique id that went the other way.
+    Stored,
+}
+
+/// Inserts `batch` into the OCPP message log inside the caller's transaction (see [`Db::insert_ocpp_messages`]),
+/// a few hundred rows per statement, with ids in the batch's order. An answer's CALL (its `call_id`, and its
+/// action when the answer has none) is looked up in the batch first, then among the stored frames.
+async fn insert_frames(
+    tx: &mut Conn,
+    backend: Backend,
+    batch: &[NewOcppMessage],
+) -> Result<(), StorageError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let ids = reserve_ids(tx, backend, "ocpp_messages", batch.len()).await?;
+    let mut calls: HashMap<(StationId, &str, &str), (i64, Option<&str>)> = HashMap::new();
+    let mut rows = Vec::with_capacity(batch.len());
+    for (m, id) in batch.iter().zip(ids) {
+        let answers = match m.message_type {
+            FrameType::Call => {
+                calls.insert(
+                    (m.station, m.unique_id.as_str(), m.direction.as_str()),
+                    (id, m.action.as_deref()),
+                );
+                Answers::Nothing
+            }
+            FrameType::CallResult | FrameType::CallError => {
+                let other_way = match m.direction {
+                    FrameDirection::Incoming => FrameDirection::Outgoing,
+                    FrameDirection::Outgoing => FrameDirection::Incoming,
+                };
+                match calls.get(&(m.station, m.unique_id.as_str(), other_way.as_str())) {
+                    Some(&(call, action)) => Answers::InBatch { call, action },
+                    None => Answers::Stored,
+                }
+            }
+        };
+        rows.push((id, m, answers));
+    }
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO ocpp_messages (id, station_id, at, direction, message_type, action, unique_id, \
+                                        payload, call_id, id_tag, id_tag_hidden_key, id_tag_visible_key) VALUES ",
+        );
+        for (i, (_, _, answers)) in chunk.iter().enumerate() {
+            let p = |n: usize| format!("${}", i * 12 + n);
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let (action, call_id) = if matches!(answers, Answers::Stored) {
+                let call = |col: &str| {
+                    format!(
+                        "(SELECT c.{col} FROM ocpp_messages c WHERE c.station_id = {} AND c.unique_id = {} \
+                         AND c.message_type = 'call' AND c.direction <> {} ORDER BY c.id DESC LIMIT 1)",
+                        p(2),
+                        p(7),
+                        p(4)
+                    )
+                };
+                (
+                    format!("COALESCE({}, {})", p(6), call("action")),
+                    format!("COALESCE({}, {})", p(9), call("id")),
+                )
+            } else {
+                (p(6), p(9))
+            };
+            sql.push_str(&format!(
+                "({}, {}, {}, {}, {}, {action}, {}, {}, {call_id}, {}, {}, {})",
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5),
+                p(7),
+                p(8),
+                p(10),
+                p(11),
+                p(12)
+            ));
+        }
+        let mut query = sqlx::query(&sql);
+        for (id, m, answers) in chunk {
+            let keys = m.id_tag.as_deref().map(id_tag_keys).unwrap_or_default();
+            let (action, call_id) = match answers {
+                Answers::InBatch { call, action } => (m.action.as_deref().or(*action), Some(*call)),
+                Answers::Nothing | Answers::Stored => (m.action.as_deref(), None),
+            };
+            query = query
+                .bind(*id)
+                .bind(m.station.0)
+                .bind(m.at.0)
+                .bind(m.direction.as_str())
+                .bind(m.message_type.as_str())
+                .bind(action)
+                .bind(m.unique_id.as_str())
+                .bind(m.payload.as_str())
+                .bind(call_id)
+                .bind(m.id_tag.as_deref())
+                .bind(keys.hidden)
+                .bind(keys.visible);
+        }
+        // Not kept prepared: the text changes with the batch.
+        query.persistent(false).execute(&mut *tx).await?;
     }
     Ok(())
 }

@@ -79,7 +79,7 @@ impl ConnectedStation {
         meter_start_wh: i64,
         started_at: Timestamp,
     ) -> Result<(TransactionId, Decision), StorageError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.db.begin_operational_write().await?;
         if let Some(existing) = existing_start(
             &mut tx,
             self.station,
@@ -95,6 +95,7 @@ impl ConnectedStation {
         let at = now();
         let (decision, decision_id) = decide_and_record(
             &mut tx,
+            &self.db.decision_cache,
             self.station,
             DecisionAction::StartTransaction,
             id_tag,
@@ -153,7 +154,7 @@ impl ConnectedStation {
         id_tag: Option<&str>,
         reason: Option<&str>,
     ) -> Result<StopOutcome, StorageError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.db.begin_operational_write().await?;
         let energy: Option<i64> = sqlx::query_scalar(
             "UPDATE transactions SET stopped_at = $3, meter_stop_wh = $4, energy_wh = $4 - meter_start_wh, \
                                      stop_id_tag = $5, stop_reason = $6 \
@@ -208,7 +209,7 @@ impl ConnectedStation {
             return Ok(());
         }
         let wh = energy_wh.round() as i64;
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.db.begin_operational_write().await?;
         let transaction: Option<i64> = match transaction_id {
             Some(t) => {
                 sqlx::query_scalar("SELECT id FROM transactions WHERE id = $1 AND station_id = $2")

@@ -454,7 +454,7 @@ impl Caller {
             qr_svg: qr_svg(&totp.get_url())?,
             key: secret.clone(),
         };
-        let mut tx = db.begin_write().await?;
+        let mut tx = db.begin_operational_write().await?;
         let pending = sqlx::query(
             "UPDATE users SET totp_secret = $2, totp_last_step = NULL \
              WHERE id = $1 AND totp_enabled_at IS NULL",
@@ -491,7 +491,7 @@ impl Caller {
         now: Timestamp,
     ) -> Result<Option<Vec<String>>, StorageError> {
         let user = self.user_id();
-        let mut tx = db.begin_write().await?;
+        let mut tx = db.begin_operational_write().await?;
         lock_account(&mut tx, user).await?;
         let row = totp_row(&mut tx, user).await?;
         if row.totp_enabled_at.is_some() {
@@ -554,7 +554,7 @@ impl Caller {
         now: Timestamp,
     ) -> Result<Option<Vec<String>>, StorageError> {
         let user = self.user_id();
-        let mut tx = db.begin_write().await?;
+        let mut tx = db.begin_operational_write().await?;
         let row = totp_row(&mut tx, user).await?;
         if row.totp_enabled_at.is_none() {
             return Err(StorageError::conflict(
@@ -622,7 +622,7 @@ impl Caller {
         if !password_right {
             return Ok(TurnOffOutcome::WrongPassword);
         }
-        let mut tx = db.begin_write().await?;
+        let mut tx = db.begin_operational_write().await?;
         lock_account(&mut tx, user).await?;
         let row = totp_row(&mut tx, user).await?;
         if row.totp_enabled_at.is_none() {
@@ -688,7 +688,7 @@ impl Db {
         now: Timestamp,
     ) -> Result<SecondFactorOutcome, StorageError> {
         let hash = token_hash(challenge);
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_operational_write().await?;
         // Locks the challenge's row first (a write that changes nothing), so that two codes for one challenge
         // are checked one after the other on PostgreSQL too, each counting its attempt on the other's: the reads
         // below see the committed attempts. (SQLite's write transaction already runs alone.)
@@ -843,7 +843,7 @@ impl OrgAdmin {
         required: bool,
         now: Timestamp,
     ) -> Result<(), StorageError> {
-        let mut tx = self.db.begin_write().await?;
+        let mut tx = self.db.begin_operational_write().await?;
         // Lock the organization's row first: the same setting saved twice at once (PostgreSQL runs both) is
         // recorded once; the second waits and then finds it set.
         sqlx::query(

@@ -1360,6 +1360,120 @@ fn summary(entries: &[OcppLogEntry]) -> Vec<(FrameType, Option<&str>, &str)> {
         .collect()
 }
 
+/// The log writer's batches are stored a few hundred rows per statement: the rows keep the batch's order (ids
+/// ascending), and every answer is paired with its CALL (`call_id`, and the CALL's action when the answer has
+/// none) whether that CALL is earlier in the same batch, in the same statement or not, or was stored before.
+#[tokio::test]
+async fn a_batch_keeps_its_order_and_pairs_answers_with_their_calls() {
+    use FrameDirection::{Incoming, Outgoing};
+    use FrameType::{Call, CallError, CallResult};
+    let test_db = storage::test_support::TestDb::new().await;
+    let db = test_db.open().await;
+    let raw = test_db.raw().await;
+    let f = fixture(&db).await;
+    let (a, b) = (f.station_k, f.station_h);
+    let at = now_ms();
+    // Stored before: an outgoing CALL of ours (as a later issue sends) that b answers in the next batch.
+    db.insert_ocpp_messages(&[frame(b, at, Outgoing, Call, Some("Reset"), "srv-1", "{}")])
+        .await
+        .unwrap();
+    let mut batch = vec![
+        frame(
+            b,
+            at + 1,
+            Incoming,
+            CallResult,
+            None,
+            "srv-1",
+            r#"{"status":"Accepted"}"#,
+        ),
+        // The same unique id at two stations, and a station reusing one: the latest CALL of the station counts.
+        authorize_call(a, at + 2, "1", "04AAAA"),
+        authorize_call(b, at + 2, "1", "04BBBB"),
+        frame(
+            a,
+            at + 3,
+            Outgoing,
+            CallResult,
+            Some("Authorize"),
+            "1",
+            "{}",
+        ),
+        frame(
+            b,
+            at + 3,
+            Outgoing,
+            CallError,
+            None,
+            "1",
+            "[4,\"1\",\"InternalError\",\"\",{}]",
+        ),
+    ];
+    // More than one statement's worth of CALLs and answers, each answer right after its CALL.
+    for i in 0..400 {
+        let id = format!("n{i}");
+        batch.push(frame(
+            a,
+            at + 4,
+            Incoming,
+            Call,
+            Some("Heartbeat"),
+            &id,
+            "{}",
+        ));
+        batch.push(frame(a, at + 4, Outgoing, CallResult, None, &id, "{}"));
+    }
+    batch.push(authorize_call(a, at + 5, "1", "04CCCC"));
+    batch.push(frame(a, at + 5, Outgoing, CallResult, None, "1", "{}"));
+    let (stored, decisions) = db.store_ocpp_batch(&batch, &[], &[]).await;
+    stored.unwrap();
+    assert!(decisions.is_empty());
+
+    /// id, station_id, unique_id, action, call_id
+    type Row = (i64, i64, String, Option<String>, Option<i64>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, station_id, unique_id, action, call_id FROM ocpp_messages ORDER BY id",
+    )
+    .fetch_all(&raw)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 1 + batch.len());
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    let stored: Vec<(i64, &str)> = rows[1..].iter().map(|r| (r.1, r.2.as_str())).collect();
+    let given: Vec<(i64, &str)> = batch
+        .iter()
+        .map(|m| (m.station.0, m.unique_id.as_str()))
+        .collect();
+    assert_eq!(stored, given, "stored in the batch's order");
+    let row = |i: usize| &rows[i + 1];
+    // The answer to the CALL stored before.
+    assert_eq!(row(0).3.as_deref(), Some("Reset"));
+    assert_eq!(row(0).4, Some(rows[0].0));
+    // Answers to CALLs earlier in the batch: each station's own.
+    assert_eq!(
+        (row(3).3.as_deref(), row(3).4),
+        (Some("Authorize"), Some(row(1).0))
+    );
+    assert_eq!(
+        (row(4).3.as_deref(), row(4).4),
+        (Some("Authorize"), Some(row(2).0))
+    );
+    for i in 0..400 {
+        let (call, answer) = (row(5 + 2 * i), row(6 + 2 * i));
+        assert_eq!(call.4, None);
+        assert_eq!(
+            (answer.3.as_deref(), answer.4),
+            (Some("Heartbeat"), Some(call.0)),
+            "pair {i}"
+        );
+    }
+    // A unique id used again: the latest CALL.
+    let last = batch.len() - 1;
+    assert_eq!(row(last).4, Some(row(last - 1).0));
+    assert_eq!(row(last).3.as_deref(), Some("Authorize"));
+}
+
 #[tokio::test]
 async fn ocpp_frames_are_stored_paired_filtered_paginated_and_pruned() {
     use FrameDirection::{Incoming as In, Outgoing as Out};
