@@ -114,9 +114,13 @@ impl Db {
                         .idle_timeout(None)
                         .max_lifetime(None);
                 } else {
+                    // No ping before handing out a connection: a connection to a file does not go stale, and
+                    // the ping is a round trip to the connection's worker thread on every acquire (the OCPP
+                    // log writer acquires one per batch).
                     options = options
                         .max_connections(8)
-                        .acquire_timeout(Duration::from_secs(10));
+                        .acquire_timeout(Duration::from_secs(10))
+                        .test_before_acquire(false);
                 }
                 let pool = options.connect(&url).await?;
                 Ok(Db {

@@ -7,7 +7,7 @@ use crate::decision_cache::{DecisionCache, StationContext};
 use crate::error::StorageError;
 use crate::ocpp::ConnectedStation;
 use crate::org::{ancestry, OrgAdmin};
-use crate::stations::{default_chain, parse_access_mode, pass_matches_keys, subtree_cte};
+use crate::stations::{default_chain, parse_access_mode, subtree_cte, subtree_passes_with_key};
 use shared::access;
 use shared::decision::{
     decide, id_tag_keys, AuthorizationStatus, Billing, CandidatePass, Decision, IdTagKeys,
@@ -58,6 +58,23 @@ pub(crate) fn parse_billing(stored: Option<&str>) -> Result<Option<Billing>, Sto
         .transpose()
 }
 
+/// The query of [`candidates`]: `$1` the organization, `$2` the hidden key, `$3` the visible key.
+fn candidates_sql() -> String {
+    let select = |kind: &str, key: &str| {
+        format!(
+            "SELECT p.id AS id, p.org_id, subtree.name AS org_name, p.nickname, p.user_id, p.mode, \
+                    subtree.depth AS depth {}",
+            subtree_passes_with_key(kind, key)
+        )
+    };
+    format!(
+        "{}{} UNION ALL {} ORDER BY depth, id",
+        subtree_cte("$1"),
+        select("hidden", "$2"),
+        select("visible", "$3")
+    )
+}
+
 /// The live passes matching `id_tag` in `org`'s subtree (never its parent or siblings), nearest organization
 /// first, then by pass id: the candidates [`decide`] expects.
 async fn candidates(
@@ -78,14 +95,7 @@ async fn candidates(
     if hidden.is_none() && visible.is_none() {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        "{}SELECT p.id, p.org_id, subtree.name AS org_name, p.nickname, p.user_id, p.mode \
-         FROM passes p JOIN subtree ON subtree.id = p.org_id \
-         WHERE {} \
-         ORDER BY subtree.depth, p.id",
-        subtree_cte("$1"),
-        pass_matches_keys("$2", "$3")
-    );
+    let sql = candidates_sql();
     let rows = sqlx::query_as::<_, Row>(&sql)
         .bind(org.0)
         .bind(hidden)
@@ -108,10 +118,31 @@ async fn candidates(
         .collect()
 }
 
+/// Where a decision reads what the cache does not hold: the caller's transaction, or a pooled connection taken
+/// only when something must be read (a decision served from the cache takes none).
+enum Source<'a> {
+    Transaction(&'a mut Conn),
+    Pool(&'a crate::Db, Option<sqlx::pool::PoolConnection<sqlx::Any>>),
+}
+
+impl Source<'_> {
+    async fn conn(&mut self) -> Result<&mut Conn, StorageError> {
+        match self {
+            Source::Transaction(conn) => Ok(conn),
+            Source::Pool(db, taken) => {
+                if taken.is_none() {
+                    *taken = Some(db.read().await?);
+                }
+                Ok(taken.as_mut().expect("taken above"))
+            }
+        }
+    }
+}
+
 /// What a decision at `station` needs to know about it: its organization, the organization's name and the
 /// station's effective access mode — from the cache, or read (and cached).
 async fn station_context(
-    conn: &mut Conn,
+    source: &mut Source<'_>,
     cache: &DecisionCache,
     station: StationId,
 ) -> Result<StationContext, StorageError> {
@@ -119,6 +150,7 @@ async fn station_context(
         return Ok(context);
     }
     let read_at = cache.generation();
+    let conn = source.conn().await?;
     let (org, org_name, own): (i64, String, Option<String>) = sqlx::query_as(
         "SELECT s.org_id, o.name, s.access_mode FROM stations s \
          JOIN organizations o ON o.id = s.org_id WHERE s.id = $1",
@@ -142,12 +174,12 @@ async fn station_context(
 /// Stores nothing. Returns the decision with the mode and the idTag's lookup keys it was taken with (what
 /// [`decide_and_record`] stores).
 async fn decide_now(
-    conn: &mut Conn,
+    source: &mut Source<'_>,
     cache: &DecisionCache,
     station: StationId,
     id_tag: &str,
 ) -> Result<(Decision, AccessMode, IdTagKeys), StorageError> {
-    let context = station_context(conn, cache, station).await?;
+    let context = station_context(source, cache, station).await?;
     let keys = id_tag_keys(id_tag);
     let key = (context.org, keys.hidden.clone(), keys.visible.clone());
     let found = match cache.candidates(&key) {
@@ -156,7 +188,7 @@ async fn decide_now(
             let read_at = cache.generation();
             let found = Arc::new(
                 candidates(
-                    conn,
+                    source.conn().await?,
                     context.org,
                     keys.hidden.as_deref(),
                     keys.visible.as_deref(),
@@ -211,7 +243,8 @@ pub(crate) async fn decide_and_record(
     id_tag: &str,
     at: Timestamp,
 ) -> Result<(Decision, i64), StorageError> {
-    let (decision, mode, keys) = decide_now(conn, cache, station, id_tag).await?;
+    let (decision, mode, keys) =
+        decide_now(&mut Source::Transaction(conn), cache, station, id_tag).await?;
     let new = NewDecision {
         station,
         at,
@@ -325,9 +358,13 @@ impl ConnectedStation {
         id_tag: &str,
     ) -> Result<(Decision, NewDecision), StorageError> {
         let at = now();
-        let mut conn = self.db.read().await?;
-        let (decision, mode, keys) =
-            decide_now(&mut conn, &self.db.decision_cache, self.station, id_tag).await?;
+        let (decision, mode, keys) = decide_now(
+            &mut Source::Pool(&self.db, None),
+            &self.db.decision_cache,
+            self.station,
+            id_tag,
+        )
+        .await?;
         Ok((
             decision.clone(),
             NewDecision {
@@ -369,11 +406,29 @@ impl ConnectedStation {
     /// while `authorization_decisions.action` stays the two requests that can let a card charge (Authorize and
     /// StartTransaction) and a StopTransaction never shows up among a station's unknown taps.
     pub async fn stop_id_tag_decision(&self, id_tag: &str) -> Result<Decision, StorageError> {
-        let mut conn = self.db.read().await?;
-        let (decision, _, _) =
-            decide_now(&mut conn, &self.db.decision_cache, self.station, id_tag).await?;
+        let (decision, _, _) = decide_now(
+            &mut Source::Pool(&self.db, None),
+            &self.db.decision_cache,
+            self.station,
+            id_tag,
+        )
+        .await?;
         Ok(decision)
     }
+}
+
+/// The query of [`OrgAdmin::unknown_taps`]: `$1` the station, `$2` its organization, `$3` since, `$4` the most
+/// decisions looked at.
+fn unknown_taps_sql() -> String {
+    format!(
+        "{}SELECT d.id_tag, d.hidden_key, d.visible_key, d.at FROM authorization_decisions d \
+         WHERE d.station_id = $1 AND d.at >= $3 \
+           AND NOT EXISTS (SELECT 1 {}) AND NOT EXISTS (SELECT 1 {}) \
+         ORDER BY d.at DESC, d.id DESC LIMIT $4",
+        subtree_cte("$2"),
+        subtree_passes_with_key("hidden", "d.hidden_key"),
+        subtree_passes_with_key("visible", "d.visible_key")
+    )
 }
 
 impl OrgAdmin {
@@ -476,14 +531,7 @@ impl OrgAdmin {
         }
         let mut conn = self.db.read().await?;
         let station = self.scoped_station(&mut conn, id).await?;
-        let sql = format!(
-            "{}SELECT d.id_tag, d.hidden_key, d.visible_key, d.at FROM authorization_decisions d \
-             WHERE d.station_id = $1 AND d.at >= $3 \
-               AND NOT EXISTS (SELECT 1 FROM passes p JOIN subtree ON subtree.id = p.org_id WHERE {}) \
-             ORDER BY d.at DESC, d.id DESC LIMIT $4",
-            subtree_cte("$2"),
-            pass_matches_keys("d.hidden_key", "d.visible_key")
-        );
+        let sql = unknown_taps_sql();
         let rows = sqlx::query_as::<_, Row>(&sql)
             .bind(station.id.0)
             .bind(station.org.0)
@@ -532,5 +580,51 @@ impl crate::Db {
             older_than,
         )
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SQLite's plan of `sql` (`$N` bound to 1), one line per step.
+    async fn plan(db: &crate::Db, sql: &str, params: usize) -> String {
+        let mut query = sqlx::query_as::<_, (i64, i64, i64, String)>(Box::leak(
+            format!("EXPLAIN QUERY PLAN {sql}").into_boxed_str(),
+        ));
+        for _ in 0..params {
+            query = query.bind(1_i64);
+        }
+        let rows = query.fetch_all(&db.pool).await.unwrap();
+        rows.into_iter()
+            .map(|(_, _, _, step)| step)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// A card is looked up by its key in the index of live cards, never by reading an organization's passes
+    /// (a condition on both identifier kinds joined by OR made SQLite prefer an index on the organization
+    /// alone: 1.5 ms instead of 12 µs per Authorize with 10,000 passes, and seconds for the unknown taps).
+    #[tokio::test]
+    async fn cards_are_found_through_the_index_of_live_cards() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::Db::open_sqlite_in(dir.path()).await.unwrap();
+        for (what, sql, params) in [
+            ("candidates", candidates_sql(), 3),
+            ("unknown taps", unknown_taps_sql(), 4),
+        ] {
+            let plan = plan(&db, &sql, params).await;
+            let lookups = plan
+                .lines()
+                .filter(|step| step.contains(" p USING "))
+                .collect::<Vec<_>>();
+            assert_eq!(lookups.len(), 2, "{what}:\n{plan}");
+            for step in lookups {
+                assert!(
+                    step.contains("SEARCH p USING INDEX passes_live_card (org_id=? AND id_kind=? AND match_key=?)"),
+                    "{what}:\n{plan}"
+                );
+            }
+        }
     }
 }

@@ -13,7 +13,7 @@ use crate::error::StorageError;
 use crate::events::StationEvent;
 use crate::instances::Instance;
 use crate::org::OrgAdmin;
-use crate::stations::{pass_matches_keys, subtree_cte};
+use crate::stations::{subtree_cte, subtree_passes_with_key};
 use rand::RngCore;
 use shared::decision::id_tag_keys;
 use shared::ids::StationId;
@@ -613,12 +613,13 @@ impl OrgAdmin {
         let sql = format!(
             "{}SELECT m.id, m.at, m.direction, m.message_type, m.action, m.unique_id, m.payload, m.id_tag, \
                CASE WHEN m.id_tag IS NULL THEN 0 ELSE \
-                 (SELECT COUNT(*) FROM passes p JOIN subtree ON subtree.id = p.org_id WHERE {}) \
+                 (SELECT COUNT(*) {}) + (SELECT COUNT(*) {}) \
                END AS id_tag_matches \
              FROM ocpp_messages m WHERE m.station_id = $1{conditions} \
              ORDER BY m.at DESC, m.id DESC LIMIT ${}",
             subtree_cte("$2"),
-            pass_matches_keys("m.id_tag_hidden_key", "m.id_tag_visible_key"),
+            subtree_passes_with_key("hidden", "m.id_tag_hidden_key"),
+            subtree_passes_with_key("visible", "m.id_tag_visible_key"),
             binds.len()
         );
         let mut query = sqlx::query_as::<_, Row>(&sql);
