@@ -34,12 +34,14 @@ force_leaf_rebuild() {
   touch "$CHARGEDESK_ROOT/server/src/main.rs" "$CHARGEDESK_ROOT/frontend/src/lib.rs"
 }
 
-# The release site and server (run.sh, test.sh): `--precompress` writes a .br and a .gz file next to each site
-# file, which the server sends to browsers that accept them (server::http::site_files). cargo-leptos writes the
-# .gz files with libflate, a fifth larger than gzip -9 (browsers on plain http take gzip, not brotli): written
+# The release site and server (run.sh, test.sh): `--split` cuts the wasm at the lazy routes (app::routes) into the
+# main module and chunks loaded per page (named after their content like the other files, and wasm-opt'ed one by
+# one, which adds a few minutes); `--precompress` writes a .br and a .gz file next to each site file, chunks
+# included, which the server sends to browsers that accept them (server::http::site_files). cargo-leptos writes
+# the .gz files with libflate, a fifth larger than gzip -9 (browsers on plain http take gzip, not brotli): written
 # again.
 build_release_site() {
   force_leaf_rebuild
-  CARGO_TARGET_DIR="$LEPTOS_TARGET_DIR" cargo leptos build --release --precompress --cargo-locked
+  CARGO_TARGET_DIR="$LEPTOS_TARGET_DIR" cargo leptos build --release --precompress --split --cargo-locked
   find "$LEPTOS_SITE_ROOT/$LEPTOS_SITE_PKG_DIR" -name '*.gz' -exec sh -c 'gzip -9 -n -c "${1%.gz}" >"$1"' _ {} \;
 }

@@ -78,3 +78,12 @@ pub fn use_websocket_origin() -> Signal<String> {
     });
     origin.into()
 }
+
+/// Sets `data-hydrated="true"` on the app's root element (`#chargedesk`, see [`crate::App`]): called by the
+/// frontend crate once hydration has finished, lazily loaded page included. End-to-end tests wait for it.
+pub fn mark_hydrated() {
+    #[cfg(target_arch = "wasm32")]
+    if let Some(root) = document().get_element_by_id("chargedesk") {
+        let _ = root.set_attribute("data-hydrated", "true");
+    }
+}

@@ -16,6 +16,7 @@ pub mod layout;
 pub mod orgs;
 pub mod paging;
 pub mod passes;
+pub mod routes;
 pub mod settings;
 pub mod stations;
 pub mod transactions;
@@ -24,7 +25,8 @@ pub mod users;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, Lazy};
+use routes::*;
 
 pub use error::AppError;
 
@@ -56,40 +58,38 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     layout::provide_current_user();
 
-    // Set only in the browser once the wasm has taken over the page: end-to-end tests wait for it, because
-    // clicks before hydration would be lost.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
-
     view! {
         <Title text="ChargeDesk"/>
-        <div id="chargedesk" data-hydrated=move || hydrated.get().to_string()>
+        // `data-hydrated` becomes "true" only in the browser, once the wasm has taken over the whole page including
+        // the lazily loaded page (`browser::mark_hydrated`, called by the frontend crate): end-to-end tests wait for
+        // it, because clicks before hydration would be lost.
+        <div id="chargedesk" data-hydrated="false">
             <Router>
                 <Routes fallback=|| view! { <layout::NotFoundPage/> }>
-                    <Route path=path!("/login") view=auth::LoginPage/>
-                    <Route path=path!("/set-password") view=account::SetPasswordPage/>
-                    <Route path=path!("/forgot-password") view=account::ForgotPasswordPage/>
-                    <Route path=path!("/account") view=account::AccountPage/>
+                    <Route path=path!("/login") view={Lazy::<Login>::new()}/>
+                    <Route path=path!("/set-password") view={Lazy::<SetPassword>::new()}/>
+                    <Route path=path!("/forgot-password") view={Lazy::<ForgotPassword>::new()}/>
+                    <Route path=path!("/account") view={Lazy::<Account>::new()}/>
                     <Route path=path!("/") view=layout::HomePage/>
-                    <Route path=path!("/my/passes") view=passes::MyPassesPage/>
-                    <ParentRoute path=path!("/orgs/:org") view=layout::OrgShell>
-                        <Route path=path!("") view=orgs::OrganizationsPage/>
-                        <Route path=path!("organizations") view=orgs::OrganizationsPage/>
-                        <Route path=path!("users") view=users::UsersPage/>
-                        <Route path=path!("assets") view=stations::AssetsPage/>
-                        <ParentRoute path=path!("assets/:station") view=stations::StationPage>
-                            <Route path=path!("") view=stations::StationOverviewTab/>
-                            <Route path=path!("logs") view=stations::StationLogsTab/>
-                            <Route path=path!("settings") view=stations::StationSettingsTab/>
+                    <Route path=path!("/my/passes") view={Lazy::<MyPasses>::new()}/>
+                    <ParentRoute path=path!("/orgs/:org") view={Lazy::<Org>::new()}>
+                        <Route path=path!("") view={Lazy::<Organizations>::new()}/>
+                        <Route path=path!("organizations") view={Lazy::<Organizations>::new()}/>
+                        <Route path=path!("users") view={Lazy::<Users>::new()}/>
+                        <Route path=path!("assets") view={Lazy::<Assets>::new()}/>
+                        <ParentRoute path=path!("assets/:station") view={Lazy::<Station>::new()}>
+                            <Route path=path!("") view={Lazy::<StationOverview>::new()}/>
+                            <Route path=path!("logs") view={Lazy::<StationLogs>::new()}/>
+                            <Route path=path!("settings") view={Lazy::<StationSettings>::new()}/>
                         </ParentRoute>
-                        <Route path=path!("passes") view=passes::PassesPage/>
-                        <Route path=path!("transactions") view=transactions::TransactionsPage/>
-                        <ParentRoute path=path!("settings") view=settings::SettingsPage>
-                            <Route path=path!("") view=settings::PassModesTab/>
-                            <Route path=path!("passes") view=settings::PassModesTab/>
-                            <Route path=path!("access") view=settings::AccessModeTab/>
-                            <Route path=path!("security") view=settings::SecurityTab/>
-                            <Route path=path!("audit") view=settings::AuditLogTab/>
+                        <Route path=path!("passes") view={Lazy::<Passes>::new()}/>
+                        <Route path=path!("transactions") view={Lazy::<Transactions>::new()}/>
+                        <ParentRoute path=path!("settings") view={Lazy::<Settings>::new()}>
+                            <Route path=path!("") view={Lazy::<PassModes>::new()}/>
+                            <Route path=path!("passes") view={Lazy::<PassModes>::new()}/>
+                            <Route path=path!("access") view={Lazy::<AccessMode>::new()}/>
+                            <Route path=path!("security") view={Lazy::<Security>::new()}/>
+                            <Route path=path!("audit") view={Lazy::<AuditLog>::new()}/>
                         </ParentRoute>
                     </ParentRoute>
                 </Routes>

@@ -52,8 +52,38 @@ fn site() -> tempfile::TempDir {
     std::fs::write(pkg.join(format!("{wasm}.gz")), WASM_GZ).unwrap();
     std::fs::write(pkg.join("chargedesk.css"), CSS).unwrap();
     std::fs::write(site.path().join("secret.txt"), "not a site file").unwrap();
+    // What `--split` adds (lazy routes, app::routes): the chunks of the split wasm, the JavaScript that loads
+    // them and the manifest the server reads, each under its hashed name with its `.br` and `.gz` files.
+    for (name, content) in SPLIT_FILES {
+        std::fs::write(pkg.join(name), content).unwrap();
+        std::fs::write(pkg.join(format!("{name}.br")), format!("br of {name}")).unwrap();
+        std::fs::write(pkg.join(format!("{name}.gz")), format!("gz of {name}")).unwrap();
+    }
     site
 }
+
+/// The files `cargo leptos build --split` with `hash-files` writes next to the main wasm, as it names them:
+/// a group of pages' own chunk (`split_<lazy function>_<n>`), a chunk of code shared by several groups
+/// (`chunk_<n>`), the loader `__wasm_split.<hash>.js` (imported by the main JavaScript, it fetches the chunks)
+/// and the manifest (which chunks a page needs, read by the server for its `<link rel="preload">`s).
+const SPLIT_FILES: [(&str, &[u8]); 4] = [
+    (
+        "split___public_page_14517769262459580119.V02UGqWdFe9sAfzt4bT6hw.wasm",
+        b"\0asm the chunk of the pages before log-in, over 32 bytes",
+    ),
+    (
+        "chunk_17.aaVaWI4HIhGy_mcfRjO-KA.wasm",
+        b"\0asm a chunk shared by some groups of pages, over 32 bytes",
+    ),
+    (
+        "__wasm_split.yAgGLMHzTxl4soPZddbzbw.js",
+        b"export function load() { /* the chunk loader, over 32 bytes */ }",
+    ),
+    (
+        "__wasm_split_manifest.1NVRiysubtDOHeHqCupEqQ.json",
+        b"{\"__public_page_14517769262459580119\": [\"chunk_17.aaVaWI4HIhGy_mcfRjO-KA\"]}",
+    ),
+];
 
 fn options(site: &Path) -> leptos::config::LeptosOptions {
     let mut options = server::leptos_options().unwrap();
@@ -197,6 +227,66 @@ async fn hashed_site_files_come_precompressed_and_are_cached_for_a_year() {
     assert_eq!(status, StatusCode::NOT_MODIFIED);
     assert!(body.is_empty());
     assert_eq!(header_of(&headers, header::CACHE_CONTROL), CACHE_IMMUTABLE);
+}
+
+#[tokio::test]
+async fn split_chunks_and_their_loader_come_precompressed_and_are_cached_for_a_year() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let site = site_router().await;
+    for (name, content) in SPLIT_FILES {
+        let path = format!("/pkg/{name}");
+        let content_type = match name.rsplit('.').next().unwrap() {
+            "wasm" => "application/wasm",
+            "js" => "text/javascript",
+            _ => "application/json",
+        };
+        for (accept, encoding, body) in [
+            (
+                Some("gzip, deflate, br, zstd"),
+                "br",
+                format!("br of {name}").into_bytes(),
+            ),
+            (Some("gzip"), "gzip", format!("gz of {name}").into_bytes()),
+            (None, "", content.to_vec()),
+        ] {
+            let (status, headers, received) = get(&site.router, &path, accept).await;
+            assert_eq!(status, StatusCode::OK, "{path} {accept:?}");
+            assert_eq!(
+                header_of(&headers, header::CONTENT_ENCODING),
+                encoding,
+                "{path} {accept:?}"
+            );
+            assert_eq!(received, body, "{path} {accept:?}: the file chosen");
+            assert!(
+                header_of(&headers, header::CONTENT_TYPE).starts_with(content_type),
+                "{path}: {headers:?}"
+            );
+            assert_eq!(
+                header_of(&headers, header::CACHE_CONTROL),
+                CACHE_IMMUTABLE,
+                "{path} {accept:?}"
+            );
+            assert!(
+                header_of(&headers, header::VARY)
+                    .to_ascii_lowercase()
+                    .contains("accept-encoding"),
+                "{path} {accept:?}"
+            );
+        }
+        // A chunk another site made the browser fetch is sent as it is, like every answer to another site.
+        let (status, headers, received) = send(
+            &site.router,
+            Request::get(&path)
+                .header(header::ACCEPT_ENCODING, "br, gzip")
+                .header("sec-fetch-site", "cross-site")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(header_of(&headers, header::CONTENT_ENCODING), "", "{path}");
+        assert_eq!(received, content, "{path}");
+    }
 }
 
 #[tokio::test]
