@@ -2,9 +2,10 @@
 //! [`shared::decision::decide`], storing every decision with its reason, and reading them back (on a pass, and
 //! as the unknown cards tapped at a station).
 
-use crate::db::{now, Conn};
+use crate::db::{now, Backend, Conn};
 use crate::decision_cache::{DecisionCache, StationContext};
 use crate::error::StorageError;
+use crate::multi_row::{Statement, Value};
 use crate::ocpp::ConnectedStation;
 use crate::org::{ancestry, OrgAdmin};
 use crate::stations::{default_chain, parse_access_mode, subtree_cte, subtree_passes_with_key};
@@ -297,53 +298,35 @@ pub(crate) async fn insert_decision(
 /// Stores `batch` (inside the caller's transaction), a few hundred rows per statement.
 pub(crate) async fn insert_decisions(
     conn: &mut Conn,
+    backend: Backend,
     batch: &[NewDecision],
 ) -> Result<(), StorageError> {
     for chunk in batch.chunks(crate::ocpp::ROWS_PER_INSERT) {
-        let mut sql = String::from(
+        let mut insert = Statement::new(
+            backend,
             "INSERT INTO authorization_decisions (station_id, at, action, id_tag, hidden_key, visible_key, \
                                                   access_mode, pass_id, user_id, status, billing, reason) VALUES ",
         );
-        for i in 0..chunk.len() {
+        for (i, new) in chunk.iter().enumerate() {
             if i > 0 {
-                sql.push_str(", ");
+                insert.sql(", ");
             }
-            sql.push('(');
-            for n in 1..=12 {
-                if n > 1 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!("${}", i * 12 + n));
-            }
-            sql.push(')');
+            insert.tuple([
+                Value::Int(new.station.0),
+                Value::Int(new.at.0),
+                Value::Text(new.action.as_str()),
+                Value::Text(&new.id_tag),
+                Value::OptText(new.keys.hidden.as_deref()),
+                Value::OptText(new.keys.visible.as_deref()),
+                Value::Text(new.mode.as_str()),
+                Value::OptInt(new.decision.pass.map(|p| p.0)),
+                Value::OptInt(new.decision.user.map(|u| u.0)),
+                Value::Text(new.decision.status.as_str()),
+                Value::OptText(new.decision.billing.map(Billing::as_str)),
+                Value::Text(&new.decision.reason),
+            ]);
         }
-        let mut query = sqlx::query(&sql);
-        for new in chunk {
-            let NewDecision {
-                station,
-                at,
-                action,
-                id_tag,
-                keys,
-                mode,
-                decision,
-            } = new;
-            query = query
-                .bind(station.0)
-                .bind(at.0)
-                .bind(action.as_str())
-                .bind(id_tag.as_str())
-                .bind(keys.hidden.as_deref())
-                .bind(keys.visible.as_deref())
-                .bind(mode.as_str())
-                .bind(decision.pass.map(|p| p.0))
-                .bind(decision.user.map(|u| u.0))
-                .bind(decision.status.as_str())
-                .bind(decision.billing.map(Billing::as_str))
-                .bind(decision.reason.as_str());
-        }
-        // Not kept prepared: the text changes with the batch.
-        query.persistent(false).execute(&mut *conn).await?;
+        insert.execute(conn).await?;
     }
     Ok(())
 }

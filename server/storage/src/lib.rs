@@ -62,6 +62,7 @@ pub mod list_seed;
 pub mod load_test;
 mod mail;
 mod migrate;
+mod multi_row;
 mod ocpp;
 mod org;
 mod paging;

@@ -12,6 +12,7 @@ use crate::decisions::{insert_decision, insert_decisions, NewDecision};
 use crate::error::StorageError;
 use crate::events::StationEvent;
 use crate::instances::Instance;
+use crate::multi_row::{Statement, Value};
 use crate::org::OrgAdmin;
 use crate::stations::{subtree_cte, subtree_passes_with_key};
 use rand::RngCore;
@@ -471,7 +472,7 @@ impl Db {
             let mut tx = self.begin_operational_write().await?;
             insert_frames(&mut tx, self.backend, frames).await?;
             store_touches(&mut tx, touches).await?;
-            insert_decisions(&mut tx, decisions).await?;
+            insert_decisions(&mut tx, self.backend, decisions).await?;
             let taps = self
                 .announce_taps(
                     &mut tx,
@@ -658,8 +659,8 @@ impl OrgAdmin {
     }
 }
 
-/// Rows per multi-row INSERT of the log writer: 12 values each, far below the most parameters a statement may
-/// have (SQLite 32,766; PostgreSQL 65,535).
+/// Rows per multi-row INSERT of the log writer: 12 values each (a few more for an answer whose CALL is looked
+/// up), far below the most a statement may have (SQLite 32,766; PostgreSQL 65,535).
 pub(crate) const ROWS_PER_INSERT: usize = 250;
 
 /// Reserves `n` ids of `table` (whose `id` the database assigns: SQLite `AUTOINCREMENT`, PostgreSQL an
@@ -742,69 +743,87 @@ async fn insert_frames(
         rows.push((id, m, answers));
     }
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let mut sql = String::from(
+        let mut insert = Statement::new(
+            backend,
             "INSERT INTO ocpp_messages (id, station_id, at, direction, message_type, action, unique_id, \
                                         payload, call_id, id_tag, id_tag_hidden_key, id_tag_visible_key) VALUES ",
         );
-        for (i, (_, _, answers)) in chunk.iter().enumerate() {
-            let p = |n: usize| format!("${}", i * 12 + n);
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            let (action, call_id) = if matches!(answers, Answers::Stored) {
-                let call = |col: &str| {
-                    format!(
-                        "(SELECT c.{col} FROM ocpp_messages c WHERE c.station_id = {} AND c.unique_id = {} \
-                         AND c.message_type = 'call' AND c.direction <> {} ORDER BY c.id DESC LIMIT 1)",
-                        p(2),
-                        p(7),
-                        p(4)
-                    )
-                };
-                (
-                    format!("COALESCE({}, {})", p(6), call("action")),
-                    format!("COALESCE({}, {})", p(9), call("id")),
-                )
-            } else {
-                (p(6), p(9))
-            };
-            sql.push_str(&format!(
-                "({}, {}, {}, {}, {}, {action}, {}, {}, {call_id}, {}, {}, {})",
-                p(1),
-                p(2),
-                p(3),
-                p(4),
-                p(5),
-                p(7),
-                p(8),
-                p(10),
-                p(11),
-                p(12)
-            ));
-        }
-        let mut query = sqlx::query(&sql);
-        for (id, m, answers) in chunk {
+        for (i, (id, m, answers)) in chunk.iter().enumerate() {
             let keys = m.id_tag.as_deref().map(id_tag_keys).unwrap_or_default();
-            let (action, call_id) = match answers {
-                Answers::InBatch { call, action } => (m.action.as_deref().or(*action), Some(*call)),
-                Answers::Nothing | Answers::Stored => (m.action.as_deref(), None),
-            };
-            query = query
-                .bind(*id)
-                .bind(m.station.0)
-                .bind(m.at.0)
-                .bind(m.direction.as_str())
-                .bind(m.message_type.as_str())
-                .bind(action)
-                .bind(m.unique_id.as_str())
-                .bind(m.payload.as_str())
-                .bind(call_id)
-                .bind(m.id_tag.as_deref())
-                .bind(keys.hidden)
-                .bind(keys.visible);
+            if i > 0 {
+                insert.sql(", ");
+            }
+            insert
+                .sql("(")
+                .value(Value::Int(*id))
+                .sql(", ")
+                .value(Value::Int(m.station.0))
+                .sql(", ")
+                .value(Value::Int(m.at.0))
+                .sql(", ")
+                .value(Value::Text(m.direction.as_str()))
+                .sql(", ")
+                .value(Value::Text(m.message_type.as_str()))
+                .sql(", ");
+            match answers {
+                Answers::Nothing => {
+                    insert
+                        .value(Value::OptText(m.action.as_deref()))
+                        .sql(", ")
+                        .value(Value::Text(&m.unique_id))
+                        .sql(", ")
+                        .value(Value::Text(&m.payload))
+                        .sql(", NULL, ");
+                }
+                Answers::InBatch { call, action } => {
+                    insert
+                        .value(Value::OptText(m.action.as_deref().or(*action)))
+                        .sql(", ")
+                        .value(Value::Text(&m.unique_id))
+                        .sql(", ")
+                        .value(Value::Text(&m.payload))
+                        .sql(", ")
+                        .value(Value::Int(*call))
+                        .sql(", ");
+                }
+                Answers::Stored => {
+                    // The latest CALL of the station with this unique id that went the other way.
+                    fn call<'a>(insert: &mut Statement<'a>, m: &'a NewOcppMessage, col: &str) {
+                        insert
+                            .sql(&format!(
+                                "(SELECT c.{col} FROM ocpp_messages c WHERE c.station_id = "
+                            ))
+                            .value(Value::Int(m.station.0))
+                            .sql(" AND c.unique_id = ")
+                            .value(Value::Text(&m.unique_id))
+                            .sql(" AND c.message_type = 'call' AND c.direction <> ")
+                            .value(Value::Text(m.direction.as_str()))
+                            .sql(" ORDER BY c.id DESC LIMIT 1)");
+                    }
+                    insert
+                        .sql("COALESCE(")
+                        .value(Value::OptText(m.action.as_deref()))
+                        .sql(", ");
+                    call(&mut insert, m, "action");
+                    insert
+                        .sql("), ")
+                        .value(Value::Text(&m.unique_id))
+                        .sql(", ")
+                        .value(Value::Text(&m.payload))
+                        .sql(", ");
+                    call(&mut insert, m, "id");
+                    insert.sql(", ");
+                }
+            }
+            insert
+                .value(Value::OptText(m.id_tag.as_deref()))
+                .sql(", ")
+                .value(Value::OptString(keys.hidden))
+                .sql(", ")
+                .value(Value::OptString(keys.visible))
+                .sql(")");
         }
-        // Not kept prepared: the text changes with the batch.
-        query.persistent(false).execute(&mut *tx).await?;
+        insert.execute(tx).await?;
     }
     Ok(())
 }
