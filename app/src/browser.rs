@@ -80,10 +80,43 @@ pub fn use_websocket_origin() -> Signal<String> {
 }
 
 /// Sets `data-hydrated="true"` on the app's root element (`#chargedesk`, see [`crate::App`]): called by the
-/// frontend crate once hydration has finished, lazily loaded page included. End-to-end tests wait for it.
+/// frontend crate once hydration has finished, lazily loaded page included. End-to-end tests wait for it. A page
+/// that hydrated may reload once more after a failed chunk load ([`reload_after_missing_chunk`]).
 pub fn mark_hydrated() {
     #[cfg(target_arch = "wasm32")]
-    if let Some(root) = document().get_element_by_id("chargedesk") {
-        let _ = root.set_attribute("data-hydrated", "true");
+    {
+        if let Some(root) = document().get_element_by_id("chargedesk") {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+        if let Some(Ok(Some(storage))) = web_sys::window().map(|w| w.session_storage()) {
+            let _ = storage.remove_item(RELOADED_FOR_MISSING_CHUNK);
+        }
+    }
+}
+
+/// Set in the tab's session storage while a page reloads because a chunk could not be loaded.
+#[cfg(target_arch = "wasm32")]
+const RELOADED_FOR_MISSING_CHUNK: &str = "chargedesk-reloaded-for-missing-chunk";
+
+/// Loads the page again from the server: called (by the frontend's panic hook) when the browser could not load
+/// the code of a group of pages (`crate::routes`). That happens when a new version was deployed since the page
+/// was loaded: the chunks have new names and the old ones are gone, so the page would stay dead. The new page
+/// comes with the new version's files. Only once until a page hydrates again: a page that fails the same way
+/// after the reload stays as it is rather than reload forever.
+pub fn reload_after_missing_chunk() {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let Ok(Some(storage)) = window.session_storage() else {
+            return;
+        };
+        if matches!(storage.get_item(RELOADED_FOR_MISSING_CHUNK), Ok(Some(_))) {
+            return;
+        }
+        if storage.set_item(RELOADED_FOR_MISSING_CHUNK, "1").is_ok() {
+            let _ = window.location().reload();
+        }
     }
 }

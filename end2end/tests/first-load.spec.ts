@@ -1,5 +1,5 @@
 import { expect, test, type Browser, type BrowserContext, type Page, type Response } from '@playwright/test';
-import { PARTNER, hydrated, login } from './helpers';
+import { PARTNER, hydrated, login, mainMenu, menu } from './helpers';
 
 // The first visit of a browser with an empty cache, as the server delivers it: every site file under /pkg comes
 // compressed (brotli, or gzip for a browser that offers only that) under a name that carries its content's hash,
@@ -137,4 +137,20 @@ test('the first visit of a signed-in page loads the same light, long-cached site
     }
   }
   await context.close();
+});
+
+test('a page whose code is gone after a deploy is loaded again instead of staying dead', async ({ page }) => {
+  await login(page, PARTNER);
+  // A new version was deployed since this page was loaded: the chunk of the "Passes" pages has another name now
+  // and the old one answers 404. Following the link makes the browser load the page again, once.
+  const passesChunk = /\/pkg\/split_pass_page_[^/]*\.wasm$/;
+  await page.route(passesChunk, (route) => route.fulfill({ status: 404, body: '' }));
+  const reloaded = page.waitForEvent('load');
+  await mainMenu(page).getByRole('link', { name: 'Passes', exact: true }).click();
+  await reloaded;
+  await page.unroute(passesChunk);
+  await hydrated(page);
+  // The reloaded page works: its links lead to pages whose code loads.
+  await menu(page, 'Users');
+  await menu(page, 'Passes');
 });
