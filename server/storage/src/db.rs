@@ -57,6 +57,12 @@ const SQLITE_PRAGMAS: &[&str] = &[
 #[derive(Debug, Clone)]
 pub struct Db {
     pub(crate) pool: AnyPool,
+    /// Where write transactions run ([`Db::begin_write`]): on a SQLite file, a pool of its own with one
+    /// connection — SQLite lets one writer in at a time anyway, so writers queue here instead of spinning on
+    /// the file lock, and the one connection keeps the pages they write in its cache (a write on any of eight
+    /// connections found its cache out of date, as another had written since, and read the pages again).
+    /// Otherwise the same pool as `pool`.
+    pub(crate) write_pool: AnyPool,
     pub(crate) backend: Backend,
     /// Changes that live connections react to, from every instance (see [`crate::events`]).
     pub(crate) events: crate::events::Events,
@@ -122,8 +128,14 @@ impl Db {
                         .acquire_timeout(Duration::from_secs(10))
                         .test_before_acquire(false);
                 }
+                let write_pool = if in_memory {
+                    None
+                } else {
+                    Some(options.clone().max_connections(1).connect(&url).await?)
+                };
                 let pool = options.connect(&url).await?;
                 Ok(Db {
+                    write_pool: write_pool.unwrap_or_else(|| pool.clone()),
                     pool,
                     backend,
                     events: crate::events::Events::local(),
@@ -140,6 +152,7 @@ impl Db {
                     .await?;
                 let decision_cache = DecisionCache::new();
                 Ok(Db {
+                    write_pool: pool.clone(),
                     pool,
                     backend,
                     // Listening before we return: nothing committed afterwards is missed.
@@ -199,8 +212,8 @@ impl Db {
 
     async fn begin(&self, changes_decision_inputs: bool) -> Result<WriteTx, StorageError> {
         let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => self.write_pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.write_pool.begin().await?,
         };
         Ok(WriteTx {
             tx,

@@ -94,6 +94,7 @@ impl Db {
     /// query fails (and [`Db::readiness`] answers [`NotReady::Unreachable`]); clones share the pool.
     pub async fn close(&self) {
         self.pool.close().await;
+        self.write_pool.close().await;
     }
 }
 
