@@ -369,12 +369,13 @@ impl Session {
                 response_frame(id, &StatusNotificationResponse {})
             }
             Request::Authorize(authorize) => {
-                // Decided here, stored by the log writer with the other stations' decisions (which also
-                // announces the tap to "Scan at a station"); answered once stored.
+                // Decided here (from the decision cache when the station and the card were seen before),
+                // queued for the log writer, which stores it with the other stations' decisions and frames
+                // and announces the tap to "Scan at a station"; answered once queued.
                 let (decision, record) = station.decide_authorize(&authorize.id_tag).await?;
-                if !self.hub.log().store_decision(record).await {
+                if !self.hub.log().queue_decision(record).await {
                     return Err(storage::StorageError::Internal(
-                        "the authorization decision could not be stored".into(),
+                        "the authorization decision could not be queued: the log writer has stopped".into(),
                     ));
                 }
                 response_frame(

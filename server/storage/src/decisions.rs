@@ -333,9 +333,9 @@ pub(crate) async fn insert_decisions(
 
 impl ConnectedStation {
     /// OCPP Authorize, taken apart for a batching writer: decides whether the card may charge here (as
-    /// [`ConnectedStation::authorize`] does) on a read connection, and returns the decision with what is to be
-    /// stored ([`crate::Db::store_ocpp_batch`]). The station's answer must wait until that is stored: every
-    /// reader of decisions (the pass's decisions, the station's unknown taps) then finds it, and none is lost.
+    /// [`ConnectedStation::authorize`] does; from the decision cache, or on a read connection), tells this
+    /// instance's listeners of the station's taps, and returns the decision with what is to be stored
+    /// ([`crate::Db::store_ocpp_batch`], which tells the other instances).
     pub async fn decide_authorize(
         &self,
         id_tag: &str,
@@ -348,18 +348,20 @@ impl ConnectedStation {
             id_tag,
         )
         .await?;
-        Ok((
-            decision.clone(),
-            NewDecision {
-                station: self.station,
-                at,
-                action: DecisionAction::Authorize,
-                id_tag: id_tag.to_owned(),
-                keys,
-                mode,
-                decision,
-            },
-        ))
+        let record = NewDecision {
+            station: self.station,
+            at,
+            action: DecisionAction::Authorize,
+            id_tag: id_tag.to_owned(),
+            keys,
+            mode,
+            decision: decision.clone(),
+        };
+        // "Scan at a station" on this instance hears of the card at once; the others with its commit.
+        if let Some(tap) = record.tap() {
+            self.db.tap_here(tap);
+        }
+        Ok((decision, record))
     }
 
     /// OCPP Authorize: decides whether the card may charge here (the station's effective access mode, the live

@@ -205,6 +205,9 @@ pub(crate) struct Events {
 struct Shared {
     control: broadcast::Sender<Delivery>,
     taps: Arc<TapChannels>,
+    /// This handle's name in the taps it announces to the other instances ([`Body::Taps`]): its own listener
+    /// skips them, as they were delivered here when they happened ([`Db::tap_here`]).
+    origin: i64,
     /// Dropped with the last clone of the [`Db`]: ends the listener task.
     _stop: watch::Sender<()>,
 }
@@ -227,6 +230,7 @@ impl Events {
         let receivers = Receivers {
             control: events.shared.control.clone(),
             taps: events.shared.taps.clone(),
+            origin: events.shared.origin,
             decision_cache,
         };
         tokio::spawn(keep_listening(url.to_owned(), listener, receivers, stop));
@@ -240,6 +244,7 @@ impl Events {
             shared: Arc::new(Shared {
                 control,
                 taps: Default::default(),
+                origin: rand::random::<i64>(),
                 _stop: stop,
             }),
         };
@@ -264,25 +269,6 @@ impl Announced {
     pub(crate) fn after_commit(self) {
         if let Some((event, control)) = self.local {
             let _ = control.send(Delivery::Event(event));
-        }
-    }
-}
-
-/// Taps announced in a transaction: call [`AnnouncedTaps::after_commit`] once it committed.
-#[must_use = "call after_commit once the transaction is committed"]
-pub(crate) struct AnnouncedTaps {
-    /// SQLite: the taps to deliver. PostgreSQL: none (the commit sends them).
-    local: Vec<TapEvent>,
-    channels: Option<Arc<TapChannels>>,
-}
-
-impl AnnouncedTaps {
-    /// Delivers the taps to this process's listeners (SQLite); on PostgreSQL the commit already sent them.
-    pub(crate) fn after_commit(self) {
-        if let Some(channels) = self.channels {
-            for tap in self.local {
-                channels.deliver(tap);
-            }
         }
     }
 }
@@ -359,37 +345,36 @@ impl Db {
         Ok(())
     }
 
-    /// Announces the cards held against station readers (the Authorize decisions stored in `tx`) to their
-    /// listeners on every instance: on PostgreSQL a few notifications, each with up to
-    /// [`TAPS_PER_NOTIFICATION`] taps, that the commit sends; on SQLite [`AnnouncedTaps::after_commit`]
-    /// delivers them. Like the decisions, they count only if `tx` commits.
+    /// Delivers a card held against a station's reader to this instance's listeners of the station at once
+    /// (the other instances hear of it with its decision's commit, [`Db::announce_taps`]).
+    pub(crate) fn tap_here(&self, tap: TapEvent) {
+        self.events.shared.taps.deliver(tap);
+    }
+
+    /// Announces the cards held against station readers (the Authorize decisions stored in `tx`) to the
+    /// listeners on the other instances: on PostgreSQL a few notifications, each with up to
+    /// [`TAPS_PER_NOTIFICATION`] taps, that the commit sends, naming this handle as their origin so that its own
+    /// listener skips them; nothing on SQLite (one instance). This instance delivered them when they happened
+    /// ([`Db::tap_here`]).
     pub(crate) async fn announce_taps(
         &self,
         tx: &mut Conn,
-        taps: Vec<TapEvent>,
-    ) -> Result<AnnouncedTaps, StorageError> {
-        match self.backend {
-            Backend::Sqlite => Ok(AnnouncedTaps {
-                local: taps,
-                channels: Some(self.events.shared.taps.clone()),
-            }),
-            Backend::Postgres => {
-                for chunk in taps.chunks(TAPS_PER_NOTIFICATION) {
-                    let body = Body::Taps {
-                        taps: chunk.iter().map(WireTap::from).collect(),
-                    };
-                    sqlx::query("SELECT pg_notify($1, $2)")
-                        .bind(CHANNEL)
-                        .bind(encode(&body))
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                Ok(AnnouncedTaps {
-                    local: Vec::new(),
-                    channels: None,
-                })
+        taps: &[TapEvent],
+    ) -> Result<(), StorageError> {
+        if self.backend == Backend::Postgres {
+            for chunk in taps.chunks(TAPS_PER_NOTIFICATION) {
+                let body = Body::Taps {
+                    origin: self.events.shared.origin,
+                    taps: chunk.iter().map(WireTap::from).collect(),
+                };
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(CHANNEL)
+                    .bind(encode(&body))
+                    .execute(&mut *tx)
+                    .await?;
             }
         }
+        Ok(())
     }
 
     /// Announces `event` in the transaction `tx` of the change it reports: on PostgreSQL a `NOTIFY` that the
@@ -443,8 +428,10 @@ enum Body {
     },
     /// A change to what authorization decisions are taken from (see [`DecisionCache`]) committed.
     DecisionInputsChanged {},
-    /// Several taps, as the log writer stores a batch of Authorize decisions.
+    /// Several taps, as the log writer stores a batch of Authorize decisions; `origin` names the sending
+    /// handle (its own listener skips them).
     Taps {
+        origin: i64,
         taps: Vec<WireTap>,
     },
 }
@@ -501,7 +488,8 @@ fn encode(body: &Body) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Decoded {
     Station(StationEvent),
-    Taps(Vec<TapEvent>),
+    /// Taps, and the handle that sent them if the payload says.
+    Taps(Option<i64>, Vec<TapEvent>),
     DecisionInputsChanged,
 }
 
@@ -553,17 +541,23 @@ fn decode(payload: &str) -> Result<Decoded, &'static str> {
             id_tag,
             at,
             known,
-        } => Decoded::Taps(vec![tap(WireTap {
-            station: id,
-            id_tag,
-            at,
-            known,
-        })?]),
-        Body::Taps { taps } => {
+        } => Decoded::Taps(
+            None,
+            vec![tap(WireTap {
+                station: id,
+                id_tag,
+                at,
+                known,
+            })?],
+        ),
+        Body::Taps { origin, taps } => {
             if taps.is_empty() || taps.len() > TAPS_PER_NOTIFICATION {
                 return Err("not a number of taps this version sends");
             }
-            Decoded::Taps(taps.into_iter().map(tap).collect::<Result<_, _>>()?)
+            Decoded::Taps(
+                Some(origin),
+                taps.into_iter().map(tap).collect::<Result<_, _>>()?,
+            )
         }
         Body::DecisionInputsChanged {} => Decoded::DecisionInputsChanged,
     })
@@ -582,6 +576,8 @@ async fn listen(url: &str) -> Result<PgListener, StorageError> {
 struct Receivers {
     control: broadcast::Sender<Delivery>,
     taps: Arc<TapChannels>,
+    /// This handle's origin ([`Body::Taps`]).
+    origin: i64,
     decision_cache: Arc<DecisionCache>,
 }
 
@@ -597,6 +593,7 @@ async fn keep_listening(
     let Receivers {
         control,
         taps,
+        origin,
         decision_cache,
     } = receivers;
     loop {
@@ -609,7 +606,9 @@ async fn keep_listening(
                 Ok(Decoded::Station(event)) => {
                     let _ = control.send(Delivery::Event(event));
                 }
-                Ok(Decoded::Taps(arrived)) => {
+                // Our own: delivered here when they happened.
+                Ok(Decoded::Taps(Some(from), _)) if from == origin => {}
+                Ok(Decoded::Taps(_, arrived)) => {
                     for tap in arrived {
                         taps.deliver(tap);
                     }
@@ -678,7 +677,7 @@ mod tests {
             known: true,
         });
         assert!(
-            matches!(decode(&tap), Ok(Decoded::Taps(t)) if t.len() == 1 && t[0].id_tag == "04ABCDEF" && t[0].known)
+            matches!(decode(&tap), Ok(Decoded::Taps(None, t)) if t.len() == 1 && t[0].id_tag == "04ABCDEF" && t[0].known)
         );
         let wire = |station: i64, id_tag: &str| WireTap {
             station,
@@ -687,28 +686,32 @@ mod tests {
             known: false,
         };
         let taps = encode(&Body::Taps {
+            origin: -42,
             taps: vec![wire(3, "04ABCDEF"), wire(4, "AB\"\\\u{1}")],
         });
         assert_eq!(
             taps,
-            r#"{"v":1,"event":{"kind":"taps","taps":[{"station":3,"id_tag":"04ABCDEF","at":5,"known":false},{"station":4,"id_tag":"AB\"\\\u0001","at":5,"known":false}]}}"#
+            r#"{"v":1,"event":{"kind":"taps","origin":-42,"taps":[{"station":3,"id_tag":"04ABCDEF","at":5,"known":false},{"station":4,"id_tag":"AB\"\\\u0001","at":5,"known":false}]}}"#
         );
         assert!(
-            matches!(decode(&taps), Ok(Decoded::Taps(t)) if t.len() == 2 && t[1].station == StationId(4) && t[1].id_tag == "AB\"\\\u{1}")
+            matches!(decode(&taps), Ok(Decoded::Taps(Some(-42), t)) if t.len() == 2 && t[1].station == StationId(4) && t[1].id_tag == "AB\"\\\u{1}")
         );
         // The largest notification stays below PostgreSQL's limit of 8,000 bytes, even with every character
         // of every idTag escaped.
         let worst = encode(&Body::Taps {
+            origin: i64::MIN,
             taps: vec![wire(i64::MAX, &"\u{1}".repeat(MAX_ID_TAG)); TAPS_PER_NOTIFICATION],
         });
         assert!(worst.len() < 8000, "{}", worst.len());
         assert!(decode(&worst).is_ok());
         let too_many = encode(&Body::Taps {
+            origin: 1,
             taps: vec![wire(3, "04ABCDEF"); TAPS_PER_NOTIFICATION + 1],
         });
         assert!(decode(&too_many).is_err());
         // One bad tap spoils the notification.
         let one_bad = encode(&Body::Taps {
+            origin: 1,
             taps: vec![wire(3, "04ABCDEF"), wire(-1, "04ABCDEF")],
         });
         assert!(decode(&one_bad).is_err());
@@ -732,9 +735,10 @@ mod tests {
             r#"{"v":1,"event":{"kind":"tap","station":3,"id_tag":"123456789012345678901","at":0,"known":false}}"#,
             r#"{"v":1}"#,
             r#"{"v":1,"event":{"kind":"decision_inputs_changed","station":7}}"#,
-            r#"{"v":1,"event":{"kind":"taps","taps":[]}}"#,
-            r#"{"v":1,"event":{"kind":"taps","taps":[{"station":3,"id_tag":"","at":0,"known":false}]}}"#,
-            r#"{"v":1,"event":{"kind":"taps","taps":[{"station":3,"id_tag":"A","at":0,"known":false,"x":1}]}}"#,
+            r#"{"v":1,"event":{"kind":"taps","origin":1,"taps":[]}}"#,
+            r#"{"v":1,"event":{"kind":"taps","origin":1,"taps":[{"station":3,"id_tag":"","at":0,"known":false}]}}"#,
+            r#"{"v":1,"event":{"kind":"taps","origin":1,"taps":[{"station":3,"id_tag":"A","at":0,"known":false,"x":1}]}}"#,
+            r#"{"v":1,"event":{"kind":"taps","taps":[{"station":3,"id_tag":"A","at":0,"known":false}]}}"#,
         ] {
             assert!(decode(bad).is_err(), "{bad}");
         }

@@ -454,8 +454,8 @@ impl Db {
     /// [`ConnectedStation::touched_now`]; `last_message_at` never moves back), in order, in one transaction: one
     /// commit for what many stations sent meanwhile, instead of one write transaction each; frames and
     /// decisions a few hundred rows per statement. The Authorize decisions are also the cards held against the
-    /// readers: announced with the commit to their listeners on every instance ("Scan at a station",
-    /// [`Db::subscribe_taps`]). A batch that cannot be stored as a whole (say a decision's station was just
+    /// readers: announced with the commit to their listeners on the other instances ("Scan at a station",
+    /// [`Db::subscribe_taps`]; this instance's heard of them when they were decided). A batch that cannot be stored as a whole (say a decision's station was just
     /// deleted) is stored piece by piece instead: the frames in one
     /// transaction, each decision in one of its own, so that one bad row fails only itself. Returns whether
     /// the frames were stored and, per decision and in order, whether it was.
@@ -473,14 +473,9 @@ impl Db {
             insert_frames(&mut tx, self.backend, frames).await?;
             store_touches(&mut tx, touches).await?;
             insert_decisions(&mut tx, self.backend, decisions).await?;
-            let taps = self
-                .announce_taps(
-                    &mut tx,
-                    decisions.iter().filter_map(NewDecision::tap).collect(),
-                )
-                .await?;
+            let taps: Vec<_> = decisions.iter().filter_map(NewDecision::tap).collect();
+            self.announce_taps(&mut tx, &taps).await?;
             tx.commit().await?;
-            taps.after_commit();
             Ok::<_, StorageError>(())
         }
         .await;
@@ -492,11 +487,9 @@ impl Db {
             let one = async {
                 let mut tx = self.begin_operational_write().await?;
                 insert_decision(&mut tx, decision).await?;
-                let taps = self
-                    .announce_taps(&mut tx, decision.tap().into_iter().collect())
-                    .await?;
+                let taps: Vec<_> = decision.tap().into_iter().collect();
+                self.announce_taps(&mut tx, &taps).await?;
                 tx.commit().await?;
-                taps.after_commit();
                 Ok::<_, StorageError>(())
             }
             .await;
