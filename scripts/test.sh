@@ -54,7 +54,7 @@ touch sim/src/bin/chargepoint-sim.rs # see force_leaf_rebuild in env.sh
 cargo build --locked -p sim --bin chargepoint-sim
 export CHARGEDESK_SIM_BIN="$CARGO_TARGET_DIR/debug/chargepoint-sim"
 
-step "release build (cargo leptos build --release --precompress)"
+step "release build (cargo leptos build --release --precompress --split)"
 build_release_site # scripts/env.sh
 
 export CHARGEDESK_SERVER_BIN="$LEPTOS_TARGET_DIR/release/server"
