@@ -5,14 +5,16 @@ wire_enum! {
     /// reservation, smart charging and remote trigger profiles).
     ///
     /// The first ten are initiated by the charge point and handled by the central system; the others are
-    /// initiated by the central system. The central system knows their names (so a charge point that sends one
-    /// gets `NotSupported`, not `NotImplemented`) but does not handle them yet.
+    /// initiated by the central system (so a charge point that sends one gets `NotSupported`, not
+    /// `NotImplemented`). Of those, the core, local-list and remote-trigger ones are typed in
+    /// [`crate::commands`] and sent by the central system; the reservation, smart-charging and
+    /// firmware-management ones are known by name only.
     pub enum Action {
         /// Charge point → central system: may this idTag charge?
         Authorize = "Authorize",
         /// Charge point → central system: the charge point (re)started.
         BootNotification = "BootNotification",
-        /// Either direction: vendor-specific data; handled here only from the charge point.
+        /// Either direction: vendor-specific data (see also [`crate::commands::Command::DataTransfer`]).
         DataTransfer = "DataTransfer",
         /// Charge point → central system: diagnostics upload progress.
         DiagnosticsStatusNotification = "DiagnosticsStatusNotification",

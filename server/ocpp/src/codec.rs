@@ -2,10 +2,15 @@
 //!
 //! | | central system | charge point (simulator) |
 //! |---|---|---|
-//! | receives a CALL | [`parse_charge_point_call`] / [`parse_request`] | [`PayloadError::unhandled_action`] |
-//! | answers it | [`response_frame`], [`checked_response_frame`] | [`response_frame`] |
-//! | sends a CALL | — | [`call_frame`] |
-//! | reads the CALLRESULT | — | [`parse_response`] |
+//! | receives a CALL | [`parse_charge_point_call`] / [`parse_request`] | [`parse_command`] |
+//! | answers it | [`response_frame`], [`checked_response_frame`] | [`CommandResponse::to_frame`], [`checked_response_frame`] |
+//! | sends a CALL | [`call_frame`] / [`Command::to_frame`] | [`call_frame`] |
+//! | reads the CALLRESULT | [`parse_command_response`] | [`parse_response`] |
+//!
+//! [`parse_command`]: crate::commands::parse_command
+//! [`parse_command_response`]: crate::commands::parse_command_response
+//! [`Command::to_frame`]: crate::commands::Command::to_frame
+//! [`CommandResponse::to_frame`]: crate::commands::CommandResponse::to_frame
 
 use crate::error::{ErrorCode, PayloadError};
 use crate::frame::Frame;
@@ -19,7 +24,7 @@ use serde_json::Value;
 pub(crate) fn decode<T: Payload>(payload: &Value) -> Result<T, PayloadError> {
     schema::validate(T::SCHEMA, payload)?;
     // The schema admits exactly what the type reads; if they ever disagree, that is our bug, not the peer's.
-    T::deserialize(payload).map_err(|error| {
+    let message = T::deserialize(payload).map_err(|error| {
         PayloadError::new(
             ErrorCode::InternalError,
             format!(
@@ -27,7 +32,9 @@ pub(crate) fn decode<T: Payload>(payload: &Value) -> Result<T, PayloadError> {
                 T::SCHEMA.name
             ),
         )
-    })
+    })?;
+    message.check_rules()?;
+    Ok(message)
 }
 
 /// The `idTag` a CALL's payload carries (Authorize, StartTransaction, StopTransaction), exactly as sent and
@@ -72,8 +79,8 @@ pub fn parse_response<T: Payload>(payload: &Value) -> Result<T, PayloadError> {
     decode(payload)
 }
 
-/// Serialises a typed payload and checks it against its own schema (string lengths, date-times), so this side
-/// never sends what it would refuse to receive.
+/// Serialises a typed payload and checks it against its own schema (string lengths, date-times) and
+/// [`Payload::check_rules`], so this side never sends what it would refuse to receive.
 pub fn encode<T: Payload>(message: &T) -> Result<Value, PayloadError> {
     let value = serde_json::to_value(message).map_err(|error| {
         PayloadError::new(
@@ -82,6 +89,7 @@ pub fn encode<T: Payload>(message: &T) -> Result<Value, PayloadError> {
         )
     })?;
     schema::validate(T::SCHEMA, &value)?;
+    message.check_rules()?;
     Ok(value)
 }
 

@@ -95,7 +95,8 @@ impl PayloadError {
     /// The refusal of a CALL whose action this side does not handle: `NotImplemented` when `action` is not an
     /// OCPP 1.6 action name at all, `NotSupported` when it is one.
     ///
-    /// The charge-point simulator uses this for every central-system-initiated CALL it does not implement.
+    /// For a receiver that handles no CALL at all; the charge-point side reads the central system's CALLs with
+    /// [`crate::commands::parse_command`], which refines this.
     pub fn unhandled_action(action: &str) -> Self {
         match Action::parse(action) {
             None => Self::new(

@@ -7,6 +7,10 @@
 //! - [`ErrorCode`]: the ten OCPP-J 1.6 error codes with their exact spellings.
 //! - [`Action`]: every OCPP 1.6 action name and who may initiate it.
 //! - [`messages`]: typed payloads of the ten charge-point-initiated requests and their confirmations.
+//! - [`commands`]: the central system's CALLs to a charge point — typed payloads of the core, local-list and
+//!   remote-trigger commands (RemoteStartTransaction, Reset, SendLocalList, …) and their confirmations,
+//!   [`commands::Command`] and [`commands::CommandResponse`], [`commands::parse_command`] (the charge point's
+//!   reading of a CALL) and [`commands::parse_command_response`] (the central system's reading of the answer).
 //! - [`schema`]: the declarative per-message schemas (the official 1.6 JSON schemas, written in Rust) that every
 //!   payload is validated against *before* typed deserialisation, and how violations map to error codes.
 //! - [`datetime`]: RFC 3339 `date-time` validation, parsing and formatting (no chrono).
@@ -53,7 +57,8 @@
 //!                 Err(error) => Some(error.to_call_error(&id).to_text()),
 //!             }
 //!         }
-//!         // Answers to our own CALLs: correlate by id with the one outstanding call.
+//!         // Answers to our own CALLs: correlate by id with the one outstanding call, then read the payload
+//!         // with `commands::parse_command_response`.
 //!         Ok(Some(Frame::CallResult { .. } | Frame::CallError { .. })) => None,
 //!     }
 //! }
@@ -75,6 +80,7 @@ mod wire_enum;
 
 pub mod action;
 pub mod codec;
+pub mod commands;
 pub mod datetime;
 pub mod error;
 pub mod frame;
@@ -87,6 +93,7 @@ pub use codec::{
     call_frame, checked_response_frame, encode, parse_charge_point_call, parse_request,
     parse_response, raw_id_tag, response_frame,
 };
+pub use commands::{parse_command, parse_command_response, Command, CommandResponse};
 pub use datetime::DateTime;
 pub use error::{ErrorCode, FrameError, PayloadError};
 pub use frame::{parse_frame, Frame, MessageType, MAX_MESSAGE_ID_LEN};

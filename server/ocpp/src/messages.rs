@@ -17,6 +17,13 @@ pub trait Payload: Serialize + DeserializeOwned {
     const ACTION: Action;
     /// The schema every received payload of this type is validated against.
     const SCHEMA: &'static ObjectSchema;
+
+    /// The rules of the OCPP 1.6 specification that its JSON schema cannot express (e.g. every entry of a
+    /// Full `SendLocalList` carries an `idTagInfo`), checked after the schema on every payload read or
+    /// written. None for most messages.
+    fn check_rules(&self) -> Result<(), crate::PayloadError> {
+        Ok(())
+    }
 }
 
 /// A request payload, with the confirmation type that answers it.
@@ -153,7 +160,7 @@ impl IdTagInfo {
     }
 }
 
-static ID_TAG_INFO: ObjectSchema = ObjectSchema {
+pub(crate) static ID_TAG_INFO: ObjectSchema = ObjectSchema {
     name: "IdTagInfo",
     fields: &[
         Field::required("status", Kind::Enum(AuthorizationStatus::VALUES)),

@@ -17,7 +17,7 @@
 //!   with its being there. (Nor a `FormationViolation`: this crate keeps that for the frame itself, where the
 //!   JSON or the array envelope is broken, and keeps every schema-level finding in the three constraint codes.)
 //! - **Is each value of the right JSON type?** → [`ErrorCode::TypeConstraintViolation`]: a string where an
-//!   integer is expected, a float for an integer, `null` anywhere (no 1.6 schema allows `null`; an absent
+//!   integer is expected, a string or number where a boolean is expected (`"readonly": "true"`), a float for an integer, `null` anywhere (no 1.6 schema allows `null`; an absent
 //!   optional field must be omitted), an array where an object is expected.
 //! - **Is each value allowed?** → [`ErrorCode::PropertyConstraintViolation`]: a string over its `maxLength`
 //!   (CiStringN), a value outside its enumeration, an integer below its minimum or beyond 64 bits, a string
@@ -87,6 +87,8 @@ pub enum Kind {
     Enum(&'static [&'static str]),
     /// A JSON string in RFC 3339 `date-time` format.
     DateTime,
+    /// A JSON boolean (`true` or `false`; not `"true"`, `1` or `null`).
+    Boolean,
     /// A JSON integer (no fraction or exponent) that fits in an `i64`; with `Some(m)`, at least `m`.
     Integer {
         /// `minimum`, inclusive.
@@ -238,6 +240,11 @@ fn check_kind(kind: &Kind, value: &Value, path: Path<'_>) -> Result<(), PayloadE
                 ));
             }
         }
+        Kind::Boolean => {
+            if !value.is_boolean() {
+                return Err(type_error(&path, "a boolean", value));
+            }
+        }
         Kind::Integer { min } => {
             let Value::Number(number) = value else {
                 return Err(type_error(&path, "an integer", value));
@@ -313,4 +320,75 @@ pub(crate) fn truncate(text: &str, max: usize) -> String {
 /// [`truncate`]d and JSON-quoted.
 pub(crate) fn quote_truncated(text: &str, max: usize) -> String {
     Value::String(truncate(text, max)).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    static FLAGS: ObjectSchema = ObjectSchema {
+        name: "Flags",
+        fields: &[
+            Field::required("readonly", Kind::Boolean),
+            Field::optional(
+                "more",
+                Kind::Array {
+                    items: &Kind::Boolean,
+                    min_items: 0,
+                },
+            ),
+        ],
+    };
+
+    #[test]
+    fn a_boolean_is_true_or_false() {
+        assert_eq!(validate(&FLAGS, &json!({"readonly": true})), Ok(()));
+        assert_eq!(
+            validate(&FLAGS, &json!({"readonly": false, "more": [true, false]})),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn anything_else_where_a_boolean_belongs_is_a_type_violation() {
+        for (value, got) in [
+            (json!("true"), "a string"),
+            (json!(1), "a number"),
+            (json!(0), "a number"),
+            (json!(null), "null"),
+            (json!([true]), "an array"),
+            (json!({}), "an object"),
+        ] {
+            let error = validate(&FLAGS, &json!({ "readonly": value })).unwrap_err();
+            assert_eq!(
+                (error.code, error.description),
+                (
+                    ErrorCode::TypeConstraintViolation,
+                    format!("readonly: expected a boolean, got {got}")
+                ),
+                "{value}"
+            );
+        }
+        let error = validate(&FLAGS, &json!({"readonly": true, "more": [true, "no"]})).unwrap_err();
+        assert_eq!(
+            (error.code, error.description.as_str()),
+            (
+                ErrorCode::TypeConstraintViolation,
+                "more[1]: expected a boolean, got a string"
+            )
+        );
+    }
+
+    #[test]
+    fn a_missing_boolean_is_an_occurrence_violation() {
+        let error = validate(&FLAGS, &json!({})).unwrap_err();
+        assert_eq!(
+            (error.code, error.description.as_str()),
+            (
+                ErrorCode::OccurenceConstraintViolation,
+                "readonly: required field is missing"
+            )
+        );
+    }
 }

@@ -2,6 +2,7 @@
 //! generator, go through everything a receiver does with input; nothing may panic, and the answers keep their
 //! invariants.
 
+use ocpp::commands::{parse_command, parse_command_response};
 use ocpp::messages::*;
 use ocpp::{
     parse_charge_point_call, parse_frame, parse_request, parse_response, Action, ErrorCode, Frame,
@@ -26,6 +27,18 @@ const SEEDS: &[&str] = &[
     r#"[3,"12",{"idTagInfo":{"status":"Accepted","expiryDate":"2013-02-02T00:00:00Z","parentIdTag":"P"},"transactionId":5}]"#,
     r#"[3,"13",{"status":"Accepted","data":"x"}]"#,
     r#"[4,"14","NotSupported","SetDisplayMessageRequest not implemented",{}]"#,
+];
+
+/// The central system's commands and their answers: truncated and mutated as payloads (not in
+/// `many_text_mutations`, whose sequence of mutations stays that of [`SEEDS`]).
+const COMMAND_SEEDS: &[&str] = &[
+    r#"[2,"15","SendLocalList",{"listVersion":3,"localAuthorizationList":[{"idTag":"A"},{"idTag":"B","idTagInfo":{"status":"Accepted","expiryDate":"2013-02-02T00:00:00Z","parentIdTag":"P"}}],"updateType":"Differential"}]"#,
+    r#"[2,"16","GetConfiguration",{"key":["HeartbeatInterval","LocalAuthListMaxLength"]}]"#,
+    r#"[2,"17","RemoteStartTransaction",{"connectorId":1,"idTag":"04A1B2C3"}]"#,
+    r#"[2,"18","ChangeAvailability",{"connectorId":0,"type":"Inoperative"}]"#,
+    r#"[2,"19","TriggerMessage",{"requestedMessage":"StatusNotification","connectorId":1}]"#,
+    r#"[3,"20",{"configurationKey":[{"key":"HeartbeatInterval","readonly":false,"value":"300"}],"unknownKey":["Foo"]}]"#,
+    r#"[3,"21",{"listVersion":-1}]"#,
 ];
 
 /// Tokens spliced into frames: JSON structure, edge-case numbers and strings, non-ASCII.
@@ -105,9 +118,17 @@ fn receive_everything(text: &str) -> &'static str {
                     action,
                     payload,
                 } => {
-                    // The simulator's side: the same payload as any confirmation.
+                    // The simulator's side: the same payload as any confirmation, and as a command.
                     parse_every_response(&payload);
                     let _ = PayloadError::unhandled_action(&action);
+                    match parse_command(&action, &payload) {
+                        // Accepted input re-encodes to the same, valid payload.
+                        Ok(command) => assert_eq!(command.to_payload().as_ref(), Ok(&payload)),
+                        Err(error) => {
+                            assert_payload_error(&error);
+                            assert_answer_readable(&error.to_call_error(&id));
+                        }
+                    }
                     match parse_charge_point_call(&action, &payload) {
                         Ok(_) => "request",
                         Err(error) => {
@@ -134,6 +155,12 @@ fn receive_everything(text: &str) -> &'static str {
 /// returns the outcomes of the request readings.
 fn check_payload(payload: &Value) -> Vec<&'static str> {
     parse_every_response(payload);
+    for action in Action::VALUES {
+        match parse_command(action, payload) {
+            Ok(command) => assert_eq!(command.to_payload().as_ref(), Ok(payload)),
+            Err(error) => assert_payload_error(&error),
+        }
+    }
     Action::VALUES
         .iter()
         .map(
@@ -168,6 +195,13 @@ fn parse_every_response(payload: &Value) {
     one::<StopTransactionResponse>(payload);
     one::<MeterValuesRequest>(payload);
     one::<StopTransactionRequest>(payload);
+    // The central system's reading of the answers to its commands.
+    for action in Action::VALUES {
+        match parse_command_response(Action::parse(action).unwrap(), payload) {
+            Ok(response) => assert_eq!(response.to_payload().as_ref(), Ok(payload)),
+            Err(error) => assert_payload_error(&error),
+        }
+    }
 }
 
 fn assert_payload_error(error: &PayloadError) {
@@ -195,7 +229,7 @@ fn guarded(input: &str, check: impl FnOnce()) {
 
 #[test]
 fn every_truncation_of_every_seed() {
-    for seed in SEEDS {
+    for seed in SEEDS.iter().chain(COMMAND_SEEDS) {
         for (end, _) in seed.char_indices().chain([(seed.len(), ' ')]) {
             let text = &seed[..end];
             guarded(text, || {
@@ -319,6 +353,7 @@ fn random_value(rng: &mut Rng) -> Value {
 fn many_payload_mutations() {
     let payloads: Vec<Value> = SEEDS
         .iter()
+        .chain(COMMAND_SEEDS)
         .filter_map(|seed| match parse_frame(seed) {
             Ok(Some(Frame::Call { payload, .. } | Frame::CallResult { payload, .. })) => {
                 Some(payload)
