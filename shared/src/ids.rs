@@ -55,6 +55,10 @@ id_type!(
     /// A charging session; also the OCPP `transactionId` the station was given.
     TransactionId
 );
+id_type!(
+    /// A command to a station (a central-system CALL), in its station's history.
+    CommandId
+);
 
 #[cfg(test)]
 mod tests {

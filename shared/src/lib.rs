@@ -9,11 +9,13 @@
 //! - [`role`], [`mode`]: the user role and the per-organization pass mode ("Whitelist" or roaming).
 //! - [`access`]: the organization-tree rules that decide who may see and change what.
 //! - [`station`]: charging stations: charge point ID, station name and password, access mode.
+//! - [`command`]: commands to stations (OCPP central-system CALLs): what may be asked, its input rules, its states.
 //! - [`decision`]: the authorization decision for a card presented at a station (OCPP Authorize/StartTransaction).
 //! - [`ids`], [`model`]: typed ids and the records the server sends to the browser.
 //! - [`paging`]: keyset page requests for long lists, the page size cap and the "1–50 of 1,234" label.
 
 pub mod access;
+pub mod command;
 pub mod decision;
 pub mod ids;
 pub mod mode;

@@ -98,11 +98,13 @@ pub enum AuditAction {
     InvitationRevoked,
     /// "Require two-factor authentication for administrators" was turned on or off for an organization.
     TwoFactorRequirementChanged,
+    /// A command was sent (or queued, or refused as the station was offline) to a station.
+    StationCommand,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 12] = [
+    pub const ALL: [AuditAction; 13] = [
         Self::OrganizationAdded,
         Self::UserAdded,
         Self::UserRemoved,
@@ -115,6 +117,7 @@ impl AuditAction {
         Self::InvitationResent,
         Self::InvitationRevoked,
         Self::TwoFactorRequirementChanged,
+        Self::StationCommand,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -131,6 +134,7 @@ impl AuditAction {
             Self::InvitationResent => "invitation_resent",
             Self::InvitationRevoked => "invitation_revoked",
             Self::TwoFactorRequirementChanged => "two_factor_requirement_changed",
+            Self::StationCommand => "station_command",
         }
     }
 
@@ -152,6 +156,7 @@ impl AuditAction {
             Self::InvitationResent => "Invitation resent",
             Self::InvitationRevoked => "Invitation revoked",
             Self::TwoFactorRequirementChanged => "Two-factor requirement changed",
+            Self::StationCommand => "Station command",
         }
     }
 }
@@ -388,6 +393,9 @@ pub struct OcppLogEntry {
     /// Whether `id_tag` matches a live pass of the station's organization or its sub-organizations, i.e. whether
     /// it would count at this station. When `false` for an idTag, the UI offers "Add as pass".
     pub id_tag_known: bool,
+    /// What an answer says in a word or two: an idTagInfo status ("Accepted", "Invalid"), a command's status,
+    /// a CALLERROR's code. `None` for CALLs and answers without one.
+    pub outcome: Option<String>,
 }
 
 /// The largest page of log entries.

@@ -28,12 +28,11 @@
 //!   buffer; the listener task hands a tap straight to its station's channel. Tap listeners are not told about
 //!   a gap: a tap lost while the listening connection was re-established is a card to hold to the reader again.
 //!
-//! Commands to stations (a later issue) can use the same channel: the command is stored in a table in the
-//! transaction that creates it, and a small event `{"kind": "command", "station": …, "command": <its id>}`
-//! announces it; the instance whose registry holds the station's connection (the one in
-//! `stations.connected_instance`) loads it, sends it to the station and stores the answer in that row, which
-//! the requesting instance reads. A missed announcement ([`EventGap::Missed`]) then means "look for pending
-//! commands of your connected stations".
+//! Commands to stations use the same channel: the command is stored in `station_commands` in the transaction
+//! that creates it, and [`StationEvent::CommandQueued`] announces it; the instance whose registry holds the
+//! station's connection claims it, sends it and stores the answer in that row, which the requesting instance
+//! reads. A missed announcement ([`EventGap::Missed`]) closes every connection anyway, and a connection looks
+//! for queued commands when it starts.
 
 use crate::db::{Backend, Conn, Db};
 use crate::decision_cache::DecisionCache;
@@ -93,6 +92,10 @@ pub enum StationEvent {
         /// The instance holding it.
         instance: InstanceId,
     },
+    /// A command for the station was queued ([`crate::OrgAdmin::queue_command`]): the instance holding its
+    /// connection sends it. The notification carries no command, only the station: the queue is read from
+    /// the database, so a forged one costs a query.
+    CommandQueued(StationId),
 }
 
 /// Why a subscription could not deliver the next event.
@@ -428,6 +431,10 @@ enum Body {
     },
     /// A change to what authorization decisions are taken from (see [`DecisionCache`]) committed.
     DecisionInputsChanged {},
+    /// A command for the station was queued.
+    CommandQueued {
+        station: i64,
+    },
     /// Several taps, as the log writer stores a batch of Authorize decisions; `origin` names the sending
     /// handle (its own listener skips them).
     Taps {
@@ -472,6 +479,7 @@ impl From<StationEvent> for Body {
                 connection,
                 instance: instance.0,
             },
+            StationEvent::CommandQueued(station) => Body::CommandQueued { station: station.0 },
         }
     }
 }
@@ -560,6 +568,9 @@ fn decode(payload: &str) -> Result<Decoded, &'static str> {
             )
         }
         Body::DecisionInputsChanged {} => Decoded::DecisionInputsChanged,
+        Body::CommandQueued { station: id } => {
+            Decoded::Station(StationEvent::CommandQueued(station(id)?))
+        }
     })
 }
 
@@ -721,6 +732,15 @@ mod tests {
             r#"{"v":1,"event":{"kind":"decision_inputs_changed"}}"#
         );
         assert_eq!(decode(&changed), Ok(Decoded::DecisionInputsChanged));
+        let queued = encode(&Body::from(StationEvent::CommandQueued(StationId(12))));
+        assert_eq!(
+            queued,
+            r#"{"v":1,"event":{"kind":"command_queued","station":12}}"#
+        );
+        assert_eq!(
+            decode(&queued),
+            Ok(Decoded::Station(StationEvent::CommandQueued(StationId(12))))
+        );
 
         for bad in [
             "",
@@ -735,6 +755,8 @@ mod tests {
             r#"{"v":1,"event":{"kind":"tap","station":3,"id_tag":"123456789012345678901","at":0,"known":false}}"#,
             r#"{"v":1}"#,
             r#"{"v":1,"event":{"kind":"decision_inputs_changed","station":7}}"#,
+            r#"{"v":1,"event":{"kind":"command_queued","station":0}}"#,
+            r#"{"v":1,"event":{"kind":"command_queued","station":3,"command":4}}"#,
             r#"{"v":1,"event":{"kind":"taps","origin":1,"taps":[]}}"#,
             r#"{"v":1,"event":{"kind":"taps","origin":1,"taps":[{"station":3,"id_tag":"","at":0,"known":false}]}}"#,
             r#"{"v":1,"event":{"kind":"taps","origin":1,"taps":[{"station":3,"id_tag":"A","at":0,"known":false,"x":1}]}}"#,

@@ -49,6 +49,7 @@ mod accounts;
 mod audit;
 mod auth;
 mod bootstrap;
+mod commands;
 mod copy;
 mod db;
 mod decision_cache;
@@ -82,6 +83,7 @@ pub use auth::{
     set_session_idle_limit, Caller, LoginOutcome, DEFAULT_SESSION_IDLE,
 };
 pub use bootstrap::{DemoLogin, DemoStation, DEMO_PASSWORD, DEMO_STATIONS};
+pub use commands::{CommandEnd, OutgoingCommand, COMMAND_HISTORY, MAX_OPEN_COMMANDS};
 pub use copy::{CopyError, CopySource, TableCopy, BATCH_ROWS};
 pub use db::{
     now, postgres_max_connections, set_postgres_max_connections, Db,

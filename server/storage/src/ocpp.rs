@@ -548,6 +548,8 @@ pub struct NewOcppMessage {
     pub payload: String,
     /// The idTag of an Authorize or StartTransaction CALL, as received (used for "Add as pass").
     pub id_tag: Option<String>,
+    /// What an answer says in a word or two ("Accepted", "Invalid", a CALLERROR's code), for "Logs".
+    pub outcome: Option<String>,
 }
 
 impl OrgAdmin {
@@ -571,6 +573,7 @@ impl OrgAdmin {
             payload: String,
             id_tag: Option<String>,
             id_tag_matches: i64,
+            outcome: Option<String>,
         }
         enum Bind<'a> {
             Int(i64),
@@ -608,7 +611,7 @@ impl OrgAdmin {
             "{}SELECT m.id, m.at, m.direction, m.message_type, m.action, m.unique_id, m.payload, m.id_tag, \
                CASE WHEN m.id_tag IS NULL THEN 0 ELSE \
                  (SELECT COUNT(*) {}) + (SELECT COUNT(*) {}) \
-               END AS id_tag_matches \
+               END AS id_tag_matches, m.outcome \
              FROM ocpp_messages m WHERE m.station_id = $1{conditions} \
              ORDER BY m.at DESC, m.id DESC LIMIT ${}",
             subtree_cte("$2"),
@@ -646,13 +649,14 @@ impl OrgAdmin {
                     payload: r.payload,
                     id_tag: r.id_tag,
                     id_tag_known: r.id_tag_matches > 0,
+                    outcome: r.outcome,
                 })
             })
             .collect()
     }
 }
 
-/// Rows per multi-row INSERT of the log writer: 12 values each (a few more for an answer whose CALL is looked
+/// Rows per multi-row INSERT of the log writer: 13 values each (a few more for an answer whose CALL is looked
 /// up), far below the most a statement may have (SQLite 32,766; PostgreSQL 65,535).
 pub(crate) const ROWS_PER_INSERT: usize = 250;
 
@@ -739,7 +743,8 @@ async fn insert_frames(
         let mut insert = Statement::new(
             backend,
             "INSERT INTO ocpp_messages (id, station_id, at, direction, message_type, action, unique_id, \
-                                        payload, call_id, id_tag, id_tag_hidden_key, id_tag_visible_key) VALUES ",
+                                        payload, call_id, id_tag, id_tag_hidden_key, id_tag_visible_key, \
+                                        outcome) VALUES ",
         );
         for (i, (id, m, answers)) in chunk.iter().enumerate() {
             let keys = m.id_tag.as_deref().map(id_tag_keys).unwrap_or_default();
@@ -814,6 +819,8 @@ async fn insert_frames(
                 .value(Value::OptString(keys.hidden))
                 .sql(", ")
                 .value(Value::OptString(keys.visible))
+                .sql(", ")
+                .value(Value::OptText(m.outcome.as_deref()))
                 .sql(")");
         }
         insert.execute(tx).await?;

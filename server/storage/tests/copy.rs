@@ -84,6 +84,7 @@ fn frame(station: shared::ids::StationId, i: usize) -> NewOcppMessage {
         // Quotes, backslashes, SQL and non-ASCII travel as values.
         payload: format!(r#"{{"n":{i},"note":"it's \\ '); DROP TABLE users; -- ü€"}}"#),
         id_tag: None,
+        outcome: (!call).then(|| "Accepted".to_owned()),
     }
 }
 
@@ -161,6 +162,19 @@ async fn fill(db: &Db) -> &'static str {
     cp.meter_value(None, 1, 7.0, now()).await.unwrap();
     let frames: Vec<NewOcppMessage> = (0..FRAMES).map(|i| frame(cp.station_id(), i)).collect();
     db.insert_ocpp_messages(&frames).await.unwrap();
+    // A command for the station: queued (it is not connected through a hub here, so it waits).
+    admin
+        .queue_command(
+            cp.station_id(),
+            shared::command::CommandRequest::ChangeConfiguration {
+                key: shared::command::ConfigKey::parse("HeartbeatInterval").unwrap(),
+                value: shared::command::ConfigValue::parse("it's ü-free").unwrap_or_else(|_| {
+                    shared::command::ConfigValue::parse("it's '); DROP TABLE users; --").unwrap()
+                }),
+            },
+        )
+        .await
+        .unwrap();
     "pa@copy.example"
 }
 

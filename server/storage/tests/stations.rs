@@ -1334,6 +1334,7 @@ fn frame(
         unique_id: unique_id.to_owned(),
         payload: payload.to_owned(),
         id_tag: None,
+        outcome: None,
     }
 }
 
