@@ -175,6 +175,22 @@ fn org_calls(
             ],
         ),
         ("transactions_csv", vec![o()]),
+        (
+            "send_station_command",
+            vec![
+                o(),
+                s(),
+                ("command", "reset".into()),
+                ("option", "hard".into()),
+            ],
+        ),
+        ("station_commands", vec![o(), s()]),
+        (
+            "get_station_command",
+            vec![o(), s(), ("command", "1".into())],
+        ),
+        ("get_station_configuration", vec![o(), s()]),
+        ("station_active_transactions", vec![o(), s()]),
     ]
 }
 
@@ -551,7 +567,7 @@ async fn ids_from_another_organization_are_not_found_inside_ones_own() {
             );
             checked += 1;
         }
-        assert_eq!(checked, 7, "every station function was checked");
+        assert_eq!(checked, 12, "every station function was checked");
     }
     // Nor do another organization's stations show up in one's own lists.
     let stations_b: Vec<StationSummary> = f
@@ -751,6 +767,7 @@ async fn administrators_read_a_stations_log_unknown_cards_and_a_pass_decisions()
             unique_id: id.to_owned(),
             payload: "{}".to_owned(),
             id_tag: tag,
+            outcome: None,
         }
     };
     db.insert_ocpp_messages(&[

@@ -634,3 +634,64 @@ async fn two_processes_a_killed_instances_station_is_offline_within_the_lease_an
     let _station = demo_station_on(&a, DEMO_STATIONS[0].password).await;
     assert_eq!(listed_demo_station(&browser, &org).await["online"], true);
 }
+
+/// A command asked for through one instance reaches the station connected to the other (the queue is in the
+/// database, the announcement a notification), and the station's answer, stored there, is what the first one
+/// reads.
+#[tokio::test]
+async fn a_command_sent_through_one_instance_reaches_the_station_on_the_other() {
+    let Some((_test_db, a, b)) = two_instances().await else {
+        return;
+    };
+    let (_, admin, _) = partner_admin(&a.db).await;
+    let station = add_station(&admin, "CP-REMOTE", None).await;
+    let mut cp = connect(&b.ocpp_url("CP-REMOTE"), None).await.unwrap();
+    call(&mut cp, "1", "Heartbeat", json!({})).await;
+    tokio::time::timeout(PATIENCE, async {
+        while !online(&admin, station).await {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the station reads as online");
+
+    let queued = admin
+        .queue_command(
+            station,
+            shared::command::CommandRequest::Reset {
+                kind: shared::command::ResetKind::Soft,
+            },
+        )
+        .await
+        .unwrap();
+    let frame = tokio::time::timeout(PATIENCE, async {
+        loop {
+            if let Some(Ok(Message::Text(text))) = cp.next().await {
+                break serde_json::from_str::<Value>(text.as_str()).unwrap();
+            }
+        }
+    })
+    .await
+    .expect("the CALL arrives through the other instance");
+    assert_eq!(frame[0], 2);
+    assert_eq!(frame[2], "Reset");
+    cp.send(Message::Text(
+        json!([3, frame[1], {"status": "Accepted"}])
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    let answered = tokio::time::timeout(PATIENCE, async {
+        loop {
+            let command = admin.station_command(station, queued.id).await.unwrap();
+            if command.state.is_final() {
+                break command;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the answer is stored");
+    assert_eq!(answered.outcome.as_deref(), Some("Accepted"));
+}

@@ -573,11 +573,18 @@ async fn every_frame_is_logged_with_answers_paired_to_their_calls() {
         .unwrap();
     assert_eq!(answer.message_type, FrameType::CallResult);
     assert!(answer.payload.contains("Invalid"));
+    // "Logs" shows an answer's outcome without opening it: the idTagInfo status, a CALLERROR's code.
+    assert_eq!(answer.outcome.as_deref(), Some("Invalid"));
+    assert_eq!(call_entry.outcome, None);
     let refused = tapped
         .iter()
         .find(|e| e.unique_id == "bad" && e.direction == FrameDirection::Outgoing)
         .unwrap();
     assert_eq!(refused.message_type, FrameType::CallError);
+    assert_eq!(
+        refused.outcome.as_deref(),
+        Some("OccurenceConstraintViolation")
+    );
     assert!(refused.payload.contains("OccurenceConstraintViolation"));
     // The unknown card is listed for "Add as pass" on the station's Overview.
     let taps = admin

@@ -320,6 +320,7 @@ mod tests {
             unique_id: "1".into(),
             payload: "x".repeat(payload_bytes),
             id_tag: None,
+            outcome: None,
         }
     }
 

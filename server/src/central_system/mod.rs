@@ -8,6 +8,9 @@
 //! - [`session`]: one connected station: reads frames, answers every CALL (or a CALLERROR) within its rate
 //!   limit, keeps the connection alive with pings, and is closed when the same station connects again or its
 //!   credentials change.
+//! - [`commands`]: commands to stations (central-system CALLs) as OCPP frames, and the stations' answers as
+//!   the outcome stored with each; [`session`] sends a station's queued commands one at a time, each with
+//!   [`OcppConfig::command_timeout`].
 //! - [`taps`]: the live stream of cards tapped at one station (server-sent events), for "Scan at a station";
 //!   one channel per station, fed from whichever instance the station is connected to.
 //! - [`log`]: every frame in both directions is queued to a writer task that stores them in batches, so logging
@@ -17,6 +20,7 @@
 //! OCPP JSON itself is known only to the `ocpp` crate; what a station may do is `storage::ConnectedStation`;
 //! who may charge is decided by `shared::decision`.
 
+pub mod commands;
 pub mod endpoint;
 pub mod guard;
 pub mod log;
@@ -71,6 +75,9 @@ pub struct OcppConfig {
     /// How long this instance's stations stay online without it renewing its lease (it renews every third of
     /// it): after a crash of the instance, its stations read as offline within this time.
     pub instance_lease: Duration,
+    /// How long a command sent to a station (a central-system CALL) waits for the station's answer before it
+    /// counts as unanswered and the station's next command may be sent.
+    pub command_timeout: Duration,
 }
 
 impl Default for OcppConfig {
@@ -90,6 +97,7 @@ impl Default for OcppConfig {
             max_connectors: 64,
             tap_recheck_interval: Duration::from_secs(30),
             instance_lease: storage::DEFAULT_INSTANCE_LEASE,
+            command_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -113,6 +121,7 @@ impl OcppConfig {
     /// | `CHARGEDESK_OCPP_MAX_CONNECTORS` | 64 | highest connectorId accepted |
     /// | `CHARGEDESK_TAP_RECHECK_SECS` | 30 | how often a tap stream re-checks its session |
     /// | `CHARGEDESK_INSTANCE_LEASE_SECS` | 30 | an instance's lease: its stations go offline this long after it died |
+    /// | `CHARGEDESK_OCPP_COMMAND_TIMEOUT_SECS` | 30 | how long a command to a station waits for its answer (at most 3600) |
     pub fn from_env() -> Self {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -171,6 +180,10 @@ impl OcppConfig {
                 .map_or(default.max_connectors, |n| n.min(1_000_000) as i64),
             tap_recheck_interval: secs("CHARGEDESK_TAP_RECHECK_SECS", default.tap_recheck_interval),
             instance_lease: secs("CHARGEDESK_INSTANCE_LEASE_SECS", default.instance_lease),
+            command_timeout: number("CHARGEDESK_OCPP_COMMAND_TIMEOUT_SECS")
+                .map_or(default.command_timeout, |s| {
+                    Duration::from_secs(s.min(3600))
+                }),
         }
     }
 }
@@ -229,6 +242,8 @@ struct Connection {
     /// Asks the session to check its station's credentials in the database ([`CloseReason::CredentialsChanged`]
     /// if they changed since it was let in).
     recheck: Arc<tokio::sync::Notify>,
+    /// Tells the session that a command for its station was queued ([`StationEvent::CommandQueued`]).
+    commands: Arc<tokio::sync::Notify>,
     /// Its nonce in the database, once the session knows it ([`OcppHub::recorded`]).
     nonce: Option<i64>,
     /// Whether its own [`StationEvent::Connected`] has arrived: from then on, another instance's announcement
@@ -349,6 +364,8 @@ impl OcppHub {
         let generation = self.inner.generation.fetch_add(1, Ordering::Relaxed);
         let (tx, close) = oneshot::channel();
         let recheck = Arc::new(tokio::sync::Notify::new());
+        let commands = Arc::new(tokio::sync::Notify::new());
+        commands.notify_one();
         let mut registry = self.inner.registry();
         if registry.stopping {
             return None;
@@ -362,6 +379,7 @@ impl OcppHub {
                 generation,
                 close: Some(tx),
                 recheck: recheck.clone(),
+                commands: commands.clone(),
                 nonce: None,
                 announced: false,
             },
@@ -373,6 +391,7 @@ impl OcppHub {
             generation,
             close,
             recheck,
+            commands,
         })
     }
 
@@ -524,6 +543,9 @@ pub(crate) struct Registered {
     pub close: oneshot::Receiver<CloseReason>,
     /// Fires when the station's credentials may have changed.
     pub recheck: Arc<tokio::sync::Notify>,
+    /// Fires when a command for the station may be waiting (it holds a permit from the start, so that the
+    /// session looks for queued commands as soon as it runs).
+    pub commands: Arc<tokio::sync::Notify>,
 }
 
 /// One session counted by the hub's shutdown (see [`OcppHub::session_ticket`]); dropping it ends the count.
@@ -550,6 +572,18 @@ impl Inner {
         match registry.connections.get(&station) {
             Some(connection) => {
                 connection.recheck.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A command for `station` was queued: its connection, if here, looks at its queue. Returns whether one
+    /// was told.
+    fn command_queued(&self, station: StationId) -> bool {
+        match self.registry().connections.get(&station) {
+            Some(connection) => {
+                connection.commands.notify_one();
                 true
             }
             None => false,
@@ -604,7 +638,8 @@ pub use storage::TapSubscription;
 
 /// Acts on station events from every instance: closes the connection whose credentials changed
 /// ([`StationEvent::CredentialsChanged`]) and the one that another instance's newer connection of its station
-/// replaced ([`StationEvent::Connected`]). If events may have been missed it cannot know whose credentials
+/// replaced ([`StationEvent::Connected`]), and tells a connection that a command for its station was queued
+/// ([`StationEvent::CommandQueued`]). If events may have been missed it cannot know whose credentials
 /// changed, so it closes every connection (they reconnect at once); so too when this instance's lease was lost.
 async fn watch_events(inner: Weak<Inner>, mut events: StationEvents) {
     loop {
@@ -625,6 +660,11 @@ async fn watch_events(inner: Weak<Inner>, mut events: StationEvents) {
                 if inner.connected_elsewhere(station, connection, own == Some(instance)) {
                     tracing::info!(%station, %instance,
                         "station connected to another instance: closing the older connection here");
+                }
+            }
+            Ok(StationEvent::CommandQueued(station)) => {
+                if inner.command_queued(station) {
+                    tracing::debug!(%station, "a command was queued for a station connected here");
                 }
             }
             Err(gap @ (EventGap::Missed | EventGap::LeaseLost)) => {

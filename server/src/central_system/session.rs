@@ -21,6 +21,22 @@ use shared::time::Timestamp;
 use std::time::{Duration, Instant};
 use storage::{now, ConnectedStation, NewOcppMessage};
 
+/// A command sent to the station, awaiting its answer.
+struct Outstanding {
+    id: shared::ids::CommandId,
+    message_id: String,
+    request: shared::command::CommandRequest,
+    deadline: tokio::time::Instant,
+}
+
+/// Waits until `deadline`, or forever without one.
+async fn until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// How often `last_message_at` is written for a chatty station.
 const TOUCH_EVERY: Duration = Duration::from_secs(10);
 /// The least time between two warnings about one connection's refused CALLs.
@@ -35,6 +51,7 @@ pub async fn run(hub: OcppHub, mut socket: WebSocket, station: ConnectedStation,
         generation,
         mut close,
         recheck,
+        commands,
     }) = hub.register(id, epoch)
     else {
         // Upgraded as the server began to shut down: closed before anything is read, and without marking the
@@ -53,6 +70,10 @@ pub async fn run(hub: OcppHub, mut socket: WebSocket, station: ConnectedStation,
         }
     }
     tracing::info!(station = %id, "station connected");
+    // Commands sent on an earlier connection get no answer on this one.
+    if let Err(error) = station.abandon_sent_commands().await {
+        tracing::warn!(station = %id, error = ?error, "ending the commands of an earlier connection failed");
+    }
 
     let ping_every = hub.config.ping_interval;
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
@@ -65,6 +86,8 @@ pub async fn run(hub: OcppHub, mut socket: WebSocket, station: ConnectedStation,
         hub: hub.clone(),
         station: station.clone(),
     };
+    // The one command this connection sent and awaits the answer to (OCPP-J: one CALL at a time).
+    let mut outstanding: Option<Outstanding> = None;
 
     loop {
         tokio::select! {
@@ -87,6 +110,23 @@ pub async fn run(hub: OcppHub, mut socket: WebSocket, station: ConnectedStation,
             () = recheck.notified() => {
                 if !station.credentials_unchanged().await {
                     hub.close_connection(id, generation, CloseReason::CredentialsChanged);
+                }
+            }
+            // A command may be waiting: sent when none is outstanding.
+            () = commands.notified(), if outstanding.is_none() => {
+                if let Some((sent, text)) = session.next_command().await {
+                    if socket.send(Message::Text(text.into())).await.is_err() {
+                        session.finish(&sent, super::commands::connection_ended()).await;
+                        break;
+                    }
+                    outstanding = Some(sent);
+                }
+            }
+            () = until(outstanding.as_ref().map(|o| o.deadline)) => {
+                if let Some(sent) = outstanding.take() {
+                    tracing::info!(station = %id, action = sent.request.action(), "no answer to a command in time");
+                    session.finish(&sent, super::commands::timed_out(hub.config.command_timeout)).await;
+                    commands.notify_one();
                 }
             }
             message = socket.recv() => {
@@ -127,7 +167,13 @@ pub async fn run(hub: OcppHub, mut socket: WebSocket, station: ConnectedStation,
                 }
                 match message {
                     Message::Text(text) => {
-                        if let Some(answer) = session.on_text(text.as_str()).await {
+                        let waiting = outstanding.is_some();
+                        let answer = session.on_text(text.as_str(), &mut outstanding).await;
+                        if waiting && outstanding.is_none() {
+                            // Answered: the next command may go.
+                            commands.notify_one();
+                        }
+                        if let Some(answer) = answer {
                             if socket.send(Message::Text(answer.into())).await.is_err() {
                                 break;
                             }
@@ -152,6 +198,11 @@ pub async fn run(hub: OcppHub, mut socket: WebSocket, station: ConnectedStation,
         }
     }
 
+    if let Some(sent) = outstanding.take() {
+        session
+            .finish(&sent, super::commands::connection_ended())
+            .await;
+    }
     // Marking offline is guarded by the connection nonce in storage, so it never marks a newer connection
     // offline; skipping it for a replaced connection saves a write.
     if hub.unregister(id, generation) {
@@ -228,8 +279,8 @@ struct Session {
 }
 
 impl Session {
-    /// Logs the frame, and returns the answer to send, if any.
-    async fn on_text(&self, text: &str) -> Option<String> {
+    /// Logs the frame, and returns the answer to send, if any. An answer to the `outstanding` command ends it.
+    async fn on_text(&self, text: &str, outstanding: &mut Option<Outstanding>) -> Option<String> {
         let received_at = now();
         let frame = match parse_frame(text) {
             Ok(Some(frame)) => frame,
@@ -249,8 +300,9 @@ impl Session {
                     answer.id(),
                     text,
                     None,
+                    None,
                 );
-                return Some(self.send_logged(answer, None));
+                return Some(self.send_logged(answer, None, None));
             }
         };
         match frame {
@@ -268,53 +320,128 @@ impl Session {
                     &id,
                     &payload.to_string(),
                     id_tag,
+                    None,
                 );
-                let answer = match parse_charge_point_call(&action, &payload) {
+                let (answer, outcome) = match parse_charge_point_call(&action, &payload) {
                     Ok(request) => match self.handle(&id, request).await {
-                        Ok(frame) => frame,
+                        Ok(answered) => answered,
                         Err(e) => {
                             tracing::error!(error = ?e, %action, "handling an OCPP request failed");
-                            Frame::call_error(
+                            let frame = Frame::call_error(
                                 &id,
                                 ocpp::ErrorCode::InternalError,
                                 "the central system could not process this request; try again",
-                            )
+                            );
+                            (frame, None)
                         }
                     },
-                    Err(error) => error.to_call_error(&id),
+                    Err(error) => (error.to_call_error(&id), None),
                 };
-                Some(self.send_logged(answer, Some(action)))
+                Some(self.send_logged(answer, Some(action), outcome))
             }
-            // We send no CALLs yet, so answers are unexpected; they are kept in the log all the same.
-            Frame::CallResult { id, payload } => {
+            // Answers to our commands: the outstanding one's, matched by message id; any other is only logged.
+            Frame::CallResult { .. } | Frame::CallError { .. } => {
+                let answered = outstanding
+                    .take_if(|sent| sent.message_id == frame.id())
+                    .map(|sent| {
+                        let end = super::commands::read_answer(&sent.request, &frame);
+                        (sent, end)
+                    });
+                let action = answered
+                    .as_ref()
+                    .map(|(sent, _)| sent.request.action().to_owned());
+                let (kind, logged, outcome) = match &frame {
+                    Frame::CallResult { payload, .. } => (
+                        FrameType::CallResult,
+                        payload.to_string(),
+                        answered.as_ref().map(|(_, end)| end.outcome.clone()),
+                    ),
+                    Frame::CallError { code, .. } => (
+                        FrameType::CallError,
+                        frame.to_text(),
+                        Some(code.chars().take(40).collect()),
+                    ),
+                    Frame::Call { .. } => unreachable!("matched above"),
+                };
                 self.log(
                     received_at,
                     FrameDirection::Incoming,
-                    FrameType::CallResult,
+                    kind,
+                    action,
+                    frame.id(),
+                    &logged,
                     None,
-                    &id,
-                    &payload.to_string(),
-                    None,
+                    outcome,
                 );
-                None
-            }
-            Frame::CallError { ref id, .. } => {
-                self.log(
-                    received_at,
-                    FrameDirection::Incoming,
-                    FrameType::CallError,
-                    None,
-                    id,
-                    &frame.to_text(),
-                    None,
-                );
+                match answered {
+                    Some((sent, end)) => self.finish(&sent, end).await,
+                    None => tracing::info!(station = %self.station.station_id(), id = frame.id(),
+                        "an answer to no outstanding command ignored (late, or not ours)"),
+                }
                 None
             }
         }
     }
 
-    /// The answer to one valid request.
-    async fn handle(&self, id: &str, request: Request) -> Result<Frame, storage::StorageError> {
+    /// Claims the station's next queued command and returns it with the CALL to send (logged). A command
+    /// this build cannot put into OCPP fails at once (and the next one is tried).
+    async fn next_command(&self) -> Option<(Outstanding, String)> {
+        loop {
+            let command = match self.station.next_command().await {
+                Ok(Some(command)) => command,
+                Ok(None) => return None,
+                Err(error) => {
+                    tracing::warn!(station = %self.station.station_id(), error = ?error, "reading the command queue failed");
+                    return None;
+                }
+            };
+            let sent = Outstanding {
+                id: command.id,
+                message_id: command.message_id,
+                request: command.request,
+                deadline: tokio::time::Instant::now() + self.hub.config.command_timeout,
+            };
+            match super::commands::call(&sent.message_id, &sent.request) {
+                Ok(frame) => {
+                    let text =
+                        self.send_logged(frame, Some(sent.request.action().to_owned()), None);
+                    return Some((sent, text));
+                }
+                Err(error) => {
+                    tracing::error!(station = %self.station.station_id(), command = %sent.id,
+                        "a command violates its OCPP schema: {}", error.description);
+                    self.finish(&sent, super::commands::not_sendable(&error))
+                        .await;
+                }
+            }
+        }
+    }
+
+    /// Stores how a sent command ended (failures are logged: the station's session goes on).
+    async fn finish(&self, sent: &Outstanding, end: storage::CommandEnd) {
+        if let Err(error) = self.station.finish_command(sent.id, &end).await {
+            tracing::warn!(station = %self.station.station_id(), command = %sent.id, error = ?error,
+                "storing a command's outcome failed");
+        }
+    }
+
+    /// The answer to one valid request, and what it says in a word or two for "Logs" (an idTagInfo status).
+    async fn handle(
+        &self,
+        id: &str,
+        request: Request,
+    ) -> Result<(Frame, Option<String>), storage::StorageError> {
+        let mut outcome = None;
+        let frame = self.answer(id, request, &mut outcome).await?;
+        Ok((frame, outcome))
+    }
+
+    async fn answer(
+        &self,
+        id: &str,
+        request: Request,
+        outcome: &mut Option<String>,
+    ) -> Result<Frame, storage::StorageError> {
         let station = &self.station;
         let max = self.hub.config.max_connectors;
         if let Some(connector) = connector_of(&request).filter(|c| *c > max) {
@@ -336,6 +463,7 @@ impl Session {
                         boot.firmware_version.as_deref(),
                     )
                     .await?;
+                *outcome = Some(RegistrationStatus::Accepted.as_str().to_owned());
                 response_frame(
                     id,
                     &BootNotificationResponse {
@@ -378,12 +506,9 @@ impl Session {
                         "the authorization decision could not be queued: the log writer has stopped".into(),
                     ));
                 }
-                response_frame(
-                    id,
-                    &AuthorizeResponse {
-                        id_tag_info: id_tag_info(&decision),
-                    },
-                )
+                let id_tag_info = id_tag_info(&decision);
+                *outcome = Some(id_tag_info.status.as_str().to_owned());
+                response_frame(id, &AuthorizeResponse { id_tag_info })
             }
             Request::StartTransaction(start) => {
                 let started_at = station_time(&start.timestamp).unwrap_or_else(now);
@@ -395,10 +520,12 @@ impl Session {
                         started_at,
                     )
                     .await?;
+                let id_tag_info = id_tag_info(&decision);
+                *outcome = Some(id_tag_info.status.as_str().to_owned());
                 response_frame(
                     id,
                     &StartTransactionResponse {
-                        id_tag_info: id_tag_info(&decision),
+                        id_tag_info,
                         transaction_id: transaction_id.0,
                     },
                 )
@@ -420,6 +547,7 @@ impl Session {
                     Some(tag) => Some(id_tag_info(&station.stop_id_tag_decision(tag).await?)),
                     None => None,
                 };
+                *outcome = id_tag_info.as_ref().map(|i| i.status.as_str().to_owned());
                 response_frame(id, &StopTransactionResponse { id_tag_info })
             }
             Request::MeterValues(values) => {
@@ -434,13 +562,16 @@ impl Session {
                 response_frame(id, &MeterValuesResponse {})
             }
             // No vendor extensions are supported: the answer the 1.6 spec gives for an unknown vendor.
-            Request::DataTransfer(_) => response_frame(
-                id,
-                &DataTransferResponse {
-                    status: DataTransferStatus::UnknownVendorId,
-                    data: None,
-                },
-            ),
+            Request::DataTransfer(_) => {
+                *outcome = Some(DataTransferStatus::UnknownVendorId.as_str().to_owned());
+                response_frame(
+                    id,
+                    &DataTransferResponse {
+                        status: DataTransferStatus::UnknownVendorId,
+                        data: None,
+                    },
+                )
+            }
             Request::DiagnosticsStatusNotification(_) => {
                 response_frame(id, &DiagnosticsStatusNotificationResponse {})
             }
@@ -450,13 +581,18 @@ impl Session {
         })
     }
 
-    /// Queues an outgoing frame for the log and returns its text.
-    fn send_logged(&self, frame: Frame, action: Option<String>) -> String {
+    /// Queues an outgoing frame for the log and returns its text. `outcome` is what an answer says (a
+    /// CALLERROR's is its code).
+    fn send_logged(&self, frame: Frame, action: Option<String>, outcome: Option<String>) -> String {
         let text = frame.to_text();
-        let (kind, payload) = match &frame {
-            Frame::CallResult { payload, .. } => (FrameType::CallResult, payload.to_string()),
-            Frame::CallError { .. } => (FrameType::CallError, text.clone()),
-            Frame::Call { payload, .. } => (FrameType::Call, payload.to_string()),
+        let (kind, payload, outcome) = match &frame {
+            Frame::CallResult { payload, .. } => {
+                (FrameType::CallResult, payload.to_string(), outcome)
+            }
+            Frame::CallError { code, .. } => {
+                (FrameType::CallError, text.clone(), Some(code.clone()))
+            }
+            Frame::Call { payload, .. } => (FrameType::Call, payload.to_string(), None),
         };
         self.log(
             now(),
@@ -466,6 +602,7 @@ impl Session {
             frame.id(),
             &payload,
             None,
+            outcome,
         );
         text
     }
@@ -480,6 +617,7 @@ impl Session {
         unique_id: &str,
         payload: &str,
         id_tag: Option<String>,
+        outcome: Option<String>,
     ) {
         self.hub.log().push(NewOcppMessage {
             station: self.station.station_id(),
@@ -490,6 +628,7 @@ impl Session {
             unique_id: unique_id.to_owned(),
             payload: payload.to_owned(),
             id_tag,
+            outcome,
         });
     }
 }
