@@ -80,6 +80,8 @@ pub fn App() -> impl IntoView {
                         <ParentRoute path=path!("assets/:station") view={Lazy::<Station>::new()}>
                             <Route path=path!("") view={Lazy::<StationOverview>::new()}/>
                             <Route path=path!("logs") view={Lazy::<StationLogs>::new()}/>
+                            <Route path=path!("commands") view={Lazy::<StationCommands>::new()}/>
+                            <Route path=path!("configuration") view={Lazy::<StationConfiguration>::new()}/>
                             <Route path=path!("settings") view={Lazy::<StationSettings>::new()}/>
                         </ParentRoute>
                         <Route path=path!("passes") view={Lazy::<Passes>::new()}/>

@@ -23,7 +23,8 @@ use crate::orgs::OrganizationsPage;
 use crate::passes::{MyPassesPage, PassesPage};
 use crate::settings::{AccessModeTab, AuditLogTab, PassModesTab, SecurityTab, SettingsPage};
 use crate::stations::{
-    AssetsPage, StationLogsTab, StationOverviewTab, StationPage, StationSettingsTab,
+    AssetsPage, StationCommandsTab, StationConfigurationTab, StationLogsTab, StationOverviewTab,
+    StationPage, StationSettingsTab,
 };
 use crate::transactions::TransactionsPage;
 use crate::users::UsersPage;
@@ -100,6 +101,8 @@ page_groups! {
         Station => StationPage,
         StationOverview => StationOverviewTab,
         StationLogs => StationLogsTab,
+        StationCommands => StationCommandsTab,
+        StationConfiguration => StationConfigurationTab,
         StationSettings => StationSettingsTab,
     }
     /// `/orgs/:org/passes`

@@ -1,5 +1,5 @@
 //! A station's pages (`/orgs/:org/assets/:station`): the frame with the station's name and the tabs "Overview",
-//! "Logs" and "Settings".
+//! "Logs", "Commands", "Configuration" (both in [`super::commands`]) and "Settings".
 
 use super::credentials::{allowed_since, ConnectionSettings, UnauthenticatedBadge};
 use super::list::{connector_name, AccessModeLabel, OnlineBadge, StatusBadge};
@@ -104,6 +104,8 @@ pub fn StationPage() -> impl IntoView {
                             <nav aria-label="Station" class="mb-6 flex gap-2 border-b border-slate-200">
                                 <A href=href("") exact=true attr:class=TAB>"Overview"</A>
                                 <A href=href("logs") attr:class=TAB>"Logs"</A>
+                                <A href=href("commands") attr:class=TAB>"Commands"</A>
+                                <A href=href("configuration") attr:class=TAB>"Configuration"</A>
                                 <A href=href("settings") attr:class=TAB>"Settings"</A>
                             </nav>
                             <Outlet/>

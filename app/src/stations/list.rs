@@ -61,6 +61,9 @@ pub fn station_path(org: OrgId, station: shared::ids::StationId) -> String {
 
 #[component]
 fn StationsTable(org: OrgId, stations: Vec<StationSummary>) -> impl IntoView {
+    // "Select the specific charging station … by clicking on its row": a click anywhere on the row opens the
+    // station; keyboard users reach the same page through the link on its name.
+    let navigate = leptos_router::hooks::use_navigate();
     view! {
         <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
             <table class="min-w-full divide-y divide-slate-200 text-sm">
@@ -76,8 +79,12 @@ fn StationsTable(org: OrgId, stations: Vec<StationSummary>) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-100">
-                    {stations.into_iter().map(|s| view! {
-                        <tr class="hover:bg-slate-50">
+                    {stations.into_iter().map(|s| {
+                        let navigate = navigate.clone();
+                        let path = station_path(org, s.id);
+                        view! {
+                        <tr class="cursor-pointer hover:bg-slate-50"
+                            on:click=move |_| navigate(&path, Default::default())>
                             <td class="px-4 py-3">
                                 <a href=station_path(org, s.id)
                                     class="font-medium text-emerald-800 hover:underline focus:outline-none focus:ring-2 focus:ring-emerald-600/40">
@@ -107,7 +114,7 @@ fn StationsTable(org: OrgId, stations: Vec<StationSummary>) -> impl IntoView {
                                 <AccessModeLabel mode=s.effective_access_mode inherited=s.access_mode_override.is_none()/>
                             </td>
                         </tr>
-                    }).collect_view()}
+                    }}).collect_view()}
                 </tbody>
             </table>
         </div>

@@ -161,7 +161,7 @@ pub fn StationLogsTab() -> impl IntoView {
                     </button>
                 </div>
             </form>
-            <p id="log-time-hint" class="mb-4 text-xs text-slate-500">
+            <p id="log-time-hint" class="mb-4 text-xs text-slate-700">
                 "Times are in UTC, like every time shown here. Answers (CALLRESULT, CALLERROR) are listed under the action of the message they answer. Select a message to see its content."
             </p>
             <Transition fallback=Loading>
@@ -182,7 +182,7 @@ pub fn StationLogsTab() -> impl IntoView {
                                 <LogTable org=org first=list older=older/>
                                 <div class="mt-4 flex items-center gap-3">
                                     <Show when=move || full && !older_done.get()
-                                        fallback=|| view! { <p class="text-sm text-slate-500">"No older messages."</p> }>
+                                        fallback=|| view! { <p class="text-sm text-slate-600">"No older messages."</p> }>
                                         <button type="button" class=SECONDARY_BUTTON disabled=load_older.pending()
                                             on:click=move |_| {
                                                 let last = older.with_untracked(|o| o.last().map(|e| e.id));
@@ -284,7 +284,11 @@ fn LogRow(org: OrgId, entry: OcppLogEntry) -> impl IntoView {
                 <td class="px-4 py-2 text-slate-900">
                     {entry.action.clone().unwrap_or_else(|| "—".to_owned())}
                     {entry.id_tag.clone().map(|tag| view! {
-                        <span class="ml-2 font-mono text-xs text-slate-500" title="idTag">{tag}</span>
+                        <span class="ml-2 font-mono text-xs text-slate-600" title="idTag">{tag}</span>
+                    })}
+                    {entry.outcome.clone().map(|outcome| {
+                        let class = outcome_class(&outcome);
+                        view! { <span class=class title="Outcome">{outcome}</span> }
                     })}
                 </td>
                 <td class="px-4 py-2 font-mono text-xs text-slate-600">{entry.unique_id.clone()}</td>
@@ -316,9 +320,37 @@ fn LogRow(org: OrgId, entry: OcppLogEntry) -> impl IntoView {
     .into_any()
 }
 
+/// The badge of an answer's outcome: green for a yes, red for a no or an error, grey otherwise.
+pub fn outcome_class(outcome: &str) -> &'static str {
+    match outcome {
+        "Accepted" | "Unlocked" | "Scheduled" => {
+            "ml-2 rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-900"
+        }
+        "Invalid" | "Blocked" | "Expired" | "ConcurrentTx" | "Rejected" | "UnlockFailed"
+        | "Failed" | "VersionMismatch" | "NotSupported" | "NotImplemented" | "UnknownVendorId"
+        | "UnknownMessageId" | "invalid answer" => {
+            "ml-2 rounded-full bg-red-100 px-2 py-0.5 text-xs font-medium text-red-900"
+        }
+        // CALLERROR codes.
+        code if code.ends_with("Violation") || code.ends_with("Error") => {
+            "ml-2 rounded-full bg-red-100 px-2 py-0.5 text-xs font-medium text-red-900"
+        }
+        _ => "ml-2 rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium text-slate-800",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outcomes_are_coloured_by_what_they_mean() {
+        assert!(outcome_class("Accepted").contains("emerald"));
+        assert!(outcome_class("Invalid").contains("red"));
+        assert!(outcome_class("PropertyConstraintViolation").contains("red"));
+        assert!(outcome_class("GenericError").contains("red"));
+        assert!(outcome_class("RebootRequired").contains("slate"));
+    }
 
     #[test]
     fn log_times_show_seconds_in_utc() {

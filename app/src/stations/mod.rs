@@ -11,11 +11,13 @@
 //! checks ([`NewStation::parse`], [`LogQuery::parse`]) run in the browser on every keystroke and again on the
 //! server, with the same `shared` rules.
 
+pub mod commands;
 pub mod credentials;
 pub mod detail;
 pub mod list;
 pub mod logs;
 
+pub use commands::{StationCommandsTab, StationConfigurationTab};
 pub use detail::{StationLogsTab, StationOverviewTab, StationPage, StationSettingsTab};
 pub use list::AssetsPage;
 

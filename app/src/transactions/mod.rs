@@ -6,6 +6,9 @@ use crate::error::AppError;
 use crate::layout::{org_resource, use_org_id};
 use crate::paging::{list_href, use_page_params, use_path, use_query_value, Pager, AFTER, BEFORE};
 use crate::passes::FirstPageLink;
+use crate::stations::commands::{
+    dispatch_args, CommandForm, CommandProgress, Pick, SendStationCommand, Watched,
+};
 use crate::stations::list_stations;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -243,7 +246,38 @@ pub fn TransactionsPage() -> impl IntoView {
         Some(Err(e)) => download_problem.set(Some(e.to_string())),
         None => {}
     });
+    // "Remote stop" of an active session: confirmed, sent to its station, followed until the station answered.
+    let stop_asked = RwSignal::new(None::<TransactionSummary>);
+    let send_stop = ServerAction::<SendStationCommand>::new();
+    let watched = RwSignal::new(None::<Watched>);
+    Effect::new(move |_| {
+        if let Some(Ok(command)) = send_stop.value().get() {
+            if let (Some(org), Some(t)) = (org.get_untracked(), stop_asked.get_untracked()) {
+                watched.set(Some((org, t.station_id, command.id)));
+            }
+            stop_asked.set(None);
+        }
+    });
     view! {
+        {move || stop_asked.get().map(|t| {
+            let transaction = t.id;
+            let station = t.station_id;
+            view! {
+                <ConfirmDialog id="remote-stop" title="Remote stop"
+                    summary=format!("Transaction {} on connector {} at {} ({}).", t.id, t.connector_id, t.station_name, t.charge_point_id)
+                    consequence="The station ends the session and sends its final meter reading.".to_owned()
+                    confirm_label="Send remote stop"
+                    on_confirm=move || {
+                        if let Some(org) = org.get_untracked() {
+                            send_stop.dispatch(dispatch_args(org, station, Pick::RemoteStop, CommandForm {
+                                transaction: transaction.to_string(),
+                                ..CommandForm::default()
+                            }));
+                        }
+                    }
+                    on_cancel=move || stop_asked.set(None)/>
+            }
+        })}
         <PageHeader title="Transactions">
             <button type="button" class=SECONDARY_BUTTON disabled=download.pending()
                 on:click=move |_| {
@@ -258,6 +292,10 @@ pub fn TransactionsPage() -> impl IntoView {
         <p class="mb-4 text-sm text-slate-600">
             {format!("Charging sessions at the stations of this organization and its sub-organizations, newest first, {PAGE_SIZE_DEFAULT} a page (the CSV holds the latest {CSV_LIMIT}). Times are UTC. Whitelisted sessions are free of charge and never invoiced; settled sessions are charged to the card's provider.")}
         </p>
+        <div class="mb-2 space-y-2">
+            <FormBanner error=Signal::derive(move || send_stop.value().get().and_then(|r| r.err()))/>
+            <CommandProgress watched=watched on_end=|| {}/>
+        </div>
         {move || download_problem.get().map(|message| view! {
             <div class="mb-4 rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800" role="alert">{message}</div>
         })}
@@ -286,7 +324,7 @@ pub fn TransactionsPage() -> impl IntoView {
                         let path = use_path().get_untracked();
                         let filter = [(STATION_PARAM, station.get_untracked())];
                         view! {
-                            <TransactionsTable transactions=page.items.clone()/>
+                            <TransactionsTable transactions=page.items.clone() stop=stop_asked/>
                             <Pager label="Pages of transactions" range=page.range_label()
                                 previous=page.previous.map(|c| list_href(&path, &filter, Some((BEFORE, c))))
                                 next=page.next.map(|c| list_href(&path, &filter, Some((AFTER, c))))/>
@@ -377,7 +415,11 @@ pub fn billing_badge(billing: Option<Billing>) -> impl IntoView {
 }
 
 #[component]
-fn TransactionsTable(transactions: Vec<TransactionSummary>) -> impl IntoView {
+fn TransactionsTable(
+    transactions: Vec<TransactionSummary>,
+    /// Asks to stop an active transaction remotely (after a confirmation).
+    stop: RwSignal<Option<TransactionSummary>>,
+) -> impl IntoView {
     view! {
         <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
             <table class="min-w-full divide-y divide-slate-200 text-sm">
@@ -423,7 +465,15 @@ fn TransactionsTable(transactions: Vec<TransactionSummary>) -> impl IntoView {
                                 <td class="whitespace-nowrap px-4 py-3 text-slate-600">
                                     {match t.stopped_at {
                                         Some(s) => view! { <span>{s.to_string()}</span> }.into_any(),
-                                        None => view! { <span class="whitespace-nowrap rounded-full bg-sky-100 px-2 py-0.5 text-xs font-medium text-sky-900">"Charging"</span> }.into_any(),
+                                        None => {
+                                            let asked = t.clone();
+                                            let label = format!("Remote stop of transaction {} at {}", t.id, t.station_name);
+                                            view! {
+                                                <span class="whitespace-nowrap rounded-full bg-sky-100 px-2 py-0.5 text-xs font-medium text-sky-900">"Charging"</span>
+                                                <button type="button" class="ml-2 text-xs font-medium text-emerald-800 underline hover:text-emerald-900 focus:outline-none focus:ring-2 focus:ring-emerald-600/40"
+                                                    aria-label=label on:click=move |_| stop.set(Some(asked.clone()))>"Remote stop"</button>
+                                            }.into_any()
+                                        }
                                     }}
                                 </td>
                                 <td class="whitespace-nowrap px-4 py-3 text-right tabular-nums text-slate-900">{energy}</td>
