@@ -495,3 +495,38 @@ async fn a_flood_of_commands_for_one_station_is_refused_past_its_limit() {
         storage::MAX_OPEN_COMMANDS as usize + 1
     );
 }
+
+#[tokio::test]
+async fn ended_commands_are_pruned_after_their_retention_and_waiting_ones_are_kept() {
+    let test_db = TestDb::new().await;
+    let db = test_db.open().await;
+    let (admin, station) = partner(&db, "Volta", "pat@volta.example", "CP-1").await;
+    let refused = admin
+        .queue_command(station, reset(ResetKind::Hard))
+        .await
+        .unwrap();
+    let waiting = admin
+        .queue_command(station, CommandRequest::ClearCache)
+        .await
+        .unwrap();
+    let later = shared::time::Timestamp(storage::now().0 + 1_000);
+    assert_eq!(db.prune_station_commands(later).await.unwrap(), 1);
+    assert!(matches!(
+        admin
+            .station_command(station, refused.id)
+            .await
+            .unwrap_err(),
+        StorageError::NotFound { .. }
+    ));
+    assert_eq!(
+        admin
+            .station_command(station, waiting.id)
+            .await
+            .unwrap()
+            .state,
+        CommandState::Queued
+    );
+    // Nothing younger than the cut-off goes.
+    let earlier = shared::time::Timestamp(storage::now().0 - 60_000);
+    assert_eq!(db.prune_station_commands(earlier).await.unwrap(), 0);
+}

@@ -7,7 +7,8 @@
 //! before the process ends ([`LogQueue::flush`]). What a crash loses is what was queued in the last moments
 //! (at most [`LINGER`] of it when the database keeps up): Authorize decisions are the record of a card held to a
 //! reader; a transaction's own decision is stored with the transaction, not here. A pruner deletes, once an hour, frames,
-//! authorization decisions and raw meter values older than their retention periods, and the accounts' leftovers:
+//! authorization decisions (and ended station commands, kept as long) and raw meter values older than their
+//! retention periods, and the accounts' leftovers:
 //! links and log-in challenges long expired, and e-mails sent or given up on long ago.
 
 use super::{OcppConfig, DAY};
@@ -269,6 +270,10 @@ async fn pruner(db: Db, retention: Retention) {
             "authorization decisions",
             db.prune_authorization_decisions(before(retention.decisions))
                 .await,
+        );
+        report(
+            "station commands",
+            db.prune_station_commands(before(retention.decisions)).await,
         );
         report(
             "meter values",

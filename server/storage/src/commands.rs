@@ -338,6 +338,21 @@ impl OrgAdmin {
     }
 }
 
+impl Db {
+    /// Deletes the commands that ended and were asked for before `older_than` (the history is kept as long as
+    /// authorization decisions), a few thousand per transaction; commands still queued or sent stay. Returns
+    /// how many.
+    pub async fn prune_station_commands(&self, older_than: Timestamp) -> Result<u64, StorageError> {
+        self.delete_in_chunks(
+            "DELETE FROM station_commands WHERE id IN \
+             (SELECT id FROM station_commands WHERE requested_at < $1 \
+                AND state NOT IN ('queued', 'sent') ORDER BY id LIMIT $2)",
+            older_than,
+        )
+        .await
+    }
+}
+
 fn storage_now() -> Timestamp {
     crate::db::now()
 }
