@@ -836,7 +836,8 @@ impl Payload for SendLocalListRequest {
     const SCHEMA: &'static ObjectSchema = &SEND_LOCAL_LIST_REQUEST;
 
     /// Every entry of a Full update carries an `idTagInfo` (the OCPP 1.6 specification of
-    /// `AuthorizationData`: "Required when UpdateType is Full"); a missing one is an `OccurenceConstraintViolation`, like any missing required field.
+    /// `AuthorizationData`: "Required when UpdateType is Full"); a missing one is an
+    /// `OccurenceConstraintViolation`, like any missing required field.
     fn check_rules(&self) -> Result<(), PayloadError> {
         if self.update_type != UpdateType::Full {
             return Ok(());
