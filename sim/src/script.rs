@@ -1,8 +1,14 @@
 //! The simulator's command line and the script it runs: boot, connector statuses, heartbeats, then the
-//! `--tap`, `--charge` and `--raw` steps in the order given, then `--hold-secs`.
+//! `--tap`, `--tap-offline`, `--charge`, `--raw` and `--serve-secs` steps in the order given, then
+//! `--hold-secs`. Throughout, the station answers the central system's commands as `--commands`,
+//! `--answer-delay-ms` and `--local-list` say (see [`crate::station`]).
 
 use crate::client::{now, ChargePoint, Event, Observer, SimError};
 use crate::meter::{energy_meter_value, ramp};
+use crate::station::{
+    CommandBehaviour, LocalListSupport, Station, StationSetup, DEFAULT_LOCAL_LIST_MAX,
+    DEFAULT_SEND_LOCAL_LIST_MAX,
+};
 use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
@@ -23,7 +29,8 @@ pub const CONNECTOR: i64 = 1;
 const MAX_WH: u64 = 1_000_000_000;
 
 /// Simulates one OCPP 1.6J charge point: connects to the central system, boots, reports connector 1 (and 0)
-/// Available, optionally sends heartbeats, then runs the --tap / --charge / --raw steps in the order given.
+/// Available, optionally sends heartbeats, then runs the --tap / --tap-offline / --charge / --raw /
+/// --serve-secs steps in the order given.
 ///
 /// A station logs in with its password (shown once in ChargeDesk when it was generated; `serve --demo` prints
 /// the demo stations' passwords). Give it in CHARGEDESK_STATION_PASSWORD or on standard input with
@@ -32,7 +39,16 @@ const MAX_WH: u64 = 1_000_000_000;
 ///     CHARGEDESK_STATION_PASSWORD=... chargepoint-sim --id CP-KROON-1 --tap 04AAAB11CD2345
 ///
 /// Every exchange is printed as one line (→ request  ← answer), or as one JSON object per line with --json.
-/// CALLs from the central system are answered with a CALLERROR (NotSupported / NotImplemented).
+///
+/// The station answers the central system's commands like a real one (--commands accept): RemoteStart/Stop
+/// (and then runs or stops the session), UnlockConnector, Reset (then reconnects and boots again),
+/// ChangeAvailability, Get/ChangeConfiguration, ClearCache, TriggerMessage (then sends the message),
+/// GetLocalListVersion and SendLocalList (it keeps a Local Authorization List and an authorization cache in
+/// memory, and --tap-offline decides from them). Each command is printed with the answer (JSON: "event":
+/// "command"). Commands are carried out while the station waits: between steps, during --serve-secs,
+/// --hold-secs and a --charge's samples. To keep it connected for commands:
+///
+///     chargepoint-sim --id CP-KROON-1 --serve-secs 60 --tap-offline 04AAAB11CD2345
 ///
 /// `chargepoint-sim load --help`: many stations at once, for load tests.
 ///
@@ -92,6 +108,46 @@ pub struct Args {
     #[arg(long, value_name = "FRAME")]
     pub raw: Vec<String>,
 
+    /// Step: present card ID_TAG and decide locally, as when the central system is unreachable: the Local
+    /// Authorization List first, then the authorization cache, else Invalid. Prints the decision.
+    #[arg(long, value_name = "ID_TAG")]
+    pub tap_offline: Vec<String>,
+
+    /// Step: stay connected N seconds answering the central system's commands (heartbeating).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub serve_secs: Vec<u64>,
+
+    /// How the station answers the central system's commands: accept (like a real station), reject (every
+    /// change refused), not-supported (CALLERROR NotSupported), silent (never answers).
+    #[arg(long, value_name = "HOW", value_enum, default_value_t = CommandBehaviour::Accept)]
+    pub commands: CommandBehaviour,
+
+    /// Wait this long before answering each command (a slow station).
+    #[arg(long, value_name = "MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=600_000))]
+    pub answer_delay_ms: u64,
+
+    /// Whether the station has a Local Authorization List; unsupported: GetLocalListVersion answers -1 and
+    /// SendLocalList NotSupported.
+    #[arg(long, value_name = "SUPPORT", value_enum, default_value_t = LocalListSupport::Supported)]
+    pub local_list: LocalListSupport,
+
+    /// LocalAuthListMaxLength: the most idTags the local list holds.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_LOCAL_LIST_MAX as u64, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    pub local_list_max: u64,
+
+    /// SendLocalListMaxLength: the most idTags one SendLocalList may carry.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_SEND_LOCAL_LIST_MAX as u64, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    pub send_local_list_max: u64,
+
+    /// NumberOfConnectors (the script charges on connector 1).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(i64).range(1..=10))]
+    pub connectors: i64,
+
+    /// When the connection is lost during --serve-secs or --hold-secs, reconnect (every second) and boot
+    /// again instead of failing; the local list, cache and configuration are kept.
+    #[arg(long)]
+    pub reconnect: bool,
+
     /// Heartbeats to send after booting, before the steps.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub heartbeats: u32,
@@ -133,6 +189,10 @@ pub enum Step {
     },
     /// Send this text frame and print the next frame received.
     Raw(String),
+    /// Decide on the idTag locally (local list, cache) and print the decision.
+    TapOffline(String),
+    /// Stay connected this many seconds, answering commands.
+    Serve(u64),
 }
 
 /// Parses the command line into the options and the steps in the order given. A clap error (including
@@ -155,6 +215,21 @@ where
 }
 
 impl Args {
+    /// The station these options describe (behaviour, local list, connectors), with default keys and empty
+    /// lists, its meter at --meter-start.
+    pub fn station(&self) -> Station {
+        let mut station = Station::new(StationSetup {
+            behaviour: self.commands,
+            answer_delay: Duration::from_millis(self.answer_delay_ms),
+            local_list: self.local_list,
+            local_list_max: usize::try_from(self.local_list_max).unwrap_or(usize::MAX),
+            send_local_list_max: usize::try_from(self.send_local_list_max).unwrap_or(usize::MAX),
+            connectors: self.connectors,
+        });
+        station.set_meter_wh(i64::try_from(self.meter_start).unwrap_or(0));
+        station
+    }
+
     /// The password to log in with: with --password-stdin the first line of `stdin` (without its line end),
     /// else --password or CHARGEDESK_STATION_PASSWORD, else none. An error (for the user) when standard input
     /// has no password.
@@ -192,6 +267,8 @@ enum Flag<'a> {
     Tap(&'a str),
     Charge(&'a str),
     Raw(&'a str),
+    TapOffline(&'a str),
+    Serve(u64),
     Energy(u64),
     Duration(u64),
 }
@@ -214,6 +291,12 @@ fn steps(args: &Args, matches: &ArgMatches) -> Result<Vec<Step>, clap::Error> {
         Flag::Charge(v)
     }));
     flags.extend(positioned(matches, "raw", &args.raw, |v| Flag::Raw(v)));
+    flags.extend(positioned(matches, "tap_offline", &args.tap_offline, |v| {
+        Flag::TapOffline(v)
+    }));
+    flags.extend(positioned(matches, "serve_secs", &args.serve_secs, |v| {
+        Flag::Serve(*v)
+    }));
     flags.extend(positioned(matches, "energy_wh", &args.energy_wh, |v| {
         Flag::Energy(*v)
     }));
@@ -241,6 +324,8 @@ fn steps(args: &Args, matches: &ArgMatches) -> Result<Vec<Step>, clap::Error> {
         match flag {
             Flag::Tap(id_tag) => steps.push(Step::Tap(id_tag.to_owned())),
             Flag::Raw(text) => steps.push(Step::Raw(text.to_owned())),
+            Flag::TapOffline(id_tag) => steps.push(Step::TapOffline(id_tag.to_owned())),
+            Flag::Serve(secs) => steps.push(Step::Serve(secs)),
             Flag::Charge(id_tag) => {
                 last_charge = Some(steps.len());
                 steps.push(Step::Charge {
@@ -265,11 +350,12 @@ fn steps(args: &Args, matches: &ArgMatches) -> Result<Vec<Step>, clap::Error> {
 /// Connects, boots, runs the steps and holds the connection as `args` say, reporting every event to
 /// `observer`. Returns the first error, which ends the run.
 pub async fn run(args: &Args, steps: &[Step], observer: Observer) -> Result<(), SimError> {
-    let mut station = ChargePoint::connect_with_timeout(
+    let mut station = ChargePoint::connect_as(
         &args.url,
         &args.id,
         args.password.as_deref(),
         Duration::from_secs(args.timeout_secs),
+        args.station(),
     )
     .await?;
     station.set_observer(observer);
@@ -277,45 +363,48 @@ pub async fn run(args: &Args, steps: &[Step], observer: Observer) -> Result<(), 
         url: station.url().to_owned(),
     });
 
-    let boot = station.boot().await?;
-    if boot.status != ocpp::messages::RegistrationStatus::Accepted {
-        return Err(SimError::NotAccepted {
-            status: boot.status.to_string(),
-            interval: boot.interval,
-        });
-    }
-    let interval = Duration::from_secs(
-        args.interval_secs
-            .unwrap_or_else(|| u64::try_from(boot.interval).unwrap_or(0).max(1)),
-    );
-    station.status(0, ChargePointStatus::Available).await?;
-    station
-        .status(CONNECTOR, ChargePointStatus::Available)
-        .await?;
-    for heartbeat in 0..args.heartbeats {
-        if heartbeat > 0 {
+    station.start_up().await?;
+    let heartbeat = args.interval_secs.map(Duration::from_secs);
+    let interval = heartbeat.unwrap_or_else(|| station.station().heartbeat_interval());
+    for beat in 0..args.heartbeats {
+        if beat > 0 {
             station.idle(interval).await?;
         }
         station.heartbeat().await?;
     }
 
-    // The meter register: each session starts where the previous one stopped.
-    let mut meter = i64::try_from(args.meter_start).unwrap_or(0);
     for step in steps {
         match step {
             Step::Tap(id_tag) => {
                 station.authorize(id_tag).await?;
             }
+            Step::TapOffline(id_tag) => {
+                station.authorize_offline(id_tag);
+            }
             Step::Raw(text) => {
                 station.call_raw(text).await?;
+            }
+            Step::Serve(secs) => {
+                station.note(format!(
+                    "serving the central system's commands for {secs} s"
+                ));
+                let end = Instant::now() + Duration::from_secs(*secs);
+                if !serve(&mut station, end, heartbeat, args.reconnect).await? {
+                    station.close().await;
+                    return Ok(());
+                }
             }
             Step::Charge {
                 id_tag,
                 energy_wh,
                 duration_secs,
             } => {
-                meter = charge(&mut station, id_tag, meter, *energy_wh, *duration_secs).await?;
+                charge(&mut station, id_tag, *energy_wh, *duration_secs).await?;
             }
+        }
+        // Commands that arrived during the step are carried out before the next one.
+        if !station.is_closed() {
+            station.idle(Duration::ZERO).await?;
         }
     }
 
@@ -326,42 +415,63 @@ pub async fn run(args: &Args, steps: &[Step], observer: Observer) -> Result<(), 
             interval.as_secs()
         ));
         let end = Instant::now() + Duration::from_secs(args.hold_secs);
-        let mut next_heartbeat = Instant::now() + interval;
-        loop {
-            let until = next_heartbeat.min(end);
-            tokio::select! {
-                idled = station.idle_until(until) => idled?,
-                _ = tokio::signal::ctrl_c() => {
-                    station.note("interrupted");
-                    break;
-                }
-            }
-            if Instant::now() >= end {
-                break;
-            }
-            station.heartbeat().await?;
-            next_heartbeat = Instant::now() + interval;
-        }
+        serve(&mut station, end, heartbeat, args.reconnect).await?;
     }
     station.close().await;
     Ok(())
 }
 
-/// One charging session on [`CONNECTOR`] starting at the register reading `meter`; returns the reading at
-/// the stop (unchanged when the idTag is refused).
+/// [`ChargePoint::serve_until`] `end`, or until Ctrl-C (then false).
+async fn serve(
+    station: &mut ChargePoint,
+    end: Instant,
+    heartbeat: Option<Duration>,
+    reconnect: bool,
+) -> Result<bool, SimError> {
+    tokio::select! {
+        served = station.serve_until(end, heartbeat, reconnect) => served.map(|()| true),
+        _ = tokio::signal::ctrl_c() => {
+            station.note("interrupted");
+            Ok(false)
+        }
+    }
+}
+
+/// One charging session on [`CONNECTOR`] starting at the station's register reading, which follows the
+/// samples. Not started when the connector is busy or out of service, or the idTag is refused; ended early
+/// when the central system stops the transaction (RemoteStopTransaction, UnlockConnector, Reset).
 async fn charge(
     station: &mut ChargePoint,
     id_tag: &str,
-    meter: i64,
     energy_wh: u64,
     duration_secs: u64,
-) -> Result<i64, SimError> {
+) -> Result<(), SimError> {
+    let meter = station.station().meter_wh();
+    let busy = station.station().connector(CONNECTOR).map(|state| {
+        (
+            state.transaction.is_some() || state.starting,
+            state.idle_status(),
+        )
+    });
+    match busy {
+        Some((false, ChargePointStatus::Available)) => {}
+        Some((true, _)) => {
+            station.note(format!("connector {CONNECTOR} is busy: not charging"));
+            return Ok(());
+        }
+        _ => {
+            station.note(format!(
+                "connector {CONNECTOR} is out of service: not charging"
+            ));
+            return Ok(());
+        }
+    }
     let authorized = station.authorize(id_tag).await?;
     if authorized != AuthorizationStatus::Accepted {
         station.note(format!(
             "{id_tag} is not authorized ({authorized}): not charging"
         ));
-        return Ok(meter);
+        return Ok(());
     }
     station
         .status(CONNECTOR, ChargePointStatus::Preparing)
@@ -391,20 +501,39 @@ async fn charge(
         station
             .status(CONNECTOR, ChargePointStatus::Available)
             .await?;
-        return Ok(meter);
+        return Ok(());
     }
 
     station
         .status(CONNECTOR, ChargePointStatus::Charging)
         .await?;
     let charging_since = Instant::now();
+    let still_running = |station: &ChargePoint| {
+        station
+            .station()
+            .transaction_on(CONNECTOR)
+            .is_some_and(|running| running.transaction_id == transaction)
+    };
     for (second, reading) in ramp(meter, energy_wh, duration_secs) {
         station
             .idle_until(charging_since + Duration::from_secs(second))
             .await?;
+        if !still_running(station) {
+            station.note(format!(
+                "transaction {transaction} was stopped by the central system"
+            ));
+            return Ok(());
+        }
         station
             .meter_values(CONNECTOR, Some(transaction), reading)
             .await?;
+        station.station().set_meter_wh(reading);
+    }
+    if !still_running(station) {
+        station.note(format!(
+            "transaction {transaction} was stopped by the central system"
+        ));
+        return Ok(());
     }
     let stop = meter.saturating_add(i64::try_from(energy_wh).unwrap_or(i64::MAX));
     let end = energy_meter_value(&now(), stop, ReadingContext::TransactionEnd);
@@ -417,13 +546,13 @@ async fn charge(
             vec![begin, end],
         )
         .await?;
+    station.station().set_meter_wh(stop);
     station
         .status(CONNECTOR, ChargePointStatus::Finishing)
         .await?;
-    station
-        .status(CONNECTOR, ChargePointStatus::Available)
-        .await?;
-    Ok(stop)
+    let idle = station.station().idle_status(CONNECTOR);
+    station.status(CONNECTOR, idle).await?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -632,6 +761,77 @@ mod tests {
 
         // Both on the command line is a mistake.
         assert!(parse(&["--password", "SECRET", "--password-stdin"]).is_err());
+    }
+
+    #[test]
+    fn the_station_and_its_steps() {
+        let (args, steps) = parse(&[]).unwrap();
+        assert_eq!(args.station(), Station::default());
+        assert!(!args.reconnect);
+
+        let (args, steps_given) = parse(&[
+            "--commands",
+            "not-supported",
+            "--answer-delay-ms",
+            "250",
+            "--local-list",
+            "unsupported",
+            "--local-list-max",
+            "5",
+            "--send-local-list-max",
+            "2",
+            "--connectors",
+            "2",
+            "--meter-start",
+            "1000",
+            "--reconnect",
+            "--serve-secs",
+            "30",
+            "--tap-offline",
+            "04AAAB11CD2345",
+            "--tap",
+            "T",
+            "--serve-secs",
+            "0",
+        ])
+        .unwrap();
+        assert!(steps.is_empty());
+        assert!(args.reconnect);
+        assert_eq!(
+            steps_given,
+            vec![
+                Step::Serve(30),
+                Step::TapOffline("04AAAB11CD2345".into()),
+                Step::Tap("T".into()),
+                Step::Serve(0),
+            ]
+        );
+        let station = args.station();
+        assert_eq!(
+            station.setup(),
+            &StationSetup {
+                behaviour: CommandBehaviour::NotSupported,
+                answer_delay: Duration::from_millis(250),
+                local_list: LocalListSupport::Unsupported,
+                local_list_max: 5,
+                send_local_list_max: 2,
+                connectors: 2,
+            }
+        );
+        assert_eq!(station.meter_wh(), 1000);
+        assert_eq!(station.configuration().get("NumberOfConnectors"), Some("2"));
+        for behaviour in ["accept", "reject", "silent"] {
+            assert!(parse(&["--commands", behaviour]).is_ok(), "{behaviour}");
+        }
+        for bad in [
+            &["--commands", "maybe"][..],
+            &["--local-list", "sometimes"],
+            &["--connectors", "0"],
+            &["--answer-delay-ms", "-1"],
+            &["--serve-secs", "forever"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

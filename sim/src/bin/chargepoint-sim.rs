@@ -10,10 +10,12 @@
 //!
 //! See `--help`, and the `sim` library for the [`sim::client::ChargePoint`] API the binary is built on.
 
+use ocpp::Frame;
 use serde_json::{json, Value};
 use sim::client::{Event, Observer};
 use sim::load::{check_loopback, raise_open_files_limit, run_load, LoadArgs};
 use sim::script::{parse_args, run};
+use sim::station::DecisionSource;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -115,9 +117,34 @@ fn event_line(event: &Event) -> String {
                 Err(problem) => format!("→ {request}  ✗ {problem}"),
             }
         }
-        Event::Incoming { action, answer, .. } => {
-            format!("← {action} from the central system  → CALLERROR {answer}")
+        Event::Command(command) => {
+            let payload = command
+                .payload
+                .as_ref()
+                .map(|payload| format!(" {payload}"))
+                .unwrap_or_default();
+            let delay = if command.delay.is_zero() || command.answer.is_none() {
+                String::new()
+            } else {
+                format!(" (after {} ms)", command.delay.as_millis())
+            };
+            format!(
+                "← {}{payload} from the central system  → {}{delay}",
+                command.action, command.outcome
+            )
         }
+        Event::OfflineDecision {
+            id_tag,
+            decision,
+            state,
+        } => format!(
+            "offline: {id_tag} → {} (from the {}; {state})",
+            decision.status,
+            match decision.source {
+                DecisionSource::Unknown => "unknown idTag rule".to_owned(),
+                source => source.to_string(),
+            }
+        ),
         Event::Ignored { frame } => format!("← (ignored) {frame}"),
         Event::Note(text) => format!("· {text}"),
     }
@@ -145,17 +172,39 @@ fn event_json(event: &Event) -> Value {
             }
             line
         }
-        Event::Incoming {
-            message_id,
-            action,
-            answer,
-            frame: text,
+        Event::Command(command) => {
+            // The answer's payload (CALLRESULT), or its error (CALLERROR), or null (not answered).
+            let answer = match &command.answer {
+                Some(Frame::CallResult { payload, .. }) => payload.clone(),
+                Some(Frame::CallError {
+                    code, description, ..
+                }) => json!({ "errorCode": code, "errorDescription": description }),
+                Some(Frame::Call { .. }) | None => Value::Null,
+            };
+            json!({
+                "event": "command",
+                "messageId": command.message_id,
+                "action": command.action,
+                "payload": command.payload,
+                "answer": answer,
+                "outcome": command.outcome,
+                "delayMs": command.delay.as_millis() as u64,
+                "received": frame(&command.received),
+                "localListVersion": command.local_list_version,
+                "localListSize": command.local_list_size,
+                "cacheSize": command.cache_size,
+            })
+        }
+        Event::OfflineDecision {
+            id_tag,
+            decision,
+            state,
         } => json!({
-            "event": "incoming",
-            "messageId": message_id,
-            "action": action,
-            "answer": answer,
-            "received": frame(text),
+            "event": "offline-authorize",
+            "idTag": id_tag,
+            "status": decision.status.as_str(),
+            "source": decision.source.to_string(),
+            "state": state,
         }),
         Event::Ignored { frame: text } => json!({ "event": "ignored", "received": frame(text) }),
         Event::Note(text) => json!({ "event": "note", "text": text }),
