@@ -355,6 +355,16 @@ async fn an_offline_station_gets_the_commands_that_wait_and_not_the_others() {
         .await
         .unwrap();
 
+    // Its history says so before the station is back.
+    assert_eq!(
+        admin
+            .station_command(station, expiring.id)
+            .await
+            .unwrap()
+            .state,
+        CommandState::Expired
+    );
+
     let mut socket = connect(&server, "CP-1").await;
     let call = next_call(&mut socket).await;
     assert_eq!(call[2], "ClearCache", "only the waiting command is sent");

@@ -82,7 +82,21 @@ const COMMAND_COLUMNS: &str =
      c.state, c.outcome, c.detail, c.sent_at, c.finished_at";
 
 impl CommandRow {
+    /// The command as its history shows it. A queued command whose time ran out reads as expired even before
+    /// a connection of its station marks it so (its station has not connected since).
     fn into_command(self, station_online: bool) -> Result<StationCommand, StorageError> {
+        let state = match CommandState::parse(&self.state) {
+            Some(CommandState::Queued) if self.expires_at <= storage_now().0 => {
+                CommandState::Expired
+            }
+            Some(state) => state,
+            None => {
+                return Err(StorageError::internal(format!(
+                    "unknown command state {:?}",
+                    self.state
+                )))
+            }
+        };
         Ok(StationCommand {
             id: CommandId(self.id),
             action: self.action,
@@ -90,9 +104,7 @@ impl CommandRow {
             requested_by: self.requested_by_name,
             requested_at: Timestamp(self.requested_at),
             expires_at: Timestamp(self.expires_at),
-            state: CommandState::parse(&self.state).ok_or_else(|| {
-                StorageError::internal(format!("unknown command state {:?}", self.state))
-            })?,
+            state,
             outcome: self.outcome,
             detail: self.detail,
             sent_at: self.sent_at.map(Timestamp),
