@@ -2,7 +2,10 @@
 charge point over `websockets`) against a running ChargeDesk server with the demo data.
 
 The library validates every answer of ours against the official OCPP 1.6 JSON schemas, so a non-conformant
-field fails here even where our own tests agree with us.
+field fails here even where our own tests agree with us. It validates the CALLs we send it the same way: an
+administrator (the demo partner, logged in over HTTP as the browser does) sends every station command through
+the server functions, the library checks each CALL against its schema before our handler sees it (a bad one
+would be answered with a CALLERROR), and the command history must show each station answer.
 
     python python_ocpp_charge_point.py ws://127.0.0.1:3200/ocpp
 
@@ -18,8 +21,15 @@ import datetime
 import os
 import sys
 
+import http.cookiejar
+import json
+import urllib.parse
+import urllib.request
+
 import websockets
-from ocpp.v16 import ChargePoint, call
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint, call, call_result
+from ocpp.v16.enums import Action
 
 STATION = "CP-KROON-1"  # demo: Brouwerij De Kroon, inherits "Whitelisting"
 # The demo station's password (storage::DEMO_STATIONS, printed by `serve --demo`).
@@ -27,7 +37,101 @@ STATION_PASSWORD = os.environ.get("CHARGEDESK_STATION_PASSWORD", "kroon-1-demo-s
 WHITELISTED_IN_SUB_ORG = "04A1B2C3D4E5F6"  # demo: whitelisted in De Kroon Logistics (a sub-organization)
 UNKNOWN_CARD = "04DEADBEEF0001"
 
+PARTNER = "eva@volta-partners.example"
+DEMO_PASSWORD = "chargedesk-demo"
+
 results = []
+# Every command this charge point received, by action, with its payload (as the library read it).
+received = {}
+
+
+class InteropChargePoint(ChargePoint):
+    """Answers the central system's commands the way a cooperative station does. The library has validated
+    each CALL against the official schema before a handler runs."""
+
+    @on(Action.reset)
+    def on_reset(self, **kwargs):
+        received["Reset"] = kwargs
+        return call_result.Reset(status="Accepted")
+
+    @on(Action.unlock_connector)
+    def on_unlock(self, **kwargs):
+        received["UnlockConnector"] = kwargs
+        return call_result.UnlockConnector(status="Unlocked")
+
+    @on(Action.change_availability)
+    def on_availability(self, **kwargs):
+        received["ChangeAvailability"] = kwargs
+        return call_result.ChangeAvailability(status="Accepted")
+
+    @on(Action.clear_cache)
+    def on_clear_cache(self, **kwargs):
+        received["ClearCache"] = kwargs
+        return call_result.ClearCache(status="Accepted")
+
+    @on(Action.trigger_message)
+    def on_trigger(self, **kwargs):
+        received["TriggerMessage"] = kwargs
+        return call_result.TriggerMessage(status="Accepted")
+
+    @on(Action.get_configuration)
+    def on_get_configuration(self, **kwargs):
+        received["GetConfiguration"] = kwargs
+        return call_result.GetConfiguration(
+            configuration_key=[
+                {"key": "HeartbeatInterval", "readonly": False, "value": "300"},
+                {"key": "NumberOfConnectors", "readonly": True, "value": "1"},
+            ]
+        )
+
+    @on(Action.change_configuration)
+    def on_change_configuration(self, **kwargs):
+        received["ChangeConfiguration"] = kwargs
+        return call_result.ChangeConfiguration(status="Accepted")
+
+    @on(Action.remote_start_transaction)
+    def on_remote_start(self, **kwargs):
+        received["RemoteStartTransaction"] = kwargs
+        return call_result.RemoteStartTransaction(status="Accepted")
+
+    @on(Action.remote_stop_transaction)
+    def on_remote_stop(self, **kwargs):
+        received["RemoteStopTransaction"] = kwargs
+        return call_result.RemoteStopTransaction(status="Accepted")
+
+
+class Browser:
+    """The server functions as the browser calls them: form-encoded POSTs with the session cookie."""
+
+    def __init__(self, base):
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def call(self, endpoint, **form):
+        data = urllib.parse.urlencode(form).encode()
+        request = urllib.request.Request(
+            f"{self.base}/api/{endpoint}", data=data, headers={"Accept": "application/json"}, method="POST"
+        )
+        with self.opener.open(request, timeout=10) as response:
+            return json.loads(response.read().decode())
+
+
+async def command(browser, org, station, expected, **form):
+    """Sends one command through the server functions and waits (at most 10 s) for the station's answer in the
+    command history; checks that it is `expected`."""
+    sent = await asyncio.to_thread(browser.call, "send_station_command", org=org, station=station, **form)
+    for _ in range(100):
+        now_ = await asyncio.to_thread(
+            browser.call, "get_station_command", org=org, station=station, command=sent["id"]
+        )
+        if now_["state"] not in ("queued", "sent"):
+            break
+        await asyncio.sleep(0.1)
+    check(
+        f"command {form['command']}: the station answered {expected}",
+        now_["state"] == "answered" and now_["outcome"] == expected,
+        now_,
+    )
 
 
 def check(name, ok, detail=""):
@@ -65,7 +169,7 @@ async def run(url):
         station_url, subprotocols=["ocpp1.6"], additional_headers=basic_auth(STATION, STATION_PASSWORD)
     ) as ws:
         check("subprotocol negotiated", ws.subprotocol == "ocpp1.6", ws.subprotocol)
-        cp = ChargePoint(STATION, ws)
+        cp = InteropChargePoint(STATION, ws)
         listener = asyncio.create_task(cp.start())
 
         boot = await cp.call(call.BootNotification(charge_point_model="Interop", charge_point_vendor="python-ocpp"))
@@ -114,6 +218,45 @@ async def run(url):
 
         transfer = await cp.call(call.DataTransfer(vendor_id="org.python-ocpp.interop"))
         check("DataTransfer from an unknown vendor", transfer.status == "UnknownVendorId", transfer)
+
+        # The central system's CALLs: sent by an administrator through the server functions.
+        base = "http" + url.removeprefix("ws").removesuffix("/ocpp")
+        browser = Browser(base)
+        await asyncio.to_thread(browser.call, "login", email=PARTNER, password=DEMO_PASSWORD)
+        me = await asyncio.to_thread(browser.call, "current_user")
+        org = me["home_org"]["id"]
+        stations = await asyncio.to_thread(browser.call, "list_stations", org=org)
+        station = next(s["id"] for s in stations if s["charge_point_id"] == STATION)
+        await command(browser, org, station, "Accepted", command="reset", option="soft")
+        await command(browser, org, station, "Unlocked", command="unlock_connector", connector="1")
+        await command(
+            browser, org, station, "Accepted", command="change_availability", connector="0", option="inoperative"
+        )
+        await command(browser, org, station, "Accepted", command="clear_cache")
+        await command(browser, org, station, "Accepted", command="trigger_message", option="StatusNotification")
+        await command(browser, org, station, "2 keys", command="get_configuration")
+        await command(
+            browser, org, station, "Accepted", command="change_configuration", key="HeartbeatInterval", value="600"
+        )
+        await command(
+            browser, org, station, "Accepted", command="remote_start", card=WHITELISTED_IN_SUB_ORG, connector="1"
+        )
+        started = await cp.call(
+            call.StartTransaction(connector_id=1, id_tag=WHITELISTED_IN_SUB_ORG, meter_start=0, timestamp=now())
+        )
+        await command(
+            browser, org, station, "Accepted", command="remote_stop", transaction=str(started.transaction_id)
+        )
+        check(
+            "the CALLs carried what was asked",
+            received.get("Reset") == {"type": "Soft"}
+            and received.get("UnlockConnector") == {"connector_id": 1}
+            and received.get("ChangeConfiguration") == {"key": "HeartbeatInterval", "value": "600"}
+            and received.get("RemoteStartTransaction") == {"connector_id": 1, "id_tag": WHITELISTED_IN_SUB_ORG}
+            and received.get("RemoteStopTransaction") == {"transaction_id": started.transaction_id},
+            received,
+        )
+        await cp.call(call.StopTransaction(meter_stop=10, timestamp=now(), transaction_id=started.transaction_id))
 
         listener.cancel()
 

@@ -254,7 +254,7 @@ export function ocppUrl(): string {
 
 /** One line of the simulator's `--json` output. */
 export type SimEvent = {
-  event: 'connected' | 'exchange' | 'incoming' | 'ignored' | 'note' | 'error';
+  event: 'connected' | 'exchange' | 'command' | 'offline-authorize' | 'ignored' | 'note' | 'error';
   action?: string;
   request?: string;
   ok?: boolean;
@@ -460,8 +460,11 @@ export async function openStation(page: Page, name: string): Promise<void> {
   await expect(stationTab(page, 'Overview')).toHaveAttribute('aria-current', 'page');
 }
 
-/** A tab of a station's page: "Overview", "Logs" or "Settings". */
-export function stationTab(page: Page, name: 'Overview' | 'Logs' | 'Settings'): Locator {
+/** A tab of a station's page: "Overview", "Logs", "Commands", "Configuration" or "Settings". */
+export function stationTab(
+  page: Page,
+  name: 'Overview' | 'Logs' | 'Commands' | 'Configuration' | 'Settings',
+): Locator {
   return page.getByRole('navigation', { name: 'Station' }).getByRole('link', { name, exact: true });
 }
 
