@@ -8,6 +8,10 @@
 //! server instance holds the station's connection; the page follows it by asking for it again every second
 //! until it ended ("Accepted", "Rejected", "station offline, queued", "no answer in 30 s" …).
 
+// `send_station_command` takes the form's fields as its arguments, like every server function here; the
+// client stub its macro generates cannot carry an attribute of its own.
+#![allow(clippy::too_many_arguments)]
+
 use super::detail::{station_resource, use_station_id};
 use super::logs::with_seconds;
 use crate::components::*;
@@ -42,13 +46,13 @@ pub mod field {
 }
 
 /// How many of a station's transactions the "Commands" tab looks through for active ones.
+#[cfg(feature = "ssr")]
 const ACTIVE_TRANSACTIONS_SCAN: i64 = 200;
 
 /// Sends the command the form describes to the station (or queues it, or stores it as refused when the station
 /// is offline and the command does not wait): the command as its history shows it. The fields are checked by
 /// [`build_action`], as in the browser; a bad one is refused with its field's name.
 #[server(prefix = "/api", endpoint = "send_station_command")]
-#[allow(clippy::too_many_arguments)]
 pub async fn send_station_command(
     org: OrgId,
     station: StationId,
