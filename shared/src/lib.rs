@@ -11,6 +11,8 @@
 //! - [`station`]: charging stations: charge point ID, station name and password, access mode.
 //! - [`command`]: commands to stations (OCPP central-system CALLs): what may be asked, its input rules, its states.
 //! - [`decision`]: the authorization decision for a card presented at a station (OCPP Authorize/StartTransaction).
+//! - [`local_list`]: the plan of a Local Authorization List update (Full or Differential, chunked, within the
+//!   station's limits) from what a station holds to what it should hold.
 //! - [`ids`], [`model`]: typed ids and the records the server sends to the browser.
 //! - [`paging`]: keyset page requests for long lists, the page size cap and the "1–50 of 1,234" label.
 
@@ -18,6 +20,7 @@ pub mod access;
 pub mod command;
 pub mod decision;
 pub mod ids;
+pub mod local_list;
 pub mod mode;
 pub mod model;
 pub mod names;
