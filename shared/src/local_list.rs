@@ -16,6 +16,8 @@
 //! - A list longer than `LocalAuthListMaxLength` cannot be held: the plan keeps the first entries in idTag order
 //!   and says how many did not fit, so the station page can say so (the others are still authorized online).
 
+use crate::decision::{decide, CandidatePass};
+use crate::station::AccessMode;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -43,6 +45,32 @@ pub enum ListStatus {
 
 /// A station's list: idTag → entry, in idTag order.
 pub type LocalList = BTreeMap<String, ListEntry>;
+
+/// The list a station should hold: every card that [`decide`] — the code that answers Authorize — accepts
+/// there, as `Accepted` without expiry. `cards` are the idTags of the live passes of the station's organization
+/// and its sub-organizations, each with its candidate passes nearest first (as for Authorize). A card the
+/// station's mode refuses is not on the list (it is checked online, and refused).
+pub fn wanted_list<'a>(
+    mode: AccessMode,
+    station_org_name: &str,
+    cards: impl IntoIterator<Item = (&'a str, &'a [CandidatePass])>,
+) -> LocalList {
+    cards
+        .into_iter()
+        .filter(|(id_tag, candidates)| {
+            decide(id_tag, mode, station_org_name, candidates).is_accepted()
+        })
+        .map(|(id_tag, _)| {
+            (
+                id_tag.to_owned(),
+                ListEntry {
+                    status: ListStatus::Accepted,
+                    expiry_millis: None,
+                },
+            )
+        })
+        .collect()
+}
 
 /// The station's limits, from its configuration keys; `None` when it did not say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -208,6 +236,35 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_wanted_list_is_what_authorize_would_accept() {
+        use crate::ids::{OrgId, PassId};
+        use crate::mode::PassMode;
+        let pass = |id: i64, mode: PassMode| CandidatePass {
+            pass: PassId(id),
+            org: OrgId(1),
+            org_name: "De Kroon".into(),
+            nickname: format!("tag {id}"),
+            user: None,
+            mode,
+        };
+        let whitelisted = [pass(1, PassMode::Whitelist)];
+        let roaming = [pass(2, PassMode::Roaming)];
+        let cards = [
+            ("04A1B2C3D4E5F6", &whitelisted[..]),
+            ("04AAAB11CD2345", &roaming[..]),
+        ];
+        assert_eq!(
+            wanted_list(AccessMode::Whitelisting, "De Kroon", cards),
+            list(&["04A1B2C3D4E5F6"]),
+            "Whitelisting: only the whitelisted pass"
+        );
+        assert_eq!(
+            wanted_list(AccessMode::RoamingAndWhitelisting, "De Kroon", cards),
+            list(&["04A1B2C3D4E5F6", "04AAAB11CD2345"]),
+        );
     }
 
     #[test]
