@@ -332,6 +332,83 @@ pub(crate) async fn insert_decisions(
 }
 
 impl ConnectedStation {
+    /// The Local Authorization List this station should hold: every card [`decide`] accepts here now (the
+    /// station's effective access mode, the live passes of its organization and sub-organizations as
+    /// candidates, nearest first), as [`shared::local_list::wanted_list`] computes it — so a card is on the
+    /// list exactly when Authorize would accept it. One read of the subtree's live passes.
+    pub async fn wanted_local_list(&self) -> Result<shared::local_list::LocalList, StorageError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: i64,
+            org_id: i64,
+            org_name: String,
+            nickname: String,
+            user_id: i64,
+            mode: String,
+            id_kind: String,
+            match_key: String,
+            id_value: String,
+            depth: i64,
+        }
+        /// A candidate with its organization's depth and its id: the order `candidates` reads them in.
+        type Nearest = (i64, i64, CandidatePass);
+        let mut source = Source::Pool(&self.db, None);
+        let context = station_context(&mut source, &self.db.decision_cache, self.station).await?;
+        let rows = sqlx::query_as::<_, Row>(&format!(
+            "{}SELECT p.id, p.org_id, subtree.name AS org_name, p.nickname, p.user_id, p.mode, p.id_kind, \
+                    p.match_key, p.id_value, subtree.depth AS depth \
+             FROM subtree JOIN passes p ON p.org_id = subtree.id WHERE p.deleted_at IS NULL \
+             ORDER BY subtree.depth, p.id",
+            subtree_cte("$1")
+        ))
+        .bind(context.org.0)
+        .fetch_all(source.conn().await?)
+        .await?;
+        // The candidates of each lookup key, nearest first (the rows' order), as `candidates` reads them.
+        let mut by_key: HashMap<(String, String), Vec<Nearest>> = HashMap::new();
+        let mut id_tags = std::collections::BTreeSet::new();
+        for r in rows {
+            let candidate = CandidatePass {
+                pass: PassId(r.id),
+                org: OrgId(r.org_id),
+                org_name: r.org_name,
+                nickname: r.nickname,
+                user: Some(UserId(r.user_id)),
+                mode: PassMode::parse(&r.mode).ok_or_else(|| {
+                    StorageError::internal(format!("unknown pass mode {:?} in database", r.mode))
+                })?,
+            };
+            id_tags.insert(r.id_value);
+            by_key
+                .entry((r.id_kind, r.match_key))
+                .or_default()
+                .push((r.depth, r.id, candidate));
+        }
+        let cards: Vec<(String, Vec<CandidatePass>)> = id_tags
+            .into_iter()
+            .map(|id_tag| {
+                let keys = id_tag_keys(&id_tag);
+                let mut found: Vec<&Nearest> = [
+                    keys.hidden.map(|k| ("hidden".to_owned(), k)),
+                    keys.visible.map(|k| ("visible".to_owned(), k)),
+                ]
+                .into_iter()
+                .flatten()
+                .filter_map(|key| by_key.get(&key))
+                .flatten()
+                .collect();
+                found.sort_by_key(|(depth, id, _)| (*depth, *id));
+                let candidates = found.into_iter().map(|(_, _, c)| c.clone()).collect();
+                (id_tag, candidates)
+            })
+            .collect();
+        Ok(shared::local_list::wanted_list(
+            context.mode,
+            &context.org_name,
+            cards.iter().map(|(tag, c)| (tag.as_str(), c.as_slice())),
+        ))
+    }
+
     /// OCPP Authorize, taken apart for a batching writer: decides whether the card may charge here (as
     /// [`ConnectedStation::authorize`] does; from the decision cache, or on a read connection), tells this
     /// instance's listeners of the station's taps, and returns the decision with what is to be stored
