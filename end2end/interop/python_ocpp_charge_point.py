@@ -241,8 +241,10 @@ async def run(url):
         await command(
             browser, org, station, "Accepted", command="remote_start", card=WHITELISTED_IN_SUB_ORG, connector="1"
         )
+        # Another meter reading than the first session's: a StartTransaction repeating one (same connector, card,
+        # meter and second) is the same transaction, answered with the same id.
         started = await cp.call(
-            call.StartTransaction(connector_id=1, id_tag=WHITELISTED_IN_SUB_ORG, meter_start=0, timestamp=now())
+            call.StartTransaction(connector_id=1, id_tag=WHITELISTED_IN_SUB_ORG, meter_start=5000, timestamp=now())
         )
         await command(
             browser, org, station, "Accepted", command="remote_stop", transaction=str(started.transaction_id)
@@ -256,7 +258,7 @@ async def run(url):
             and received.get("RemoteStopTransaction") == {"transaction_id": started.transaction_id},
             received,
         )
-        await cp.call(call.StopTransaction(meter_stop=10, timestamp=now(), transaction_id=started.transaction_id))
+        await cp.call(call.StopTransaction(meter_stop=5010, timestamp=now(), transaction_id=started.transaction_id))
 
         listener.cancel()
 
