@@ -84,39 +84,44 @@ async fn candidates(
     hidden: Option<&str>,
     visible: Option<&str>,
 ) -> Result<Vec<CandidatePass>, StorageError> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        id: i64,
-        org_id: i64,
-        org_name: String,
-        nickname: String,
-        user_id: i64,
-        mode: String,
-    }
     if hidden.is_none() && visible.is_none() {
         return Ok(Vec::new());
     }
     let sql = candidates_sql();
-    let rows = sqlx::query_as::<_, Row>(&sql)
+    let rows = sqlx::query_as::<_, CandidateRow>(&sql)
         .bind(org.0)
         .bind(hidden)
         .bind(visible)
         .fetch_all(&mut *conn)
         .await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(CandidatePass {
-                pass: PassId(r.id),
-                org: OrgId(r.org_id),
-                org_name: r.org_name,
-                nickname: r.nickname,
-                user: Some(UserId(r.user_id)),
-                mode: PassMode::parse(&r.mode).ok_or_else(|| {
-                    StorageError::internal(format!("unknown pass mode {:?} in database", r.mode))
-                })?,
-            })
+    rows.into_iter().map(CandidateRow::into_candidate).collect()
+}
+
+/// A candidate pass as the queries read it (`p.id AS id, p.org_id, … AS org_name, p.nickname, p.user_id,
+/// p.mode`).
+#[derive(sqlx::FromRow)]
+struct CandidateRow {
+    id: i64,
+    org_id: i64,
+    org_name: String,
+    nickname: String,
+    user_id: i64,
+    mode: String,
+}
+
+impl CandidateRow {
+    fn into_candidate(self) -> Result<CandidatePass, StorageError> {
+        Ok(CandidatePass {
+            pass: PassId(self.id),
+            org: OrgId(self.org_id),
+            org_name: self.org_name,
+            nickname: self.nickname,
+            user: Some(UserId(self.user_id)),
+            mode: PassMode::parse(&self.mode).ok_or_else(|| {
+                StorageError::internal(format!("unknown pass mode {:?} in database", self.mode))
+            })?,
         })
-        .collect()
+    }
 }
 
 /// Where a decision reads what the cache does not hold: the caller's transaction, or a pooled connection taken
@@ -339,19 +344,15 @@ impl ConnectedStation {
     pub async fn wanted_local_list(&self) -> Result<shared::local_list::LocalList, StorageError> {
         #[derive(sqlx::FromRow)]
         struct Row {
-            id: i64,
-            org_id: i64,
-            org_name: String,
-            nickname: String,
-            user_id: i64,
-            mode: String,
+            #[sqlx(flatten)]
+            pass: CandidateRow,
             id_kind: String,
             match_key: String,
             id_value: String,
             depth: i64,
         }
-        /// A candidate with its organization's depth and its id: the order `candidates` reads them in.
-        type Nearest = (i64, i64, CandidatePass);
+        /// A candidate with its organization's depth: by depth and pass id is the order `candidates` reads.
+        type Nearest = (i64, CandidatePass);
         let mut source = Source::Pool(&self.db, None);
         let context = station_context(&mut source, &self.db.decision_cache, self.station).await?;
         let rows = sqlx::query_as::<_, Row>(&format!(
@@ -368,21 +369,12 @@ impl ConnectedStation {
         let mut by_key: HashMap<(String, String), Vec<Nearest>> = HashMap::new();
         let mut id_tags = std::collections::BTreeSet::new();
         for r in rows {
-            let candidate = CandidatePass {
-                pass: PassId(r.id),
-                org: OrgId(r.org_id),
-                org_name: r.org_name,
-                nickname: r.nickname,
-                user: Some(UserId(r.user_id)),
-                mode: PassMode::parse(&r.mode).ok_or_else(|| {
-                    StorageError::internal(format!("unknown pass mode {:?} in database", r.mode))
-                })?,
-            };
+            let candidate = r.pass.into_candidate()?;
             id_tags.insert(r.id_value);
             by_key
                 .entry((r.id_kind, r.match_key))
                 .or_default()
-                .push((r.depth, r.id, candidate));
+                .push((r.depth, candidate));
         }
         let cards: Vec<(String, Vec<CandidatePass>)> = id_tags
             .into_iter()
@@ -397,8 +389,8 @@ impl ConnectedStation {
                 .filter_map(|key| by_key.get(&key))
                 .flatten()
                 .collect();
-                found.sort_by_key(|(depth, id, _)| (*depth, *id));
-                let candidates = found.into_iter().map(|(_, _, c)| c.clone()).collect();
+                found.sort_by_key(|(depth, c)| (*depth, c.pass));
+                let candidates = found.into_iter().map(|(_, c)| c.clone()).collect();
                 (id_tag, candidates)
             })
             .collect();
