@@ -131,7 +131,13 @@ pub fn response_frame(id: &str, payload: &impl Serialize) -> Frame {
 /// The CALLRESULT answering `id` with a typed confirmation that satisfies its schema; a CALLERROR
 /// `InternalError` naming the violation when it does not (e.g. a `parentIdTag` over 20 characters).
 pub fn checked_response_frame<T: Payload>(id: &str, confirmation: &T) -> Frame {
-    match encode(confirmation) {
+    encoded_response_frame(id, encode(confirmation))
+}
+
+/// The CALLRESULT with a confirmation encoded (and checked) already, or the CALLERROR `InternalError` naming
+/// why it could not be.
+pub(crate) fn encoded_response_frame(id: &str, encoded: Result<Value, PayloadError>) -> Frame {
+    match encoded {
         Ok(payload) => Frame::CallResult {
             id: id.to_owned(),
             payload,

@@ -269,17 +269,7 @@ impl CommandResponse {
     /// The CALLRESULT answering the CALL with message id `id`; a CALLERROR `InternalError` naming the
     /// violation when the confirmation does not satisfy its schema (as [`crate::checked_response_frame`]).
     pub fn to_frame(&self, id: &str) -> Frame {
-        match self.to_payload() {
-            Ok(payload) => Frame::CallResult {
-                id: id.to_owned(),
-                payload,
-            },
-            Err(error) => Frame::call_error(
-                id,
-                ErrorCode::InternalError,
-                &format!("invalid confirmation: {}", error.description),
-            ),
-        }
+        crate::codec::encoded_response_frame(id, self.to_payload())
     }
 
     /// The short outcome shown in the UI and the logs: the status as spelled on the wire (`Accepted`,
