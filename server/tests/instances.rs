@@ -45,7 +45,10 @@ impl Instance {
         let (router, hub) = server::router_and_hub(
             db.clone(),
             server::leptos_options().unwrap(),
-            server::central_system::OcppConfig::default(),
+            server::central_system::OcppConfig {
+                local_list_sync: false,
+                ..Default::default()
+            },
             server::http::WebConfig::default(),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

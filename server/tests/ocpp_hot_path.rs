@@ -201,6 +201,8 @@ async fn a_flood_of_authorize_from_one_station_is_still_rate_limited() {
     let (_dir, db) = common::fresh_db().await;
     let (admin, station) = setup(&db).await;
     let config = server::central_system::OcppConfig {
+        // A raw socket plays the station here and answers no CALL: the list sync is tests/local_list.rs'.
+        local_list_sync: false,
         calls_per_sec: std::num::NonZeroU32::new(1).unwrap(),
         call_burst: std::num::NonZeroU32::new(10).unwrap(),
         ..Default::default()
@@ -245,6 +247,8 @@ async fn a_flood_of_wrong_station_passwords_is_still_limited_per_address() {
     let (_dir, db) = common::fresh_db().await;
     setup(&db).await;
     let config = server::central_system::OcppConfig {
+        // A raw socket plays the station here and answers no CALL: the list sync is tests/local_list.rs'.
+        local_list_sync: false,
         handshake_failures_per_min: std::num::NonZeroU32::new(5).unwrap(),
         ..Default::default()
     };

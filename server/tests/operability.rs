@@ -310,7 +310,10 @@ async fn app_with(web: server::http::WebConfig) -> (TestDb, Db, Router) {
     let router = server::router_for(
         db.clone(),
         options,
-        server::central_system::OcppConfig::from_env(),
+        server::central_system::OcppConfig {
+            local_list_sync: false,
+            ..server::central_system::OcppConfig::from_env()
+        },
         web,
     );
     (test_db, db, router)

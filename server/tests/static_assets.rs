@@ -104,7 +104,10 @@ async fn site_router() -> Site {
     let router = server::router_for(
         test_db.open().await,
         options(site.path()),
-        server::central_system::OcppConfig::default(),
+        server::central_system::OcppConfig {
+            local_list_sync: false,
+            ..Default::default()
+        },
         WebConfig::default(),
     );
     Site {
@@ -513,7 +516,10 @@ async fn station_websockets_and_tap_events_are_never_compressed() {
     let router = server::router_for(
         db.clone(),
         options(site.path()),
-        server::central_system::OcppConfig::default(),
+        server::central_system::OcppConfig {
+            local_list_sync: false,
+            ..Default::default()
+        },
         WebConfig::default(),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

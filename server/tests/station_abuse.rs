@@ -77,6 +77,8 @@ impl Drop for Server {
 
 fn config() -> server::central_system::OcppConfig {
     server::central_system::OcppConfig {
+        // A raw socket plays the station here and answers no CALL: the list sync is tests/local_list.rs'.
+        local_list_sync: false,
         ping_interval: Duration::from_secs(5),
         ..Default::default()
     }
@@ -295,6 +297,8 @@ async fn changing_a_station_password_closes_its_open_connection_at_once() {
 #[tokio::test]
 async fn an_upgrade_from_a_browser_origin_is_refused_unless_allowed() {
     let server = Server::start(server::central_system::OcppConfig {
+        // A raw socket plays the station here and answers no CALL: the list sync is tests/local_list.rs'.
+        local_list_sync: false,
         allowed_origins: vec!["https://ops.example.com".into()],
         ..config()
     })
@@ -339,6 +343,8 @@ async fn an_upgrade_from_a_browser_origin_is_refused_unless_allowed() {
 #[tokio::test]
 async fn failed_handshakes_are_limited_per_client_address() {
     let server = Server::start(server::central_system::OcppConfig {
+        // A raw socket plays the station here and answers no CALL: the list sync is tests/local_list.rs'.
+        local_list_sync: false,
         handshake_failures_per_min: std::num::NonZeroU32::new(3).unwrap(),
         ..config()
     })
@@ -460,6 +466,8 @@ async fn stop_transaction_answers_the_id_tag_as_authorize_would() {
 #[tokio::test]
 async fn calls_over_the_rate_limit_are_refused_and_a_flood_is_disconnected() {
     let server = Server::start(server::central_system::OcppConfig {
+        // A raw socket plays the station here and answers no CALL: the list sync is tests/local_list.rs'.
+        local_list_sync: false,
         calls_per_sec: std::num::NonZeroU32::new(1).unwrap(),
         call_burst: std::num::NonZeroU32::new(3).unwrap(),
         ..config()
@@ -525,6 +533,8 @@ async fn calls_over_the_rate_limit_are_refused_and_a_flood_is_disconnected() {
 #[tokio::test]
 async fn connector_ids_above_the_limit_are_refused_and_nothing_is_stored() {
     let server = Server::start(server::central_system::OcppConfig {
+        // A raw socket plays the station here and answers no CALL: the list sync is tests/local_list.rs'.
+        local_list_sync: false,
         max_connectors: 2,
         ..config()
     })
@@ -612,6 +622,8 @@ async fn read_events(events: &mut TcpStream, until: &str) -> (String, bool) {
 #[tokio::test]
 async fn a_noisy_station_does_not_drown_another_stations_taps() {
     let server = Server::start(server::central_system::OcppConfig {
+        // A raw socket plays the station here and answers no CALL: the list sync is tests/local_list.rs'.
+        local_list_sync: false,
         calls_per_sec: std::num::NonZeroU32::new(10_000).unwrap(),
         call_burst: std::num::NonZeroU32::new(10_000).unwrap(),
         ..config()
@@ -670,6 +682,8 @@ async fn a_noisy_station_does_not_drown_another_stations_taps() {
 #[tokio::test]
 async fn a_tap_stream_ends_when_its_session_is_logged_out() {
     let server = Server::start(server::central_system::OcppConfig {
+        // A raw socket plays the station here and answers no CALL: the list sync is tests/local_list.rs'.
+        local_list_sync: false,
         tap_recheck_interval: Duration::from_millis(200),
         ..config()
     })

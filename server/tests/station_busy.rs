@@ -74,7 +74,10 @@ async fn station_handshakes_over_the_hashing_limit_get_503_at_once() {
     let router = server::router_with(
         db.clone(),
         server::leptos_options().unwrap(),
-        server::central_system::OcppConfig::default(),
+        server::central_system::OcppConfig {
+            local_list_sync: false,
+            ..Default::default()
+        },
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -66,7 +66,10 @@ async fn real_server(web: WebConfig, serve: ServeConfig) -> RealServer {
     let router = server::router_for(
         db.clone(),
         server::leptos_options().unwrap(),
-        server::central_system::OcppConfig::default(),
+        server::central_system::OcppConfig {
+            local_list_sync: false,
+            ..Default::default()
+        },
         web,
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

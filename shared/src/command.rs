@@ -11,6 +11,7 @@
 //! The OCPP JSON of each command is written by `server/ocpp`; this module only knows what was asked for.
 
 use crate::ids::TransactionId;
+use crate::local_list::ListMessage;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -372,6 +373,8 @@ pub enum CommandRequest {
     },
     /// GetLocalListVersion.
     GetLocalListVersion,
+    /// SendLocalList: one message of the Local Authorization List sync ([`crate::local_list`]).
+    SendLocalList(ListMessage),
 }
 
 /// What happens to a command for a station that is not connected.
@@ -397,6 +400,7 @@ impl CommandRequest {
             Self::GetConfiguration { .. } => "GetConfiguration",
             Self::ChangeConfiguration { .. } => "ChangeConfiguration",
             Self::GetLocalListVersion => "GetLocalListVersion",
+            Self::SendLocalList(_) => "SendLocalList",
         }
     }
 
@@ -406,7 +410,8 @@ impl CommandRequest {
             Self::ChangeAvailability { .. }
             | Self::ClearCache
             | Self::ChangeConfiguration { .. }
-            | Self::GetLocalListVersion => OfflinePolicy::Wait,
+            | Self::GetLocalListVersion
+            | Self::SendLocalList(_) => OfflinePolicy::Wait,
             Self::RemoteStart { .. }
             | Self::RemoteStop { .. }
             | Self::UnlockConnector { .. }
@@ -471,6 +476,7 @@ impl CommandRequest {
                 format!("Set {} to \"{}\"", key.as_str(), value.as_str())
             }
             Self::GetLocalListVersion => "Read the local list version".into(),
+            Self::SendLocalList(message) => message.summary(),
         }
     }
 }

@@ -86,7 +86,7 @@ pub struct Limits {
 pub const DEFAULT_PER_MESSAGE: usize = 1_000;
 
 /// One SendLocalList message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListMessage {
     /// The list version after this message.
     pub version: i64,
@@ -94,6 +94,64 @@ pub struct ListMessage {
     pub full: bool,
     /// The entries: `Some` to add or change, `None` to remove (Differential only).
     pub entries: Vec<(String, Option<ListEntry>)>,
+}
+
+impl ListMessage {
+    /// What the message does, in words, for the command history.
+    pub fn summary(&self) -> String {
+        let passes = |n: usize| {
+            if n == 1 {
+                "1 pass".to_owned()
+            } else {
+                format!("{n} passes")
+            }
+        };
+        if self.full {
+            format!(
+                "Send the local list (full, version {}, {})",
+                self.version,
+                passes(self.entries.len())
+            )
+        } else {
+            let removed = self.entries.iter().filter(|(_, e)| e.is_none()).count();
+            let changed = self.entries.len() - removed;
+            format!(
+                "Update the local list (version {}: {} added or changed, {} removed)",
+                self.version,
+                passes(changed),
+                passes(removed)
+            )
+        }
+    }
+
+    /// `list` after the station applied this message.
+    pub fn apply(&self, list: &mut LocalList) {
+        if self.full {
+            list.clear();
+        }
+        for (tag, entry) in &self.entries {
+            match entry {
+                Some(e) => {
+                    list.insert(tag.clone(), e.clone());
+                }
+                None => {
+                    list.remove(tag);
+                }
+            }
+        }
+    }
+
+    /// Whether applying it to `before` (`None`: unknown) may take a card off the list, so that the station's
+    /// authorization cache must be cleared too (it may still hold the card as Accepted).
+    pub fn may_remove_from(&self, before: Option<&LocalList>) -> bool {
+        match before {
+            None => self.full,
+            Some(before) if self.full => before
+                .keys()
+                .any(|tag| !self.entries.iter().any(|(t, e)| t == tag && e.is_some())),
+            Some(_) => self.entries.iter().any(|(_, e)| e.is_none()),
+        }
+    }
 }
 
 /// What to send to bring a station's list to the wanted one.
@@ -108,7 +166,7 @@ pub struct Plan {
 }
 
 /// What ChargeDesk knows about a station's list: the version it last set and what the list holds since.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mirror {
     /// The version ChargeDesk's last accepted update left the list at.
     pub version: i64,
@@ -207,6 +265,213 @@ fn differences(from: &LocalList, to: &LocalList) -> Vec<(String, Option<ListEntr
     changes
 }
 
+/// Whether a station keeps a Local Authorization List, as far as ChargeDesk knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Support {
+    /// Not known yet (never asked, or its firmware changed since).
+    Unknown,
+    /// It has the LocalAuthListManagement profile.
+    Supported,
+    /// It said it has none: not asked again until it boots with another firmware.
+    NotSupported,
+}
+
+impl Support {
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unknown => "unknown",
+            Self::Supported => "supported",
+            Self::NotSupported => "not_supported",
+        }
+    }
+
+    /// From its stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "unknown" => Self::Unknown,
+            "supported" => Self::Supported,
+            "not_supported" => Self::NotSupported,
+            _ => return None,
+        })
+    }
+}
+
+/// The configuration keys the sync reads from a station before its first list (GetConfiguration).
+pub const SYNC_KEYS: [&str; 3] = [
+    "LocalAuthListMaxLength",
+    "SendLocalListMaxLength",
+    "SupportedFeatureProfiles",
+];
+
+/// The OCPP 1.6 feature profile of the Local Authorization List.
+pub const PROFILE: &str = "LocalAuthListManagement";
+
+/// What a station's configuration says about its list: its limits, and `Some(false)` when its
+/// `SupportedFeatureProfiles` lacks [`PROFILE`] or it holds no entries at all (`None`: it did not say).
+pub fn read_configuration<'a>(
+    keys: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
+) -> (Limits, Option<bool>) {
+    let mut limits = Limits::default();
+    let mut supported = None;
+    for (key, value) in keys {
+        let number = || value.and_then(|v| v.trim().parse::<usize>().ok());
+        match key {
+            "LocalAuthListMaxLength" => {
+                limits.max_entries = number();
+                if limits.max_entries == Some(0) {
+                    supported = Some(false);
+                }
+            }
+            "SendLocalListMaxLength" => limits.per_message = number(),
+            "SupportedFeatureProfiles" => {
+                if let Some(v) = value {
+                    let has = v.split(',').any(|p| p.trim().eq_ignore_ascii_case(PROFILE));
+                    supported = Some(has && supported != Some(false));
+                }
+            }
+            _ => {}
+        }
+    }
+    (limits, supported)
+}
+
+/// Consecutive failed list commands (no answer, Failed, an error) after which the sync stops trying until the
+/// station connects again or an administrator asks for a full list.
+pub const MAX_FAILURES: u32 = 3;
+
+/// What ChargeDesk knows of a station's list when it decides what to do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncState {
+    /// Whether the station has a list.
+    pub support: Support,
+    /// Whether its limits were read for its current firmware.
+    pub configuration_read: bool,
+    /// Its limits.
+    pub limits: Limits,
+    /// The version it reported on this connection (`None`: to be asked).
+    pub station_version: Option<i64>,
+    /// What ChargeDesk last set (for a station without a list: what it last found acceptable there).
+    pub mirror: Option<Mirror>,
+    /// Consecutive failed list commands.
+    pub failures: u32,
+    /// Whether the station's authorization cache must be cleared (a card left its list).
+    pub clear_cache: bool,
+}
+
+/// The next thing the sync does at a connected station.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Read [`SYNC_KEYS`] (GetConfiguration).
+    ReadConfiguration,
+    /// Ask the list version (GetLocalListVersion).
+    ReadVersion,
+    /// Send this message (the first of the plan; the next step plans again from its answer).
+    Send(ListMessage),
+    /// Clear the authorization cache (ClearCache).
+    ClearCache,
+    /// Nothing to do: the list is as wanted (or the station has none and no card left it).
+    Done,
+    /// Too many failures in a row: wait for a new connection or an administrator.
+    GaveUp,
+}
+
+/// The next step at a station in `state`, where [`wanted_list`] is `wanted`; with the plan when one was made.
+/// For a station without a list, a card that was acceptable there and is no longer means a ClearCache.
+pub fn next_step(state: &SyncState, wanted: &LocalList) -> (Step, Option<Plan>) {
+    if state.failures >= MAX_FAILURES {
+        return (Step::GaveUp, None);
+    }
+    if state.support == Support::NotSupported {
+        let removed = state
+            .mirror
+            .as_ref()
+            .is_some_and(|m| m.entries.keys().any(|tag| !wanted.contains_key(tag)));
+        let step = if removed || state.clear_cache {
+            Step::ClearCache
+        } else {
+            Step::Done
+        };
+        return (step, None);
+    }
+    if !state.configuration_read {
+        return (Step::ReadConfiguration, None);
+    }
+    let Some(station_version) = state.station_version else {
+        return (Step::ReadVersion, None);
+    };
+    let plan = plan(wanted, state.mirror.as_ref(), station_version, state.limits);
+    let step = match plan.messages.first() {
+        Some(first) => Step::Send(first.clone()),
+        None if state.clear_cache => Step::ClearCache,
+        None => Step::Done,
+    };
+    (step, Some(plan))
+}
+
+/// The list state a station page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    /// Whether the station has a list.
+    pub support: Support,
+    /// The version ChargeDesk last set, if any.
+    pub version: Option<i64>,
+    /// The passes on the station's list at that version.
+    pub entries: usize,
+    /// The passes the list should hold (what Authorize accepts there).
+    pub wanted: usize,
+    /// Changes still to be sent: entries to add, change or remove; or the whole list when a full one is due.
+    pub pending: usize,
+    /// Whether the next update is a full list.
+    pub full_pending: bool,
+    /// Wanted passes that do not fit into the station's `LocalAuthListMaxLength`.
+    pub left_out: usize,
+    /// Whether the sync stopped after failures.
+    pub gave_up: bool,
+    /// The last error, with when it happened.
+    pub last_error: Option<(String, crate::time::Timestamp)>,
+    /// Whether the station is connected.
+    pub online: bool,
+}
+
+impl SyncStatus {
+    /// The state in one line: "Local list version 12 — in sync (143 passes)", "3 changes pending", "not
+    /// supported by this station".
+    pub fn headline(&self) -> String {
+        let passes = |n: usize| {
+            if n == 1 {
+                "1 pass".to_owned()
+            } else {
+                format!("{n} passes")
+            }
+        };
+        match self.support {
+            Support::NotSupported => return "Local list: not supported by this station".into(),
+            Support::Unknown if self.version.is_none() => {
+                return if self.online {
+                    "Local list: being checked".into()
+                } else {
+                    "Local list: not known yet (the station has not been connected since)".into()
+                };
+            }
+            _ => {}
+        }
+        let version = match self.version {
+            Some(v) => format!("Local list version {v}"),
+            None => "Local list: none sent yet".into(),
+        };
+        if self.pending == 0 {
+            format!("{version} — in sync ({})", passes(self.entries))
+        } else if self.full_pending {
+            format!("{version} — full list pending ({})", passes(self.pending))
+        } else if self.pending == 1 {
+            format!("{version} — 1 change pending")
+        } else {
+            format!("{version} — {} changes pending", self.pending)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,19 +488,7 @@ mod tests {
     }
 
     fn apply(station: &mut LocalList, message: &ListMessage) {
-        if message.full {
-            station.clear();
-        }
-        for (tag, entry) in &message.entries {
-            match entry {
-                Some(e) => {
-                    station.insert(tag.clone(), e.clone());
-                }
-                None => {
-                    station.remove(tag);
-                }
-            }
-        }
+        message.apply(station)
     }
 
     #[test]
@@ -360,5 +613,146 @@ mod tests {
         assert_eq!(plan.left_out, 1);
         assert_eq!(plan.result, list(&["04A1", "04A2", "04A3"]));
         assert_eq!(plan.messages[0].version, 1, "from −1 (never set) to 1");
+    }
+
+    fn state() -> SyncState {
+        SyncState {
+            support: Support::Supported,
+            configuration_read: true,
+            limits: Limits::default(),
+            station_version: Some(0),
+            mirror: None,
+            failures: 0,
+            clear_cache: false,
+        }
+    }
+
+    #[test]
+    fn the_sync_reads_limits_and_version_before_it_sends() {
+        let wanted = list(&["04A1"]);
+        let mut s = state();
+        s.support = Support::Unknown;
+        s.configuration_read = false;
+        s.station_version = None;
+        assert_eq!(next_step(&s, &wanted).0, Step::ReadConfiguration);
+        s.configuration_read = true;
+        assert_eq!(next_step(&s, &wanted).0, Step::ReadVersion);
+        s.station_version = Some(0);
+        let (step, _) = next_step(&s, &wanted);
+        let Step::Send(message) = step else {
+            panic!("a list is sent: {step:?}")
+        };
+        assert!(message.full);
+        assert_eq!(message.version, 1);
+        // Accepted: the mirror is the list, nothing more to do.
+        s.mirror = Some(Mirror {
+            version: 1,
+            entries: wanted.clone(),
+        });
+        s.station_version = Some(1);
+        assert_eq!(next_step(&s, &wanted).0, Step::Done);
+        s.clear_cache = true;
+        assert_eq!(next_step(&s, &wanted).0, Step::ClearCache);
+        s.failures = MAX_FAILURES;
+        assert_eq!(next_step(&s, &wanted).0, Step::GaveUp);
+    }
+
+    #[test]
+    fn a_station_without_a_list_gets_its_cache_cleared_when_a_card_leaves() {
+        let mut s = state();
+        s.support = Support::NotSupported;
+        s.mirror = Some(Mirror {
+            version: 0,
+            entries: list(&["04A1", "04A2"]),
+        });
+        assert_eq!(
+            next_step(&s, &list(&["04A1", "04A2", "04A3"])).0,
+            Step::Done
+        );
+        assert_eq!(next_step(&s, &list(&["04A1"])).0, Step::ClearCache);
+    }
+
+    #[test]
+    fn removals_are_recognised_for_the_cache() {
+        let before = list(&["04A1", "04A2"]);
+        let diff = |entries: Vec<(String, Option<ListEntry>)>| ListMessage {
+            version: 2,
+            full: false,
+            entries,
+        };
+        assert!(!diff(vec![("04A3".into(), Some(accepted()))]).may_remove_from(Some(&before)));
+        assert!(diff(vec![("04A2".into(), None)]).may_remove_from(Some(&before)));
+        let full = ListMessage {
+            version: 2,
+            full: true,
+            entries: vec![("04A1".into(), Some(accepted()))],
+        };
+        assert!(full.may_remove_from(Some(&before)));
+        assert!(
+            full.may_remove_from(None),
+            "an unknown list may have held anything"
+        );
+        assert_eq!(
+            full.summary(),
+            "Send the local list (full, version 2, 1 pass)"
+        );
+    }
+
+    #[test]
+    fn configuration_keys_give_limits_and_support() {
+        let (limits, supported) = read_configuration([
+            ("LocalAuthListMaxLength", Some("48")),
+            ("SendLocalListMaxLength", Some(" 10 ")),
+            (
+                "SupportedFeatureProfiles",
+                Some("Core,FirmwareManagement,LocalAuthListManagement"),
+            ),
+        ]);
+        assert_eq!(
+            limits,
+            Limits {
+                max_entries: Some(48),
+                per_message: Some(10)
+            }
+        );
+        assert_eq!(supported, Some(true));
+        assert_eq!(
+            read_configuration([("SupportedFeatureProfiles", Some("Core,RemoteTrigger"))]).1,
+            Some(false)
+        );
+        assert_eq!(
+            read_configuration([("HeartbeatInterval", Some("300"))]).1,
+            None
+        );
+    }
+
+    #[test]
+    fn the_headline_reads_as_the_station_page_says() {
+        let mut status = SyncStatus {
+            support: Support::Supported,
+            version: Some(12),
+            entries: 143,
+            wanted: 143,
+            pending: 0,
+            full_pending: false,
+            left_out: 0,
+            gave_up: false,
+            last_error: None,
+            online: true,
+        };
+        assert_eq!(
+            status.headline(),
+            "Local list version 12 — in sync (143 passes)"
+        );
+        status.pending = 3;
+        assert_eq!(
+            status.headline(),
+            "Local list version 12 — 3 changes pending"
+        );
+        status.support = Support::NotSupported;
+        assert_eq!(
+            status.headline(),
+            "Local list: not supported by this station"
+        );
     }
 }

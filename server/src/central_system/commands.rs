@@ -5,17 +5,19 @@
 //! the OCPP types and schemas are `ocpp::commands`. This module only translates between them.
 
 use ocpp::commands::{
-    parse_command_response, AvailabilityType, ChangeAvailabilityRequest,
+    parse_command_response, AuthorizationData, AvailabilityType, ChangeAvailabilityRequest,
     ChangeConfigurationRequest, ClearCacheRequest, Command, CommandResponse,
     GetConfigurationRequest, GetLocalListVersionRequest, MessageTrigger,
     RemoteStartTransactionRequest, RemoteStopTransactionRequest, ResetRequest, ResetType,
-    TriggerMessageRequest, UnlockConnectorRequest,
+    SendLocalListRequest, TriggerMessageRequest, UnlockConnectorRequest, UpdateType,
 };
+use ocpp::messages::IdTagInfo;
 use ocpp::{Action, Frame, PayloadError};
 use shared::command::{
     Availability, CommandRequest, CommandResult, CommandState, ConfigurationEntry, ResetKind,
     TriggerKind,
 };
+use shared::local_list::{ListEntry, ListStatus};
 use std::time::Duration;
 use storage::CommandEnd;
 
@@ -78,6 +80,41 @@ pub fn command(request: &CommandRequest) -> Command {
             })
         }
         CommandRequest::GetLocalListVersion => Command::from(GetLocalListVersionRequest {}),
+        CommandRequest::SendLocalList(message) => Command::from(SendLocalListRequest {
+            list_version: message.version,
+            local_authorization_list: (!message.entries.is_empty()).then(|| {
+                message
+                    .entries
+                    .iter()
+                    .map(|(id_tag, entry)| AuthorizationData {
+                        id_tag: id_tag.clone(),
+                        id_tag_info: entry.as_ref().map(id_tag_info),
+                    })
+                    .collect()
+            }),
+            update_type: if message.full {
+                UpdateType::Full
+            } else {
+                UpdateType::Differential
+            },
+        }),
+    }
+}
+
+/// A list entry as OCPP's `idTagInfo`.
+fn id_tag_info(entry: &ListEntry) -> IdTagInfo {
+    use ocpp::messages::AuthorizationStatus as Wire;
+    IdTagInfo {
+        status: match entry.status {
+            ListStatus::Accepted => Wire::Accepted,
+            ListStatus::Blocked => Wire::Blocked,
+            ListStatus::Expired => Wire::Expired,
+            ListStatus::Invalid => Wire::Invalid,
+        },
+        expiry_date: entry
+            .expiry_millis
+            .and_then(ocpp::datetime::format_unix_millis),
+        parent_id_tag: None,
     }
 }
 

@@ -11,6 +11,8 @@
 //! - [`commands`]: commands to stations (central-system CALLs) as OCPP frames, and the stations' answers as
 //!   the outcome stored with each; [`session`] sends a station's queued commands one at a time, each with
 //!   [`OcppConfig::command_timeout`].
+//! - [`local_list`]: keeps each connected station's Local Authorization List equal to what Authorize accepts
+//!   there, through the same command queue (one run per station at a time, a few stations at a time).
 //! - [`taps`]: the live stream of cards tapped at one station (server-sent events), for "Scan at a station";
 //!   one channel per station, fed from whichever instance the station is connected to.
 //! - [`log`]: every frame in both directions is queued to a writer task that stores them in batches, so logging
@@ -23,6 +25,7 @@
 pub mod commands;
 pub mod endpoint;
 pub mod guard;
+pub mod local_list;
 pub mod log;
 pub mod session;
 pub mod taps;
@@ -33,7 +36,7 @@ use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
-use storage::{Db, EventGap, Instance, StationEvent, StationEvents};
+use storage::{ConnectedStation, Db, EventGap, Instance, StationEvent, StationEvents};
 use tokio::sync::{oneshot, watch};
 
 const DAY: Duration = Duration::from_secs(24 * 3600);
@@ -78,6 +81,9 @@ pub struct OcppConfig {
     /// How long a command sent to a station (a central-system CALL) waits for the station's answer before it
     /// counts as unanswered and the station's next command may be sent.
     pub command_timeout: Duration,
+    /// Whether ChargeDesk keeps the stations' Local Authorization Lists in sync ([`local_list`]). Off for a
+    /// deployment where another system manages the lists.
+    pub local_list_sync: bool,
 }
 
 impl Default for OcppConfig {
@@ -98,6 +104,7 @@ impl Default for OcppConfig {
             tap_recheck_interval: Duration::from_secs(30),
             instance_lease: storage::DEFAULT_INSTANCE_LEASE,
             command_timeout: Duration::from_secs(30),
+            local_list_sync: true,
         }
     }
 }
@@ -122,6 +129,7 @@ impl OcppConfig {
     /// | `CHARGEDESK_TAP_RECHECK_SECS` | 30 | how often a tap stream re-checks its session |
     /// | `CHARGEDESK_INSTANCE_LEASE_SECS` | 30 | an instance's lease: its stations go offline this long after it died |
     /// | `CHARGEDESK_OCPP_COMMAND_TIMEOUT_SECS` | 30 | how long a command to a station waits for its answer (at most 3600) |
+    /// | `CHARGEDESK_LOCAL_LIST_SYNC` | on | `off` leaves the stations' Local Authorization Lists alone |
     pub fn from_env() -> Self {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -184,6 +192,12 @@ impl OcppConfig {
                 .map_or(default.command_timeout, |s| {
                     Duration::from_secs(s.min(3600))
                 }),
+            local_list_sync: !var("CHARGEDESK_LOCAL_LIST_SYNC").is_some_and(|v| {
+                matches!(
+                    v.trim().to_ascii_lowercase().as_str(),
+                    "off" | "false" | "0" | "no"
+                )
+            }),
         }
     }
 }
@@ -244,6 +258,8 @@ struct Connection {
     recheck: Arc<tokio::sync::Notify>,
     /// Tells the session that a command for its station was queued ([`StationEvent::CommandQueued`]).
     commands: Arc<tokio::sync::Notify>,
+    /// Its Local Authorization List sync, once the session started it ([`OcppHub::list_sync`]).
+    lists: Option<Arc<local_list::ListSync>>,
     /// Its nonce in the database, once the session knows it ([`OcppHub::recorded`]).
     nonce: Option<i64>,
     /// Whether its own [`StationEvent::Connected`] has arrived: from then on, another instance's announcement
@@ -272,6 +288,8 @@ struct Inner {
     stopping: watch::Sender<bool>,
     /// Sessions between their upgrade and their end (see [`SessionTicket`]); the shutdown waits for 0.
     sessions: watch::Sender<usize>,
+    /// Stations whose list sync runs at once ([`local_list::CONCURRENT_SYNCS`]).
+    list_permits: Arc<tokio::sync::Semaphore>,
 }
 
 /// How often the handshake guard forgets addresses that have not failed lately.
@@ -297,8 +315,9 @@ impl OcppHub {
             guard: guard::HandshakeGuard::new(config.handshake_failures_per_min),
             stopping: watch::Sender::new(false),
             sessions: watch::Sender::new(0),
+            list_permits: Arc::new(tokio::sync::Semaphore::new(local_list::CONCURRENT_SYNCS)),
         });
-        tokio::spawn(watch_events(Arc::downgrade(&inner), events));
+        tokio::spawn(watch_events(Arc::downgrade(&inner), events, db.clone()));
         tokio::spawn(guard_housekeeping(Arc::downgrade(&inner)));
         let hub = Self { db, config, inner };
         let registering = hub.clone();
@@ -380,6 +399,7 @@ impl OcppHub {
                 close: Some(tx),
                 recheck: recheck.clone(),
                 commands: commands.clone(),
+                lists: None,
                 nonce: None,
                 announced: false,
             },
@@ -393,6 +413,28 @@ impl OcppHub {
             recheck,
             commands,
         })
+    }
+
+    /// Starts the Local Authorization List sync of the connection `generation` of `station` (`None` when the
+    /// sync is off, or the connection is no longer current).
+    pub(crate) fn list_sync(
+        &self,
+        station: &ConnectedStation,
+        generation: u64,
+        commands: Arc<tokio::sync::Notify>,
+    ) -> Option<Arc<local_list::ListSync>> {
+        if !self.config.local_list_sync {
+            return None;
+        }
+        let sync =
+            local_list::ListSync::new(station.clone(), commands, self.inner.list_permits.clone());
+        let mut registry = self.inner.registry();
+        let connection = registry
+            .connections
+            .get_mut(&station.station_id())
+            .filter(|c| c.generation == generation)?;
+        connection.lists = Some(sync.clone());
+        Some(sync)
     }
 
     /// Tells the connection `generation` of `station` to close for `reason`, if it is still the current one and
@@ -578,6 +620,22 @@ impl Inner {
         }
     }
 
+    /// The lists of `stations` may have to change: the list sync of each one connected here runs. Returns
+    /// how many.
+    fn lists_changed(&self, stations: &[StationId]) -> usize {
+        let syncs: Vec<_> = {
+            let registry = self.registry();
+            stations
+                .iter()
+                .filter_map(|s| registry.connections.get(s).and_then(|c| c.lists.clone()))
+                .collect()
+        };
+        for sync in &syncs {
+            sync.request();
+        }
+        syncs.len()
+    }
+
     /// A command for `station` was queued: its connection, if here, looks at its queue. Returns whether one
     /// was told.
     fn command_queued(&self, station: StationId) -> bool {
@@ -641,7 +699,7 @@ pub use storage::TapSubscription;
 /// replaced ([`StationEvent::Connected`]), and tells a connection that a command for its station was queued
 /// ([`StationEvent::CommandQueued`]). If events may have been missed it cannot know whose credentials
 /// changed, so it closes every connection (they reconnect at once); so too when this instance's lease was lost.
-async fn watch_events(inner: Weak<Inner>, mut events: StationEvents) {
+async fn watch_events(inner: Weak<Inner>, mut events: StationEvents, db: Db) {
     loop {
         let event = events.recv().await;
         let Some(inner) = inner.upgrade() else { return };
@@ -660,6 +718,30 @@ async fn watch_events(inner: Weak<Inner>, mut events: StationEvents) {
                 if inner.connected_elsewhere(station, connection, own == Some(instance)) {
                     tracing::info!(%station, %instance,
                         "station connected to another instance: closing the older connection here");
+                }
+            }
+            Ok(
+                event @ (StationEvent::LocalListsChanged(_) | StationEvent::LocalListChanged(_)),
+            ) => {
+                // Which of this instance's stations it concerns is a query: not in this loop.
+                if let Some(instance) = inner.instance.get().map(Instance::id) {
+                    let inner = Arc::downgrade(&inner);
+                    let db = db.clone();
+                    tokio::spawn(async move {
+                        match db.list_sync_stations(instance, event).await {
+                            Ok(stations) => {
+                                if let Some(inner) = inner.upgrade() {
+                                    let n = inner.lists_changed(&stations);
+                                    tracing::debug!(
+                                        stations = n,
+                                        "local lists to sync after a change"
+                                    );
+                                }
+                            }
+                            Err(error) => tracing::warn!(error = ?error,
+                                "finding the stations a change of the local lists concerns failed"),
+                        }
+                    });
                 }
             }
             Ok(StationEvent::CommandQueued(station)) => {

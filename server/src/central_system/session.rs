@@ -74,6 +74,16 @@ pub async fn run(hub: OcppHub, mut socket: WebSocket, station: ConnectedStation,
     if let Err(error) = station.abandon_sent_commands().await {
         tracing::warn!(station = %id, error = ?error, "ending the commands of an earlier connection failed");
     }
+    // The station's Local Authorization List: its version is asked again on every connection.
+    let lists = hub.list_sync(&station, generation, commands.clone());
+    if let Some(lists) = &lists {
+        match station.local_list_connected().await {
+            Ok(()) => lists.request(),
+            Err(error) => {
+                tracing::warn!(station = %id, error = ?error, "starting the local list sync failed")
+            }
+        }
+    }
 
     let ping_every = hub.config.ping_interval;
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
@@ -85,6 +95,7 @@ pub async fn run(hub: OcppHub, mut socket: WebSocket, station: ConnectedStation,
     let session = Session {
         hub: hub.clone(),
         station: station.clone(),
+        lists: lists.clone(),
     };
     // The one command this connection sent and awaits the answer to (OCPP-J: one CALL at a time).
     let mut outstanding: Option<Outstanding> = None;
@@ -203,6 +214,9 @@ pub async fn run(hub: OcppHub, mut socket: WebSocket, station: ConnectedStation,
             .finish(&sent, super::commands::connection_ended())
             .await;
     }
+    if let Some(lists) = &lists {
+        lists.end();
+    }
     // Marking offline is guarded by the connection nonce in storage, so it never marks a newer connection
     // offline; skipping it for a replaced connection saves a write.
     if hub.unregister(id, generation) {
@@ -276,6 +290,8 @@ impl CallLimit {
 struct Session {
     hub: OcppHub,
     station: ConnectedStation,
+    /// The connection's list sync (`None` when it is off).
+    lists: Option<std::sync::Arc<super::local_list::ListSync>>,
 }
 
 impl Session {
@@ -417,11 +433,24 @@ impl Session {
         }
     }
 
-    /// Stores how a sent command ended (failures are logged: the station's session goes on).
+    /// Stores how a sent command ended (failures are logged: the station's session goes on), and what it
+    /// means for the station's local list, whose sync then runs again.
     async fn finish(&self, sent: &Outstanding, end: storage::CommandEnd) {
-        if let Err(error) = self.station.finish_command(sent.id, &end).await {
-            tracing::warn!(station = %self.station.station_id(), command = %sent.id, error = ?error,
-                "storing a command's outcome failed");
+        match self.station.finish_command(sent.id, &end).await {
+            Ok(true) => {
+                if let Some(lists) = &self.lists {
+                    if let Err(error) = self.station.local_list_answer(&sent.request, &end).await {
+                        tracing::warn!(station = %self.station.station_id(), command = %sent.id, error = ?error,
+                            "storing what an answer means for the local list failed");
+                    }
+                    lists.request();
+                }
+            }
+            Ok(false) => {}
+            Err(error) => {
+                tracing::warn!(station = %self.station.station_id(), command = %sent.id, error = ?error,
+                    "storing a command's outcome failed");
+            }
         }
     }
 
@@ -463,6 +492,11 @@ impl Session {
                         boot.firmware_version.as_deref(),
                     )
                     .await?;
+                // It may hold another list now, or run another firmware: the sync looks again.
+                if let Some(lists) = &self.lists {
+                    station.local_list_booted().await?;
+                    lists.request();
+                }
                 *outcome = Some(RegistrationStatus::Accepted.as_str().to_owned());
                 response_frame(
                     id,

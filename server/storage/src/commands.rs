@@ -11,7 +11,7 @@
 //! None of this changes what authorization decisions read, so every write here is an operational one.
 
 use crate::audit;
-use crate::db::Db;
+use crate::db::{Conn, Db};
 use crate::error::StorageError;
 use crate::events::StationEvent;
 use crate::ocpp::ConnectedStation;
@@ -116,7 +116,7 @@ impl CommandRow {
 
 /// The station `id` if it is in `admin`'s subtree: its organization, name, charge point ID and whether it is
 /// connected now (through an instance whose lease runs).
-async fn station_in_subtree(
+pub(crate) async fn station_in_subtree(
     db: &Db,
     admin: &OrgAdmin,
     id: StationId,
@@ -159,9 +159,6 @@ impl OrgAdmin {
             CommandState::Queued
         };
         let summary = request.summary();
-        let encoded = serde_json::to_string(&request)
-            .map_err(|e| StorageError::internal(format!("encoding a command: {e}")))?;
-        let expires_at = Timestamp(at.0 + request.lifetime_millis());
         let mut tx = self.db.begin_operational_write().await?;
         if !refused {
             let open: i64 = sqlx::query_scalar(
@@ -178,23 +175,15 @@ impl OrgAdmin {
                 )));
             }
         }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO station_commands (station_id, action, request, summary, requested_by, \
-                 requested_by_name, requested_at, expires_at, state, finished_at, outcome) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        let id = insert_command(
+            &mut tx,
+            station,
+            &request,
+            self.actor.user_id.map(|u| u.0),
+            &self.actor.name,
+            at,
+            state,
         )
-        .bind(station.0)
-        .bind(request.action())
-        .bind(&encoded)
-        .bind(&summary)
-        .bind(self.actor.user_id.map(|u| u.0))
-        .bind(&self.actor.name)
-        .bind(at.0)
-        .bind(expires_at.0)
-        .bind(state.as_str())
-        .bind(refused.then_some(at.0))
-        .bind(refused.then_some("station offline"))
-        .fetch_one(&mut *tx)
         .await?;
         let audit_summary = if refused {
             format!("{summary} at station \"{name}\" ({cp}): not sent, the station is offline")
@@ -267,19 +256,24 @@ impl OrgAdmin {
     }
 
     /// The station's configuration as its newest answered full GetConfiguration read it; `None` before one.
+    /// (Reads of a few keys, such as the list sync's, are not the configuration.)
     pub async fn station_configuration(
         &self,
         station: StationId,
     ) -> Result<Option<StationConfiguration>, StorageError> {
         station_in_subtree(&self.db, self, station, storage_now()).await?;
+        // A full read, as stored (the list sync reads a few keys only).
+        let full_read = serde_json::to_string(&CommandRequest::GetConfiguration { keys: vec![] })
+            .map_err(|e| StorageError::internal(format!("encoding a command: {e}")))?;
         let mut conn = self.db.read().await?;
         let row: Option<(i64, String)> = sqlx::query_as(
             "SELECT finished_at, result FROM station_commands \
              WHERE station_id = $1 AND action = 'GetConfiguration' AND state = 'answered' \
-               AND result IS NOT NULL \
+               AND result IS NOT NULL AND request = $2 \
              ORDER BY id DESC LIMIT 1",
         )
         .bind(station.0)
+        .bind(full_read)
         .fetch_optional(&mut *conn)
         .await?;
         let Some((read_at, result)) = row else {
@@ -365,6 +359,41 @@ impl Db {
     }
 }
 
+/// Stores `request` for `station` in `state` (queued, or refused: then finished at once as "station offline"),
+/// asked for by the user `requested_by` (`None`: ChargeDesk itself) named `requested_by_name`. Returns its id.
+pub(crate) async fn insert_command(
+    conn: &mut Conn,
+    station: StationId,
+    request: &CommandRequest,
+    requested_by: Option<i64>,
+    requested_by_name: &str,
+    at: Timestamp,
+    state: CommandState,
+) -> Result<i64, StorageError> {
+    let refused = state == CommandState::Refused;
+    let encoded = serde_json::to_string(request)
+        .map_err(|e| StorageError::internal(format!("encoding a command: {e}")))?;
+    let expires_at = Timestamp(at.0 + request.lifetime_millis());
+    Ok(sqlx::query_scalar(
+        "INSERT INTO station_commands (station_id, action, request, summary, requested_by, \
+             requested_by_name, requested_at, expires_at, state, finished_at, outcome) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(station.0)
+    .bind(request.action())
+    .bind(&encoded)
+    .bind(request.summary())
+    .bind(requested_by)
+    .bind(requested_by_name)
+    .bind(at.0)
+    .bind(expires_at.0)
+    .bind(state.as_str())
+    .bind(refused.then_some(at.0))
+    .bind(refused.then_some("station offline"))
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
 fn storage_now() -> Timestamp {
     crate::db::now()
 }
@@ -388,7 +417,8 @@ impl ConnectedStation {
         Ok(done)
     }
 
-    /// Claims the station's oldest queued command for sending, unless one of its commands is still outstanding
+    /// Claims the station's oldest queued command for sending — people's before the list sync's, so that an
+    /// administrator's Reset does not wait behind a long list — unless one of its commands is still outstanding
     /// (then `None`; the answer, or its timeout, makes room). Queued commands whose time ran out expire first.
     pub async fn next_command(&self) -> Result<Option<OutgoingCommand>, StorageError> {
         let at = storage_now().0;
@@ -406,13 +436,14 @@ impl ConnectedStation {
             "UPDATE station_commands SET state = 'sent', sent_at = $2, \
                  message_id = '{MESSAGE_ID_PREFIX}' || CAST(id AS TEXT) \
              WHERE id = (SELECT id FROM station_commands WHERE station_id = $1 AND state = 'queued' \
-                         ORDER BY id LIMIT 1) \
+                         ORDER BY CASE WHEN requested_by_name = $3 THEN 1 ELSE 0 END, id LIMIT 1) \
                AND state = 'queued' \
                AND NOT EXISTS (SELECT 1 FROM station_commands o WHERE o.station_id = $1 AND o.state = 'sent') \
              RETURNING id, message_id, request"
         ))
         .bind(self.station.0)
         .bind(at)
+        .bind(crate::local_lists::SYNC_NAME)
         .fetch_optional(&mut *tx)
         .await?;
         tx.commit().await?;

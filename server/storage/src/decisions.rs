@@ -2,7 +2,7 @@
 //! [`shared::decision::decide`], storing every decision with its reason, and reading them back (on a pass, and
 //! as the unknown cards tapped at a station).
 
-use crate::db::{now, Backend, Conn};
+use crate::db::{now, Backend, Conn, Db};
 use crate::decision_cache::{DecisionCache, StationContext};
 use crate::error::StorageError;
 use crate::multi_row::{Statement, Value};
@@ -342,20 +342,29 @@ impl ConnectedStation {
     /// candidates, nearest first), as [`shared::local_list::wanted_list`] computes it — so a card is on the
     /// list exactly when Authorize would accept it. One read of the subtree's live passes.
     pub async fn wanted_local_list(&self) -> Result<shared::local_list::LocalList, StorageError> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            #[sqlx(flatten)]
-            pass: CandidateRow,
-            id_kind: String,
-            match_key: String,
-            id_value: String,
-            depth: i64,
-        }
-        /// A candidate with its organization's depth: by depth and pass id is the order `candidates` reads.
-        type Nearest = (i64, CandidatePass);
-        let mut source = Source::Pool(&self.db, None);
-        let context = station_context(&mut source, &self.db.decision_cache, self.station).await?;
-        let rows = sqlx::query_as::<_, Row>(&format!(
+        wanted_local_list(&self.db, self.station).await
+    }
+}
+
+/// The Local Authorization List `station` should hold (see [`ConnectedStation::wanted_local_list`]).
+pub(crate) async fn wanted_local_list(
+    db: &Db,
+    station: StationId,
+) -> Result<shared::local_list::LocalList, StorageError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        pass: CandidateRow,
+        id_kind: String,
+        match_key: String,
+        id_value: String,
+        depth: i64,
+    }
+    /// A candidate with its organization's depth: by depth and pass id is the order `candidates` reads.
+    type Nearest = (i64, CandidatePass);
+    let mut source = Source::Pool(db, None);
+    let context = station_context(&mut source, &db.decision_cache, station).await?;
+    let rows = sqlx::query_as::<_, Row>(&format!(
             "{}SELECT p.id, p.org_id, subtree.name AS org_name, p.nickname, p.user_id, p.mode, p.id_kind, \
                     p.match_key, p.id_value, subtree.depth AS depth \
              FROM subtree JOIN passes p ON p.org_id = subtree.id WHERE p.deleted_at IS NULL \
@@ -365,42 +374,43 @@ impl ConnectedStation {
         .bind(context.org.0)
         .fetch_all(source.conn().await?)
         .await?;
-        // The candidates of each lookup key, nearest first (the rows' order), as `candidates` reads them.
-        let mut by_key: HashMap<(String, String), Vec<Nearest>> = HashMap::new();
-        let mut id_tags = std::collections::BTreeSet::new();
-        for r in rows {
-            let candidate = r.pass.into_candidate()?;
-            id_tags.insert(r.id_value);
-            by_key
-                .entry((r.id_kind, r.match_key))
-                .or_default()
-                .push((r.depth, candidate));
-        }
-        let cards: Vec<(String, Vec<CandidatePass>)> = id_tags
-            .into_iter()
-            .map(|id_tag| {
-                let keys = id_tag_keys(&id_tag);
-                let mut found: Vec<&Nearest> = [
-                    keys.hidden.map(|k| ("hidden".to_owned(), k)),
-                    keys.visible.map(|k| ("visible".to_owned(), k)),
-                ]
-                .into_iter()
-                .flatten()
-                .filter_map(|key| by_key.get(&key))
-                .flatten()
-                .collect();
-                found.sort_by_key(|(depth, c)| (*depth, c.pass));
-                let candidates = found.into_iter().map(|(_, c)| c.clone()).collect();
-                (id_tag, candidates)
-            })
-            .collect();
-        Ok(shared::local_list::wanted_list(
-            context.mode,
-            &context.org_name,
-            cards.iter().map(|(tag, c)| (tag.as_str(), c.as_slice())),
-        ))
+    // The candidates of each lookup key, nearest first (the rows' order), as `candidates` reads them.
+    let mut by_key: HashMap<(String, String), Vec<Nearest>> = HashMap::new();
+    let mut id_tags = std::collections::BTreeSet::new();
+    for r in rows {
+        let candidate = r.pass.into_candidate()?;
+        id_tags.insert(r.id_value);
+        by_key
+            .entry((r.id_kind, r.match_key))
+            .or_default()
+            .push((r.depth, candidate));
     }
+    let cards: Vec<(String, Vec<CandidatePass>)> = id_tags
+        .into_iter()
+        .map(|id_tag| {
+            let keys = id_tag_keys(&id_tag);
+            let mut found: Vec<&Nearest> = [
+                keys.hidden.map(|k| ("hidden".to_owned(), k)),
+                keys.visible.map(|k| ("visible".to_owned(), k)),
+            ]
+            .into_iter()
+            .flatten()
+            .filter_map(|key| by_key.get(&key))
+            .flatten()
+            .collect();
+            found.sort_by_key(|(depth, c)| (*depth, c.pass));
+            let candidates = found.into_iter().map(|(_, c)| c.clone()).collect();
+            (id_tag, candidates)
+        })
+        .collect();
+    Ok(shared::local_list::wanted_list(
+        context.mode,
+        &context.org_name,
+        cards.iter().map(|(tag, c)| (tag.as_str(), c.as_slice())),
+    ))
+}
 
+impl ConnectedStation {
     /// OCPP Authorize, taken apart for a batching writer: decides whether the card may charge here (as
     /// [`ConnectedStation::authorize`] does; from the decision cache, or on a read connection), tells this
     /// instance's listeners of the station's taps, and returns the decision with what is to be stored

@@ -42,6 +42,7 @@ use serde::{Deserialize, Serialize};
 use shared::ids::StationId;
 use shared::model::TapEvent;
 use shared::time::Timestamp;
+use shared::OrgId;
 use sqlx::postgres::PgListener;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -96,6 +97,15 @@ pub enum StationEvent {
     /// connection sends it. The notification carries no command, only the station: the queue is read from
     /// the database, so a forged one costs a query.
     CommandQueued(StationId),
+    /// What authorization decisions are taken from changed for the passes of an organization (added,
+    /// deleted, a mode changed) or its access mode: the Local Authorization Lists of the stations of the
+    /// organization, of its ancestors (whose lists hold its passes) and of its sub-organizations (which inherit
+    /// its access mode) may have to change. The instances holding such stations' connections plan their lists
+    /// again (`storage::local_lists`). Only a hint: a forged one costs a query per instance.
+    LocalListsChanged(OrgId),
+    /// One station's list may have to change (its access mode changed, or an administrator asked for a full
+    /// list).
+    LocalListChanged(StationId),
 }
 
 /// Why a subscription could not deliver the next event.
@@ -435,6 +445,14 @@ enum Body {
     CommandQueued {
         station: i64,
     },
+    /// The lists of an organization's stations may have to change.
+    LocalListsChanged {
+        org: i64,
+    },
+    /// A station's list may have to change.
+    LocalListChanged {
+        station: i64,
+    },
     /// Several taps, as the log writer stores a batch of Authorize decisions; `origin` names the sending
     /// handle (its own listener skips them).
     Taps {
@@ -480,6 +498,10 @@ impl From<StationEvent> for Body {
                 instance: instance.0,
             },
             StationEvent::CommandQueued(station) => Body::CommandQueued { station: station.0 },
+            StationEvent::LocalListsChanged(org) => Body::LocalListsChanged { org: org.0 },
+            StationEvent::LocalListChanged(station) => {
+                Body::LocalListChanged { station: station.0 }
+            }
         }
     }
 }
@@ -570,6 +592,13 @@ fn decode(payload: &str) -> Result<Decoded, &'static str> {
         Body::DecisionInputsChanged {} => Decoded::DecisionInputsChanged,
         Body::CommandQueued { station: id } => {
             Decoded::Station(StationEvent::CommandQueued(station(id)?))
+        }
+        Body::LocalListsChanged { org } if org > 0 => {
+            Decoded::Station(StationEvent::LocalListsChanged(OrgId(org)))
+        }
+        Body::LocalListsChanged { .. } => return Err("not an organization id"),
+        Body::LocalListChanged { station: id } => {
+            Decoded::Station(StationEvent::LocalListChanged(station(id)?))
         }
     })
 }
@@ -732,6 +761,16 @@ mod tests {
             r#"{"v":1,"event":{"kind":"decision_inputs_changed"}}"#
         );
         assert_eq!(decode(&changed), Ok(Decoded::DecisionInputsChanged));
+        for event in [
+            StationEvent::LocalListsChanged(OrgId(3)),
+            StationEvent::LocalListChanged(StationId(4)),
+        ] {
+            assert_eq!(
+                decode(&encode(&Body::from(event))),
+                Ok(Decoded::Station(event))
+            );
+        }
+        assert!(decode(r#"{"v":1,"event":{"kind":"local_lists_changed","org":0}}"#).is_err());
         let queued = encode(&Body::from(StationEvent::CommandQueued(StationId(12))));
         assert_eq!(
             queued,

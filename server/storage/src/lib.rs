@@ -61,6 +61,7 @@ mod instances;
 #[cfg(feature = "test-support")]
 pub mod list_seed;
 pub mod load_test;
+mod local_lists;
 mod mail;
 mod migrate;
 mod multi_row;
@@ -99,6 +100,7 @@ pub use health::{
     open_failure_reason, sqlite_dir_problem, sqlite_url_problem, NotReady, READINESS_TIMEOUT,
 };
 pub use instances::{CleanedUp, Instance, InstanceId, DEFAULT_INSTANCE_LEASE};
+pub use local_lists::SYNC_NAME;
 pub use mail::{Letter, MailStatus, OutboxMessage, DEFAULT_MAIL_RETENTION_DAYS};
 pub use migrate::{MigrationInfo, MigrationRun};
 pub use ocpp::{

@@ -624,7 +624,15 @@ impl OrgAdmin {
             at,
         )
         .await?;
+        let announced = self
+            .db
+            .announce(
+                &mut tx,
+                crate::events::StationEvent::LocalListsChanged(self.org),
+            )
+            .await?;
         tx.commit().await?;
+        announced.after_commit();
         Ok(())
     }
 

@@ -485,7 +485,12 @@ impl OrgAdmin {
             at,
         )
         .await?;
+        let announced = self
+            .db
+            .announce(&mut tx, crate::events::StationEvent::LocalListChanged(id))
+            .await?;
         tx.commit().await?;
+        announced.after_commit();
         Ok(())
     }
 
@@ -684,7 +689,15 @@ impl OrgAdmin {
             at,
         )
         .await?;
+        let announced = self
+            .db
+            .announce(
+                &mut tx,
+                crate::events::StationEvent::LocalListsChanged(self.org),
+            )
+            .await?;
         tx.commit().await?;
+        announced.after_commit();
         Ok(())
     }
 }

@@ -56,6 +56,8 @@ impl Instance {
             .env_remove("CHARGEDESK_SHUTDOWN_GRACE_SECS")
             .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
             .env("RUST_LOG", "info,sqlx=warn")
+            // The stations of these tests answer no CALL (the list sync is tests/local_list.rs').
+            .env("CHARGEDESK_LOCAL_LIST_SYNC", "off")
             .args(database)
             .arg("serve");
         if demo {

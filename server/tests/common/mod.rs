@@ -51,7 +51,10 @@ impl TestApp {
             router: server::router_for(
                 db.clone(),
                 options,
-                server::central_system::OcppConfig::from_env(),
+                server::central_system::OcppConfig {
+                    local_list_sync: false,
+                    ..server::central_system::OcppConfig::from_env()
+                },
                 web,
             ),
             db,
