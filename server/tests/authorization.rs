@@ -191,6 +191,8 @@ fn org_calls(
         ),
         ("get_station_configuration", vec![o(), s()]),
         ("station_active_transactions", vec![o(), s()]),
+        ("station_local_list", vec![o(), s()]),
+        ("resend_local_list", vec![o(), s()]),
     ]
 }
 
@@ -567,7 +569,7 @@ async fn ids_from_another_organization_are_not_found_inside_ones_own() {
             );
             checked += 1;
         }
-        assert_eq!(checked, 12, "every station function was checked");
+        assert_eq!(checked, 14, "every station function was checked");
     }
     // Nor do another organization's stations show up in one's own lists.
     let stations_b: Vec<StationSummary> = f

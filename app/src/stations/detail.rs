@@ -3,6 +3,7 @@
 
 use super::credentials::{allowed_since, ConnectionSettings, UnauthenticatedBadge};
 use super::list::{connector_name, AccessModeLabel, OnlineBadge, StatusBadge};
+use super::local_list::LocalListPanel;
 use super::{
     get_station, ocpp_path, unknown_taps, GenerateStationPassword, SetStationAccessMode,
     SetStationUnauthenticated, ALLOW_UNAUTHENTICATED_LABEL, ALLOW_UNAUTHENTICATED_WARNING,
@@ -217,6 +218,7 @@ pub fn StationOverviewTab() -> impl IntoView {
                     })}
                 </Transition>
             </section>
+            <LocalListPanel/>
         </div>
     }
     .into_any()

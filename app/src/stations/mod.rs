@@ -15,6 +15,7 @@ pub mod commands;
 pub mod credentials;
 pub mod detail;
 pub mod list;
+pub mod local_list;
 pub mod logs;
 
 pub use commands::{StationCommandsTab, StationConfigurationTab};
