@@ -39,6 +39,13 @@ pub(crate) const MAX_AGE: Duration = Duration::from_secs(30);
 /// The most entries of each kind (stations, idTag lookups).
 pub(crate) const MAX_ENTRIES: usize = 100_000;
 
+/// The most wanted Local Authorization Lists kept (each may hold thousands of idTags).
+pub(crate) const MAX_WANTED_LISTS: usize = 1_000;
+
+/// The key of a wanted list: what it depends on besides the passes — the station's organization and its
+/// effective access mode. Every station with the same key gets the same list.
+pub(crate) type WantedListKey = (OrgId, AccessMode);
+
 /// What a decision at a station needs to know about the station.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct StationContext {
@@ -66,6 +73,9 @@ pub(crate) struct DecisionCache {
     generation: AtomicU64,
     stations: Mutex<Entries<StationId, StationContext>>,
     candidates: Mutex<Entries<CandidatesKey, Candidates>>,
+    /// The Local Authorization List stations of an organization with an access mode should hold
+    /// (`decisions::wanted_local_list`): computed once for the 10,000 stations of one organization.
+    wanted_lists: Mutex<Entries<WantedListKey, Arc<shared::local_list::LocalList>>>,
 }
 
 #[derive(Debug)]
@@ -95,12 +105,12 @@ impl<K: Eq + Hash, V: Clone> Entries<K, V> {
             .map(|(_, value)| value.clone())
     }
 
-    fn put(&mut self, key: K, value: V, read_at: u64, current: u64) {
+    fn put(&mut self, key: K, value: V, read_at: u64, current: u64, cap: usize) {
         if read_at != current {
             // Read before a change that has committed since: never kept.
             return;
         }
-        if self.generation != current || self.map.len() >= MAX_ENTRIES {
+        if self.generation != current || self.map.len() >= cap {
             self.map.clear();
             self.generation = current;
         }
@@ -137,7 +147,7 @@ impl DecisionCache {
         read_at: Generation,
     ) {
         let current = self.generation.load(Ordering::Acquire);
-        lock(&self.stations).put(station, context, read_at.0, current);
+        lock(&self.stations).put(station, context, read_at.0, current, MAX_ENTRIES);
     }
 
     pub(crate) fn candidates(&self, key: &CandidatesKey) -> Option<Candidates> {
@@ -152,7 +162,25 @@ impl DecisionCache {
         read_at: Generation,
     ) {
         let current = self.generation.load(Ordering::Acquire);
-        lock(&self.candidates).put(key, candidates, read_at.0, current);
+        lock(&self.candidates).put(key, candidates, read_at.0, current, MAX_ENTRIES);
+    }
+
+    pub(crate) fn wanted_list(
+        &self,
+        key: &WantedListKey,
+    ) -> Option<Arc<shared::local_list::LocalList>> {
+        let current = self.generation.load(Ordering::Acquire);
+        lock(&self.wanted_lists).get(key, current)
+    }
+
+    pub(crate) fn put_wanted_list(
+        &self,
+        key: WantedListKey,
+        list: Arc<shared::local_list::LocalList>,
+        read_at: Generation,
+    ) {
+        let current = self.generation.load(Ordering::Acquire);
+        lock(&self.wanted_lists).put(key, list, read_at.0, current, MAX_WANTED_LISTS);
     }
 }
 
@@ -202,6 +230,32 @@ mod tests {
         let key = (OrgId(1), Some("04AABBCC".to_owned()), None);
         cache.put_candidates(key.clone(), Arc::new(Vec::new()), read_at);
         assert!(cache.candidates(&key).is_none());
+    }
+
+    #[test]
+    fn a_wanted_list_is_shared_by_its_organization_and_mode_until_a_change() {
+        let cache = DecisionCache::new();
+        let key = (OrgId(1), AccessMode::Whitelisting);
+        let list: shared::local_list::LocalList = [(
+            "04A1B2C3D4E5F6".to_owned(),
+            shared::local_list::ListEntry {
+                status: shared::local_list::ListStatus::Accepted,
+                expiry_millis: None,
+            },
+        )]
+        .into_iter()
+        .collect();
+        let read_at = cache.generation();
+        cache.put_wanted_list(key, Arc::new(list.clone()), read_at);
+        assert_eq!(cache.wanted_list(&key).as_deref(), Some(&list));
+        assert!(cache
+            .wanted_list(&(OrgId(1), AccessMode::RoamingAndWhitelisting))
+            .is_none());
+        cache.invalidate();
+        assert!(cache.wanted_list(&key).is_none(), "a change ends it");
+        // Read before the change, put after it: never kept.
+        cache.put_wanted_list(key, Arc::new(list), read_at);
+        assert!(cache.wanted_list(&key).is_none());
     }
 
     #[test]

@@ -342,15 +342,22 @@ impl ConnectedStation {
     /// candidates, nearest first), as [`shared::local_list::wanted_list`] computes it — so a card is on the
     /// list exactly when Authorize would accept it. One read of the subtree's live passes.
     pub async fn wanted_local_list(&self) -> Result<shared::local_list::LocalList, StorageError> {
-        wanted_local_list(&self.db, self.station).await
+        Ok(wanted_local_list(&self.db, self.station)
+            .await?
+            .as_ref()
+            .clone())
     }
 }
 
 /// The Local Authorization List `station` should hold (see [`ConnectedStation::wanted_local_list`]).
+///
+/// Every station of one organization with the same access mode wants the same list: it is read once per
+/// decision-cache generation ([`DecisionCache::wanted_list`]), so 10,000 stations of one organization planning
+/// after a change cost one read of its passes.
 pub(crate) async fn wanted_local_list(
     db: &Db,
     station: StationId,
-) -> Result<shared::local_list::LocalList, StorageError> {
+) -> Result<Arc<shared::local_list::LocalList>, StorageError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
@@ -362,8 +369,14 @@ pub(crate) async fn wanted_local_list(
     }
     /// A candidate with its organization's depth: by depth and pass id is the order `candidates` reads.
     type Nearest = (i64, CandidatePass);
+    // Taken before anything is read: a list read across a change is never kept.
+    let read_at = db.decision_cache.generation();
     let mut source = Source::Pool(db, None);
     let context = station_context(&mut source, &db.decision_cache, station).await?;
+    let key = (context.org, context.mode);
+    if let Some(list) = db.decision_cache.wanted_list(&key) {
+        return Ok(list);
+    }
     let rows = sqlx::query_as::<_, Row>(&format!(
             "{}SELECT p.id, p.org_id, subtree.name AS org_name, p.nickname, p.user_id, p.mode, p.id_kind, \
                     p.match_key, p.id_value, subtree.depth AS depth \
@@ -403,11 +416,14 @@ pub(crate) async fn wanted_local_list(
             (id_tag, candidates)
         })
         .collect();
-    Ok(shared::local_list::wanted_list(
+    let list = Arc::new(shared::local_list::wanted_list(
         context.mode,
         &context.org_name,
         cards.iter().map(|(tag, c)| (tag.as_str(), c.as_slice())),
-    ))
+    ));
+    db.decision_cache
+        .put_wanted_list(key, list.clone(), read_at);
+    Ok(list)
 }
 
 impl ConnectedStation {

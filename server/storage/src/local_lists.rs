@@ -214,7 +214,7 @@ impl ConnectedStation {
         {
             wanted_local_list(&self.db, self.station).await?
         } else {
-            LocalList::new()
+            std::sync::Arc::new(LocalList::new())
         };
         let (step, _) = next_step(&state, &wanted);
         let request = request_of(&step)?;
