@@ -77,12 +77,37 @@ class InteropChargePoint(ChargePoint):
     @on(Action.get_configuration)
     def on_get_configuration(self, **kwargs):
         received["GetConfiguration"] = kwargs
+        if kwargs.get("key"):
+            # The keys asked for (the Local Authorization List sync reads its limits and the profiles).
+            known = {
+                "LocalAuthListMaxLength": "100",
+                "SendLocalListMaxLength": "50",
+                "SupportedFeatureProfiles": "Core,LocalAuthListManagement,RemoteTrigger",
+            }
+            return call_result.GetConfiguration(
+                configuration_key=[{"key": k, "readonly": True, "value": known[k]} for k in kwargs["key"] if k in known],
+                unknown_key=[k for k in kwargs["key"] if k not in known],
+            )
         return call_result.GetConfiguration(
             configuration_key=[
                 {"key": "HeartbeatInterval", "readonly": False, "value": "300"},
                 {"key": "NumberOfConnectors", "readonly": True, "value": "1"},
             ]
         )
+
+    # The Local Authorization List, kept by ChargeDesk's sync: version 0 (empty) until a list arrives.
+    list_version = 0
+
+    @on(Action.get_local_list_version)
+    def on_get_local_list_version(self, **kwargs):
+        received["GetLocalListVersion"] = kwargs
+        return call_result.GetLocalListVersion(list_version=self.list_version)
+
+    @on(Action.send_local_list)
+    def on_send_local_list(self, **kwargs):
+        received.setdefault("SendLocalList", []).append(kwargs)
+        self.list_version = kwargs["list_version"]
+        return call_result.SendLocalList(status="Accepted")
 
     @on(Action.change_configuration)
     def on_change_configuration(self, **kwargs):
@@ -218,6 +243,25 @@ async def run(url):
 
         transfer = await cp.call(call.DataTransfer(vendor_id="org.python-ocpp.interop"))
         check("DataTransfer from an unknown vendor", transfer.status == "UnknownVendorId", transfer)
+
+        # Unasked, on connect: ChargeDesk reads the list's limits and version and sends the whitelist as a Full list
+        # (the library validated the SendLocalList against its schema): the sub-organization's whitelisted pass
+        # is on it, the unknown card is not.
+        for _ in range(100):
+            if received.get("SendLocalList"):
+                break
+            await asyncio.sleep(0.1)
+        lists = received.get("SendLocalList") or [{}]
+        first = lists[0]
+        entries = {e.get("id_tag"): e.get("id_tag_info", {}).get("status") for e in first.get("local_authorization_list") or []}
+        check(
+            "the local list arrives as a Full update with the whitelisted pass",
+            first.get("update_type") == "Full"
+            and first.get("list_version") == 1
+            and entries.get(WHITELISTED_IN_SUB_ORG) == "Accepted"
+            and UNKNOWN_CARD not in entries,
+            lists,
+        )
 
         # The central system's CALLs: sent by an administrator through the server functions.
         base = "http" + url.removeprefix("ws").removesuffix("/ocpp")
