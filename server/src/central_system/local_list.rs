@@ -5,11 +5,15 @@
 //! the station boots, when one of the list's commands was answered, and when a change to passes or access
 //! modes concerns the station ([`storage::StationEvent::LocalListsChanged`], from any instance). It runs in a
 //! task of its own, never in the connection's receive loop, one run at a time per station (requests during a
-//! run make one more run), and at most [`CONCURRENT_SYNCS`] stations at a time per instance: a change that
-//! concerns 10,000 stations is worked through a few at a time, each getting a Differential update of what
-//! changed for it. A run queues at most one command (the session sends it like an administrator's) and wakes
-//! the connection.
+//! run make one more run), at most [`CONCURRENT_SYNCS`] stations at a time and at most
+//! `OcppConfig::local_list_steps_per_sec` steps a second per instance: a change that concerns 10,000
+//! stations, or the first connection of 10,000 stations, is worked through at that pace (each station getting
+//! a Differential update of what changed for it), so that the station traffic of the instance — and its frame
+//! log, which shares the database's writer — does not wait behind it. A run queues at most one command (the
+//! session sends it like an administrator's) and wakes the connection.
 
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use storage::ConnectedStation;
@@ -18,13 +22,29 @@ use tokio::sync::{Notify, Semaphore};
 /// Stations whose next step is worked out at the same time, per instance (each is a few queries).
 pub const CONCURRENT_SYNCS: usize = 4;
 
+/// What the syncs of one instance share: the permits ([`CONCURRENT_SYNCS`]) and the pace.
+pub(crate) struct SyncBudget {
+    permits: Semaphore,
+    pace: DefaultDirectRateLimiter,
+}
+
+impl SyncBudget {
+    /// A budget of `steps_per_sec` steps a second.
+    pub(crate) fn new(steps_per_sec: NonZeroU32) -> Arc<Self> {
+        Arc::new(Self {
+            permits: Semaphore::new(CONCURRENT_SYNCS),
+            pace: RateLimiter::direct(Quota::per_second(steps_per_sec)),
+        })
+    }
+}
+
 /// One connection's list sync.
 pub(crate) struct ListSync {
     station: ConnectedStation,
     /// The connection's command signal: woken when a command was queued.
     commands: Arc<Notify>,
-    /// The instance's permits ([`CONCURRENT_SYNCS`]).
-    permits: Arc<Semaphore>,
+    /// The instance's permits and pace.
+    budget: Arc<SyncBudget>,
     running: AtomicBool,
     again: AtomicBool,
     /// Set when the connection ended: no more runs.
@@ -35,12 +55,12 @@ impl ListSync {
     pub(crate) fn new(
         station: ConnectedStation,
         commands: Arc<Notify>,
-        permits: Arc<Semaphore>,
+        budget: Arc<SyncBudget>,
     ) -> Arc<Self> {
         Arc::new(Self {
             station,
             commands,
-            permits,
+            budget,
             running: AtomicBool::new(false),
             again: AtomicBool::new(false),
             ended: AtomicBool::new(false),
@@ -77,10 +97,13 @@ impl ListSync {
     }
 
     async fn run_once(&self) {
-        let Ok(_permit) = self.permits.acquire().await else {
+        self.budget.pace.until_ready().await;
+        let Ok(_permit) = self.budget.permits.acquire().await else {
             return;
         };
-        match self.station.sync_local_list().await {
+        // Boxed: a task waiting for its permit (10,000 of them after a storm) holds a pointer, not the space of
+        // the whole planning future.
+        match Box::pin(self.station.sync_local_list()).await {
             Ok(true) => self.commands.notify_one(),
             Ok(false) => {}
             Err(error) => tracing::warn!(station = %self.station.station_id(), error = ?error,

@@ -84,6 +84,9 @@ pub struct OcppConfig {
     /// Whether ChargeDesk keeps the stations' Local Authorization Lists in sync ([`local_list`]). Off for a
     /// deployment where another system manages the lists.
     pub local_list_sync: bool,
+    /// How many steps of the list sync (each queues one command) an instance takes a second, over all its
+    /// stations.
+    pub local_list_steps_per_sec: NonZeroU32,
 }
 
 impl Default for OcppConfig {
@@ -105,6 +108,7 @@ impl Default for OcppConfig {
             instance_lease: storage::DEFAULT_INSTANCE_LEASE,
             command_timeout: Duration::from_secs(30),
             local_list_sync: true,
+            local_list_steps_per_sec: NonZeroU32::new(1_000).expect("non-zero"),
         }
     }
 }
@@ -130,6 +134,7 @@ impl OcppConfig {
     /// | `CHARGEDESK_INSTANCE_LEASE_SECS` | 30 | an instance's lease: its stations go offline this long after it died |
     /// | `CHARGEDESK_OCPP_COMMAND_TIMEOUT_SECS` | 30 | how long a command to a station waits for its answer (at most 3600) |
     /// | `CHARGEDESK_LOCAL_LIST_SYNC` | on | `off` leaves the stations' Local Authorization Lists alone |
+    /// | `CHARGEDESK_LOCAL_LIST_STEPS_PER_SEC` | 1000 | list commands an instance queues a second, over all stations |
     pub fn from_env() -> Self {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -192,6 +197,10 @@ impl OcppConfig {
                 .map_or(default.command_timeout, |s| {
                     Duration::from_secs(s.min(3600))
                 }),
+            local_list_steps_per_sec: count(
+                "CHARGEDESK_LOCAL_LIST_STEPS_PER_SEC",
+                default.local_list_steps_per_sec,
+            ),
             local_list_sync: !var("CHARGEDESK_LOCAL_LIST_SYNC").is_some_and(|v| {
                 matches!(
                     v.trim().to_ascii_lowercase().as_str(),
@@ -288,8 +297,8 @@ struct Inner {
     stopping: watch::Sender<bool>,
     /// Sessions between their upgrade and their end (see [`SessionTicket`]); the shutdown waits for 0.
     sessions: watch::Sender<usize>,
-    /// Stations whose list sync runs at once ([`local_list::CONCURRENT_SYNCS`]).
-    list_permits: Arc<tokio::sync::Semaphore>,
+    /// How many list syncs run at once, and how many steps a second ([`local_list::SyncBudget`]).
+    list_budget: Arc<local_list::SyncBudget>,
 }
 
 /// How often the handshake guard forgets addresses that have not failed lately.
@@ -315,7 +324,7 @@ impl OcppHub {
             guard: guard::HandshakeGuard::new(config.handshake_failures_per_min),
             stopping: watch::Sender::new(false),
             sessions: watch::Sender::new(0),
-            list_permits: Arc::new(tokio::sync::Semaphore::new(local_list::CONCURRENT_SYNCS)),
+            list_budget: local_list::SyncBudget::new(config.local_list_steps_per_sec),
         });
         tokio::spawn(watch_events(Arc::downgrade(&inner), events, db.clone()));
         tokio::spawn(guard_housekeeping(Arc::downgrade(&inner)));
@@ -427,7 +436,7 @@ impl OcppHub {
             return None;
         }
         let sync =
-            local_list::ListSync::new(station.clone(), commands, self.inner.list_permits.clone());
+            local_list::ListSync::new(station.clone(), commands, self.inner.list_budget.clone());
         let mut registry = self.inner.registry();
         let connection = registry
             .connections

@@ -74,10 +74,11 @@ pub async fn run(hub: OcppHub, mut socket: WebSocket, station: ConnectedStation,
     if let Err(error) = station.abandon_sent_commands().await {
         tracing::warn!(station = %id, error = ?error, "ending the commands of an earlier connection failed");
     }
-    // The station's Local Authorization List: its version is asked again on every connection.
+    // The station's Local Authorization List: its version is asked again on every connection. (The list's
+    // storage calls are boxed here and below: they would otherwise grow every connection's future.)
     let lists = hub.list_sync(&station, generation, commands.clone());
     if let Some(lists) = &lists {
-        match station.local_list_connected().await {
+        match Box::pin(station.local_list_connected()).await {
             Ok(()) => lists.request(),
             Err(error) => {
                 tracing::warn!(station = %id, error = ?error, "starting the local list sync failed")
@@ -439,7 +440,9 @@ impl Session {
         match self.station.finish_command(sent.id, &end).await {
             Ok(true) => {
                 if let Some(lists) = &self.lists {
-                    if let Err(error) = self.station.local_list_answer(&sent.request, &end).await {
+                    if let Err(error) =
+                        Box::pin(self.station.local_list_answer(&sent.request, &end)).await
+                    {
                         tracing::warn!(station = %self.station.station_id(), command = %sent.id, error = ?error,
                             "storing what an answer means for the local list failed");
                     }
@@ -494,7 +497,7 @@ impl Session {
                     .await?;
                 // It may hold another list now, or run another firmware: the sync looks again.
                 if let Some(lists) = &self.lists {
-                    station.local_list_booted().await?;
+                    Box::pin(station.local_list_booted()).await?;
                     lists.request();
                 }
                 *outcome = Some(RegistrationStatus::Accepted.as_str().to_owned());
