@@ -594,3 +594,29 @@ async fn not_supported_is_remembered_until_the_station_boots_with_another_firmwa
     let (_, list) = expect_call(&mut socket, "SendLocalList").await;
     assert_eq!(list["listVersion"], 1);
 }
+
+#[tokio::test]
+async fn a_pass_added_through_another_instance_reaches_the_station_connected_here() {
+    let test_db = TestDb::new().await;
+    if !test_db.is_postgres() {
+        println!("skipped: several instances need PostgreSQL (set CHARGEDESK_TEST_PG_URL)");
+        return;
+    }
+    // This instance holds the station's connection; the administrator works through another one (its own
+    // database handle, with its own LISTEN connection).
+    let here = test_db.open().await;
+    let there = test_db.open().await;
+    let (admin, station) = partner(&there, "Volta", "pat@volta.example", "CP-1").await;
+    let server = start(&here).await;
+    let cp = simulated(&server, "CP-1", StationSetup::default()).await;
+    in_sync(&admin, station, 0).await;
+    add_tag(&admin, "04A1B2C3D4E5F6", PassMode::Whitelist).await;
+    assert_eq!(
+        in_sync(&admin, station, 1).await,
+        "Local list version 2 — in sync (1 pass)"
+    );
+    eventually("the pass is on the station's list", || {
+        cp.station().local_list().get("04A1B2C3D4E5F6").is_some()
+    })
+    .await;
+}
