@@ -160,6 +160,31 @@ async fn fill(db: &Db) -> &'static str {
         .await
         .unwrap();
     cp.meter_value(None, 1, 7.0, now()).await.unwrap();
+    // What ChargeDesk knows of the station's Local Authorization List: a connection, and a Full list the
+    // station accepted (the mirror is JSON text).
+    cp.local_list_connected().await.unwrap();
+    let full = shared::local_list::ListMessage {
+        version: 1,
+        full: true,
+        entries: vec![(
+            TAG.to_owned(),
+            Some(shared::local_list::ListEntry {
+                status: shared::local_list::ListStatus::Accepted,
+                expiry_millis: None,
+            }),
+        )],
+    };
+    cp.local_list_answer(
+        &shared::command::CommandRequest::SendLocalList(full),
+        &storage::CommandEnd {
+            state: shared::command::CommandState::Answered,
+            outcome: "Accepted".into(),
+            detail: None,
+            result: None,
+        },
+    )
+    .await
+    .unwrap();
     let frames: Vec<NewOcppMessage> = (0..FRAMES).map(|i| frame(cp.station_id(), i)).collect();
     db.insert_ocpp_messages(&frames).await.unwrap();
     // A command for the station: queued (it is not connected through a hub here, so it waits).
