@@ -28,6 +28,7 @@ pub mod paging;
 pub mod pass_id;
 pub mod role;
 pub mod station;
+pub mod tariff;
 pub mod time;
 
 pub use ids::{MemberId, OrgId, PassId, UserId};
