@@ -437,15 +437,20 @@ impl Session {
     /// Stores how a sent command ended (failures are logged: the station's session goes on), and what it
     /// means for the station's local list, whose sync then runs again.
     async fn finish(&self, sent: &Outstanding, end: storage::CommandEnd) {
-        match self.station.finish_command(sent.id, &end).await {
+        let stored = match &self.lists {
+            // The end and its meaning for the list together (boxed: it would grow every connection's future).
+            Some(_) => {
+                Box::pin(
+                    self.station
+                        .finish_list_command(sent.id, &sent.request, &end),
+                )
+                .await
+            }
+            None => self.station.finish_command(sent.id, &end).await,
+        };
+        match stored {
             Ok(true) => {
                 if let Some(lists) = &self.lists {
-                    if let Err(error) =
-                        Box::pin(self.station.local_list_answer(&sent.request, &end)).await
-                    {
-                        tracing::warn!(station = %self.station.station_id(), command = %sent.id, error = ?error,
-                            "storing what an answer means for the local list failed");
-                    }
                     lists.request();
                 }
             }
@@ -495,9 +500,13 @@ impl Session {
                         boot.firmware_version.as_deref(),
                     )
                     .await?;
-                // It may hold another list now, or run another firmware: the sync looks again.
+                // It may hold another list now, or run another firmware: the sync looks again. (Its failure
+                // is the list's, not the boot's: the station is still answered Accepted.)
                 if let Some(lists) = &self.lists {
-                    Box::pin(station.local_list_booted()).await?;
+                    if let Err(error) = Box::pin(station.local_list_booted()).await {
+                        tracing::warn!(station = %station.station_id(), error = ?error,
+                            "noting a boot for the local list failed");
+                    }
                     lists.request();
                 }
                 *outcome = Some(RegistrationStatus::Accepted.as_str().to_owned());

@@ -483,29 +483,40 @@ impl ConnectedStation {
         id: CommandId,
         end: &CommandEnd,
     ) -> Result<bool, StorageError> {
-        let result = match &end.result {
-            Some(result) => Some(
-                serde_json::to_string(result)
-                    .map_err(|e| StorageError::internal(format!("encoding a result: {e}")))?,
-            ),
-            None => None,
-        };
         let mut tx = self.db.begin_operational_write().await?;
-        let changed = sqlx::query(
-            "UPDATE station_commands SET state = $3, finished_at = $4, outcome = $5, detail = $6, result = $7 \
-             WHERE id = $1 AND station_id = $2 AND state = 'sent'",
-        )
-        .bind(id.0)
-        .bind(self.station.0)
-        .bind(end.state.as_str())
-        .bind(storage_now().0)
-        .bind(&end.outcome)
-        .bind(end.detail.as_deref())
-        .bind(result)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let changed = finish_in(&mut tx, self.station, id, end).await?;
         tx.commit().await?;
-        Ok(changed == 1)
+        Ok(changed)
     }
+}
+
+/// [`ConnectedStation::finish_command`] inside the caller's transaction.
+pub(crate) async fn finish_in(
+    conn: &mut Conn,
+    station: StationId,
+    id: CommandId,
+    end: &CommandEnd,
+) -> Result<bool, StorageError> {
+    let result = match &end.result {
+        Some(result) => Some(
+            serde_json::to_string(result)
+                .map_err(|e| StorageError::internal(format!("encoding a result: {e}")))?,
+        ),
+        None => None,
+    };
+    let changed = sqlx::query(
+        "UPDATE station_commands SET state = $3, finished_at = $4, outcome = $5, detail = $6, result = $7 \
+         WHERE id = $1 AND station_id = $2 AND state = 'sent'",
+    )
+    .bind(id.0)
+    .bind(station.0)
+    .bind(end.state.as_str())
+    .bind(storage_now().0)
+    .bind(&end.outcome)
+    .bind(end.detail.as_deref())
+    .bind(result)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(changed == 1)
 }

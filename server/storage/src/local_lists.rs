@@ -20,7 +20,7 @@
 //! None of this changes what decisions are taken from: every write here is an operational one.
 
 use crate::audit;
-use crate::commands::{insert_command, station_in_subtree, CommandEnd};
+use crate::commands::{finish_in, insert_command, station_in_subtree, CommandEnd};
 use crate::db::{now, Conn, Db};
 use crate::decisions::wanted_local_list;
 use crate::error::StorageError;
@@ -64,7 +64,10 @@ impl Row {
     /// What the row says, for the station's current firmware: limits and "not supported" read under another
     /// firmware are not known.
     fn state(&self) -> Result<SyncState, StorageError> {
-        let same_firmware = self.config_read_at.is_some() && self.config_firmware == self.firmware;
+        // Read before the station's first boot named a firmware (NULL): counts for the firmware it then named
+        // (`local_list_booted` writes it down).
+        let same_firmware = self.config_read_at.is_some()
+            && (self.config_firmware.is_none() || self.config_firmware == self.firmware);
         let stored = match self.support.as_deref() {
             None => Support::Unknown,
             Some(s) => Support::parse(s)
@@ -178,13 +181,20 @@ impl ConnectedStation {
         Ok(())
     }
 
-    /// The station booted (BootNotification): its list may be another now; the version is asked again.
+    /// The station booted (BootNotification, its firmware already stored): its list may be another now; the
+    /// version is asked again. Limits read on this connection before the station's first boot named its
+    /// firmware were read under this one (a new station's configuration may be answered before its boot).
     pub async fn local_list_booted(&self) -> Result<(), StorageError> {
         let mut tx = self.db.begin_operational_write().await?;
-        sqlx::query("UPDATE station_local_lists SET station_version = NULL WHERE station_id = $1")
-            .bind(self.station.0)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE station_local_lists SET station_version = NULL, \
+                 config_firmware = CASE WHEN config_read_at IS NOT NULL AND config_firmware IS NULL \
+                     THEN (SELECT firmware_version FROM stations WHERE id = $1) ELSE config_firmware END \
+             WHERE station_id = $1",
+        )
+        .bind(self.station.0)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -270,6 +280,37 @@ impl ConnectedStation {
         request: &CommandRequest,
         end: &CommandEnd,
     ) -> Result<(), StorageError> {
+        let mut tx = self.db.begin_operational_write().await?;
+        self.local_list_answer_in(&mut tx, request, end).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Stores how the sent command `id` ended ([`ConnectedStation::finish_command`]) and, if it changed, what
+    /// that means for the list ([`ConnectedStation::local_list_answer`]), in one transaction: a sync run in
+    /// between never sees the command ended and its meaning not yet recorded (it would ask again). Returns
+    /// whether the command changed.
+    pub async fn finish_list_command(
+        &self,
+        id: shared::ids::CommandId,
+        request: &CommandRequest,
+        end: &CommandEnd,
+    ) -> Result<bool, StorageError> {
+        let mut tx = self.db.begin_operational_write().await?;
+        let changed = finish_in(&mut tx, self.station, id, end).await?;
+        if changed {
+            self.local_list_answer_in(&mut tx, request, end).await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    async fn local_list_answer_in(
+        &self,
+        tx: &mut Conn,
+        request: &CommandRequest,
+        end: &CommandEnd,
+    ) -> Result<(), StorageError> {
         if !matches!(
             request,
             CommandRequest::GetConfiguration { .. }
@@ -280,9 +321,8 @@ impl ConnectedStation {
             return Ok(());
         }
         let at = now();
-        let mut tx = self.db.begin_operational_write().await?;
-        ensure_row(&mut tx, self.station).await?;
-        let row = read_row(&mut tx, self.station).await?;
+        ensure_row(&mut *tx, self.station).await?;
+        let row = read_row(&mut *tx, self.station).await?;
         let firmware = row.firmware.clone();
         let unsupported_answer = end.state == CommandState::Failed
             && matches!(end.outcome.as_str(), "NotSupported" | "NotImplemented");
@@ -395,9 +435,8 @@ impl ConnectedStation {
             }
         }
         update
-            .write(&mut tx, self.station, firmware.as_deref(), at)
+            .write(&mut *tx, self.station, firmware.as_deref(), at)
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 }
