@@ -138,18 +138,28 @@ async fn in_sync(admin: &OrgAdmin, station: StationId, passes: usize) -> String 
     }
 }
 
-/// The summaries of the list sync's commands in the station's history, oldest first.
+/// The summaries of the list sync's commands in the station's history, oldest first, once none is waiting for
+/// its answer (at most [`WAIT`]).
 async fn sync_commands(admin: &OrgAdmin, station: StationId) -> Vec<String> {
-    let mut history: Vec<String> = admin
-        .station_commands(station)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|c| c.requested_by == storage::SYNC_NAME)
-        .map(|c| format!("{}: {}", c.summary, c.outcome.unwrap_or_default()))
-        .collect();
-    history.reverse();
-    history
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let ours: Vec<_> = admin
+            .station_commands(station)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.requested_by == storage::SYNC_NAME)
+            .collect();
+        if ours.iter().all(|c| c.state.is_final()) || tokio::time::Instant::now() >= deadline {
+            let mut history: Vec<String> = ours
+                .into_iter()
+                .map(|c| format!("{}: {}", c.summary, c.outcome.unwrap_or_default()))
+                .collect();
+            history.reverse();
+            return history;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 async fn simulated(server: &Server, cp: &str, setup: StationSetup) -> ChargePoint {
@@ -320,7 +330,7 @@ async fn a_change_updates_only_the_stations_it_concerns_and_never_with_a_full_li
     let _c = simulated(&server, "CP-DEPOT", StationSetup::default()).await;
     in_sync(&partner_admin, partner_station, 1).await;
     in_sync(&partner_admin, hotel_station, 1).await;
-    // The depot's list is empty: a Full list with no entries.
+    // The depot's list is empty: a Full list with no entries, then the cache is cleared.
     let depot_before = {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
@@ -328,13 +338,28 @@ async fn a_change_updates_only_the_stations_it_concerns_and_never_with_a_full_li
                 .station_local_list(depot_station)
                 .await
                 .unwrap();
-            if status.version == Some(1) && status.pending == 0 {
-                break sync_commands(&partner_admin, depot_station).await;
+            let commands = sync_commands(&partner_admin, depot_station).await;
+            if status.version == Some(1)
+                && status.pending == 0
+                && commands.last().map(String::as_str) == Some("Clear cache: Accepted")
+            {
+                break commands;
             }
-            assert!(tokio::time::Instant::now() < deadline, "{status:?}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{status:?} {commands:?}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     };
+    assert_eq!(
+        depot_before
+            .iter()
+            .filter(|c| c.starts_with("Read configuration keys"))
+            .count(),
+        1,
+        "the limits are read once, also when the configuration is answered before the first boot: {depot_before:?}"
+    );
 
     // A pass added at the hotel: the hotel's and the partner's stations (the partner's list holds the passes
     // below it) get a Differential update; the depot's station is not even asked.
@@ -572,9 +597,8 @@ async fn not_supported_is_remembered_until_the_station_boots_with_another_firmwa
     let server = start(&db).await;
     let mut socket = raw_station(&server, "CP-RAW", "1.0").await;
     answer_configuration(&mut socket, "Core,RemoteTrigger").await;
-    assert!(next_call(&mut socket, Duration::from_secs(1))
-        .await
-        .is_none());
+    let extra = next_call(&mut socket, Duration::from_secs(1)).await;
+    assert!(extra.is_none(), "no more CALLs: {extra:?}");
     assert_eq!(
         admin.station_local_list(station).await.unwrap().support,
         Support::NotSupported
@@ -582,9 +606,8 @@ async fn not_supported_is_remembered_until_the_station_boots_with_another_firmwa
     drop(socket);
     // The same firmware again: not asked.
     let mut socket = raw_station(&server, "CP-RAW", "1.0").await;
-    assert!(next_call(&mut socket, Duration::from_secs(1))
-        .await
-        .is_none());
+    let extra = next_call(&mut socket, Duration::from_secs(1)).await;
+    assert!(extra.is_none(), "no more CALLs: {extra:?}");
     drop(socket);
     // New firmware: asked again, and now it has the profile.
     let mut socket = raw_station(&server, "CP-RAW", "2.0").await;
