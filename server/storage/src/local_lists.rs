@@ -233,8 +233,11 @@ impl ConnectedStation {
         ensure_row(&mut tx, self.station).await?;
         match (&step, state.support) {
             // A station without a list: what is acceptable there now is the reference for the next change,
-            // and the cache is to be cleared once a card left it.
-            (Step::ClearCache | Step::Done, Support::NotSupported) => {
+            // and the cache is to be cleared once a card left it. Written only when it changed.
+            (Step::ClearCache | Step::Done, Support::NotSupported)
+                if step == Step::ClearCache
+                    || state.mirror.as_ref().map(|m| &m.entries) != Some(&*wanted) =>
+            {
                 sqlx::query(
                     "UPDATE station_local_lists SET mirror = $2, mirror_version = NULL, \
                          clear_cache = CASE WHEN $3 = 1 THEN 1 ELSE clear_cache END, \
