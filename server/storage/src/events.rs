@@ -287,6 +287,20 @@ impl Announced {
 }
 
 impl Db {
+    /// Announces `event` in `tx` and commits it: the event is delivered when, and only if, the change commits.
+    pub(crate) async fn commit_announcing(
+        &self,
+        mut tx: crate::db::WriteTx,
+        event: StationEvent,
+    ) -> Result<(), StorageError> {
+        let announced = self.announce(&mut tx, event).await?;
+        tx.commit().await?;
+        announced.after_commit();
+        Ok(())
+    }
+}
+
+impl Db {
     /// Station events from now on (see [`StationEvent`] and [`EventGap`]), from every instance on this
     /// database.
     pub fn station_events(&self) -> StationEvents {

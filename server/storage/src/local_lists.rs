@@ -668,12 +668,9 @@ impl OrgAdmin {
             at,
         )
         .await?;
-        let announced = self
-            .db
-            .announce(&mut tx, StationEvent::LocalListChanged(station))
+        self.db
+            .commit_announcing(tx, crate::events::StationEvent::LocalListChanged(station))
             .await?;
-        tx.commit().await?;
-        announced.after_commit();
         Ok(())
     }
 }

@@ -624,15 +624,9 @@ impl OrgAdmin {
             at,
         )
         .await?;
-        let announced = self
-            .db
-            .announce(
-                &mut tx,
-                crate::events::StationEvent::LocalListsChanged(self.org),
-            )
+        self.db
+            .commit_announcing(tx, crate::events::StationEvent::LocalListsChanged(self.org))
             .await?;
-        tx.commit().await?;
-        announced.after_commit();
         Ok(())
     }
 

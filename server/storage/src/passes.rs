@@ -209,15 +209,9 @@ impl OrgAdmin {
         let pass = self
             .add_pass_in(&mut tx, user, id, nickname, mode, now())
             .await?;
-        let announced = self
-            .db
-            .announce(
-                &mut tx,
-                crate::events::StationEvent::LocalListsChanged(self.org),
-            )
+        self.db
+            .commit_announcing(tx, crate::events::StationEvent::LocalListsChanged(self.org))
             .await?;
-        tx.commit().await?;
-        announced.after_commit();
         Ok(pass)
     }
 
@@ -343,15 +337,9 @@ impl OrgAdmin {
         if !self.delete_pass_in(&mut tx, &p, "", at).await? {
             return Err(StorageError::NotFound { what: "pass" });
         }
-        let announced = self
-            .db
-            .announce(
-                &mut tx,
-                crate::events::StationEvent::LocalListsChanged(self.org),
-            )
+        self.db
+            .commit_announcing(tx, crate::events::StationEvent::LocalListsChanged(self.org))
             .await?;
-        tx.commit().await?;
-        announced.after_commit();
         Ok(())
     }
 
@@ -432,15 +420,9 @@ impl OrgAdmin {
     pub async fn set_pass_mode(&self, pass: PassId, mode: PassMode) -> Result<(), StorageError> {
         let mut tx = self.db.begin_write().await?;
         self.set_pass_mode_in(&mut tx, pass, mode, now()).await?;
-        let announced = self
-            .db
-            .announce(
-                &mut tx,
-                crate::events::StationEvent::LocalListsChanged(self.org),
-            )
+        self.db
+            .commit_announcing(tx, crate::events::StationEvent::LocalListsChanged(self.org))
             .await?;
-        tx.commit().await?;
-        announced.after_commit();
         Ok(())
     }
 

@@ -485,12 +485,9 @@ impl OrgAdmin {
             at,
         )
         .await?;
-        let announced = self
-            .db
-            .announce(&mut tx, crate::events::StationEvent::LocalListChanged(id))
+        self.db
+            .commit_announcing(tx, StationEvent::LocalListChanged(id))
             .await?;
-        tx.commit().await?;
-        announced.after_commit();
         Ok(())
     }
 
@@ -593,12 +590,9 @@ impl OrgAdmin {
             at,
         )
         .await?;
-        let announced = self
-            .db
-            .announce(&mut tx, StationEvent::CredentialsChanged(id))
+        self.db
+            .commit_announcing(tx, StationEvent::CredentialsChanged(id))
             .await?;
-        tx.commit().await?;
-        announced.after_commit();
         Ok(true)
     }
 
@@ -689,15 +683,9 @@ impl OrgAdmin {
             at,
         )
         .await?;
-        let announced = self
-            .db
-            .announce(
-                &mut tx,
-                crate::events::StationEvent::LocalListsChanged(self.org),
-            )
+        self.db
+            .commit_announcing(tx, StationEvent::LocalListsChanged(self.org))
             .await?;
-        tx.commit().await?;
-        announced.after_commit();
         Ok(())
     }
 }
