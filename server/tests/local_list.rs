@@ -162,6 +162,21 @@ async fn sync_commands(admin: &OrgAdmin, station: StationId) -> Vec<String> {
     }
 }
 
+/// Waits (at most [`WAIT`]) until the sync's settled history ends with `tail`, and returns it (the next command,
+/// e.g. a ClearCache after an accepted list, is queued a moment after the list reads as in sync).
+async fn sync_commands_ending(admin: &OrgAdmin, station: StationId, tail: &[&str]) -> Vec<String> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let commands = sync_commands(admin, station).await;
+        if commands.ends_with(&tail.iter().map(|t| t.to_string()).collect::<Vec<_>>())
+            || tokio::time::Instant::now() >= deadline
+        {
+            return commands;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn simulated(server: &Server, cp: &str, setup: StationSetup) -> ChargePoint {
     let mut station = ChargePoint::connect_as(
         &server.url(),
@@ -201,7 +216,7 @@ async fn the_whitelist_reaches_the_station_and_it_charges_offline_with_exactly_t
     })
     .await;
     assert_eq!(
-        sync_commands(&admin, station).await,
+        sync_commands_ending(&admin, station, &["Clear cache: Accepted"]).await,
         [
             "Read configuration keys LocalAuthListMaxLength, SendLocalListMaxLength, SupportedFeatureProfiles: 3 keys",
             "Read the local list version: version 0",
@@ -236,7 +251,7 @@ async fn the_whitelist_reaches_the_station_and_it_charges_offline_with_exactly_t
         cp.station().cache().get("04A1B2C3D4E5F7").is_none()
     })
     .await;
-    let commands = sync_commands(&admin, station).await;
+    let commands = sync_commands_ending(&admin, station, &["Clear cache: Accepted"]).await;
     assert_eq!(
         commands[commands.len() - 2..],
         [
