@@ -8,6 +8,7 @@
 //! - [`names`]: e-mail addresses, person names, nicknames, organization names, passwords.
 //! - [`role`], [`mode`]: the user role and the per-organization pass mode ("Whitelist" or roaming).
 //! - [`access`]: the organization-tree rules that decide who may see and change what.
+//! - [`billing`]: an organization's billing details for its statements: legal name, address, EU VAT number, IBAN.
 //! - [`station`]: charging stations: charge point ID, station name and password, access mode.
 //! - [`command`]: commands to stations (OCPP central-system CALLs): what may be asked, its input rules, its states.
 //! - [`decision`]: the authorization decision for a card presented at a station (OCPP Authorize/StartTransaction).
@@ -15,10 +16,17 @@
 //!   station's limits) from what a station holds to what it should hold.
 //! - [`ids`], [`model`]: typed ids and the records the server sends to the browser.
 //! - [`paging`]: keyset page requests for long lists, the page size cap and the "1–50 of 1,234" label.
+//! - [`time`], [`period`]: instants as stored, an organization's IANA time zone, and the calendar days and
+//!   months read in it (a session belongs to the month in which it ended).
+//! - [`statement`]: the monthly credit statement: its parties, session lines, corrections, totals and VAT,
+//!   and its number.
+//! - [`export`]: spreadsheet cells (CSV) safe from formula injection, and amounts as plain decimals.
 
 pub mod access;
+pub mod billing;
 pub mod command;
 pub mod decision;
+pub mod export;
 pub mod ids;
 pub mod local_list;
 pub mod mode;
@@ -26,7 +34,9 @@ pub mod model;
 pub mod names;
 pub mod paging;
 pub mod pass_id;
+pub mod period;
 pub mod role;
+pub mod statement;
 pub mod station;
 pub mod tariff;
 pub mod time;

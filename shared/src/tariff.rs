@@ -245,10 +245,7 @@ impl Tariff {
             CurrentKind::Ac => caps.per_kwh_ac,
             CurrentKind::Dc => caps.per_kwh_dc,
         };
-        let kind_name = match kind {
-            CurrentKind::Ac => "AC",
-            CurrentKind::Dc => "DC",
-        };
+        let kind_name = kind.label();
         if self.per_kwh > cap {
             return Err(TariffError::new(
                 "per_kwh",
@@ -276,6 +273,382 @@ impl Tariff {
             ));
         }
         Ok(())
+    }
+}
+
+/// A tariff as an organization or a station sets it: [`Tariff`] with a price per kWh for AC and one for DC
+/// stations (the platform caps differ). The tariff frozen onto a session is [`TariffSettings::for_kind`] of the
+/// station's kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TariffSettings {
+    /// The currency of every amount.
+    pub currency: Currency,
+    /// Per session that drew energy.
+    pub start_fee: Money,
+    /// Per kWh at AC stations.
+    pub per_kwh_ac: Price,
+    /// Per kWh at DC stations.
+    pub per_kwh_dc: Price,
+    /// Per hour of charging time.
+    pub per_hour_charging: Price,
+    /// Per hour of idle time after charging ended, beyond the free minutes.
+    pub per_hour_idle: Price,
+    /// Idle minutes that are free.
+    pub idle_free_minutes: u32,
+    /// The most a session costs (excluding VAT), if capped.
+    pub max_per_session: Option<Money>,
+    /// The VAT rate in basis points (21% = 2100).
+    pub vat_basis_points: u32,
+}
+
+impl TariffSettings {
+    /// The tariff of a session at a station of `kind`.
+    pub fn for_kind(&self, kind: CurrentKind) -> Tariff {
+        Tariff {
+            currency: self.currency.clone(),
+            start_fee: self.start_fee,
+            per_kwh: match kind {
+                CurrentKind::Ac => self.per_kwh_ac,
+                CurrentKind::Dc => self.per_kwh_dc,
+            },
+            per_hour_charging: self.per_hour_charging,
+            per_hour_idle: self.per_hour_idle,
+            idle_free_minutes: self.idle_free_minutes,
+            max_per_session: self.max_per_session,
+            vat_basis_points: self.vat_basis_points,
+        }
+    }
+
+    /// Refuses settings above the platform's caps, naming the field (`per_kwh_ac`, `per_kwh_dc`, `start_fee`,
+    /// `vat`) and the cap.
+    pub fn check(&self, caps: &PlatformCaps) -> Result<(), TariffError> {
+        for (kind, field) in [
+            (CurrentKind::Ac, "per_kwh_ac"),
+            (CurrentKind::Dc, "per_kwh_dc"),
+        ] {
+            self.for_kind(kind).check(caps, kind).map_err(|e| {
+                if e.field == "per_kwh" {
+                    TariffError::new(field, e.message)
+                } else {
+                    e
+                }
+            })?;
+        }
+        Ok(())
+    }
+
+    /// A one-line description for lists and the audit log: "€0.35/kWh AC, €0.59/kWh DC, €1.00 per session, …".
+    pub fn summary(&self) -> String {
+        let c = &self.currency;
+        let mut parts = vec![
+            format!("{}/kWh AC", c.format_price(self.per_kwh_ac)),
+            format!("{}/kWh DC", c.format_price(self.per_kwh_dc)),
+        ];
+        if self.start_fee.0 > 0 {
+            parts.push(format!("{} per session", c.format(self.start_fee)));
+        }
+        if self.per_hour_charging.0 > 0 {
+            parts.push(format!(
+                "{} per hour charging",
+                c.format_price(self.per_hour_charging)
+            ));
+        }
+        if self.per_hour_idle.0 > 0 {
+            parts.push(format!(
+                "{} per idle hour after {} free minutes",
+                c.format_price(self.per_hour_idle),
+                self.idle_free_minutes
+            ));
+        }
+        if let Some(max) = self.max_per_session {
+            parts.push(format!("at most {} per session", c.format(max)));
+        }
+        parts.push(format!("{} VAT", format_vat(self.vat_basis_points)));
+        parts.join(", ")
+    }
+}
+
+/// Where a tariff in force comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TariffSource {
+    /// The station's own tariff.
+    Station,
+    /// The tariff of this organization (the station's, or one above it).
+    Organization {
+        /// The organization's name.
+        name: String,
+    },
+}
+
+/// A tariff setting as the Tariff forms show it (an organization's or a station's): its own tariff, the one it
+/// would inherit, the platform's caps, and — for a station — whether it is AC or DC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TariffView {
+    /// Set here; `None`: inherited.
+    pub own: Option<TariffSettings>,
+    /// In force without the own tariff (from the nearest organization above that sets one), if any.
+    pub inherited: Option<(TariffSource, TariffSettings)>,
+    /// The platform's caps, for the form's own check.
+    pub caps: PlatformCaps,
+    /// The station's kind (`None` for an organization's tariff).
+    pub current_kind: Option<CurrentKind>,
+}
+
+impl TariffView {
+    /// The tariff in force: the own one, else the inherited one, else none (settled sessions are then not
+    /// priced).
+    pub fn effective(&self) -> Option<&TariffSettings> {
+        self.own
+            .as_ref()
+            .or(self.inherited.as_ref().map(|(_, settings)| settings))
+    }
+}
+
+impl CurrentKind {
+    /// Both kinds.
+    pub const ALL: [CurrentKind; 2] = [CurrentKind::Ac, CurrentKind::Dc];
+
+    /// The stored name: "ac" or "dc".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ac => "ac",
+            Self::Dc => "dc",
+        }
+    }
+
+    /// The kind with the given stored name.
+    pub fn parse(s: &str) -> Option<CurrentKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// "AC" or "DC".
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Ac => "AC",
+            Self::Dc => "DC",
+        }
+    }
+}
+
+/// A VAT rate in basis points as people write it: 2100 → "21%", 550 → "5.5%".
+pub fn format_vat(basis_points: u32) -> String {
+    let whole = basis_points / 100;
+    let fraction = basis_points % 100;
+    if fraction == 0 {
+        format!("{whole}%")
+    } else {
+        let decimals = format!("{fraction:02}");
+        format!("{whole}.{}%", decimals.trim_end_matches('0'))
+    }
+}
+
+/// The tariff form's fields as typed; [`TariffForm::parse`] checks them all at once, in the browser before
+/// sending and on the server before storing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TariffForm {
+    /// ISO 4217 code; empty means EUR.
+    pub currency: String,
+    /// Start fee per session, e.g. "1.00"; empty means none.
+    pub start_fee: String,
+    /// Per kWh at AC stations, e.g. "0.35".
+    pub per_kwh_ac: String,
+    /// Per kWh at DC stations, e.g. "0.59".
+    pub per_kwh_dc: String,
+    /// Per hour of charging; empty means none.
+    pub per_hour_charging: String,
+    /// Per idle hour after charging ended; empty means none.
+    pub per_hour_idle: String,
+    /// Free idle minutes; empty means 0.
+    pub idle_free_minutes: String,
+    /// Maximum per session; empty means no maximum.
+    pub max_per_session: String,
+    /// VAT in percent, e.g. "21".
+    pub vat_percent: String,
+}
+
+impl TariffForm {
+    /// Every field's problem at once (each naming its field), or the settings, checked against `caps`.
+    pub fn parse(&self, caps: &PlatformCaps) -> Result<TariffSettings, Vec<TariffError>> {
+        let mut errors = Vec::new();
+        let take = |errors: &mut Vec<TariffError>, result: Result<i64, TariffError>| {
+            result.unwrap_or_else(|e| {
+                errors.push(e);
+                0
+            })
+        };
+        let optional = |input: &str| input.trim().is_empty();
+        let currency = if optional(&self.currency) {
+            Ok(Currency::default())
+        } else {
+            Currency::parse(&self.currency)
+        };
+        let start_fee = if optional(&self.start_fee) {
+            0
+        } else {
+            take(
+                &mut errors,
+                Money::parse(&self.start_fee, "start_fee", "The start fee").map(|m| m.0),
+            )
+        };
+        let per_kwh_ac = take(
+            &mut errors,
+            Price::parse(&self.per_kwh_ac, "per_kwh_ac", "The price per kWh (AC)").map(|p| p.0),
+        );
+        let per_kwh_dc = take(
+            &mut errors,
+            Price::parse(&self.per_kwh_dc, "per_kwh_dc", "The price per kWh (DC)").map(|p| p.0),
+        );
+        let per_hour_charging = if optional(&self.per_hour_charging) {
+            0
+        } else {
+            take(
+                &mut errors,
+                Price::parse(
+                    &self.per_hour_charging,
+                    "per_hour_charging",
+                    "The price per hour of charging",
+                )
+                .map(|p| p.0),
+            )
+        };
+        let per_hour_idle = if optional(&self.per_hour_idle) {
+            0
+        } else {
+            take(
+                &mut errors,
+                Price::parse(
+                    &self.per_hour_idle,
+                    "per_hour_idle",
+                    "The price per idle hour",
+                )
+                .map(|p| p.0),
+            )
+        };
+        let idle_free_minutes = if optional(&self.idle_free_minutes) {
+            0
+        } else {
+            match self.idle_free_minutes.trim().parse::<u32>() {
+                Ok(minutes) if minutes <= 24 * 60 => minutes,
+                _ => {
+                    errors.push(TariffError::new(
+                        "idle_free_minutes",
+                        "Enter the free idle minutes as a whole number from 0 to 1440.",
+                    ));
+                    0
+                }
+            }
+        };
+        let max_per_session = if optional(&self.max_per_session) {
+            None
+        } else {
+            let max = take(
+                &mut errors,
+                Money::parse(
+                    &self.max_per_session,
+                    "max_per_session",
+                    "The maximum per session",
+                )
+                .map(|m| m.0),
+            );
+            if max == 0 && errors.iter().all(|e| e.field != "max_per_session") {
+                errors.push(TariffError::new(
+                    "max_per_session",
+                    "Enter a maximum above zero, or leave it empty for no maximum.",
+                ));
+            }
+            Some(Money(max))
+        };
+        let vat_basis_points = match parse_decimal(&self.vat_percent, 2, "vat", "The VAT rate") {
+            Ok(bp) if bp <= i64::from(MAX_VAT_BASIS_POINTS) => bp as u32,
+            Ok(_) => {
+                errors.push(TariffError::new(
+                    "vat",
+                    "Enter the VAT rate in percent, at most 30 (e.g. 21).",
+                ));
+                0
+            }
+            Err(_) => {
+                errors.push(TariffError::new(
+                    "vat",
+                    "Enter the VAT rate in percent, e.g. 21 (0 when no VAT applies).",
+                ));
+                0
+            }
+        };
+        let currency = match currency {
+            Ok(c) => c,
+            Err(e) => {
+                errors.push(e);
+                Currency::default()
+            }
+        };
+        let settings = TariffSettings {
+            currency,
+            start_fee: Money(start_fee),
+            per_kwh_ac: Price(per_kwh_ac),
+            per_kwh_dc: Price(per_kwh_dc),
+            per_hour_charging: Price(per_hour_charging),
+            per_hour_idle: Price(per_hour_idle),
+            idle_free_minutes,
+            max_per_session,
+            vat_basis_points,
+        };
+        if errors.is_empty() {
+            if let Err(e) = settings.check(caps) {
+                errors.push(e);
+            }
+        }
+        if errors.is_empty() {
+            Ok(settings)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The form filled with `settings`, for editing.
+    pub fn from_settings(settings: &TariffSettings) -> Self {
+        let plain_money = |m: Money| format!("{}.{:02}", m.0 / 100, m.0 % 100);
+        let plain_price = |p: Price| {
+            let fraction = format!("{:04}", p.0 % 10_000);
+            let fraction = fraction.trim_end_matches('0');
+            let fraction = if fraction.len() < 2 {
+                format!("{fraction:0<2}")
+            } else {
+                fraction.to_owned()
+            };
+            format!("{}.{fraction}", p.0 / 10_000)
+        };
+        let optional_price = |p: Price| {
+            if p.0 == 0 {
+                String::new()
+            } else {
+                plain_price(p)
+            }
+        };
+        Self {
+            currency: settings.currency.as_str().to_owned(),
+            start_fee: if settings.start_fee.0 == 0 {
+                String::new()
+            } else {
+                plain_money(settings.start_fee)
+            },
+            per_kwh_ac: plain_price(settings.per_kwh_ac),
+            per_kwh_dc: plain_price(settings.per_kwh_dc),
+            per_hour_charging: optional_price(settings.per_hour_charging),
+            per_hour_idle: optional_price(settings.per_hour_idle),
+            idle_free_minutes: if settings.idle_free_minutes == 0 {
+                String::new()
+            } else {
+                settings.idle_free_minutes.to_string()
+            },
+            max_per_session: settings
+                .max_per_session
+                .map(plain_money)
+                .unwrap_or_default(),
+            vat_percent: format_vat(settings.vat_basis_points)
+                .trim_end_matches('%')
+                .to_owned(),
+        }
     }
 }
 
@@ -315,8 +688,9 @@ pub struct SessionPrice {
     pub gross: Money,
 }
 
-/// `numerator / denominator` rounded half up (both non-negative).
-fn round_half_up(numerator: i128, denominator: i128) -> i64 {
+/// `numerator / denominator` rounded half up (both non-negative). Also the rounding of credit statements'
+/// lines and VAT ([`crate::statement`]).
+pub(crate) fn round_half_up(numerator: i128, denominator: i128) -> i64 {
     ((numerator * 2 + denominator) / (denominator * 2)) as i64
 }
 
@@ -578,6 +952,118 @@ mod tests {
             "CHF 1.00"
         );
         assert!(Currency::parse("EURO").is_err());
+    }
+
+    fn form() -> TariffForm {
+        TariffForm {
+            currency: String::new(),
+            start_fee: "1.00".into(),
+            per_kwh_ac: "0.35".into(),
+            per_kwh_dc: "0,59".into(),
+            per_hour_charging: String::new(),
+            per_hour_idle: "6".into(),
+            idle_free_minutes: "30".into(),
+            max_per_session: String::new(),
+            vat_percent: "21".into(),
+        }
+    }
+
+    #[test]
+    fn the_tariff_form_reads_every_field_and_round_trips() {
+        let caps = PlatformCaps::default();
+        let settings = form().parse(&caps).unwrap();
+        assert_eq!(
+            settings,
+            TariffSettings {
+                currency: Currency::default(),
+                start_fee: Money(100),
+                per_kwh_ac: Price(3_500),
+                per_kwh_dc: Price(5_900),
+                per_hour_charging: Price(0),
+                per_hour_idle: Price(60_000),
+                idle_free_minutes: 30,
+                max_per_session: None,
+                vat_basis_points: 2_100,
+            }
+        );
+        assert_eq!(settings.for_kind(CurrentKind::Dc).per_kwh, Price(5_900));
+        assert_eq!(
+            settings.summary(),
+            "€0.35/kWh AC, €0.59/kWh DC, €1.00 per session, €6.00 per idle hour after 30 free minutes, 21% VAT"
+        );
+        let again = TariffForm::from_settings(&settings);
+        assert_eq!(again.per_kwh_dc, "0.59");
+        assert_eq!(again.vat_percent, "21");
+        assert_eq!(again.parse(&caps), Ok(settings));
+        let reduced = TariffForm {
+            vat_percent: "5.5".into(),
+            per_kwh_ac: "0.083".into(),
+            max_per_session: "15".into(),
+            ..form()
+        };
+        let parsed = reduced.parse(&caps).unwrap();
+        assert_eq!(
+            (
+                parsed.vat_basis_points,
+                parsed.per_kwh_ac,
+                parsed.max_per_session
+            ),
+            (550, Price(830), Some(Money(1_500)))
+        );
+        let back = TariffForm::from_settings(&parsed);
+        assert_eq!(
+            (
+                back.vat_percent.as_str(),
+                back.per_kwh_ac.as_str(),
+                back.max_per_session.as_str()
+            ),
+            ("5.5", "0.083", "15.00")
+        );
+    }
+
+    #[test]
+    fn the_tariff_form_names_every_wrong_field_at_once() {
+        let caps = PlatformCaps::default();
+        let bad = TariffForm {
+            currency: "euro".into(),
+            per_kwh_ac: String::new(),
+            per_kwh_dc: "-1".into(),
+            idle_free_minutes: "many".into(),
+            max_per_session: "0".into(),
+            vat_percent: "40".into(),
+            ..form()
+        };
+        let fields: Vec<&str> = bad
+            .parse(&caps)
+            .unwrap_err()
+            .iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "per_kwh_ac",
+                "per_kwh_dc",
+                "idle_free_minutes",
+                "max_per_session",
+                "vat",
+                "currency"
+            ]
+        );
+        // Above a cap: one error at the field, with the cap.
+        let dear = TariffForm {
+            per_kwh_dc: "0.95".into(),
+            ..form()
+        };
+        let errors = dear.parse(&caps).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "per_kwh_dc");
+        assert_eq!(
+            errors[0].message,
+            "The price per kWh (€0.95) is above the platform's cap of €0.90 for DC stations."
+        );
+        assert_eq!(format_vat(0), "0%");
+        assert_eq!(format_vat(2_150), "21.5%");
     }
 
     #[test]

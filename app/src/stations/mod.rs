@@ -27,8 +27,9 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use shared::ids::StationId;
 use shared::model::{OcppLogEntry, StationDetail, StationSummary, UnknownTap};
+use shared::period::Day;
 use shared::station::{AccessMode, ChargePointId, StationName};
-use shared::time::Timestamp;
+use shared::time::{TimeZoneName, Timestamp};
 use shared::OrgId;
 
 /// Form field names, shared by the inputs, the live checks and the server's errors.
@@ -187,50 +188,28 @@ pub fn parse_utc_datetime(input: &str) -> Result<Option<Timestamp>, String> {
         format!("Enter a date and time in UTC as YYYY-MM-DD HH:MM, e.g. 2026-11-24 09:05 (not \"{input}\").")
     };
     let (date, time) = input.split_once(['T', ' ']).ok_or_else(invalid)?;
-    let number = |s: &str, digits: usize| -> Result<i64, String> {
-        if s.len() == digits && s.bytes().all(|b| b.is_ascii_digit()) {
+    // Exactly `YYYY-MM-DD` (10 characters), a day the calendar has.
+    let day = Day::parse(date)
+        .ok()
+        .filter(|_| date.len() == 10)
+        .ok_or_else(invalid)?;
+    let number = |s: &str| -> Result<u8, String> {
+        if s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()) {
             s.parse().map_err(|_| invalid())
         } else {
             Err(invalid())
         }
     };
-    let mut d = date.split('-');
-    let (year, month, day) = match (d.next(), d.next(), d.next(), d.next()) {
-        (Some(y), Some(m), Some(d), None) => (number(y, 4)?, number(m, 2)?, number(d, 2)?),
-        _ => return Err(invalid()),
-    };
     let mut t = time.split(':');
     let (hour, minute, second) = match (t.next(), t.next(), t.next(), t.next()) {
-        (Some(h), Some(m), None, None) => (number(h, 2)?, number(m, 2)?, 0),
-        (Some(h), Some(m), Some(s), None) => (number(h, 2)?, number(m, 2)?, number(s, 2)?),
+        (Some(h), Some(m), None, None) => (number(h)?, number(m)?, 0),
+        (Some(h), Some(m), Some(s), None) => (number(h)?, number(m)?, number(s)?),
         _ => return Err(invalid()),
     };
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let days_in_month = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return Err(invalid()),
-    };
-    if !(1..=days_in_month).contains(&day) || hour > 23 || minute > 59 || second > 59 {
-        return Err(invalid());
-    }
-    let days = days_from_civil(year, month, day);
-    let secs = days * 86_400 + hour * 3600 + minute * 60 + second;
-    Ok(Some(Timestamp(secs * 1000)))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date; Howard Hinnant's `days_from_civil` (the inverse of the
-/// one `shared::time` formats with).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    // `None` for a time of day that does not exist (24:00, 10:60, a leap second).
+    day.at(hour, minute, second, &TimeZoneName::utc())
+        .map(Some)
+        .ok_or_else(invalid)
 }
 
 /// The stations of `org` and of its sub-organizations.
