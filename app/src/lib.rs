@@ -19,6 +19,7 @@ pub mod passes;
 pub mod routes;
 pub mod settings;
 pub mod stations;
+pub mod tariffs;
 pub mod transactions;
 pub mod users;
 
@@ -90,6 +91,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("") view={Lazy::<PassModes>::new()}/>
                             <Route path=path!("passes") view={Lazy::<PassModes>::new()}/>
                             <Route path=path!("access") view={Lazy::<AccessMode>::new()}/>
+                            <Route path=path!("tariff") view={Lazy::<Tariff>::new()}/>
                             <Route path=path!("security") view={Lazy::<Security>::new()}/>
                             <Route path=path!("audit") view={Lazy::<AuditLog>::new()}/>
                         </ParentRoute>

@@ -26,6 +26,7 @@ use crate::stations::{
     AssetsPage, StationCommandsTab, StationConfigurationTab, StationLogsTab, StationOverviewTab,
     StationPage, StationSettingsTab,
 };
+use crate::tariffs::TariffTab;
 use crate::transactions::TransactionsPage;
 use crate::users::UsersPage;
 
@@ -118,6 +119,7 @@ page_groups! {
         Settings => SettingsPage,
         PassModes => PassModesTab,
         AccessMode => AccessModeTab,
+        Tariff => TariffTab,
         Security => SecurityTab,
         AuditLog => AuditLogTab,
     }

@@ -38,6 +38,27 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+/// A price as the tariff form reads it ("0.79").
+fn price_arg(input: &str) -> Result<shared::tariff::Price, String> {
+    shared::tariff::Price::parse(input, "cap", "The cap").map_err(|e| e.message)
+}
+
+/// An amount as the tariff form reads it ("1.00").
+fn money_arg(input: &str) -> Result<shared::tariff::Money, String> {
+    shared::tariff::Money::parse(input, "cap", "The cap").map_err(|e| e.message)
+}
+
+impl ServeSettings {
+    /// The platform's caps on tariffs.
+    pub fn platform_caps(&self) -> shared::tariff::PlatformCaps {
+        shared::tariff::PlatformCaps {
+            per_kwh_ac: self.cap_per_kwh_ac,
+            per_kwh_dc: self.cap_per_kwh_dc,
+            start_fee: self.cap_start_fee,
+        }
+    }
+}
+
 /// Settings of `serve` (also read when no command is given, which serves).
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeSettings {
@@ -49,6 +70,16 @@ pub struct ServeSettings {
     /// Minutes a session may go unused before it has to log in again (sessions end after 14 days anyway).
     #[arg(long, env = "CHARGEDESK_SESSION_IDLE_MINUTES", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..), global = true)]
     pub session_idle_minutes: u64,
+    /// The platform's cap on a tariff's price per kWh at AC stations, excluding VAT (a tariff above it is
+    /// refused at its field).
+    #[arg(long, env = "CHARGEDESK_CAP_PER_KWH_AC", default_value = "0.79", value_parser = price_arg, global = true)]
+    pub cap_per_kwh_ac: shared::tariff::Price,
+    /// The platform's cap on a tariff's price per kWh at DC stations, excluding VAT.
+    #[arg(long, env = "CHARGEDESK_CAP_PER_KWH_DC", default_value = "0.90", value_parser = price_arg, global = true)]
+    pub cap_per_kwh_dc: shared::tariff::Price,
+    /// The platform's cap on a tariff's start fee per session, excluding VAT.
+    #[arg(long, env = "CHARGEDESK_CAP_START_FEE", default_value = "1.00", value_parser = money_arg, global = true)]
+    pub cap_start_fee: shared::tariff::Money,
     /// Password hashes (log-in, station Basic auth) computed at once; more wait briefly or are answered
     /// "busy". Default: the number of available cores.
     #[arg(long, env = "CHARGEDESK_HASH_CONCURRENCY", value_parser = clap::value_parser!(u32).range(1..), global = true)]

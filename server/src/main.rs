@@ -500,7 +500,9 @@ async fn serve(db: Db, demo: bool, settings: &ServeSettings) -> anyhow::Result<(
     let addr = listener.local_addr().unwrap_or(addr);
     let public = web.site.origin().map(str::to_owned);
     // Links in e-mails lead to the public address, or to where this server listens.
-    let db = db.with_public_url(&public.clone().unwrap_or_else(|| format!("http://{addr}")));
+    let db = db
+        .with_public_url(&public.clone().unwrap_or_else(|| format!("http://{addr}")))
+        .with_platform_caps(settings.platform_caps());
     let mailer =
         server::mail::MailSender::start(db.clone(), smtp, server::mail::MailerConfig::default());
     let (app, hub) = server::router_and_hub(

@@ -193,6 +193,32 @@ fn org_calls(
         ("station_active_transactions", vec![o(), s()]),
         ("station_local_list", vec![o(), s()]),
         ("resend_local_list", vec![o(), s()]),
+        ("org_tariff", vec![o()]),
+        ("set_org_tariff", [vec![o()], tariff_form()].concat()),
+        ("station_tariff", vec![o(), s()]),
+        (
+            "set_station_tariff",
+            [vec![o(), s()], tariff_form()].concat(),
+        ),
+        (
+            "set_station_current_kind",
+            vec![o(), s(), ("kind", "dc".into())],
+        ),
+    ]
+}
+
+/// A valid tariff form, as the browser sends `tariff: Option<TariffForm>`.
+fn tariff_form() -> Vec<(&'static str, String)> {
+    vec![
+        ("tariff[currency]", "EUR".into()),
+        ("tariff[start_fee]", "0.50".into()),
+        ("tariff[per_kwh_ac]", "0.35".into()),
+        ("tariff[per_kwh_dc]", "0.59".into()),
+        ("tariff[per_hour_charging]", String::new()),
+        ("tariff[per_hour_idle]", String::new()),
+        ("tariff[idle_free_minutes]", String::new()),
+        ("tariff[max_per_session]", String::new()),
+        ("tariff[vat_percent]", "21".into()),
     ]
 }
 
@@ -569,7 +595,7 @@ async fn ids_from_another_organization_are_not_found_inside_ones_own() {
             );
             checked += 1;
         }
-        assert_eq!(checked, 14, "every station function was checked");
+        assert_eq!(checked, 17, "every station function was checked");
     }
     // Nor do another organization's stations show up in one's own lists.
     let stations_b: Vec<StationSummary> = f

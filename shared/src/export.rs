@@ -11,11 +11,31 @@
 use crate::tariff::{Money, Price};
 use std::borrow::Cow;
 
-/// `text` as a spreadsheet cell that is never run as a formula: text starting with `=`, `+`, `-`, `@`, a tab or
-/// a carriage return gets a leading `'` (shown by spreadsheet programs as text, the quote hidden); anything
-/// else is returned as it is, without copying.
+/// Characters a spreadsheet takes as the start of a formula: `= + - @`, their full-width forms `＝ ＋ － ＠`, their
+/// small forms `﹦ ﹢ ﹣ ﹫` and the minus sign `−`.
+pub const FORMULA_STARTS: [char; 13] = [
+    '=', '+', '-', '@', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}', '\u{FE66}', '\u{FE62}',
+    '\u{FE63}', '\u{FE6B}', '\u{2212}',
+];
+
+/// Whether a spreadsheet could run `value` as a formula: it starts with a tab or a carriage return, or its first
+/// character after any leading whitespace (spaces, tabs, line breaks, every other Unicode whitespace) and
+/// invisible characters (zero-width spaces and joiners, word joiner, byte order mark) is in [`FORMULA_STARTS`].
+pub fn could_start_a_formula(value: &str) -> bool {
+    let invisible = |c: char| {
+        c.is_whitespace() || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+    };
+    value.starts_with(['\t', '\r'])
+        || value
+            .trim_start_matches(invisible)
+            .starts_with(FORMULA_STARTS)
+}
+
+/// `text` as a spreadsheet cell that is never run as a formula: text that [`could_start_a_formula`] gets a
+/// leading `'` (shown by spreadsheet programs as text, the quote hidden); anything else is returned as it is,
+/// without copying.
 pub fn safe_cell(text: &str) -> Cow<'_, str> {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if could_start_a_formula(text) {
         Cow::Owned(format!("'{text}"))
     } else {
         Cow::Borrowed(text)

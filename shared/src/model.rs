@@ -100,11 +100,13 @@ pub enum AuditAction {
     TwoFactorRequirementChanged,
     /// A command was sent (or queued, or refused as the station was offline) to a station.
     StationCommand,
+    /// An organization's or a station's tariff was set, changed or removed, or a station's AC/DC kind changed.
+    TariffChanged,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 13] = [
+    pub const ALL: [AuditAction; 14] = [
         Self::OrganizationAdded,
         Self::UserAdded,
         Self::UserRemoved,
@@ -118,6 +120,7 @@ impl AuditAction {
         Self::InvitationRevoked,
         Self::TwoFactorRequirementChanged,
         Self::StationCommand,
+        Self::TariffChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -135,6 +138,7 @@ impl AuditAction {
             Self::InvitationRevoked => "invitation_revoked",
             Self::TwoFactorRequirementChanged => "two_factor_requirement_changed",
             Self::StationCommand => "station_command",
+            Self::TariffChanged => "tariff_changed",
         }
     }
 
@@ -157,6 +161,7 @@ impl AuditAction {
             Self::InvitationRevoked => "Invitation revoked",
             Self::TwoFactorRequirementChanged => "Two-factor requirement changed",
             Self::StationCommand => "Station command",
+            Self::TariffChanged => "Tariff changed",
         }
     }
 }
@@ -494,6 +499,25 @@ pub struct TransactionSummary {
     pub last_meter_wh: Option<i64>,
     /// The station's stop reason ("Local" when it sent none).
     pub stop_reason: Option<String>,
+    /// The tariff frozen onto a settled session when it started (`None`: free, refused, or no tariff was set).
+    pub tariff: Option<crate::tariff::Tariff>,
+    /// What a settled session cost, computed with [`TransactionSummary::tariff`] when it stopped.
+    pub price: Option<StoredPrice>,
+    /// Why a settled session has no price (no tariff, or its meter values could not be priced).
+    pub price_note: Option<String>,
+    /// Why the card was accepted or refused, and why the session is free or settled (the decision's reason).
+    pub decision_reason: String,
+}
+
+/// A stopped settled session's price, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredPrice {
+    /// Excluding VAT.
+    pub net: crate::tariff::Money,
+    /// The VAT.
+    pub vat: crate::tariff::Money,
+    /// Including VAT: what the driver pays.
+    pub gross: crate::tariff::Money,
 }
 
 impl TransactionSummary {
@@ -707,6 +731,10 @@ mod tests {
             energy_wh: None,
             last_meter_wh: None,
             stop_reason: None,
+            tariff: None,
+            price: None,
+            price_note: None,
+            decision_reason: "pass is whitelisted".into(),
         };
         assert!(t.is_active());
         t.stopped_at = Some(Timestamp(2));

@@ -117,6 +117,15 @@ impl TariffError {
     }
 }
 
+/// "The start fee" → "the start fee", for the middle of a sentence.
+fn lower_first(what: &str) -> String {
+    let mut chars = what.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// Reads an amount typed by a person ("0.79", "0,79", "€ 1", "12") with at most `decimals` decimals.
 fn parse_decimal(
     input: &str,
@@ -134,7 +143,10 @@ fn parse_decimal(
     let invalid = || {
         TariffError::new(
             field,
-            format!("Enter {what} as a number, e.g. 0.79 (at most {decimals} decimals)."),
+            format!(
+                "Enter {} as a number, e.g. 0.79 (at most {decimals} decimals).",
+                lower_first(what)
+            ),
         )
     };
     if text.is_empty() || text.starts_with('-') {
@@ -205,6 +217,7 @@ pub struct Tariff {
 
 /// Whether a station charges with alternating or direct current (the platform caps differ).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CurrentKind {
     /// AC.
     Ac,

@@ -75,6 +75,7 @@ pub fn SettingsPage() -> impl IntoView {
         <nav aria-label="Settings" class="mb-6 flex gap-2 border-b border-slate-200">
             <A href=href("passes") attr:class=TAB>"Passes"</A>
             <A href=href("access") attr:class=TAB>"Access mode"</A>
+            <A href=href("tariff") attr:class=TAB>"Tariff"</A>
             <A href=href("security") attr:class=TAB>"Security"</A>
             <A href=href("audit") attr:class=TAB>"Audit log"</A>
         </nav>

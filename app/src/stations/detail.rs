@@ -449,6 +449,7 @@ pub fn StationSettingsTab() -> impl IntoView {
                     })}
                 </Transition>
             </section>
+            <crate::tariffs::StationTariffSection/>
         </div>
     }
     .into_any()

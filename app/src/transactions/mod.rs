@@ -69,6 +69,40 @@ pub fn billing_label(billing: Option<Billing>) -> &'static str {
     }
 }
 
+/// What the "Price" column says about a session, and a note under it: the price including VAT of a stopped
+/// settled session (the note: excluding VAT and the VAT), why a settled one has none, "Free" for a whitelisted
+/// or Open session, "Running" while a settled one charges, "—" for a refused card.
+pub fn price_label(t: &TransactionSummary) -> (String, Option<String>) {
+    let currency = t
+        .tariff
+        .as_ref()
+        .map(|tariff| tariff.currency.clone())
+        .unwrap_or_default();
+    match (t.billing, t.price, &t.price_note) {
+        (None, _, _) => ("—".to_owned(), None),
+        (Some(Billing::Free), _, _) => ("Free".to_owned(), None),
+        (Some(Billing::Settled), Some(price), _) => (
+            currency.format(price.gross),
+            Some(format!(
+                "{} excl. VAT + {} VAT",
+                currency.format(price.net),
+                currency.format(price.vat)
+            )),
+        ),
+        (Some(Billing::Settled), None, Some(note)) => ("—".to_owned(), Some(note.clone())),
+        (Some(Billing::Settled), None, None) if t.is_active() => (
+            "Running".to_owned(),
+            t.tariff.as_ref().map(|tariff| {
+                format!(
+                    "{}/kWh, priced when it stops",
+                    tariff.currency.format_price(tariff.per_kwh)
+                )
+            }),
+        ),
+        (Some(Billing::Settled), None, None) => ("—".to_owned(), None),
+    }
+}
+
 /// Wh as kWh with `decimals` decimals and a decimal point: `12345` → `"12.35"` (2 decimals).
 pub fn kwh(wh: i64, decimals: usize) -> String {
     format!("{:.*}", decimals, wh as f64 / 1000.0)
@@ -80,32 +114,12 @@ fn csv_time(t: Timestamp) -> String {
     format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
 }
 
-/// Characters a spreadsheet takes as the start of a formula: `= + - @`, their full-width forms `＝ ＋ － ＠`, their
-/// small forms `﹦ ﹢ ﹣ ﹫` and the minus sign `−`.
-const FORMULA_STARTS: [char; 13] = [
-    '=', '+', '-', '@', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}', '\u{FE66}', '\u{FE62}',
-    '\u{FE63}', '\u{FE6B}', '\u{2212}',
-];
-
-/// Whether a spreadsheet could run `value` as a formula: it starts with a tab or a carriage return, or its first
-/// character after any leading whitespace (spaces, tabs, line breaks, every other Unicode whitespace) and
-/// invisible characters (zero-width spaces and joiners, word joiner, byte order mark) is in [`FORMULA_STARTS`].
-fn could_start_a_formula(value: &str) -> bool {
-    let invisible = |c: char| {
-        c.is_whitespace() || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
-    };
-    value.starts_with(['\t', '\r'])
-        || value
-            .trim_start_matches(invisible)
-            .starts_with(FORMULA_STARTS)
-}
-
 /// One CSV field of text (RFC 4180): quoted when it contains a separator (`,` or `;`), a quote, a line break or
 /// surrounding spaces, with quotes doubled. Text that a spreadsheet could run as a formula
-/// ([`could_start_a_formula`]; idTags and names come from stations and users) is prefixed with `'` so that it
+/// ([`shared::export::could_start_a_formula`]; idTags and names come from stations and users) is prefixed with `'` so that it
 /// stays text.
 pub fn csv_text(value: &str) -> String {
-    let value = if could_start_a_formula(value) {
+    let value = if shared::export::could_start_a_formula(value) {
         format!("'{value}")
     } else {
         value.to_owned()
@@ -145,7 +159,7 @@ pub fn csv_line(cells: &[Cell]) -> String {
 
 /// The CSV export: a header line, then one line per session. Times are UTC; energy in kWh with a decimal point.
 pub fn transactions_csv_text(list: &[TransactionSummary]) -> String {
-    const HEADER: [&str; 16] = [
+    const HEADER: [&str; 20] = [
         "Transaction ID",
         "Station",
         "Charge point ID",
@@ -162,11 +176,20 @@ pub fn transactions_csv_text(list: &[TransactionSummary]) -> String {
         "Billing",
         "Stop reason",
         "Running",
+        "Price excl. VAT",
+        "VAT",
+        "Price incl. VAT",
+        "Currency",
     ];
     let mut out = csv_line(&HEADER.map(|h| Cell::Text(h.to_owned())));
     let text = |s: &str| Cell::Text(s.to_owned());
     let opt_text = |s: &Option<String>| s.as_deref().map_or(Cell::Empty, text);
     let number = |n: i64| Cell::Number(n.to_string());
+    let money = |m: Option<shared::tariff::Money>| {
+        m.map_or(Cell::Empty, |m| {
+            Cell::Number(shared::export::decimal_money(m))
+        })
+    };
     for t in list {
         out.push_str(&csv_line(&[
             number(t.id.0),
@@ -186,6 +209,13 @@ pub fn transactions_csv_text(list: &[TransactionSummary]) -> String {
             text(billing_label(t.billing)),
             opt_text(&t.stop_reason),
             text(if t.is_active() { "yes" } else { "no" }),
+            money(t.price.map(|p| p.net)),
+            money(t.price.map(|p| p.vat)),
+            money(t.price.map(|p| p.gross)),
+            t.tariff
+                .as_ref()
+                .filter(|_| t.price.is_some())
+                .map_or(Cell::Empty, |tariff| text(tariff.currency.as_str())),
         ]));
     }
     out
@@ -435,6 +465,7 @@ fn TransactionsTable(
                         <th scope="col" class="px-4 py-3 text-right font-medium">"Energy"</th>
                         <th scope="col" class="px-4 py-3 font-medium">"Status"</th>
                         <th scope="col" class="px-4 py-3 font-medium">"Billing"</th>
+                        <th scope="col" class="px-4 py-3 text-right font-medium">"Price"</th>
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-100">
@@ -478,7 +509,17 @@ fn TransactionsTable(
                                 </td>
                                 <td class="whitespace-nowrap px-4 py-3 text-right tabular-nums text-slate-900">{energy}</td>
                                 <td class="px-4 py-3">{status_badge(t.status)}</td>
-                                <td class="px-4 py-3">{billing_badge(t.billing)}</td>
+                                <td class="px-4 py-3">
+                                    {billing_badge(t.billing)}
+                                    <span class="mt-1 block max-w-xs text-xs text-slate-500">{t.decision_reason.clone()}</span>
+                                </td>
+                                <td class="px-4 py-3 text-right">
+                                    {let (price, note) = price_label(&t);
+                                    view! {
+                                        <span class="block whitespace-nowrap tabular-nums text-slate-900">{price}</span>
+                                        {note.map(|n| view! { <span class="mt-1 block max-w-xs text-xs text-slate-500">{n}</span> })}
+                                    }}
+                                </td>
                             </tr>
                         }
                     }).collect_view()}
@@ -573,6 +614,67 @@ mod tests {
         assert_eq!(kwh(0, 2), "0.00");
     }
 
+    #[test]
+    fn the_price_column_says_what_a_session_cost_or_why_not() {
+        use shared::model::StoredPrice;
+        use shared::tariff::{Currency, Money, Price, Tariff};
+        let free = session(true);
+        assert_eq!(price_label(&free), ("Free".to_owned(), None));
+        let refused = TransactionSummary {
+            billing: None,
+            ..session(true)
+        };
+        assert_eq!(price_label(&refused).0, "—");
+        let tariff = Tariff {
+            currency: Currency::default(),
+            start_fee: Money(100),
+            per_kwh: Price(3_500),
+            per_hour_charging: Price(0),
+            per_hour_idle: Price(0),
+            idle_free_minutes: 0,
+            max_per_session: None,
+            vat_basis_points: 2_100,
+        };
+        let settled = TransactionSummary {
+            billing: Some(Billing::Settled),
+            tariff: Some(tariff.clone()),
+            price: Some(StoredPrice {
+                net: Money(532),
+                vat: Money(112),
+                gross: Money(644),
+            }),
+            ..session(true)
+        };
+        assert_eq!(
+            price_label(&settled),
+            (
+                "€6.44".to_owned(),
+                Some("€5.32 excl. VAT + €1.12 VAT".to_owned())
+            )
+        );
+        let running = TransactionSummary {
+            billing: Some(Billing::Settled),
+            tariff: Some(tariff),
+            ..session(false)
+        };
+        assert_eq!(
+            price_label(&running),
+            (
+                "Running".to_owned(),
+                Some("€0.35/kWh, priced when it stops".to_owned())
+            )
+        );
+        let unpriced = TransactionSummary {
+            billing: Some(Billing::Settled),
+            price_note: Some("No tariff was set.".into()),
+            ..session(true)
+        };
+        assert_eq!(
+            price_label(&unpriced),
+            ("—".to_owned(), Some("No tariff was set.".to_owned()))
+        );
+    }
+
     fn session(stopped: bool) -> TransactionSummary {
         TransactionSummary {
             id: TransactionId(7),
@@ -594,6 +696,10 @@ mod tests {
             energy_wh: stopped.then_some(12_345),
             last_meter_wh: None,
             stop_reason: stopped.then(|| "Local".into()),
+            tariff: None,
+            price: None,
+            price_note: None,
+            decision_reason: "pass is whitelisted".into(),
         }
     }
 
@@ -606,15 +712,15 @@ mod tests {
         assert_eq!(
             lines[1],
             "7,\"Brewery yard, left\",CP-KROON-1,1,Delivery van tag,Fatima El Amrani,04A1B2C3D4E5F6,\
-             2026-11-24 09:05:30,2026-11-24 10:05:30,1000,13345,12.345,Accepted,Whitelisted (free),Local,no"
+             2026-11-24 09:05:30,2026-11-24 10:05:30,1000,13345,12.345,Accepted,Whitelisted (free),Local,no,,,,"
         );
         assert!(
-            lines[2].ends_with(",1000,,,Accepted,Whitelisted (free),,yes"),
+            lines[2].ends_with(",1000,,,Accepted,Whitelisted (free),,yes,,,,"),
             "{}",
             lines[2]
         );
         let header_fields = lines[0].split(',').count();
-        assert_eq!(header_fields, 16);
+        assert_eq!(header_fields, 20);
         assert!(csv.ends_with("\r\n"));
         assert_eq!(transactions_csv_text(&[]).lines().count(), 1);
     }

@@ -12,6 +12,7 @@ use shared::model::AuditAction;
 use shared::names::{Email, Nickname, OrgName, Password, PersonName};
 use shared::pass_id::{check_pass_id, PassIdKind, PassIdentifier};
 use shared::station::{AccessMode, ChargePointId, StationName, StationPassword};
+use shared::tariff::{Currency, Money, Price, TariffSettings};
 use shared::time::Timestamp;
 use shared::{OrgId, PassMode, Role, UserId};
 
@@ -444,6 +445,38 @@ async fn seed(
     {
         add_demo_station(conn, scope, station.charge_point_id, name, hash, mode, at).await?;
     }
+
+    // Tariffs for settled (roaming) sessions: the partner's for all its customers, and the hotel's car park
+    // with a DC charger at a price of its own, with an idle fee after an hour.
+    let partner_tariff = TariffSettings {
+        currency: Currency::default(),
+        start_fee: Money(50),
+        per_kwh_ac: Price(3_500),
+        per_kwh_dc: Price(5_900),
+        per_hour_charging: Price(0),
+        per_hour_idle: Price(0),
+        idle_free_minutes: 0,
+        max_per_session: None,
+        vat_basis_points: 2_100,
+    };
+    crate::tariffs::store(conn, "org_id", partner.org.0, Some(&partner_tariff)).await?;
+    let hotel_station: i64 =
+        sqlx::query_scalar("SELECT id FROM stations WHERE charge_point_id = $1")
+            .bind(DEMO_STATIONS[2].charge_point_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    sqlx::query("UPDATE stations SET current_kind = 'dc' WHERE id = $1")
+        .bind(hotel_station)
+        .execute(&mut *conn)
+        .await?;
+    let hotel_tariff = TariffSettings {
+        per_kwh_dc: Price(6_900),
+        per_hour_idle: Price(60_000),
+        idle_free_minutes: 60,
+        max_per_session: Some(Money(5_000)),
+        ..partner_tariff
+    };
+    crate::tariffs::store(conn, "station_id", hotel_station, Some(&hotel_tariff)).await?;
 
     let login = |p: Person, description: &str| DemoLogin {
         email: p.2.to_owned(),

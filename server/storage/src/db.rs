@@ -77,6 +77,8 @@ pub struct Db {
     pub(crate) mail_wakeup: std::sync::Arc<tokio::sync::Notify>,
     /// What authorization decisions are taken from, in memory (see [`crate::decision_cache`]).
     pub(crate) decision_cache: Arc<DecisionCache>,
+    /// The most a tariff may ask (see [`Db::with_platform_caps`]).
+    pub(crate) platform_caps: shared::tariff::PlatformCaps,
 }
 
 /// Links in e-mails start with this until [`Db::with_public_url`] says otherwise: the default listening address.
@@ -162,6 +164,7 @@ impl Db {
                     public_url: DEFAULT_PUBLIC_URL.into(),
                     mail_wakeup: Default::default(),
                     decision_cache: DecisionCache::new(),
+                    platform_caps: Default::default(),
                 })
             }
             Backend::Postgres => {
@@ -180,6 +183,7 @@ impl Db {
                     public_url: DEFAULT_PUBLIC_URL.into(),
                     mail_wakeup: Default::default(),
                     decision_cache,
+                    platform_caps: Default::default(),
                 })
             }
         }

@@ -70,6 +70,7 @@ mod org;
 mod paging;
 mod passes;
 mod stations;
+mod tariffs;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 mod transactions;

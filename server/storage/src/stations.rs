@@ -198,7 +198,7 @@ pub(crate) struct ScopedStation {
 
 impl ScopedStation {
     /// `station "Laadpaal Zuid" (KRN-CP-001)`, as the audit log names a station.
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!("station \"{}\" ({})", self.name, self.charge_point_id)
     }
 }
@@ -693,7 +693,7 @@ impl OrgAdmin {
 /// Locks a station's row (a write that changes nothing) before its settings are read in a write transaction: of
 /// two requests changing them at once (PostgreSQL runs both), the second waits for the first and then reads what it
 /// set, so that a save that changes nothing records nothing and a decision made on the settings still holds.
-async fn lock_station(conn: &mut Conn, id: StationId) -> Result<(), StorageError> {
+pub(crate) async fn lock_station(conn: &mut Conn, id: StationId) -> Result<(), StorageError> {
     sqlx::query("UPDATE stations SET access_mode = access_mode WHERE id = $1")
         .bind(id.0)
         .execute(&mut *conn)

@@ -13,8 +13,9 @@ use crate::paging::page_order;
 use crate::stations::subtree_cte;
 use shared::decision::{Billing, Decision};
 use shared::ids::{StationId, TransactionId};
-use shared::model::TransactionSummary;
+use shared::model::{StoredPrice, TransactionSummary};
 use shared::paging::{Page, PageRequest, Total, COUNT_LIMIT};
+use shared::tariff::{price, Money, Tariff, Usage};
 use shared::time::Timestamp;
 use shared::{PassId, UserId};
 
@@ -102,13 +103,23 @@ impl ConnectedStation {
             at,
         )
         .await?;
+        // A settled session gets the tariff in force now, frozen: a later edit never reprices it.
+        let (tariff, price_note) = if decision.billing == Some(Billing::Settled) {
+            match crate::tariffs::frozen_tariff(&mut tx, self.org, self.station).await? {
+                Some(tariff) => (Some(tariff_json(&tariff)?), None),
+                None => (None, Some(NO_TARIFF)),
+            }
+        } else {
+            (None, None)
+        };
         // The unique index `transactions_start` decides a repeat that another writer stores at the same time
         // (PostgreSQL runs writers concurrently): nothing is inserted, this transaction (and its decision) is
         // rolled back, and the repeat gets the stored transaction.
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO transactions (station_id, connector_id, id_tag, decision_id, pass_id, user_id, \
-                                       status, billing, started_at, meter_start_wh, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                                       status, billing, started_at, meter_start_wh, created_at, tariff, \
+                                       price_note) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
              ON CONFLICT (station_id, connector_id, id_tag, started_at, meter_start_wh) DO NOTHING \
              RETURNING id",
         )
@@ -123,6 +134,8 @@ impl ConnectedStation {
         .bind(started_at.0)
         .bind(meter_start_wh)
         .bind(at.0)
+        .bind(tariff)
+        .bind(price_note)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(id) = id else {
@@ -155,10 +168,11 @@ impl ConnectedStation {
         reason: Option<&str>,
     ) -> Result<StopOutcome, StorageError> {
         let mut tx = self.db.begin_operational_write().await?;
-        let energy: Option<i64> = sqlx::query_scalar(
+        let stopped: Option<StoppedRow> = sqlx::query_as(
             "UPDATE transactions SET stopped_at = $3, meter_stop_wh = $4, energy_wh = $4 - meter_start_wh, \
                                      stop_id_tag = $5, stop_reason = $6 \
-             WHERE id = $1 AND station_id = $2 AND stopped_at IS NULL RETURNING energy_wh",
+             WHERE id = $1 AND station_id = $2 AND stopped_at IS NULL \
+             RETURNING energy_wh, meter_start_wh, started_at, energy_rose_at, last_meter_wh, tariff",
         )
         .bind(transaction_id)
         .bind(self.station.0)
@@ -168,8 +182,21 @@ impl ConnectedStation {
         .bind(reason.unwrap_or(DEFAULT_STOP_REASON))
         .fetch_optional(&mut *tx)
         .await?;
-        let outcome = match energy {
-            Some(energy_wh) => StopOutcome::Completed { energy_wh },
+        let outcome = match stopped {
+            Some(row) => {
+                if let Some(tariff) = &row.tariff {
+                    store_price(
+                        &mut tx,
+                        transaction_id,
+                        tariff,
+                        &row.usage(meter_stop_wh, stopped_at),
+                    )
+                    .await?;
+                }
+                StopOutcome::Completed {
+                    energy_wh: row.energy_wh,
+                }
+            }
             None => {
                 let exists: Option<i64> = sqlx::query_scalar(
                     "SELECT id FROM transactions WHERE id = $1 AND station_id = $2",
@@ -221,8 +248,12 @@ impl ConnectedStation {
             None => None,
         };
         if let Some(t) = transaction {
+            // A reading above the previous one (or the meter start) means the car still charged then: what
+            // follows the last rise until the stop is idle time.
             sqlx::query(
-                "UPDATE transactions SET last_meter_wh = $2, last_meter_at = $3 \
+                "UPDATE transactions SET last_meter_wh = $2, last_meter_at = $3, \
+                   energy_rose_at = CASE WHEN $2 > COALESCE(last_meter_wh, meter_start_wh) THEN $3 \
+                                         ELSE energy_rose_at END \
                  WHERE id = $1 AND (last_meter_at IS NULL OR last_meter_at <= $3)",
             )
             .bind(t)
@@ -245,6 +276,77 @@ impl ConnectedStation {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Why a settled session has no price when no tariff was in force at its start.
+const NO_TARIFF: &str =
+    "No tariff was set for this station when the session started, so it has no price.";
+
+/// A tariff as stored on a transaction.
+fn tariff_json(tariff: &Tariff) -> Result<String, StorageError> {
+    serde_json::to_string(tariff).map_err(|e| StorageError::internal(e.to_string()))
+}
+
+/// A tariff stored on a transaction.
+fn parse_tariff(json: &str) -> Result<Tariff, StorageError> {
+    serde_json::from_str(json)
+        .map_err(|e| StorageError::internal(format!("a transaction's tariff is unreadable: {e}")))
+}
+
+/// What a StopTransaction completed, for the price.
+#[derive(sqlx::FromRow)]
+struct StoppedRow {
+    energy_wh: i64,
+    meter_start_wh: i64,
+    started_at: i64,
+    energy_rose_at: Option<i64>,
+    last_meter_wh: Option<i64>,
+    tariff: Option<String>,
+}
+
+impl StoppedRow {
+    /// Charging time runs from the start to the last rise of the meter, idle time from there to the stop.
+    /// Without readings during the session, or when the meter rose after the last reading (the stop's reading
+    /// is above it), the whole session counts as charging: when charging ended is not known.
+    fn usage(&self, meter_stop_wh: i64, stopped_at: Timestamp) -> Usage {
+        let rose_after_last_reading = self.last_meter_wh.is_none_or(|last| meter_stop_wh > last);
+        let charging_end = match self.energy_rose_at {
+            Some(rose) if !rose_after_last_reading => rose.clamp(self.started_at, stopped_at.0),
+            _ => stopped_at.0,
+        };
+        Usage {
+            meter_start_wh: Some(self.meter_start_wh),
+            meter_stop_wh: Some(meter_stop_wh),
+            charging_secs: (charging_end - self.started_at).max(0) / 1000,
+            idle_secs: (stopped_at.0 - charging_end).max(0) / 1000,
+        }
+    }
+}
+
+/// Prices a stopped settled session with its frozen tariff and stores the price, or why there is none.
+async fn store_price(
+    conn: &mut Conn,
+    transaction_id: i64,
+    tariff: &str,
+    usage: &Usage,
+) -> Result<(), StorageError> {
+    let tariff = parse_tariff(tariff)?;
+    let (net, vat, gross, note) = match price(&tariff, usage) {
+        Ok(p) => (Some(p.net.0), Some(p.vat.0), Some(p.gross.0), None),
+        Err(e) => (None, None, None, Some(e.message)),
+    };
+    sqlx::query(
+        "UPDATE transactions SET price_net = $2, price_vat = $3, price_gross = $4, price_note = $5 \
+         WHERE id = $1",
+    )
+    .bind(transaction_id)
+    .bind(net)
+    .bind(vat)
+    .bind(gross)
+    .bind(note)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// The transaction a repeated StartTransaction refers to, with its decision.
@@ -279,8 +381,10 @@ const TRANSACTION_SELECT: &str =
        COALESCE(um.first_name, u.first_name) AS first_name, \
        COALESCE(um.last_name, u.last_name) AS last_name, t.status, t.billing, t.started_at, \
        t.meter_start_wh, t.stopped_at, t.meter_stop_wh, \
-       t.energy_wh, t.last_meter_wh, t.stop_reason \
+       t.energy_wh, t.last_meter_wh, t.stop_reason, t.tariff, t.price_net, t.price_vat, t.price_gross, \
+       t.price_note, d.reason AS decision_reason \
      FROM transactions t JOIN stations s ON s.id = t.station_id \
+     JOIN authorization_decisions d ON d.id = t.decision_id \
      JOIN subtree ON subtree.id = s.org_id \
      LEFT JOIN passes p ON p.id = t.pass_id \
      LEFT JOIN users u ON u.id = t.user_id \
@@ -307,6 +411,12 @@ struct TransactionRow {
     energy_wh: Option<i64>,
     last_meter_wh: Option<i64>,
     stop_reason: Option<String>,
+    tariff: Option<String>,
+    price_net: Option<i64>,
+    price_vat: Option<i64>,
+    price_gross: Option<i64>,
+    price_note: Option<String>,
+    decision_reason: String,
 }
 
 impl TransactionRow {
@@ -334,6 +444,17 @@ impl TransactionRow {
             energy_wh: self.energy_wh,
             last_meter_wh: self.last_meter_wh,
             stop_reason: self.stop_reason,
+            tariff: self.tariff.as_deref().map(parse_tariff).transpose()?,
+            price: match (self.price_net, self.price_vat, self.price_gross) {
+                (Some(net), Some(vat), Some(gross)) => Some(StoredPrice {
+                    net: Money(net),
+                    vat: Money(vat),
+                    gross: Money(gross),
+                }),
+                _ => None,
+            },
+            price_note: self.price_note,
+            decision_reason: self.decision_reason,
         })
     }
 }
