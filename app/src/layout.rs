@@ -1,5 +1,5 @@
 //! The frame around every page: the left-hand menu ("Organizations", "Users", "Assets", "Passes",
-//! "Transactions", "Organization settings"), "My organization" at the bottom left, and the breadcrumb of the
+//! "Transactions", "Invoices", "Organization settings"), "My organization" at the bottom left, and the breadcrumb of the
 //! organization being worked in.
 
 use crate::auth::{current_user, home_path, LogoutButton};
@@ -107,6 +107,7 @@ pub fn AppFrame(
                         <A href=link("assets") attr:class=NAV_LINK>"Assets"</A>
                         <A href=link("passes") attr:class=NAV_LINK>"Passes"</A>
                         <A href=link("transactions") attr:class=NAV_LINK>"Transactions"</A>
+                        <A href=link("invoices") attr:class=NAV_LINK>"Invoices"</A>
                         <A href=link("settings") attr:class=NAV_LINK>"Organization settings"</A>
                     </Show>
                 </div>

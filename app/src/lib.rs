@@ -12,6 +12,7 @@ pub mod auth;
 pub mod browser;
 pub mod components;
 pub mod error;
+pub mod invoices;
 pub mod layout;
 pub mod orgs;
 pub mod paging;
@@ -87,11 +88,13 @@ pub fn App() -> impl IntoView {
                         </ParentRoute>
                         <Route path=path!("passes") view={Lazy::<Passes>::new()}/>
                         <Route path=path!("transactions") view={Lazy::<Transactions>::new()}/>
+                        <Route path=path!("invoices") view={Lazy::<Invoices>::new()}/>
                         <ParentRoute path=path!("settings") view={Lazy::<Settings>::new()}>
                             <Route path=path!("") view={Lazy::<PassModes>::new()}/>
                             <Route path=path!("passes") view={Lazy::<PassModes>::new()}/>
                             <Route path=path!("access") view={Lazy::<AccessMode>::new()}/>
                             <Route path=path!("tariff") view={Lazy::<Tariff>::new()}/>
+                            <Route path=path!("billing") view={Lazy::<Billing>::new()}/>
                             <Route path=path!("security") view={Lazy::<Security>::new()}/>
                             <Route path=path!("audit") view={Lazy::<AuditLog>::new()}/>
                         </ParentRoute>

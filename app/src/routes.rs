@@ -18,6 +18,7 @@ use leptos_router::LazyRoute;
 
 use crate::account::{AccountPage, ForgotPasswordPage, SetPasswordPage};
 use crate::auth::LoginPage;
+use crate::invoices::{BillingTab, InvoicesPage};
 use crate::layout::OrgShell;
 use crate::orgs::OrganizationsPage;
 use crate::passes::{MyPassesPage, PassesPage};
@@ -114,12 +115,17 @@ page_groups! {
     TransactionPages, transaction_page, __preload_transaction_page {
         Transactions => TransactionsPage,
     }
+    /// `/orgs/:org/invoices`
+    InvoicePages, invoice_page, __preload_invoice_page {
+        Invoices => InvoicesPage,
+    }
     /// "Organization settings" `/orgs/:org/settings/…` and its tabs.
     SettingsPages, settings_page, __preload_settings_page {
         Settings => SettingsPage,
         PassModes => PassModesTab,
         AccessMode => AccessModeTab,
         Tariff => TariffTab,
+        Billing => BillingTab,
         Security => SecurityTab,
         AuditLog => AuditLogTab,
     }

@@ -38,9 +38,33 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+/// A calendar month ("2026-11").
+fn month_arg(input: &str) -> Result<shared::period::Month, String> {
+    shared::period::Month::parse(input).map_err(|e| e.to_string())
+}
+
 /// A price as the tariff form reads it ("0.79").
 fn price_arg(input: &str) -> Result<shared::tariff::Price, String> {
     shared::tariff::Price::parse(input, "cap", "The cap").map_err(|e| e.message)
+}
+
+/// A VAT rate in percent ("21", "5.5") as basis points.
+fn vat_arg(input: &str) -> Result<u32, String> {
+    let form = shared::tariff::TariffForm {
+        per_kwh_ac: "0".into(),
+        per_kwh_dc: "0".into(),
+        vat_percent: input.to_owned(),
+        ..Default::default()
+    };
+    form.parse(&shared::tariff::PlatformCaps::default())
+        .map(|t| t.vat_basis_points)
+        .map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|e| e.message)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
 }
 
 /// An amount as the tariff form reads it ("1.00").
@@ -80,6 +104,9 @@ pub struct ServeSettings {
     /// The platform's cap on a tariff's start fee per session, excluding VAT.
     #[arg(long, env = "CHARGEDESK_CAP_START_FEE", default_value = "1.00", value_parser = money_arg, global = true)]
     pub cap_start_fee: shared::tariff::Money,
+    /// The VAT rate in percent on the credit statements of companies (private persons' carry none).
+    #[arg(long, env = "CHARGEDESK_STATEMENT_VAT_PERCENT", default_value = "21", value_parser = vat_arg, global = true)]
+    pub statement_vat: u32,
     /// Password hashes (log-in, station Basic auth) computed at once; more wait briefly or are answered
     /// "busy". Default: the number of available cores.
     #[arg(long, env = "CHARGEDESK_HASH_CONCURRENCY", value_parser = clap::value_parser!(u32).range(1..), global = true)]
@@ -197,6 +224,14 @@ pub enum Command {
         /// The password; read from standard input when not given.
         #[arg(long, env = "CHARGEDESK_PASSWORD", hide_env_values = true)]
         password: Option<String>,
+    },
+    /// Issue the monthly credit statements of a month (what the server does by itself each hour once a month
+    /// has ended in an organization's time zone): for operators catching up and for tests. Issuing again
+    /// changes nothing.
+    MonthEnd {
+        /// The month, e.g. 2026-11; the previous month when not given.
+        #[arg(long, value_parser = month_arg)]
+        month: Option<shared::period::Month>,
     },
     /// Seed the load test's data into a database that does not have it yet (for `chargepoint-sim load` and
     /// scripts/bench.sh): a partner "Load test" with stations CP-LOAD-00001… all logging in with one station

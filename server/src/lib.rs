@@ -15,8 +15,10 @@ use tower_http::timeout::TimeoutLayer;
 
 pub mod central_system;
 pub mod cli;
+pub mod documents;
 pub mod http;
 pub mod mail;
+pub mod month_end;
 
 /// Leptos' settings from the environment that cargo-leptos sets, with our defaults when run directly.
 ///
@@ -100,6 +102,7 @@ pub fn router_and_hub(
 ) -> (Router, OcppHub) {
     let hub = OcppHub::start(db.clone(), ocpp);
     let probes = http::probes(db.clone());
+    let documents_db = db.clone();
     let routes = generate_route_list(App);
     let context = {
         let hub = hub.clone();
@@ -149,10 +152,17 @@ pub fn router_and_hub(
             get(central_system::taps::stream),
         )
         .with_state(hub.clone());
+    let documents = Router::new()
+        .route("/documents/statements/{id}", get(documents::statement))
+        .with_state(documents_db);
     let timeout = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, web.request_timeout);
     let router = http::with_request_ids(
         http::compressed(http::secure(
-            web_routes.merge(ocpp).merge(probes).layer(timeout),
+            web_routes
+                .merge(ocpp)
+                .merge(documents)
+                .merge(probes)
+                .layer(timeout),
             web.site,
             web.trusted_proxies.clone(),
         )),

@@ -58,6 +58,29 @@ async fn main() -> anyhow::Result<()> {
             println!("Password set for {email}: their sessions ended and their open invitation and password-reset links no longer work.");
             Ok(())
         }
+        Command::MonthEnd { month } => {
+            let db = open_database(&cli)
+                .await
+                .with_statement_vat(cli.serve.statement_vat);
+            let now = storage::now();
+            let month = month.unwrap_or_else(|| {
+                shared::period::Month::containing(now, &shared::time::TimeZoneName::default())
+                    .previous()
+            });
+            let report = db.run_month_end(month, now).await?;
+            println!(
+                "Month-end of {}: {} statement(s) issued.",
+                month.label(),
+                report.issued.len()
+            );
+            for (org, number) in &report.issued {
+                println!("  {number} for organization {org}");
+            }
+            for (org, reason) in &report.skipped {
+                println!("  organization {org}: not issued, {reason}");
+            }
+            Ok(())
+        }
         Command::SeedLoadTest {
             stations,
             passes,
@@ -502,7 +525,10 @@ async fn serve(db: Db, demo: bool, settings: &ServeSettings) -> anyhow::Result<(
     // Links in e-mails lead to the public address, or to where this server listens.
     let db = db
         .with_public_url(&public.clone().unwrap_or_else(|| format!("http://{addr}")))
-        .with_platform_caps(settings.platform_caps());
+        .with_platform_caps(settings.platform_caps())
+        .with_statement_vat(settings.statement_vat);
+    // Credit statements are issued once a month has ended in each organization's time zone.
+    server::month_end::start(db.clone());
     let mailer =
         server::mail::MailSender::start(db.clone(), smtp, server::mail::MailerConfig::default());
     let (app, hub) = server::router_and_hub(

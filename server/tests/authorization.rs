@@ -204,6 +204,31 @@ fn org_calls(
             "set_station_current_kind",
             vec![o(), s(), ("kind", "dc".into())],
         ),
+        ("list_statements", vec![o()]),
+        ("settlement_months", vec![o()]),
+        ("get_settlement_settings", vec![o()]),
+        (
+            "set_time_zone",
+            vec![o(), ("time_zone", "America/New_York".into())],
+        ),
+        (
+            "set_reimbursement_rates",
+            vec![o(), ("ac", "9.99".into()), ("dc", "9.99".into())],
+        ),
+        (
+            "set_billing_details",
+            vec![
+                o(),
+                ("billing[kind]", "company".into()),
+                ("billing[legal_name]", "Intruder B.V.".into()),
+                ("billing[address_line]", "Elsewhere 1".into()),
+                ("billing[postcode]", "1000 AA".into()),
+                ("billing[city]", "Amsterdam".into()),
+                ("billing[country]", "NL".into()),
+                ("billing[vat_number]", "NL123456789B01".into()),
+                ("billing[iban]", "NL91ABNA0417164300".into()),
+            ],
+        ),
     ]
 }
 

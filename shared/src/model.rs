@@ -102,11 +102,15 @@ pub enum AuditAction {
     StationCommand,
     /// An organization's or a station's tariff was set, changed or removed, or a station's AC/DC kind changed.
     TariffChanged,
+    /// An organization's time zone, reimbursement rates or billing details changed.
+    BillingChanged,
+    /// A monthly credit statement was issued.
+    StatementIssued,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 16] = [
         Self::OrganizationAdded,
         Self::UserAdded,
         Self::UserRemoved,
@@ -121,6 +125,8 @@ impl AuditAction {
         Self::TwoFactorRequirementChanged,
         Self::StationCommand,
         Self::TariffChanged,
+        Self::BillingChanged,
+        Self::StatementIssued,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -139,6 +145,8 @@ impl AuditAction {
             Self::TwoFactorRequirementChanged => "two_factor_requirement_changed",
             Self::StationCommand => "station_command",
             Self::TariffChanged => "tariff_changed",
+            Self::BillingChanged => "billing_changed",
+            Self::StatementIssued => "statement_issued",
         }
     }
 
@@ -162,6 +170,8 @@ impl AuditAction {
             Self::TwoFactorRequirementChanged => "Two-factor requirement changed",
             Self::StationCommand => "Station command",
             Self::TariffChanged => "Tariff changed",
+            Self::BillingChanged => "Billing settings changed",
+            Self::StatementIssued => "Credit statement issued",
         }
     }
 }

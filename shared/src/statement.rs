@@ -216,6 +216,68 @@ pub fn format_number(prefix: &str, year: i32, sequence: i64) -> String {
     format!("{prefix}-{year}-{sequence:04}")
 }
 
+/// An organization's settlement settings as its "Billing" tab shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettlementSettings {
+    /// The zone set here (`None`: inherited).
+    pub own_time_zone: Option<String>,
+    /// The zone in force.
+    pub time_zone: String,
+    /// Reimbursement per kWh at AC / DC stations set here (`None`: inherited).
+    pub own_rates: (Option<crate::tariff::Price>, Option<crate::tariff::Price>),
+    /// The rates in force (`None`: none set here or above).
+    pub rates: (Option<crate::tariff::Price>, Option<crate::tariff::Price>),
+    /// Whether the caller may set the rates (they administer an organization above this one).
+    pub may_set_rates: bool,
+    /// The billing details, if filled in.
+    pub billing: Option<crate::billing::BillingDetails>,
+    /// The time zones to choose from (`TimeZoneName::choices`, sent by the server so that the browser does not
+    /// need the time zone database).
+    pub time_zone_choices: Vec<String>,
+}
+
+/// One issued statement in a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementSummary {
+    /// The statement's id (for its PDF and CSV).
+    pub id: i64,
+    /// Its number, e.g. "VOLTAPAR-2026-0001".
+    pub number: String,
+    /// The organization credited.
+    pub recipient: String,
+    /// "2026-11".
+    pub month: String,
+    /// "November 2026".
+    pub period_label: String,
+    /// When it was issued.
+    pub issued_at: crate::time::Timestamp,
+    /// How many sessions it credits, and their energy.
+    pub sessions: i64,
+    /// Wh.
+    pub energy_wh: i64,
+    /// The currency of the amounts.
+    pub currency: crate::tariff::Currency,
+    /// Excluding VAT.
+    pub net: crate::tariff::Money,
+    /// The VAT.
+    pub vat: crate::tariff::Money,
+    /// What is paid.
+    pub gross: crate::tariff::Money,
+}
+
+/// A recent month of an organization on its "Invoices" page: its statement, or why there is none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthStatus {
+    /// "2026-11".
+    pub month: String,
+    /// "November 2026".
+    pub label: String,
+    /// The statement issued for it.
+    pub statement: Option<StatementSummary>,
+    /// Why there is no statement (when `statement` is `None`).
+    pub reason: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

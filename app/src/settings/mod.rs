@@ -76,6 +76,7 @@ pub fn SettingsPage() -> impl IntoView {
             <A href=href("passes") attr:class=TAB>"Passes"</A>
             <A href=href("access") attr:class=TAB>"Access mode"</A>
             <A href=href("tariff") attr:class=TAB>"Tariff"</A>
+            <A href=href("billing") attr:class=TAB>"Billing"</A>
             <A href=href("security") attr:class=TAB>"Security"</A>
             <A href=href("audit") attr:class=TAB>"Audit log"</A>
         </nav>

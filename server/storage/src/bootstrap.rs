@@ -157,7 +157,98 @@ impl Db {
             Err(other) => return Err(other),
         };
         tx.commit().await?;
+        self.seed_history().await?;
         Ok(Some(logins))
+    }
+
+    /// The demo's history, through the same code as real stations: about 100 days of sessions at the demo
+    /// stations (whitelisted ones at De Kroon's, settled and whitelisted ones at the hotel's DC charger, with
+    /// meter values and idle time after charging), and the credit statements of the months that ended.
+    async fn seed_history(&self) -> Result<(), StorageError> {
+        let zone = shared::time::TimeZoneName::default();
+        let today = now().local_day(&zone);
+        let first = (0..100).fold(today, |day, _| day.previous());
+        // (station, password, cards taking turns, every how many days)
+        let plan: [(&DemoStation, &[&str], usize); 3] = [
+            (&DEMO_STATIONS[0], &["04A1B2C3D4E5F6"], 3),
+            (&DEMO_STATIONS[1], &["04A1B2C3D4E5F6"], 4),
+            (&DEMO_STATIONS[2], &["DE8AA1A2B3C4D5V", "04C3D2E1F0A9B8"], 2),
+        ];
+        for (n, (station, cards, every)) in plan.into_iter().enumerate() {
+            let login = self
+                .station_login(station.charge_point_id)
+                .await?
+                .ok_or_else(|| StorageError::internal("a demo station is missing"))?;
+            if !login.verify_password(station.password).await? {
+                return Err(StorageError::internal(
+                    "a demo station's password does not match",
+                ));
+            }
+            let connected = login.accept(self)?;
+            let mut meter = 1_000_000 + 250_000 * n as i64;
+            for (i, day) in first.through(today.previous()).enumerate() {
+                if i % every != n % every {
+                    continue;
+                }
+                // Deterministic variety: start between 07:00 and 18:00, 4–40 kWh over 1–3 hours, 15–75
+                // minutes connected after charging ended.
+                let spread = (i * 37 + n * 11) as i64;
+                let start_minute = 7 * 60 + spread % (11 * 60);
+                let Some(started) = day.at(
+                    (start_minute / 60) as u8,
+                    (start_minute % 60) as u8,
+                    0,
+                    &zone,
+                ) else {
+                    continue;
+                };
+                let energy = 4_000 + (spread * 977) % 36_000;
+                let charging_ms = 3_600_000 + (spread * 7_919) % 7_200_000;
+                let idle_ms = 900_000 + (spread * 104_729) % 3_600_000;
+                let card = cards[i / every % cards.len()];
+                let (id, _) = connected.start_transaction(1, card, meter, started).await?;
+                connected
+                    .meter_value(
+                        Some(id.0),
+                        1,
+                        (meter + energy / 2) as f64,
+                        Timestamp(started.0 + charging_ms / 2),
+                    )
+                    .await?;
+                connected
+                    .meter_value(
+                        Some(id.0),
+                        1,
+                        (meter + energy) as f64,
+                        Timestamp(started.0 + charging_ms),
+                    )
+                    .await?;
+                connected
+                    .stop_transaction(
+                        id.0,
+                        meter + energy,
+                        Timestamp(started.0 + charging_ms + idle_ms),
+                        None,
+                        Some("EVDisconnected"),
+                    )
+                    .await?;
+                meter += energy;
+            }
+        }
+        // The statements of the months that ended (the oldest one or two are partial: the history starts
+        // inside them).
+        let at = now();
+        let latest = shared::period::Month::containing(at, &zone).previous();
+        let months = [
+            latest.previous().previous().previous(),
+            latest.previous().previous(),
+            latest.previous(),
+            latest,
+        ];
+        for month in months {
+            self.run_month_end(month, at).await?;
+        }
+        Ok(())
     }
 }
 
@@ -477,6 +568,46 @@ async fn seed(
         ..partner_tariff
     };
     crate::tariffs::store(conn, "station_id", hotel_station, Some(&hotel_tariff)).await?;
+
+    // Settlement: the partner credits the hotel €0.25 per settled kWh AC and €0.30 DC; the hotel's and the
+    // partner's billing details. (De Kroon's stations only see whitelisted cards: no credit invoices.)
+    sqlx::query("UPDATE organizations SET reimburse_ac = 2500, reimburse_dc = 3000 WHERE id = $1")
+        .bind(hotel.org.0)
+        .execute(&mut *conn)
+        .await?;
+    for (org, legal_name, address, postcode, city, vat) in [
+        (
+            partner.org,
+            "Volta Partners B.V.",
+            "Laadweg 10",
+            "3511 AA",
+            "Utrecht",
+            "NL001234567B01",
+        ),
+        (
+            hotel.org,
+            "Hotel Zonneveld B.V.",
+            "Zonneweg 5",
+            "5911 CD",
+            "Venlo",
+            "NL009876543B01",
+        ),
+    ] {
+        sqlx::query(
+            "INSERT INTO billing_details (org_id, kind, legal_name, address_line, postcode, city, country, \
+                                          vat_number, iban, updated_at) \
+             VALUES ($1, 'company', $2, $3, $4, $5, 'NL', $6, 'NL91ABNA0417164300', $7)",
+        )
+        .bind(org.0)
+        .bind(legal_name)
+        .bind(address)
+        .bind(postcode)
+        .bind(city)
+        .bind(vat)
+        .bind(at.0)
+        .execute(&mut *conn)
+        .await?;
+    }
 
     let login = |p: Person, description: &str| DemoLogin {
         email: p.2.to_owned(),

@@ -79,6 +79,8 @@ pub struct Db {
     pub(crate) decision_cache: Arc<DecisionCache>,
     /// The most a tariff may ask (see [`Db::with_platform_caps`]).
     pub(crate) platform_caps: shared::tariff::PlatformCaps,
+    /// The VAT rate of companies' credit statements (see [`Db::with_statement_vat`]).
+    pub(crate) statement_vat_basis_points: u32,
 }
 
 /// Links in e-mails start with this until [`Db::with_public_url`] says otherwise: the default listening address.
@@ -165,6 +167,7 @@ impl Db {
                     mail_wakeup: Default::default(),
                     decision_cache: DecisionCache::new(),
                     platform_caps: Default::default(),
+                    statement_vat_basis_points: crate::settlement::DEFAULT_STATEMENT_VAT,
                 })
             }
             Backend::Postgres => {
@@ -184,6 +187,7 @@ impl Db {
                     mail_wakeup: Default::default(),
                     decision_cache,
                     platform_caps: Default::default(),
+                    statement_vat_basis_points: crate::settlement::DEFAULT_STATEMENT_VAT,
                 })
             }
         }

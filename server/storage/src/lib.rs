@@ -69,6 +69,7 @@ mod ocpp;
 mod org;
 mod paging;
 mod passes;
+mod settlement;
 mod stations;
 mod tariffs;
 #[cfg(feature = "test-support")]
@@ -108,6 +109,7 @@ pub use ocpp::{
     ConnectedStation, NewOcppMessage, StationLogin, StationTouch, DEFAULT_LOG_RETENTION_DAYS,
 };
 pub use org::{AddUserOutcome, OrgAdmin};
+pub use settlement::{MonthEndReport, DEFAULT_STATEMENT_VAT};
 pub use stations::generate_station_password;
 pub use transactions::StopOutcome;
 pub use two_factor::{

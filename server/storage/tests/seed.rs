@@ -153,3 +153,53 @@ async fn seeding_the_demo_while_another_instance_seeds_it_leaves_it_to_that_one(
         .unwrap();
     assert_eq!(organizations, 1, "only the other instance's");
 }
+
+/// The demo's history: months of sessions through the real OCPP code — whitelisted ones at De Kroon, settled
+/// and priced ones at the hotel — and the hotel's issued credit statements; De Kroon's months say why they have
+/// none.
+#[tokio::test]
+async fn the_demo_has_a_history_of_sessions_and_statements() {
+    let (_dir, db) = fresh_db().await;
+    let logins = db.seed_demo().await.unwrap().expect("seeded");
+    let token = match db.login(&logins[0].email, DEMO_PASSWORD).await.unwrap() {
+        LoginOutcome::LoggedIn { session_token, .. } => session_token,
+        other => panic!("{other:?}"),
+    };
+    let partner = db.caller(&token).await.unwrap().unwrap();
+    let home = partner.me().home_org.clone().unwrap();
+    let root = partner.admin_of(&db, home.id).await.unwrap();
+    let customers = root.sub_organizations().await.unwrap();
+    let (kroon, hotel) = (
+        partner.admin_of(&db, customers[0].id).await.unwrap(),
+        partner.admin_of(&db, customers[1].id).await.unwrap(),
+    );
+    let hotel_sessions = hotel.transactions(1000).await.unwrap();
+    assert!(hotel_sessions.len() > 30, "{}", hotel_sessions.len());
+    let settled: Vec<_> = hotel_sessions
+        .iter()
+        .filter(|t| t.billing == Some(shared::decision::Billing::Settled))
+        .collect();
+    assert!(!settled.is_empty());
+    assert!(
+        settled.iter().all(|t| t.price.is_some()),
+        "every settled demo session is priced"
+    );
+    assert!(hotel_sessions
+        .iter()
+        .any(|t| t.billing == Some(shared::decision::Billing::Free)));
+    let kroon_sessions = kroon.transactions(1000).await.unwrap();
+    assert!(!kroon_sessions.is_empty());
+    assert!(kroon_sessions
+        .iter()
+        .all(|t| t.billing == Some(shared::decision::Billing::Free)));
+
+    let statements = hotel.statements().await.unwrap();
+    assert!(statements.len() >= 3, "{statements:?}");
+    assert!(statements.iter().all(|s| s.number.starts_with("VOLTAPAR-")));
+    assert_eq!(root.statements().await.unwrap().len(), statements.len());
+    let last_month = &kroon.settlement_months(2).await.unwrap()[1];
+    assert_eq!(
+        last_month.reason.as_deref(),
+        Some("Only whitelisted sessions: no credit invoice.")
+    );
+}
