@@ -15,6 +15,7 @@ use tower_http::timeout::TimeoutLayer;
 
 pub mod central_system;
 pub mod cli;
+pub mod export;
 pub mod http;
 pub mod mail;
 
@@ -99,6 +100,7 @@ pub fn router_and_hub(
     web: WebConfig,
 ) -> (Router, OcppHub) {
     let hub = OcppHub::start(db.clone(), ocpp);
+    let export_db = db.clone();
     let probes = http::probes(db.clone());
     let routes = generate_route_list(App);
     let context = {
@@ -149,10 +151,18 @@ pub fn router_and_hub(
             get(central_system::taps::stream),
         )
         .with_state(hub.clone());
+    // The Transactions download (streamed: see export.rs).
+    let exports = Router::new()
+        .route("/api/export/{file}", get(export::transactions))
+        .with_state(export_db);
     let timeout = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, web.request_timeout);
     let router = http::with_request_ids(
         http::compressed(http::secure(
-            web_routes.merge(ocpp).merge(probes).layer(timeout),
+            web_routes
+                .merge(ocpp)
+                .merge(exports)
+                .merge(probes)
+                .layer(timeout),
             web.site,
             web.trusted_proxies.clone(),
         )),

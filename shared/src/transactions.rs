@@ -363,6 +363,25 @@ pub struct TransactionsOverview {
     pub time_zone: String,
 }
 
+/// A download's file name: `transactions-brouwerij-de-kroon-2026-11-24.xlsx` (the organization's name in lower
+/// case ASCII letters and digits, today's date).
+pub fn export_file_name(org_name: &str, today: Day, extension: &str) -> String {
+    let mut slug = String::new();
+    for c in org_name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    if slug.is_empty() {
+        format!("transactions-{today}.{extension}")
+    } else {
+        format!("transactions-{slug}-{today}.{extension}")
+    }
+}
+
 /// The header of a download: the names of [`export_row`]'s cells; times are local in `zone`.
 pub fn export_header(zone: &TimeZoneName) -> Vec<String> {
     [
@@ -565,6 +584,72 @@ mod tests {
         );
         assert_eq!(money_label(&Currency::default(), Money(5)), "€0.05");
         assert_eq!(kwh_label(49), "0.0");
+    }
+
+    #[test]
+    fn file_names_are_safe_and_dated() {
+        let day = Day::new(2026, 11, 24).unwrap();
+        assert_eq!(
+            export_file_name("Brouwerij De Kroon", day, "xlsx"),
+            "transactions-brouwerij-de-kroon-2026-11-24.xlsx"
+        );
+        assert_eq!(
+            export_file_name("Hotel \"Zonneveld\" / Zürich!", day, "csv"),
+            "transactions-hotel-zonneveld-z-rich-2026-11-24.csv"
+        );
+        assert_eq!(
+            export_file_name("***", day, "csv"),
+            "transactions-2026-11-24.csv"
+        );
+    }
+
+    #[test]
+    fn download_rows_are_safe_and_numbers_stay_numbers() {
+        use crate::decision::AuthorizationStatus;
+        use crate::ids::TransactionId;
+        use crate::time::Timestamp;
+        let t = TransactionSummary {
+            id: TransactionId(7),
+            station_id: StationId(1),
+            station_name: "=HYPERLINK(\"https://evil.example\")".into(),
+            charge_point_id: "CP-1".into(),
+            connector_id: 1,
+            id_tag: "-1+1".into(),
+            pass_id: None,
+            pass_nickname: None,
+            user_name: Some("@SUM(A1)".into()),
+            status: AuthorizationStatus::Accepted,
+            billing: Some(Billing::Free),
+            started_at: Timestamp(1_795_511_130_000),
+            meter_start_wh: 1000,
+            stopped_at: None,
+            meter_stop_wh: None,
+            energy_wh: Some(-500),
+            last_meter_wh: None,
+            stop_reason: None,
+            tariff: None,
+            price: None,
+            price_note: None,
+            decision_reason: "station access mode is Open".into(),
+        };
+        let zone = TimeZoneName::default();
+        let row = export_row(&t, true, &zone);
+        assert_eq!(row.len(), export_header(&zone).len());
+        assert_eq!(row[0], ExportCell::Integer(7));
+        assert_eq!(
+            row[1],
+            ExportCell::Text("'=HYPERLINK(\"https://evil.example\")".into())
+        );
+        assert_eq!(row[5], ExportCell::Text("'@SUM(A1)".into()));
+        assert_eq!(row[6], ExportCell::Text("'-1+1".into()));
+        assert_eq!(row[7], ExportCell::Text("2026-11-24 10:05".into()));
+        assert_eq!(row[11], ExportCell::Decimal("-0.500".into()));
+        assert_eq!(row[13], ExportCell::Text("Open".into()));
+        assert_eq!(row[16], ExportCell::Text("yes".into()));
+        assert_eq!(
+            export_row(&t, false, &zone)[13],
+            ExportCell::Text("Whitelisted".into())
+        );
     }
 
     #[test]
