@@ -480,7 +480,9 @@ impl TransactionRow {
 /// presented (a free session is then "Open", otherwise "Whitelisted").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportedTransaction {
+    /// The session as the list shows it.
     pub summary: TransactionSummary,
+    /// Free because the station was Open (not because the pass was whitelisted).
     pub open: bool,
 }
 
