@@ -1,17 +1,18 @@
-//! `GET /documents/statements/{id}?org={org}&format=pdf|csv`: a credit statement as the PDF people file and the
+//! `GET /api/documents/statements/{id}?org={org}&format=pdf|csv`: a credit statement as the PDF people file and the
 //! CSV of its sessions (rendered by `statement-doc` from the statement as it was issued).
 //!
-//! Not a server function because the answer is a file, not JSON; authorized the same way: the session cookie
-//! becomes a caller, the caller must administer `org` (`Caller::admin_of`), and the statement must be one of
-//! that organization's subtree (`OrgAdmin::statement`). Refusals are 401 without a session and 404 otherwise —
-//! the same for a statement of another organization as for one that does not exist.
+//! Not a server function because the answer is a file, not JSON; authorized first the same way
+//! (`app::auth::server::admin_of_request`: the session cookie's caller must administer `org`), and the statement
+//! must be one of that organization's subtree (`OrgAdmin::statement`). Under `/api/`, so cross-site requests are
+//! refused like for server functions. Refusals are 401 without a session and 404 otherwise — the same for a
+//! statement of another organization as for one that does not exist.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use shared::OrgId;
-use storage::{Db, StorageError};
+use storage::Db;
 
 /// The query of a statement download.
 #[derive(Debug, serde::Deserialize)]
@@ -36,26 +37,18 @@ pub async fn statement(
     headers: HeaderMap,
     Extension(site): Extension<app::auth::server::PublicSite>,
 ) -> Response {
-    let Some(token) = app::auth::server::session_token_from(&headers, &site) else {
-        return StatusCode::UNAUTHORIZED.into_response();
-    };
     let statement = async {
-        let caller = db.caller(&token).await?.ok_or(StorageError::NoAccess)?;
-        caller.admin_of(&db, query.org).await?.statement(id).await
+        let admin =
+            app::auth::server::admin_of_request(&db, &headers, &site, Some(query.org)).await?;
+        Ok::<_, app::AppError>(admin.statement(id).await?)
     };
     let statement = match statement.await {
         Ok(statement) => statement,
-        Err(StorageError::NoAccess | StorageError::NotFound { .. }) => {
-            // An expired session reads as no session.
-            return match db.caller(&token).await {
-                Ok(None) => StatusCode::UNAUTHORIZED.into_response(),
-                _ => StatusCode::NOT_FOUND.into_response(),
-            };
-        }
-        Err(StorageError::TwoFactorRequired) => return StatusCode::FORBIDDEN.into_response(),
-        Err(e) => {
-            tracing::error!(error = ?e, "reading a statement");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        Err(refused) => {
+            if refused.status().is_server_error() {
+                tracing::error!(error = ?refused, "reading a statement");
+            }
+            return refused.status().into_response();
         }
     };
     let (body, mime, extension) = match query.format {

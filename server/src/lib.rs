@@ -16,6 +16,7 @@ use tower_http::timeout::TimeoutLayer;
 pub mod central_system;
 pub mod cli;
 pub mod documents;
+pub mod export;
 pub mod http;
 pub mod mail;
 pub mod month_end;
@@ -101,6 +102,7 @@ pub fn router_and_hub(
     web: WebConfig,
 ) -> (Router, OcppHub) {
     let hub = OcppHub::start(db.clone(), ocpp);
+    let export_db = db.clone();
     let probes = http::probes(db.clone());
     let documents_db = db.clone();
     let routes = generate_route_list(App);
@@ -153,14 +155,19 @@ pub fn router_and_hub(
         )
         .with_state(hub.clone());
     let documents = Router::new()
-        .route("/documents/statements/{id}", get(documents::statement))
+        .route("/api/documents/statements/{id}", get(documents::statement))
         .with_state(documents_db);
+    // The Transactions download (streamed: see export.rs).
+    let exports = Router::new()
+        .route("/api/export/{file}", get(export::transactions))
+        .with_state(export_db);
     let timeout = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, web.request_timeout);
     let router = http::with_request_ids(
         http::compressed(http::secure(
             web_routes
                 .merge(ocpp)
                 .merge(documents)
+                .merge(exports)
                 .merge(probes)
                 .layer(timeout),
             web.site,

@@ -1,5 +1,5 @@
 //! Settlement over HTTP (issue #11, part 3): the "Billing" settings as the browser sends them, the month-end,
-//! and a statement's PDF and CSV at `/documents/statements/{id}` — and what others get there: no session 401,
+//! and a statement's PDF and CSV at `/api/documents/statements/{id}` — and what others get there: no session 401,
 //! another organization, a sub-organization reaching up and a cardholder 404, exactly like a statement that does
 //! not exist.
 
@@ -194,7 +194,7 @@ async fn a_statement_is_issued_and_downloaded_by_its_organization_only() {
         .unwrap();
     let statement = &list[0];
     let pdf_path = format!(
-        "/documents/statements/{}?org={kroon_s}&format=pdf",
+        "/api/documents/statements/{}?org={kroon_s}&format=pdf",
         statement.id
     );
     let (status, body, headers) = get(&app, Some(&admin), &pdf_path).await;
@@ -206,7 +206,7 @@ async fn a_statement_is_issued_and_downloaded_by_its_organization_only() {
         format!("attachment; filename=\"{}.pdf\"", statement.number).as_str()
     );
     let csv_path = format!(
-        "/documents/statements/{}?org={kroon_s}&format=csv",
+        "/api/documents/statements/{}?org={kroon_s}&format=csv",
         statement.id
     );
     let (status, body, _) = get(&app, Some(&admin), &csv_path).await;
@@ -219,7 +219,7 @@ async fn a_statement_is_issued_and_downloaded_by_its_organization_only() {
         &app,
         Some(&partner),
         &format!(
-            "/documents/statements/{}?org={root_s}&format=pdf",
+            "/api/documents/statements/{}?org={root_s}&format=pdf",
             statement.id
         ),
     )
@@ -233,7 +233,7 @@ async fn a_statement_is_issued_and_downloaded_by_its_organization_only() {
     let hotel_admin = app.login("admin@hotel.example", PASSWORD).await;
     let depot_admin = app.login("admin@depot.example", PASSWORD).await;
     let driver = app.login("driver@kroon.example", PASSWORD).await;
-    let missing = format!("/documents/statements/987654?org={kroon_s}&format=pdf");
+    let missing = format!("/api/documents/statements/987654?org={kroon_s}&format=pdf");
     for (cookie, own_org) in [
         (&hotel_admin, hotel.to_string()),
         (&depot_admin, depot.to_string()),
@@ -242,7 +242,7 @@ async fn a_statement_is_issued_and_downloaded_by_its_organization_only() {
         for path in [
             pdf_path.clone(),
             format!(
-                "/documents/statements/{}?org={own_org}&format=csv",
+                "/api/documents/statements/{}?org={own_org}&format=csv",
                 statement.id
             ),
             missing.clone(),

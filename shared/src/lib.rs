@@ -21,6 +21,7 @@
 //! - [`statement`]: the monthly credit statement: its parties, session lines, corrections, totals and VAT,
 //!   and its number.
 //! - [`export`]: spreadsheet cells (CSV) safe from formula injection, and amounts as plain decimals.
+//! - [`transactions`]: the "Transactions" filter (query string ⇄ typed), its totals, energy per day, download rows.
 
 pub mod access;
 pub mod billing;
@@ -40,6 +41,7 @@ pub mod statement;
 pub mod station;
 pub mod tariff;
 pub mod time;
+pub mod transactions;
 
 pub use ids::{MemberId, OrgId, PassId, UserId};
 pub use mode::PassMode;

@@ -140,6 +140,19 @@ pub async fn admin_of(org: OrgId) -> Result<OrgAdmin, AppError> {
     Ok(caller.admin_of(&db, org).await?)
 }
 
+/// [`admin_of`] for a plain route (the Transactions download), from the request's headers: the session cookie
+/// must belong to a caller who administers `org` (`None`: a missing or unreadable `org`, refused as `NoAccess`).
+pub async fn admin_of_request(
+    db: &Db,
+    headers: &http::HeaderMap,
+    site: &PublicSite,
+    org: Option<OrgId>,
+) -> Result<OrgAdmin, AppError> {
+    let token = session_token_from(headers, site).ok_or(AppError::Unauthenticated)?;
+    let caller = db.caller(&token).await?.ok_or(AppError::Unauthenticated)?;
+    Ok(caller.admin_of(db, org.ok_or(AppError::NoAccess)?).await?)
+}
+
 /// The `Set-Cookie` value for the session cookie: `HttpOnly`, `SameSite=Lax`, `Path=/`, never a `Domain`,
 /// and over https `Secure` with the `__Host-` name.
 pub fn session_cookie_header(site: &PublicSite, value: &str, max_age_secs: i64) -> String {

@@ -99,7 +99,7 @@ pub fn parse_rates(ac: &str, dc: &str) -> Result<Rates, Vec<(&'static str, Strin
 
 /// Where a statement's PDF or CSV is downloaded (`server::documents`).
 pub fn statement_href(org: OrgId, id: i64, format: &str) -> String {
-    format!("/documents/statements/{id}?org={org}&format={format}")
+    format!("/api/documents/statements/{id}?org={org}&format={format}")
 }
 
 /// "12.345 kWh".
@@ -497,7 +497,7 @@ mod tests {
         );
         assert_eq!(
             statement_href(OrgId(3), 7, "pdf"),
-            "/documents/statements/7?org=3&format=pdf"
+            "/api/documents/statements/7?org=3&format=pdf"
         );
     }
 }

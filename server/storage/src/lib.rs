@@ -111,7 +111,7 @@ pub use ocpp::{
 pub use org::{AddUserOutcome, OrgAdmin};
 pub use settlement::{MonthEndReport, DEFAULT_STATEMENT_VAT};
 pub use stations::generate_station_password;
-pub use transactions::StopOutcome;
+pub use transactions::{ExportedTransaction, StopOutcome};
 pub use two_factor::{
     SecondFactorOutcome, TurnOffOutcome, CHALLENGE_ATTEMPTS, CHALLENGE_LIFETIME_MS,
     EXPIRED_CHALLENGE_RETENTION_MS, RECOVERY_CODE_COUNT,

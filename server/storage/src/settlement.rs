@@ -74,6 +74,14 @@ async fn chain(conn: &mut Conn, org: OrgId) -> Result<Vec<ChainRow>, StorageErro
     .await?)
 }
 
+/// The time zone in force at `org` (its own, else the nearest set above it, else Europe/Amsterdam).
+pub(crate) async fn time_zone_of(
+    conn: &mut Conn,
+    org: OrgId,
+) -> Result<TimeZoneName, StorageError> {
+    Ok(zone_of(&chain(conn, org).await?))
+}
+
 /// The time zone in force along `chain` (nearest set, else Europe/Amsterdam).
 fn zone_of(chain: &[ChainRow]) -> TimeZoneName {
     chain

@@ -15,8 +15,14 @@ use shared::decision::{Billing, Decision};
 use shared::ids::{StationId, TransactionId};
 use shared::model::{StoredPrice, TransactionSummary};
 use shared::paging::{Page, PageRequest, Total, COUNT_LIMIT};
+use shared::period::Day;
+use shared::tariff::Currency;
 use shared::tariff::{price, Money, Tariff, Usage};
-use shared::time::Timestamp;
+use shared::time::{TimeZoneName, Timestamp};
+use shared::transactions::{
+    BillingFilter, DayEnergy, EnergyPerDay, TransactionFilter, TransactionTotals,
+    TransactionsOverview,
+};
 use shared::{PassId, UserId};
 
 /// The largest page of transactions returned at once.
@@ -282,6 +288,10 @@ impl ConnectedStation {
 const NO_TARIFF: &str =
     "No tariff was set for this station when the session started, so it has no price.";
 
+/// Where the currency's three letters start in a stored tariff (1-based, for SQL's `SUBSTR`): the JSON begins
+/// `{"currency":"EUR"` (checked by a test).
+const CURRENCY_AT: usize = 14;
+
 /// A tariff as stored on a transaction.
 fn tariff_json(tariff: &Tariff) -> Result<String, StorageError> {
     serde_json::to_string(tariff).map_err(|e| StorageError::internal(e.to_string()))
@@ -382,7 +392,7 @@ const TRANSACTION_SELECT: &str =
        COALESCE(um.last_name, u.last_name) AS last_name, t.status, t.billing, t.started_at, \
        t.meter_start_wh, t.stopped_at, t.meter_stop_wh, \
        t.energy_wh, t.last_meter_wh, t.stop_reason, t.tariff, t.price_net, t.price_vat, t.price_gross, \
-       t.price_note, d.reason AS decision_reason \
+       t.price_note, d.reason AS decision_reason, d.access_mode AS decision_access_mode \
      FROM transactions t JOIN stations s ON s.id = t.station_id \
      JOIN authorization_decisions d ON d.id = t.decision_id \
      JOIN subtree ON subtree.id = s.org_id \
@@ -417,15 +427,21 @@ struct TransactionRow {
     price_gross: Option<i64>,
     price_note: Option<String>,
     decision_reason: String,
+    decision_access_mode: String,
 }
 
 impl TransactionRow {
     fn into_summary(self) -> Result<TransactionSummary, StorageError> {
+        Ok(self.into_exported()?.summary)
+    }
+
+    fn into_exported(self) -> Result<ExportedTransaction, StorageError> {
+        let open = self.decision_access_mode == "open";
         let user_name = match (self.first_name, self.last_name) {
             (Some(first), Some(last)) => Some(format!("{first} {last}")),
             _ => None,
         };
-        Ok(TransactionSummary {
+        let summary = TransactionSummary {
             id: TransactionId(self.id),
             station_id: StationId(self.station_id),
             station_name: self.station_name,
@@ -455,8 +471,103 @@ impl TransactionRow {
             },
             price_note: self.price_note,
             decision_reason: self.decision_reason,
-        })
+        };
+        Ok(ExportedTransaction { summary, open })
     }
+}
+
+/// A session of a download: the summary, and whether the station's access mode was Open when the card was
+/// presented (a free session is then "Open", otherwise "Whitelisted").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportedTransaction {
+    /// The session as the list shows it.
+    pub summary: TransactionSummary,
+    /// Free because the station was Open (not because the pass was whitelisted).
+    pub open: bool,
+}
+
+/// How many sessions a download's reader keeps ahead of the writer (the channel between them is bounded, so a
+/// slow client slows the database read instead of filling memory).
+const EXPORT_AHEAD: usize = 256;
+
+/// A [`TransactionFilter`] checked within an [`OrgAdmin`]'s subtree: the station and the user resolved there
+/// (`NotFound` outside it), the days turned into instants in the organization's zone. A pass is not looked up:
+/// the sessions are those at this subtree's stations, so a pass of another organization selects nothing.
+#[derive(Debug, Clone, Copy, Default)]
+struct ScopedFilter {
+    station: Option<StationId>,
+    user: Option<UserId>,
+    pass: Option<PassId>,
+    started_from: Option<i64>,
+    started_before: Option<i64>,
+    billing: Option<BillingFilter>,
+    active: Option<bool>,
+}
+
+impl ScopedFilter {
+    /// The filter's conditions on `t` as ` AND …` (the station is [`scope_cte`]'s), their parameters numbered from
+    /// `$first`, and the values to bind to them in order.
+    fn conditions(&self, first: usize) -> (String, Vec<i64>) {
+        let mut sql = String::new();
+        let mut params = Vec::new();
+        let mut param = |sql: &mut String, condition: &str, value: i64| {
+            params.push(value);
+            sql.push_str(&condition.replace('?', &format!("${}", first + params.len() - 1)));
+        };
+        if let Some(from) = self.started_from {
+            param(&mut sql, " AND t.started_at >= ?", from);
+        }
+        if let Some(before) = self.started_before {
+            param(&mut sql, " AND t.started_at < ?", before);
+        }
+        if let Some(user) = self.user {
+            param(&mut sql, " AND t.user_id = ?", user.0);
+        }
+        if let Some(pass) = self.pass {
+            param(&mut sql, " AND t.pass_id = ?", pass.0);
+        }
+        const OPEN: &str = "EXISTS (SELECT 1 FROM authorization_decisions fd \
+                            WHERE fd.id = t.decision_id AND fd.access_mode = 'open')";
+        match self.billing {
+            Some(BillingFilter::Settled) => sql.push_str(" AND t.billing = 'settled'"),
+            Some(BillingFilter::Whitelisted) => {
+                sql.push_str(&format!(" AND t.billing = 'free' AND NOT {OPEN}"))
+            }
+            Some(BillingFilter::Open) => {
+                sql.push_str(&format!(" AND t.billing = 'free' AND {OPEN}"))
+            }
+            None => {}
+        }
+        match self.active {
+            Some(true) => sql.push_str(" AND t.stopped_at IS NULL"),
+            Some(false) => sql.push_str(" AND t.stopped_at IS NOT NULL"),
+            None => {}
+        }
+        (sql, params)
+    }
+
+    /// The first parameter after `$1` (the organization) and the station's `$2`.
+    fn first_param(&self) -> usize {
+        if self.station.is_some() {
+            3
+        } else {
+            2
+        }
+    }
+}
+
+/// Binds the scope's `$1` (organization) and `$2` (station, when given), then the filter's values.
+macro_rules! bind_scope {
+    ($query:expr, $org:expr, $filter:expr, $params:expr) => {{
+        let mut q = $query.bind($org.0);
+        if let Some(station) = $filter.station {
+            q = q.bind(station.0);
+        }
+        for value in $params {
+            q = q.bind(*value);
+        }
+        q
+    }};
 }
 
 impl OrgAdmin {
@@ -465,8 +576,13 @@ impl OrgAdmin {
     pub async fn transactions(&self, limit: i64) -> Result<Vec<TransactionSummary>, StorageError> {
         let mut conn = self.db.read().await?;
         let fetch = limit.clamp(1, MAX_TRANSACTION_PAGE);
-        self.transaction_rows(&mut conn, None, &PageRequest::first(), fetch)
-            .await
+        self.transaction_rows(
+            &mut conn,
+            &ScopedFilter::default(),
+            &PageRequest::first(),
+            fetch,
+        )
+        .await
     }
 
     /// The transactions at one station, newest start first, at most `limit` (clamped to 1..=1000).
@@ -479,7 +595,11 @@ impl OrgAdmin {
         let mut conn = self.db.read().await?;
         let station = self.scoped_station(&mut conn, id).await?;
         let fetch = limit.clamp(1, MAX_TRANSACTION_PAGE);
-        self.transaction_rows(&mut conn, Some(station.id), &PageRequest::first(), fetch)
+        let only = ScopedFilter {
+            station: Some(station.id),
+            ..ScopedFilter::default()
+        };
+        self.transaction_rows(&mut conn, &only, &PageRequest::first(), fetch)
             .await
     }
 
@@ -493,31 +613,259 @@ impl OrgAdmin {
         station: Option<StationId>,
         request: &PageRequest,
     ) -> Result<Page<TransactionSummary>, StorageError> {
-        let mut conn = self.db.read().await?;
-        let station = match station {
-            Some(id) => Some(self.scoped_station(&mut conn, id).await?.id),
-            None => None,
+        let filter = TransactionFilter {
+            station,
+            ..TransactionFilter::default()
         };
+        self.filtered_transactions_page(&filter, request).await
+    }
+
+    /// [`OrgAdmin::transactions_page`] of the sessions `filter` selects (see [`OrgAdmin::scoped_filter`] for
+    /// what it refuses).
+    pub async fn filtered_transactions_page(
+        &self,
+        filter: &TransactionFilter,
+        request: &PageRequest,
+    ) -> Result<Page<TransactionSummary>, StorageError> {
+        let zone = self.transactions_zone().await?;
+        let mut conn = self.db.read().await?;
+        let scoped = self.scoped_filter(&mut conn, filter, &zone).await?;
         let rows = self
-            .transaction_rows(&mut conn, station, request, i64::from(request.fetch()))
+            .transaction_rows(&mut conn, &scoped, request, i64::from(request.fetch()))
             .await?;
+        let (conditions, params) = scoped.conditions(scoped.first_param());
         let count_sql = format!(
             "{} SELECT COUNT(*) FROM (SELECT 1 FROM transactions t \
-             WHERE t.station_id IN (SELECT id FROM scope) LIMIT {}) counted",
-            scope_cte(station.is_some()),
+             WHERE t.station_id IN (SELECT id FROM scope){conditions} LIMIT {}) counted",
+            scope_cte(scoped.station.is_some()),
             COUNT_LIMIT + 1
         );
-        let mut counted = sqlx::query_scalar::<_, i64>(&count_sql).bind(self.org.0);
-        if let Some(station) = station {
-            counted = counted.bind(station.0);
-        }
-        let counted = counted.fetch_one(&mut *conn).await?;
+        let counted = bind_scope!(
+            sqlx::query_scalar::<_, i64>(&count_sql),
+            self.org,
+            scoped,
+            &params
+        )
+        .fetch_one(&mut *conn)
+        .await?;
         Ok(Page::assemble(
             request,
             rows,
             |t| (t.started_at.0, t.id.0),
             Total::from_count(counted as u64),
         ))
+    }
+
+    /// The time zone in which "Transactions" reads its days: this organization's (its own or inherited,
+    /// Europe/Amsterdam at the root; see [`crate::settlement`]).
+    pub async fn transactions_zone(&self) -> Result<TimeZoneName, StorageError> {
+        let mut conn = self.db.read().await?;
+        crate::settlement::time_zone_of(&mut conn, self.org).await
+    }
+
+    /// `filter` within this subtree: a station or a user (a member id) that is not this subtree's is
+    /// `NotFound` (the same for "not yours" and "does not exist"); days become instants in `zone`.
+    async fn scoped_filter(
+        &self,
+        conn: &mut Conn,
+        filter: &TransactionFilter,
+        zone: &TimeZoneName,
+    ) -> Result<ScopedFilter, StorageError> {
+        let station = match filter.station {
+            Some(id) => Some(self.scoped_station(conn, id).await?.id),
+            None => None,
+        };
+        let user = match filter.user {
+            Some(member) => Some(self.member(member).await?),
+            None => None,
+        };
+        Ok(ScopedFilter {
+            station,
+            user,
+            pass: filter.pass,
+            started_from: filter.from.map(|d| d.bounds(zone).0 .0),
+            started_before: filter.to.map(|d| d.bounds(zone).1 .0),
+            billing: filter.billing,
+            active: filter.active,
+        })
+    }
+
+    /// The totals of the sessions `filter` selects: how many, their energy, and what the priced ones cost
+    /// (incl. VAT) per currency.
+    pub async fn transaction_totals(
+        &self,
+        filter: &TransactionFilter,
+    ) -> Result<TransactionTotals, StorageError> {
+        let zone = self.transactions_zone().await?;
+        let mut conn = self.db.read().await?;
+        let scoped = self.scoped_filter(&mut conn, filter, &zone).await?;
+        self.totals(&mut conn, &scoped).await
+    }
+
+    async fn totals(
+        &self,
+        conn: &mut Conn,
+        scoped: &ScopedFilter,
+    ) -> Result<TransactionTotals, StorageError> {
+        let (conditions, params) = scoped.conditions(scoped.first_param());
+        // The currency is the frozen tariff's first field (see `tariff_json`): the same three letters at the same
+        // place of the JSON text in both databases, so the sums group by it without a JSON function.
+        let sql = format!(
+            "{} SELECT SUBSTR(t.tariff, {CURRENCY_AT}, 3) AS currency, COUNT(*) AS sessions, \
+                    CAST(COALESCE(SUM(t.energy_wh), 0) AS BIGINT) AS energy_wh, \
+                    COUNT(t.price_gross) AS priced, CAST(COALESCE(SUM(t.price_gross), 0) AS BIGINT) AS gross \
+             FROM transactions t WHERE t.station_id IN (SELECT id FROM scope){conditions} \
+             GROUP BY SUBSTR(t.tariff, {CURRENCY_AT}, 3) ORDER BY currency",
+            scope_cte(scoped.station.is_some())
+        );
+        let groups: Vec<(Option<String>, i64, i64, i64, i64)> =
+            bind_scope!(sqlx::query_as(&sql), self.org, scoped, &params)
+                .fetch_all(&mut *conn)
+                .await?;
+        let mut totals = TransactionTotals::default();
+        for (currency, sessions, energy_wh, priced, gross) in groups {
+            totals.sessions += sessions as u64;
+            totals.energy_wh += energy_wh;
+            if let (Some(currency), true) = (currency, priced > 0) {
+                let currency = Currency::parse(&currency).map_err(|_| {
+                    StorageError::internal("a transaction's tariff names no currency")
+                })?;
+                totals.amounts.push((currency, Money(gross)));
+            }
+        }
+        Ok(totals)
+    }
+
+    /// The energy of the sessions `filter` selects per day they started (in this organization's zone), for the
+    /// days of [`TransactionFilter::chart_days`] up to `today`'s (every day present, oldest first).
+    ///
+    /// Each day's bounds are computed here (SQL cannot read time zones the same way in both databases) and sent
+    /// as a small table of literal numbers, joined with the sessions by start time: the database sums each
+    /// day's range from the start-time index, and only one row per day comes back.
+    pub async fn energy_per_day(
+        &self,
+        filter: &TransactionFilter,
+    ) -> Result<EnergyPerDay, StorageError> {
+        let zone = self.transactions_zone().await?;
+        let mut conn = self.db.read().await?;
+        let scoped = self.scoped_filter(&mut conn, filter, &zone).await?;
+        self.per_day(&mut conn, filter, &scoped, &zone).await
+    }
+
+    async fn per_day(
+        &self,
+        conn: &mut Conn,
+        filter: &TransactionFilter,
+        scoped: &ScopedFilter,
+        zone: &TimeZoneName,
+    ) -> Result<EnergyPerDay, StorageError> {
+        let (first, last) = filter.chart_days(now().local_day(zone));
+        let days: Vec<Day> = first.through(last).collect();
+        // Literal integers (computed here, never from the request): hundreds of `$n` would bind slowly on SQLite.
+        let values = days
+            .iter()
+            .enumerate()
+            .map(|(i, day)| {
+                let (start, end) = day.bounds(zone);
+                format!("({i}, {}, {})", start.0, end.0)
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (conditions, params) = scoped.conditions(scoped.first_param());
+        let sql = format!(
+            "{}, days (n, lo, hi) AS (VALUES {values}) \
+             SELECT CAST(days.n AS BIGINT), COUNT(*), CAST(COALESCE(SUM(t.energy_wh), 0) AS BIGINT) \
+             FROM days JOIN transactions t ON t.started_at >= days.lo AND t.started_at < days.hi \
+             WHERE t.station_id IN (SELECT id FROM scope){conditions} GROUP BY days.n",
+            scope_cte(scoped.station.is_some())
+        );
+        let sums: Vec<(i64, i64, i64)> =
+            bind_scope!(sqlx::query_as(&sql), self.org, scoped, &params)
+                .fetch_all(&mut *conn)
+                .await?;
+        let mut per_day = EnergyPerDay {
+            days: days
+                .into_iter()
+                .map(|day| DayEnergy {
+                    day,
+                    sessions: 0,
+                    energy_wh: 0,
+                })
+                .collect(),
+        };
+        for (n, sessions, energy_wh) in sums {
+            if let Some(day) = usize::try_from(n)
+                .ok()
+                .and_then(|n| per_day.days.get_mut(n))
+            {
+                day.sessions = sessions as u64;
+                day.energy_wh = energy_wh;
+            }
+        }
+        Ok(per_day)
+    }
+
+    /// What "Transactions" shows above the list for `filter`: its totals and the energy per day.
+    pub async fn transactions_overview(
+        &self,
+        filter: &TransactionFilter,
+    ) -> Result<TransactionsOverview, StorageError> {
+        let zone = self.transactions_zone().await?;
+        let mut conn = self.db.read().await?;
+        let scoped = self.scoped_filter(&mut conn, filter, &zone).await?;
+        Ok(TransactionsOverview {
+            totals: self.totals(&mut conn, &scoped).await?,
+            per_day: self.per_day(&mut conn, filter, &scoped, &zone).await?,
+            time_zone: zone.to_string(),
+        })
+    }
+
+    /// Every session `filter` selects, oldest start first (`started_at`, then id), read from the database as
+    /// the receiver takes them: a task holds one read connection and streams the rows through a channel of
+    /// [`EXPORT_AHEAD`] sessions, so a download of a million sessions never holds more than that in memory. The
+    /// filter is checked before anything is sent (its `NotFound`s are returned here); an error later ends the
+    /// stream with that error. Dropping the receiver stops the read.
+    pub async fn export_transactions(
+        &self,
+        filter: &TransactionFilter,
+    ) -> Result<
+        (
+            TimeZoneName,
+            tokio::sync::mpsc::Receiver<Result<ExportedTransaction, StorageError>>,
+        ),
+        StorageError,
+    > {
+        let zone = self.transactions_zone().await?;
+        let mut conn = self.db.read().await?;
+        let scoped = self.scoped_filter(&mut conn, filter, &zone).await?;
+        let (conditions, params) = scoped.conditions(scoped.first_param());
+        let sql = format!(
+            "{} {TRANSACTION_SELECT} WHERE t.station_id IN (SELECT id FROM scope){conditions} \
+             ORDER BY t.started_at, t.id",
+            scope_cte(scoped.station.is_some())
+        );
+        let (sender, receiver) = tokio::sync::mpsc::channel(EXPORT_AHEAD);
+        let org = self.org;
+        tokio::spawn(async move {
+            use futures_util::StreamExt;
+            let query = bind_scope!(
+                sqlx::query_as::<_, TransactionRow>(&sql),
+                org,
+                scoped,
+                &params
+            );
+            let mut rows = query.fetch(&mut *conn);
+            while let Some(row) = rows.next().await {
+                let item = row
+                    .map_err(StorageError::from)
+                    .and_then(TransactionRow::into_exported);
+                let failed = item.is_err();
+                if sender.send(item).await.is_err() || failed {
+                    break;
+                }
+            }
+        });
+        Ok((zone, receiver))
     }
 
     /// Up to `fetch` transactions of this subtree (or of `station`, already checked to be in it) from where
@@ -535,27 +883,31 @@ impl OrgAdmin {
     async fn transaction_rows(
         &self,
         conn: &mut Conn,
-        station: Option<StationId>,
+        filter: &ScopedFilter,
         request: &PageRequest,
         fetch: i64,
     ) -> Result<Vec<TransactionSummary>, StorageError> {
-        let next = if station.is_some() { 3 } else { 2 };
+        let (conditions, params) = filter.conditions(filter.first_param());
+        let next = filter.first_param() + params.len();
         let (from, order, cursor) = page_order(request, "t.started_at", "t.id", next);
         let (nearest, reach) = match order {
             "DESC" => ("MAX", ">="),
             _ => ("MIN", "<="),
         };
-        let scope = scope_cte(station.is_some());
+        let scope = scope_cte(filter.station.is_some());
         let bound_sql = format!(
-            "{scope} SELECT {nearest}((SELECT t.started_at FROM transactions t WHERE t.station_id = scope.id{from} \
+            "{scope} SELECT {nearest}((SELECT t.started_at FROM transactions t \
+                                      WHERE t.station_id = scope.id{conditions}{from} \
                                       ORDER BY t.started_at {order}, t.id {order} LIMIT 1 OFFSET {})) \
              FROM scope",
             fetch - 1
         );
-        let mut bound = sqlx::query_scalar::<_, Option<i64>>(&bound_sql).bind(self.org.0);
-        if let Some(station) = station {
-            bound = bound.bind(station.0);
-        }
+        let mut bound = bind_scope!(
+            sqlx::query_scalar::<_, Option<i64>>(&bound_sql),
+            self.org,
+            filter,
+            &params
+        );
         if let Some(c) = cursor {
             bound = bound.bind(c.key).bind(c.id);
         }
@@ -569,7 +921,7 @@ impl OrgAdmin {
         // PostgreSQL would join every candidate row with every pass).
         let page = format!(
             "SELECT t.id FROM transactions t \
-             WHERE t.station_id IN (SELECT id FROM scope){from}{within} \
+             WHERE t.station_id IN (SELECT id FROM scope){conditions}{from}{within} \
              ORDER BY t.started_at {order}, t.id {order} LIMIT {fetch}"
         );
         let sql = format!(
@@ -580,10 +932,12 @@ impl OrgAdmin {
                 1
             )
         );
-        let mut rows = sqlx::query_as::<_, TransactionRow>(&sql).bind(self.org.0);
-        if let Some(station) = station {
-            rows = rows.bind(station.0);
-        }
+        let mut rows = bind_scope!(
+            sqlx::query_as::<_, TransactionRow>(&sql),
+            self.org,
+            filter,
+            &params
+        );
         if let Some(c) = cursor {
             rows = rows.bind(c.key).bind(c.id);
         }
@@ -622,5 +976,26 @@ impl crate::Db {
             total += self.delete_in_chunks(sql, older_than).await?;
         }
         Ok(total)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_tariff_starts_with_its_currency_where_the_totals_read_it() {
+        let tariff = Tariff {
+            currency: Currency::parse("CHF").unwrap(),
+            start_fee: Money(0),
+            per_kwh: shared::tariff::Price(1),
+            per_hour_charging: shared::tariff::Price(0),
+            per_hour_idle: shared::tariff::Price(0),
+            idle_free_minutes: 0,
+            max_per_session: None,
+            vat_basis_points: 0,
+        };
+        let json = tariff_json(&tariff).unwrap();
+        assert_eq!(&json[CURRENCY_AT - 1..CURRENCY_AT + 2], "CHF", "{json}");
     }
 }
