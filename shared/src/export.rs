@@ -88,7 +88,10 @@ mod tests {
             ("Station 1", "Station 1"),
             ("NL-TNM-C00122045-K", "NL-TNM-C00122045-K"),
             ("a=b", "a=b"),
-            (" =1", " =1"),
+            // Leading whitespace or invisible characters do not hide a formula.
+            (" =1", "' =1"),
+            ("\u{200B}+1", "'\u{200B}+1"),
+            ("\u{FF1D}1", "'\u{FF1D}1"),
             ("", ""),
             ("'already quoted", "'already quoted"),
         ];
