@@ -170,11 +170,22 @@ fn org_calls(
             vec![
                 o(),
                 ("before", "1795511130000.1.50".into()),
-                s(),
                 ("size", "1000000".into()),
+                ("filter[station]", station.to_owned()),
+                ("filter[from]", "2026-11-01".into()),
+                ("filter[billing]", "settled".into()),
+                ("filter[active]", "false".into()),
             ],
         ),
-        ("transactions_csv", vec![o()]),
+        (
+            "transactions_overview",
+            vec![
+                o(),
+                ("filter[station]", station.to_owned()),
+                ("filter[to]", "2026-11-30".into()),
+                ("filter[billing]", "whitelisted".into()),
+            ],
+        ),
         (
             "send_station_command",
             vec![
@@ -596,10 +607,10 @@ async fn ids_from_another_organization_are_not_found_inside_ones_own() {
     for (who, cookie, own_org) in reachers {
         let foreign = org_calls(own_org, &f.cardholder_a_id, MISSING, &station_a);
         let missing = org_calls(own_org, &f.cardholder_a_id, MISSING, MISSING);
-        let station_rows = foreign
-            .into_iter()
-            .zip(missing)
-            .filter(|((_, args), _)| args.iter().any(|(k, _)| *k == "station"));
+        let station_rows = foreign.into_iter().zip(missing).filter(|((_, args), _)| {
+            args.iter()
+                .any(|(k, _)| *k == "station" || *k == "filter[station]")
+        });
         let mut checked = 0;
         for ((endpoint, args), (_, missing_args)) in station_rows {
             let (status, body) = raw(&f.app, Some(cookie), endpoint, &args).await;
@@ -620,7 +631,7 @@ async fn ids_from_another_organization_are_not_found_inside_ones_own() {
             );
             checked += 1;
         }
-        assert_eq!(checked, 17, "every station function was checked");
+        assert_eq!(checked, 18, "every station function was checked");
     }
     // Nor do another organization's stations show up in one's own lists.
     let stations_b: Vec<StationSummary> = f
@@ -674,7 +685,7 @@ async fn administrators_reach_every_depth_below_them() {
             "default_access_mode",
             "list_stations",
             "list_transactions",
-            "transactions_csv",
+            "transactions_overview",
         ] {
             let reply: Result<serde_json::Value, AppError> =
                 f.app.call(Some(cookie), endpoint, &[("org", &org_s)]).await;
