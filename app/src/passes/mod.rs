@@ -874,8 +874,9 @@ fn PassSessions(
 
 #[component]
 fn SessionsTable(caption: String, sessions: Vec<TransactionSummary>) -> impl IntoView {
+    let region = caption.clone();
     view! {
-        <div class="mt-2 overflow-x-auto">
+        <div class="mt-2 overflow-x-auto" tabindex="0" role="region" aria-label=region>
             <table class="min-w-full divide-y divide-slate-200 text-sm">
                 <caption class="sr-only">{caption}</caption>
                 <thead class="text-left text-slate-600">

@@ -31,10 +31,7 @@ pub fn checked_filter(filter: Option<TransactionQuery>) -> Result<TransactionFil
     filter
         .unwrap_or_default()
         .parse()
-        .map_err(|errors| match errors.into_iter().next() {
-            Some((field, message)) => AppError::invalid(field, message),
-            None => AppError::invalid(FROM, "The filter is not valid."),
-        })
+        .map_err(AppError::first_invalid)
 }
 
 /// One page of the sessions at `org`'s stations and its sub-organizations' that `filter` selects, newest first:
@@ -482,7 +479,9 @@ fn TransactionsTable(
     stop: RwSignal<Option<TransactionSummary>>,
 ) -> impl IntoView {
     view! {
-        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+        // Focusable, so that the keyboard can scroll a table wider than the screen.
+        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm" tabindex="0" role="region"
+            aria-label="Transactions table">
             <table class="min-w-full divide-y divide-slate-200 text-sm">
                 <caption class="sr-only">"Transactions, newest first"</caption>
                 <thead class="bg-slate-50 text-left text-slate-600">
