@@ -1,5 +1,5 @@
-//! The few things only a browser can do: copying to the clipboard, saving a file the server produced, and knowing
-//! the host the page was loaded from. Called from event handlers and effects, which run only in the browser; on
+//! The few things only a browser can do: copying to the clipboard and knowing the host the page was loaded
+//! from. Called from event handlers and effects, which run only in the browser; on
 //! the server (and in native tests) they do nothing.
 
 use leptos::prelude::*;
@@ -17,45 +17,6 @@ pub async fn copy_to_clipboard(text: String) -> bool {
     #[cfg(not(target_arch = "wasm32"))]
     {
         let _ = text;
-        false
-    }
-}
-
-/// Lets the browser save `contents` as a file called `file_name` (a Blob behind a temporary object URL, clicked
-/// through an `<a download>`). `false` if the browser refused.
-pub fn save_text_file(file_name: &str, mime_type: &str, contents: &str) -> bool {
-    #[cfg(target_arch = "wasm32")]
-    {
-        use wasm_bindgen::{JsCast, JsValue};
-        let save = || -> Result<(), JsValue> {
-            let window = web_sys::window().ok_or(JsValue::NULL)?;
-            let document = window.document().ok_or(JsValue::NULL)?;
-            let options = web_sys::BlobPropertyBag::new();
-            options.set_type(mime_type);
-            let parts = JsValue::from(vec![JsValue::from_str(contents)]);
-            let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
-            let url = web_sys::Url::create_object_url_with_blob(&blob)?;
-            let anchor: web_sys::HtmlAnchorElement = document.create_element("a")?.unchecked_into();
-            anchor.set_href(&url);
-            anchor.set_download(file_name);
-            let body = document.body().ok_or(JsValue::NULL)?;
-            body.append_child(&anchor)?;
-            anchor.click();
-            anchor.remove();
-            // Revoked later: some browsers read the URL only after the click handler has returned.
-            set_timeout(
-                move || {
-                    let _ = web_sys::Url::revoke_object_url(&url);
-                },
-                std::time::Duration::from_secs(30),
-            );
-            Ok(())
-        };
-        save().is_ok()
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        let _ = (file_name, mime_type, contents);
         false
     }
 }

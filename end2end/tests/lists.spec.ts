@@ -60,11 +60,12 @@ test('the transactions list filters by station in the address', async ({ page })
   const choices = await station.getByRole('option').allInnerTexts();
   expect(choices.length).toBeGreaterThan(1);
   await station.selectOption({ label: choices[1] });
+  await page.getByRole('button', { name: 'Apply filter' }).click();
   await expect(page).toHaveURL(/[?&]station=\d+(&|$)/);
   // Either that station's sessions with the range, or the empty state that offers every station.
   const cp = choices[1].match(/\(([^)]+)\)$/)![1];
   const pager = page.getByRole('navigation', { name: 'Pages of transactions' });
-  const none = page.getByText('No transactions at this station yet');
+  const none = page.getByText('No transactions match this filter');
   await expect(pager.or(none)).toBeVisible();
   if (await pager.isVisible()) {
     const rows = page.getByRole('table', { name: 'Transactions, newest first' }).locator('tbody > tr');

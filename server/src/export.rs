@@ -182,7 +182,8 @@ fn csv_body(
         bytes = csv_lines(bytes, lines);
         Some((Ok::<_, io::Error>(Bytes::from(bytes)), Some(state)))
     });
-    Body::from_stream(stream)
+    // Fused: the compression layer polls the body once more after its end, which an `unfold` must never be.
+    Body::from_stream(futures_util::StreamExt::fuse(stream))
 }
 
 /// `lines` as CSV records appended to `out` (RFC 4180: `,`, quotes where needed, CRLF).

@@ -35,6 +35,7 @@ const OPEN: &[&str] = &[
 const SELF_ONLY: &[&str] = &[
     "current_user",
     "my_passes",
+    "my_sessions",
     "my_account",
     "my_two_factor",
     "start_two_factor",
@@ -170,11 +171,22 @@ fn org_calls(
             vec![
                 o(),
                 ("before", "1795511130000.1.50".into()),
-                s(),
                 ("size", "1000000".into()),
+                ("filter[station]", station.to_owned()),
+                ("filter[from]", "2026-11-01".into()),
+                ("filter[billing]", "settled".into()),
+                ("filter[active]", "false".into()),
             ],
         ),
-        ("transactions_csv", vec![o()]),
+        (
+            "transactions_overview",
+            vec![
+                o(),
+                ("filter[station]", station.to_owned()),
+                ("filter[to]", "2026-11-30".into()),
+                ("filter[billing]", "whitelisted".into()),
+            ],
+        ),
         (
             "send_station_command",
             vec![
@@ -596,10 +608,10 @@ async fn ids_from_another_organization_are_not_found_inside_ones_own() {
     for (who, cookie, own_org) in reachers {
         let foreign = org_calls(own_org, &f.cardholder_a_id, MISSING, &station_a);
         let missing = org_calls(own_org, &f.cardholder_a_id, MISSING, MISSING);
-        let station_rows = foreign
-            .into_iter()
-            .zip(missing)
-            .filter(|((_, args), _)| args.iter().any(|(k, _)| *k == "station"));
+        let station_rows = foreign.into_iter().zip(missing).filter(|((_, args), _)| {
+            args.iter()
+                .any(|(k, _)| *k == "station" || *k == "filter[station]")
+        });
         let mut checked = 0;
         for ((endpoint, args), (_, missing_args)) in station_rows {
             let (status, body) = raw(&f.app, Some(cookie), endpoint, &args).await;
@@ -620,7 +632,7 @@ async fn ids_from_another_organization_are_not_found_inside_ones_own() {
             );
             checked += 1;
         }
-        assert_eq!(checked, 17, "every station function was checked");
+        assert_eq!(checked, 18, "every station function was checked");
     }
     // Nor do another organization's stations show up in one's own lists.
     let stations_b: Vec<StationSummary> = f
@@ -654,6 +666,108 @@ async fn a_cardholder_sees_only_their_own_passes() {
     assert!(theirs.is_empty());
 }
 
+/// "My passes": two cardholders of the same organization, charging at the same station, each see the sessions of
+/// their own pass only; `my_sessions` takes no argument, and whatever a cardholder adds to the request (another
+/// pass, member, organization) changes nothing.
+#[tokio::test]
+async fn two_cardholders_of_one_organization_see_only_their_own_sessions() {
+    use shared::model::TransactionSummary;
+    let f = fixture().await;
+    let a = f.org_a.to_string();
+    let second = f
+        .app
+        .member(&f.partner, f.org_a, "second@a.example", Role::Cardholder)
+        .await;
+    let added: serde_json::Value = f
+        .app
+        .call(
+            Some(&f.partner),
+            "add_pass",
+            &[
+                ("org", a.as_str()),
+                ("user_id", &second.to_string()),
+                ("public_card_id", ""),
+                ("hidden_id", "04BBBB11CD2345"),
+                ("nickname", "Second tag"),
+                ("confirmed", "false"),
+            ],
+        )
+        .await
+        .expect("partner adds a second pass in A");
+    let second_pass = PassId(added["id"].as_i64().expect("pass id"));
+    let station = f.station_a.to_string();
+    let opened: Result<(), AppError> = f
+        .app
+        .call(
+            Some(&f.partner),
+            "set_station_access_mode",
+            &[("org", a.as_str()), ("station", &station), ("mode", "open")],
+        )
+        .await;
+    opened.unwrap();
+    let cp = f
+        .app
+        .db
+        .station_login("CP-A-1")
+        .await
+        .unwrap()
+        .expect("known station")
+        .accept(&f.app.db)
+        .expect("accepted");
+    let t0 = 1_795_511_130_000;
+    for (i, card) in ["04AAAB11CD2345", "04BBBB11CD2345", "04AAAB11CD2345"]
+        .into_iter()
+        .enumerate()
+    {
+        let start = shared::time::Timestamp(t0 + i as i64 * 3_600_000);
+        let (id, _) = cp.start_transaction(1, card, 1_000, start).await.unwrap();
+        cp.stop_transaction(
+            id.0,
+            3_000,
+            shared::time::Timestamp(start.0 + 1_000),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    }
+    let second_cookie = f.app.login("second@a.example", PASSWORD).await;
+    let first: Vec<TransactionSummary> = f
+        .app
+        .call(Some(&f.cardholder_a), "my_sessions", &[])
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 2);
+    assert!(first.iter().all(|t| t.pass_id == Some(f.pass_a)));
+    assert!(first[0].started_at > first[1].started_at, "newest first");
+    let theirs: Vec<TransactionSummary> = f
+        .app
+        .call(Some(&second_cookie), "my_sessions", &[])
+        .await
+        .unwrap();
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0].pass_id, Some(second_pass));
+    // Parameters naming the other's pass, membership or organization are ignored: the same answer, byte for byte.
+    let plain = raw(&f.app, Some(&f.cardholder_a), "my_sessions", &[]).await;
+    for args in [
+        vec![("pass", second_pass.to_string())],
+        vec![("user", second.to_string()), ("org", a.clone())],
+        vec![
+            ("user_id", second.to_string()),
+            ("pass_id", second_pass.to_string()),
+        ],
+    ] {
+        assert_eq!(
+            raw(&f.app, Some(&f.cardholder_a), "my_sessions", &args).await,
+            plain,
+            "{args:?}"
+        );
+    }
+    // Nor does anybody without a session get any.
+    let (status, _) = raw(&f.app, None, "my_sessions", &[]).await;
+    assert_eq!(status, 401);
+}
+
 #[tokio::test]
 async fn administrators_reach_every_depth_below_them() {
     let f = fixture().await;
@@ -674,7 +788,7 @@ async fn administrators_reach_every_depth_below_them() {
             "default_access_mode",
             "list_stations",
             "list_transactions",
-            "transactions_csv",
+            "transactions_overview",
         ] {
             let reply: Result<serde_json::Value, AppError> =
                 f.app.call(Some(cookie), endpoint, &[("org", &org_s)]).await;

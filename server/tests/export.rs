@@ -324,3 +324,29 @@ async fn the_xlsx_reads_back_with_numbers_as_numbers_and_formulas_as_text() {
     assert!(matches!(rows[1][0], Data::Float(_)));
     assert_eq!(rows[4][6], Data::String("04CCCC11CD2345".into()));
 }
+
+/// Browsers always accept compressed answers: the CSV is then compressed on the fly, and its stream must end
+/// cleanly (the compression polls the body once more after its end; an `unfold` stream panicked there, and the
+/// browser cancelled the download).
+#[tokio::test]
+async fn a_compressed_csv_download_ends_cleanly() {
+    let f = fixture().await;
+    for encoding in ["gzip", "br"] {
+        let (status, body, headers) = download(
+            &f.app,
+            Some(&f.admin_a),
+            "transactions.csv",
+            &format!("org={}", f.org_a),
+            &[("accept-encoding", encoding)],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{encoding}");
+        assert_eq!(
+            headers
+                .get(header::CONTENT_ENCODING)
+                .and_then(|v| v.to_str().ok()),
+            Some(encoding)
+        );
+        assert!(!body.is_empty(), "{encoding}");
+    }
+}

@@ -106,7 +106,7 @@ async fn pages_come_with_their_neighbours_and_the_size_is_capped() {
         .call(
             Some(&f.victim_admin),
             "list_transactions",
-            &[("org", org), ("station", &station)],
+            &[("org", org), ("filter[station]", &station)],
         )
         .await
         .unwrap();
@@ -192,7 +192,7 @@ async fn cursors_from_another_tenant_reveal_nothing() {
             .post(
                 Some(&f.other_admin),
                 "list_transactions",
-                &[("org", &f.other_org), ("station", station)],
+                &[("org", &f.other_org), ("filter[station]", station)],
             )
             .await;
         answers.push((status, body));
@@ -222,7 +222,7 @@ async fn cursors_from_another_tenant_reveal_nothing() {
                 vec![
                     ("org", f.victim_org.as_str()),
                     ("before", cursor.as_str()),
-                    ("station", victims_station.as_str()),
+                    ("filter[station]", victims_station.as_str()),
                 ],
             ] {
                 let (status, body, _) = f.app.post(Some(cookie), endpoint, &form).await;

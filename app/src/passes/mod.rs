@@ -16,7 +16,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 use shared::mode::{initial_for, PassMode};
-use shared::model::{DecisionRecord, PassSummary};
+use shared::model::{DecisionRecord, PassSummary, TransactionSummary};
 use shared::names::Nickname;
 use shared::paging::{Page, PAGE_FIELD};
 use shared::pass_id::{check_pass_id, PassIdError, PassIdKind, PassIdWarning, PassIdentifier};
@@ -253,6 +253,19 @@ pub const DECISIONS_SHOWN: i64 = 50;
 pub async fn pass_decisions(org: OrgId, pass: PassId) -> Result<Vec<DecisionRecord>, AppError> {
     let org = crate::auth::server::admin_of(org).await?;
     Ok(org.pass_decisions(pass, DECISIONS_SHOWN).await?)
+}
+
+/// How many of each pass's latest sessions "My passes" shows (the first [`MY_SESSIONS_SHOWN`] at once, the others
+/// under "More sessions").
+pub const MY_SESSIONS_PER_PASS: i64 = 50;
+pub const MY_SESSIONS_SHOWN: usize = 5;
+
+/// The sessions charged with the caller's own passes, newest first, the latest [`MY_SESSIONS_PER_PASS`] of each
+/// pass. It takes no argument: the passes are the caller's, whoever they are, so nobody can ask for another's.
+#[server(prefix = "/api", endpoint = "my_sessions")]
+pub async fn my_sessions() -> Result<Vec<TransactionSummary>, AppError> {
+    let (db, caller) = crate::auth::server::caller().await?;
+    Ok(caller.own_transactions(&db, MY_SESSIONS_PER_PASS).await?)
 }
 
 /// The caller's own passes, in every organization (what a cardholder sees).
@@ -791,11 +804,13 @@ fn AddPassForm(
 #[component]
 pub fn MyPassesPage() -> impl IntoView {
     let passes = Resource::new(|| (), |_| my_passes());
+    let sessions = Resource::new(|| (), |_| my_sessions());
     view! {
         <AppFrame org=Signal::derive(|| None)>
             <PageHeader title="My passes"/>
             <Transition fallback=Loading>
                 {move || Suspend::new(async move {
+                    let sessions = sessions.await;
                     match passes.await {
                         Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
                         Ok(list) if list.is_empty() => view! {
@@ -803,12 +818,18 @@ pub fn MyPassesPage() -> impl IntoView {
                         }.into_any(),
                         Ok(list) => view! {
                             <ul class="space-y-3" aria-label="My passes">
-                                {list.into_iter().map(|p| view! {
-                                    <li class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
-                                        <p class="font-medium">{p.nickname.clone()}</p>
-                                        <p class="text-sm text-slate-600">{id_label(&p)}</p>
-                                        <p class="mt-1"><ModeBadge mode=p.mode/></p>
-                                    </li>
+                                {list.into_iter().map(|p| {
+                                    let mine: Result<Vec<TransactionSummary>, AppError> = sessions
+                                        .clone()
+                                        .map(|all| all.into_iter().filter(|t| t.pass_id == Some(p.id)).collect());
+                                    view! {
+                                        <li class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
+                                            <p class="font-medium">{p.nickname.clone()}</p>
+                                            <p class="text-sm text-slate-600">{id_label(&p)}</p>
+                                            <p class="mt-1"><ModeBadge mode=p.mode/></p>
+                                            <PassSessions nickname=p.nickname.clone() sessions=mine/>
+                                        </li>
+                                    }
                                 }).collect_view()}
                             </ul>
                         }.into_any(),
@@ -816,6 +837,77 @@ pub fn MyPassesPage() -> impl IntoView {
                 })}
             </Transition>
         </AppFrame>
+    }
+}
+
+/// A pass's sessions under "My passes": the latest few, the others behind "More sessions".
+#[component]
+fn PassSessions(
+    nickname: String,
+    sessions: Result<Vec<TransactionSummary>, AppError>,
+) -> impl IntoView {
+    let mut sessions = match sessions {
+        Err(e) => return view! { <div class="mt-3"><ErrorPanel error=e/></div> }.into_any(),
+        Ok(list) if list.is_empty() => {
+            return view! { <p class="mt-3 text-sm text-slate-600">"No charging sessions with this pass yet."</p> }
+                .into_any()
+        }
+        Ok(list) => list,
+    };
+    let more = sessions.split_off(sessions.len().min(MY_SESSIONS_SHOWN));
+    let caption = format!("Sessions with {nickname}");
+    let more_caption = format!("More sessions with {nickname}");
+    let count = more.len();
+    view! {
+        <div class="mt-3">
+            <SessionsTable caption=caption sessions/>
+            {(count > 0).then(|| view! {
+                <details class="mt-2">
+                    <summary class="cursor-pointer text-sm font-medium text-emerald-800">{format!("More sessions ({count})")}</summary>
+                    <SessionsTable caption=more_caption sessions=more/>
+                </details>
+            })}
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn SessionsTable(caption: String, sessions: Vec<TransactionSummary>) -> impl IntoView {
+    let region = caption.clone();
+    view! {
+        <div class="mt-2 overflow-x-auto" tabindex="0" role="region" aria-label=region>
+            <table class="min-w-full divide-y divide-slate-200 text-sm">
+                <caption class="sr-only">{caption}</caption>
+                <thead class="text-left text-slate-600">
+                    <tr>
+                        <th scope="col" class="py-2 pr-4 font-medium">"Start"</th>
+                        <th scope="col" class="py-2 pr-4 font-medium">"Station"</th>
+                        <th scope="col" class="py-2 pr-4 text-right font-medium">"Energy"</th>
+                        <th scope="col" class="py-2 pr-4 font-medium">"Billing"</th>
+                        <th scope="col" class="py-2 text-right font-medium">"Cost"</th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100">
+                    {sessions.into_iter().map(|t| {
+                        let energy = match t.energy_wh {
+                            Some(wh) => format!("{} kWh", crate::transactions::kwh(wh, 2)),
+                            None => "Charging".to_owned(),
+                        };
+                        let cost = crate::transactions::price_label(&t).0;
+                        view! {
+                            <tr>
+                                <td class="whitespace-nowrap py-2 pr-4 text-slate-700">{t.started_at.to_string()}</td>
+                                <td class="py-2 pr-4 text-slate-700">{t.station_name.clone()}</td>
+                                <td class="whitespace-nowrap py-2 pr-4 text-right tabular-nums">{energy}</td>
+                                <td class="py-2 pr-4">{crate::transactions::billing_badge(t.billing)}</td>
+                                <td class="whitespace-nowrap py-2 text-right tabular-nums">{cost}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }
 

@@ -1,63 +1,87 @@
 //! "Transactions": the charging sessions at the stations of an organization and its sub-organizations, whether
-//! each was whitelisted (free) or settled, and "Download CSV" (the export the help article points to).
+//! each was whitelisted (free) or settled; the filter (kept in the address), its totals and energy per day, and
+//! "Download CSV" / "Download XLSX" of exactly the filtered sessions (the streamed `server::export` route).
+
+pub mod chart;
 
 use crate::components::*;
 use crate::error::AppError;
-use crate::layout::{org_resource, use_org_id};
-use crate::paging::{list_href, use_page_params, use_path, use_query_value, Pager, AFTER, BEFORE};
-use crate::passes::FirstPageLink;
+use crate::layout::use_org_id;
+use crate::paging::{list_href, use_page_params, use_path, Pager, AFTER, BEFORE};
+use crate::passes::{list_passes, FirstPageLink};
 use crate::stations::commands::{
     dispatch_args, CommandForm, CommandProgress, Pick, SendStationCommand, Watched,
 };
 use crate::stations::list_stations;
+use crate::users::list_users;
+use chart::EnergyChart;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
+use leptos_router::hooks::use_query_map;
 use shared::decision::{AuthorizationStatus, Billing};
-use shared::ids::StationId;
 use shared::model::TransactionSummary;
-use shared::paging::{Page, PAGE_FIELD, PAGE_SIZE_DEFAULT};
-use shared::time::Timestamp;
+use shared::paging::{grouped, Page, PAGE_FIELD, PAGE_SIZE_DEFAULT};
+use shared::transactions::{
+    BillingFilter, TransactionFilter, TransactionQuery, TransactionsOverview as Overview, ACTIVE,
+    BILLING, FIELDS, FROM, PASS, STATION, TO, USER,
+};
 use shared::OrgId;
 
-/// How many sessions the CSV holds at most (newest first).
-pub const CSV_LIMIT: i64 = 1000;
-/// The query-string name of the station filter.
-pub const STATION_PARAM: &str = "station";
+/// The filter a server function was given, checked as the page checks it (the first wrong field is refused).
+pub fn checked_filter(filter: Option<TransactionQuery>) -> Result<TransactionFilter, AppError> {
+    filter
+        .unwrap_or_default()
+        .parse()
+        .map_err(AppError::first_invalid)
+}
 
-/// One page of the sessions at `org`'s stations and its sub-organizations', newest first: after or before a cursor
-/// of a page shown before (none: the first page), `size` rows (default 50, at most 200), only at `station` when
-/// given (a station outside the subtree is not found). A damaged cursor is refused with a readable message; any
-/// cursor lists only this subtree's sessions.
+/// One page of the sessions at `org`'s stations and its sub-organizations' that `filter` selects, newest first:
+/// after or before a cursor of a page shown before (none: the first page), `size` rows (default 50, at most 200).
+/// A station or user outside the subtree is not found; a damaged cursor or filter is refused with a readable
+/// message at its field; any cursor lists only this subtree's sessions.
 #[server(prefix = "/api", endpoint = "list_transactions")]
 pub async fn list_transactions(
     org: OrgId,
     after: Option<String>,
     before: Option<String>,
     size: Option<u32>,
-    station: Option<StationId>,
+    filter: Option<TransactionQuery>,
 ) -> Result<Page<TransactionSummary>, AppError> {
     let org = crate::auth::server::admin_of(org).await?;
     let request = crate::paging::page_request(after, before, size)?;
-    Ok(org.transactions_page(station, &request).await?)
+    let filter = checked_filter(filter)?;
+    Ok(org.filtered_transactions_page(&filter, &request).await?)
 }
 
-/// A file for the browser to save.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CsvFile {
-    pub file_name: String,
-    pub contents: String,
-}
-
-/// The sessions as CSV (see [`transactions_csv_text`]), named after the organization and today's date.
-#[server(prefix = "/api", endpoint = "transactions_csv")]
-pub async fn transactions_csv(org: OrgId) -> Result<CsvFile, AppError> {
+/// The totals and the energy per day of the sessions `filter` selects (days in `org`'s time zone).
+#[server(prefix = "/api", endpoint = "transactions_overview")]
+pub async fn transactions_overview(
+    org: OrgId,
+    filter: Option<TransactionQuery>,
+) -> Result<Overview, AppError> {
     let org = crate::auth::server::admin_of(org).await?;
-    let name = org.context().await?.name;
-    let list = org.transactions(CSV_LIMIT).await?;
-    Ok(CsvFile {
-        file_name: csv_file_name(&name, storage::now()),
-        contents: transactions_csv_text(&list),
-    })
+    let filter = checked_filter(filter)?;
+    Ok(org.transactions_overview(&filter).await?)
+}
+
+/// The download of `filter`'s sessions: `/api/export/transactions.csv?org=3&billing=settled` (`extension`
+/// "csv" or "xlsx"), the same pairs the page's address holds.
+pub fn export_href(org: OrgId, filter: &TransactionFilter, extension: &str) -> String {
+    let mut pairs = vec![("org", Some(org.to_string()))];
+    pairs.extend(filter.pairs().into_iter().map(|(n, v)| (n, Some(v))));
+    list_href(
+        &format!("/api/export/transactions.{extension}"),
+        &pairs,
+        None,
+    )
+}
+
+/// "The file holds 1,234 sessions; your browser shows the download's progress."
+pub fn download_note(sessions: u64) -> String {
+    let count = match sessions {
+        1 => "1 session".to_owned(),
+        n => format!("{} sessions", grouped(n)),
+    };
+    format!("The file holds {count} (the filter's); your browser shows the download's progress.")
 }
 
 /// What the "Billing" column says: "Whitelisted (free)", "Settled", or "Not charged" for a refused card.
@@ -108,174 +132,47 @@ pub fn kwh(wh: i64, decimals: usize) -> String {
     format!("{:.*}", decimals, wh as f64 / 1000.0)
 }
 
-/// `2026-11-24 09:05:30`, the UTC time as spreadsheets read it.
-fn csv_time(t: Timestamp) -> String {
-    let (y, mo, d, h, mi, s) = t.to_utc_parts();
-    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
-}
-
-/// One CSV field of text (RFC 4180): quoted when it contains a separator (`,` or `;`), a quote, a line break or
-/// surrounding spaces, with quotes doubled. Text that a spreadsheet could run as a formula
-/// ([`shared::export::could_start_a_formula`]; idTags and names come from stations and users) is prefixed with `'` so that it
-/// stays text.
-pub fn csv_text(value: &str) -> String {
-    let value = if shared::export::could_start_a_formula(value) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    let needs_quotes = value.contains([',', ';', '"', '\n', '\r'])
-        || value.starts_with(' ')
-        || value.ends_with(' ');
-    if needs_quotes {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
-
-/// One CSV cell: text (escaped by [`csv_text`]) or a number (written as is, so that `-1.5` stays a number).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
-    Text(String),
-    Number(String),
-    Empty,
-}
-
-/// A CSV line, ending in CRLF (RFC 4180).
-pub fn csv_line(cells: &[Cell]) -> String {
-    let mut line = cells
-        .iter()
-        .map(|c| match c {
-            Cell::Text(t) => csv_text(t),
-            Cell::Number(n) => n.clone(),
-            Cell::Empty => String::new(),
+/// The filter the address holds, as text (what the form shows and the server functions are given).
+fn use_transaction_query() -> Memo<TransactionQuery> {
+    let query = use_query_map();
+    Memo::new(move |_| {
+        query.with(|q| {
+            let values: Vec<(&str, String)> = FIELDS
+                .iter()
+                .filter_map(|field| q.get(field).map(|v| (*field, v)))
+                .collect();
+            TransactionQuery::from_pairs(values.iter().map(|(n, v)| (*n, v.as_str())))
         })
-        .collect::<Vec<_>>()
-        .join(",");
-    line.push_str("\r\n");
-    line
-}
-
-/// The CSV export: a header line, then one line per session. Times are UTC; energy in kWh with a decimal point.
-pub fn transactions_csv_text(list: &[TransactionSummary]) -> String {
-    const HEADER: [&str; 20] = [
-        "Transaction ID",
-        "Station",
-        "Charge point ID",
-        "Connector",
-        "Pass",
-        "User",
-        "idTag",
-        "Start (UTC)",
-        "Stop (UTC)",
-        "Meter start (Wh)",
-        "Meter stop (Wh)",
-        "Energy (kWh)",
-        "Status",
-        "Billing",
-        "Stop reason",
-        "Running",
-        "Price excl. VAT",
-        "VAT",
-        "Price incl. VAT",
-        "Currency",
-    ];
-    let mut out = csv_line(&HEADER.map(|h| Cell::Text(h.to_owned())));
-    let text = |s: &str| Cell::Text(s.to_owned());
-    let opt_text = |s: &Option<String>| s.as_deref().map_or(Cell::Empty, text);
-    let number = |n: i64| Cell::Number(n.to_string());
-    let money = |m: Option<shared::tariff::Money>| {
-        m.map_or(Cell::Empty, |m| {
-            Cell::Number(shared::export::decimal_money(m))
-        })
-    };
-    for t in list {
-        out.push_str(&csv_line(&[
-            number(t.id.0),
-            text(&t.station_name),
-            text(&t.charge_point_id),
-            number(t.connector_id),
-            opt_text(&t.pass_nickname),
-            opt_text(&t.user_name),
-            text(&t.id_tag),
-            text(&csv_time(t.started_at)),
-            t.stopped_at.map_or(Cell::Empty, |s| text(&csv_time(s))),
-            number(t.meter_start_wh),
-            t.meter_stop_wh.map_or(Cell::Empty, number),
-            t.energy_wh
-                .map_or(Cell::Empty, |wh| Cell::Number(kwh(wh, 3))),
-            text(t.status.as_str()),
-            text(billing_label(t.billing)),
-            opt_text(&t.stop_reason),
-            text(if t.is_active() { "yes" } else { "no" }),
-            money(t.price.map(|p| p.net)),
-            money(t.price.map(|p| p.vat)),
-            money(t.price.map(|p| p.gross)),
-            t.tariff
-                .as_ref()
-                .filter(|_| t.price.is_some())
-                .map_or(Cell::Empty, |tariff| text(tariff.currency.as_str())),
-        ]));
-    }
-    out
-}
-
-/// `transactions-brouwerij-de-kroon-2026-11-24.csv`.
-pub fn csv_file_name(org_name: &str, today: Timestamp) -> String {
-    let mut slug = String::new();
-    for c in org_name.chars().flat_map(char::to_lowercase) {
-        if c.is_ascii_alphanumeric() {
-            slug.push(c);
-        } else if !slug.is_empty() && !slug.ends_with('-') {
-            slug.push('-');
-        }
-    }
-    let slug = slug.trim_end_matches('-');
-    let (y, m, d, ..) = today.to_utc_parts();
-    if slug.is_empty() {
-        format!("transactions-{y:04}-{m:02}-{d:02}.csv")
-    } else {
-        format!("transactions-{slug}-{y:04}-{m:02}-{d:02}.csv")
-    }
+    })
 }
 
 #[component]
 pub fn TransactionsPage() -> impl IntoView {
     let org = use_org_id();
     let page_params = use_page_params();
-    let station = use_query_value(STATION_PARAM);
+    let query = use_transaction_query();
+    let parsed = Memo::new(move |_| query.with(TransactionQuery::parse));
     let transactions = Resource::new(
-        move || (org.get(), page_params.get(), station.get()),
-        move |(org, (after, before), station)| async move {
+        move || (org.get(), page_params.get(), query.get()),
+        move |(org, (after, before), query)| async move {
             let Some(org) = org else {
                 return Err(AppError::NoAccess);
             };
-            let station = match station {
-                Some(s) => Some(s.parse::<i64>().map(StationId).map_err(|_| {
-                    AppError::invalid(STATION_PARAM, "Choose a station from the list.")
-                })?),
-                None => None,
-            };
-            list_transactions(org, after, before, None, station).await
+            // A wrong filter is shown at its field; the server is not asked.
+            checked_filter(Some(query.clone()))?;
+            list_transactions(org, after, before, None, Some(query)).await
         },
     );
-    let download = Action::new(move |org: &OrgId| transactions_csv(*org));
-    let download_problem = RwSignal::new(None::<String>);
-    Effect::new(move |_| match download.value().get() {
-        Some(Ok(file)) => {
-            let saved = crate::browser::save_text_file(
-                &file.file_name,
-                "text/csv;charset=utf-8",
-                &file.contents,
-            );
-            download_problem.set((!saved).then(|| {
-                "Your browser did not save the file. Allow downloads for this site and try again.".to_owned()
-            }));
-        }
-        Some(Err(e)) => download_problem.set(Some(e.to_string())),
-        None => {}
-    });
+    let overview = Resource::new(
+        move || (org.get(), query.get()),
+        move |(org, query)| async move {
+            let Some(org) = org else {
+                return Err(AppError::NoAccess);
+            };
+            checked_filter(Some(query.clone()))?;
+            transactions_overview(org, Some(query)).await
+        },
+    );
     // "Remote stop" of an active session: confirmed, sent to its station, followed until the station answered.
     let stop_asked = RwSignal::new(None::<TransactionSummary>);
     let send_stop = ServerAction::<SendStationCommand>::new();
@@ -288,6 +185,20 @@ pub fn TransactionsPage() -> impl IntoView {
             stop_asked.set(None);
         }
     });
+    let download = move |extension: &'static str, label: &'static str| {
+        move || match (org.get(), parsed.get()) {
+            (Some(org), Ok(filter)) => view! {
+                <a class=SECONDARY_BUTTON href=export_href(org, &filter, extension) download="">
+                    <DownloadIcon/>{label}
+                </a>
+            }
+            .into_any(),
+            _ => view! {
+                <span class=SECONDARY_BUTTON aria-disabled="true"><DownloadIcon/>{label}</span>
+            }
+            .into_any(),
+        }
+    };
     view! {
         {move || stop_asked.get().map(|t| {
             let transaction = t.id;
@@ -309,42 +220,54 @@ pub fn TransactionsPage() -> impl IntoView {
             }
         })}
         <PageHeader title="Transactions">
-            <button type="button" class=SECONDARY_BUTTON disabled=download.pending()
-                on:click=move |_| {
-                    if let Some(org) = org.get_untracked() {
-                        download.dispatch(org);
-                    }
-                }>
-                <DownloadIcon/>
-                {move || if download.pending().get() { "Preparing CSV…" } else { "Download CSV" }}
-            </button>
+            {download("csv", "Download CSV")}
+            {download("xlsx", "Download XLSX")}
         </PageHeader>
         <p class="mb-4 text-sm text-slate-600">
-            {format!("Charging sessions at the stations of this organization and its sub-organizations, newest first, {PAGE_SIZE_DEFAULT} a page (the CSV holds the latest {CSV_LIMIT}). Times are UTC. Whitelisted sessions are free of charge and never invoiced; settled sessions are charged to the card's provider.")}
+            {format!("Charging sessions at the stations of this organization and its sub-organizations, newest first, {PAGE_SIZE_DEFAULT} a page. Times in the list are UTC; the filter's days are the organization's. Whitelisted sessions are free of charge and never invoiced; settled sessions are charged to the card's provider. The downloads hold every session the filter selects.")}
         </p>
         <div class="mb-2 space-y-2">
             <FormBanner error=Signal::derive(move || send_stop.value().get().and_then(|r| r.err()))/>
             <CommandProgress watched=watched on_end=|| {}/>
         </div>
-        {move || download_problem.get().map(|message| view! {
-            <div class="mb-4 rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800" role="alert">{message}</div>
-        })}
-        <StationFilter station/>
+        <TransactionFilterForm query parsed/>
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Ok(o) => view! {
+                        <div class="mb-3 space-y-1">
+                            <p id="transaction-totals" class="text-base font-medium text-slate-900" aria-live="polite">{o.totals.label()}</p>
+                            <p class="text-sm text-slate-600">{download_note(o.totals.sessions)}</p>
+                        </div>
+                        <EnergyChart per_day=o.per_day/>
+                    }.into_any(),
+                    // A wrong filter is shown at its field, other trouble with the list below.
+                    Err(_) => ().into_any(),
+                }
+            })}
+        </Transition>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match transactions.await {
+                    Err(e) if parsed.with_untracked(|p| p.is_err()) => {
+                        let _ = e;
+                        view! {
+                            <EmptyState title="Correct the filter" hint="A field of the filter above needs another value."/>
+                        }.into_any()
+                    }
                     Err(e) => {
                         let damaged_link = e.for_field(PAGE_FIELD).is_some()
-                            || e.for_field(STATION_PARAM).is_some();
+                            || FIELDS.iter().any(|f| e.for_field(f).is_some())
+                            || matches!(e, AppError::NotFound { .. });
                         view! { <ErrorPanel error=e/> {damaged_link.then(|| view! { <FirstPageLink/> })} }.into_any()
                     }
                     Ok(page) if page.items.is_empty() && page.first > 1 => view! {
                         <EmptyState title="No more transactions" hint="The list changed since this page link was made."/>
                         <FirstPageLink/>
                     }.into_any(),
-                    Ok(page) if page.items.is_empty() && station.get_untracked().is_some() => view! {
-                        <EmptyState title="No transactions at this station yet"
-                            hint="Choose “All stations” to see the sessions at every station."/>
+                    Ok(page) if page.items.is_empty() && parsed.with_untracked(|p| p.as_ref().is_ok_and(|f| !f.is_empty())) => view! {
+                        <EmptyState title="No transactions match this filter"
+                            hint="Choose another period or “All” to see more sessions."/>
                     }.into_any(),
                     Ok(page) if page.items.is_empty() => view! {
                         <EmptyState title="No transactions yet"
@@ -352,7 +275,10 @@ pub fn TransactionsPage() -> impl IntoView {
                     }.into_any(),
                     Ok(page) => {
                         let path = use_path().get_untracked();
-                        let filter = [(STATION_PARAM, station.get_untracked())];
+                        let filter: Vec<(&str, Option<String>)> = parsed
+                            .get_untracked()
+                            .map(|f| f.pairs().into_iter().map(|(n, v)| (n, Some(v))).collect())
+                            .unwrap_or_default();
                         view! {
                             <TransactionsTable transactions=page.items.clone() stop=stop_asked/>
                             <Pager label="Pages of transactions" range=page.range_label()
@@ -367,45 +293,147 @@ pub fn TransactionsPage() -> impl IntoView {
     .into_any()
 }
 
-/// "Station": the sessions at every station of the subtree, or at one; choosing starts at the first page.
+/// The choices of the filter's lists: the subtree's stations, the organization's users, its passes (the first
+/// page of them).
+type FilterChoices = (
+    Vec<(String, String)>,
+    Vec<(String, String)>,
+    Vec<(String, String)>,
+);
+
+/// The filter: "From", "To", "Station", "User", "Pass", "Billing", "Active only". Applying it navigates to the
+/// same page with the filter in the address (a GET form through the router: shareable, the back button works,
+/// usable before the wasm has loaded); each wrong field says why under it.
 #[component]
-fn StationFilter(station: Memo<Option<String>>) -> impl IntoView {
-    let stations = org_resource(|| 0, list_stations);
+fn TransactionFilterForm(
+    query: Memo<TransactionQuery>,
+    parsed: Memo<Result<TransactionFilter, Vec<shared::transactions::FieldError>>>,
+) -> impl IntoView {
+    let org = use_org_id();
     let path = use_path();
-    let navigate = leptos_router::hooks::use_navigate();
-    let choose = move |ev: leptos::ev::Event| {
-        let chosen = Some(event_target_value(&ev)).filter(|v| !v.is_empty());
-        navigate(
-            &list_href(&path.get_untracked(), &[(STATION_PARAM, chosen)], None),
-            Default::default(),
-        );
+    let choices = Resource::new(
+        move || org.get(),
+        |org| async move {
+            let Some(org) = org else {
+                return Err(AppError::NoAccess);
+            };
+            let stations = list_stations(org)
+                .await?
+                .into_iter()
+                .map(|s| {
+                    (
+                        s.id.to_string(),
+                        format!("{} ({})", s.name, s.charge_point_id),
+                    )
+                })
+                .collect();
+            let users = list_users(org)
+                .await?
+                .into_iter()
+                .map(|u| (u.id.to_string(), u.full_name()))
+                .collect();
+            let passes = list_passes(org, None, None, Some(200), None)
+                .await?
+                .items
+                .into_iter()
+                .map(|p| {
+                    (
+                        p.id.to_string(),
+                        format!("{} ({})", p.nickname, p.user_name),
+                    )
+                })
+                .collect();
+            Ok::<FilterChoices, AppError>((stations, users, passes))
+        },
+    );
+    let error = move |field: &'static str| {
+        Signal::derive(move || {
+            parsed.with(|p| {
+                p.as_ref()
+                    .err()
+                    .and_then(|errors| errors.iter().find(|(f, _)| *f == field))
+                    .map(|(_, message)| message.clone())
+            })
+        })
     };
+    let value = move |field: &'static str| {
+        move || query.with(|q| q.get(field).unwrap_or_default().to_owned())
+    };
+    let input_class = move |field: &'static str| {
+        move || {
+            if error(field).get().is_some() {
+                INPUT_INVALID_CLASS
+            } else {
+                INPUT_CLASS
+            }
+        }
+    };
+    let select = move |field: &'static str,
+                       label: &'static str,
+                       all: &'static str,
+                       options: Vec<(String, String)>| {
+        let id = format!("transaction-filter-{field}");
+        view! {
+            <div>
+                <label for=id.clone() class=LABEL_CLASS>{label}</label>
+                <select id=id name=field class=input_class(field) prop:value=value(field)>
+                    <option value="" selected=move || value(field)().is_empty()>{all}</option>
+                    {options.into_iter().map(|(v, text)| {
+                        let chosen = v.clone();
+                        view! { <option value=v selected=move || value(field)() == chosen>{text}</option> }
+                    }).collect_view()}
+                </select>
+                <FieldError error=error(field)/>
+            </div>
+        }
+    };
+    let date = move |field: &'static str, label: &'static str| {
+        let id = format!("transaction-filter-{field}");
+        view! {
+            <div>
+                <label for=id.clone() class=LABEL_CLASS>{label}</label>
+                <input id=id type="date" name=field class=input_class(field) value=value(field) prop:value=value(field)/>
+                <FieldError error=error(field)/>
+            </div>
+        }
+    };
+    let active = move || query.with(|q| matches!(q.get(ACTIVE), Some("true" | "yes" | "1" | "on")));
     view! {
-        <Transition>
-            {move || {
-                let choose = choose.clone();
-                Suspend::new(async move {
-                let stations = stations.await.unwrap_or_default();
-                view! {
-                    <div class="mb-3 flex items-center gap-2">
-                        <label for="transaction-station-filter" class="text-sm font-medium text-slate-700">"Station"</label>
-                        <select id="transaction-station-filter" class="rounded-md border border-slate-300 px-2 py-1 text-sm focus:outline-none focus:ring-2 focus:ring-emerald-600/40"
-                            on:change=choose>
-                            <option value="" selected=move || station.get().is_none()>"All stations"</option>
-                            {stations.into_iter().map(|s| {
-                                let id = s.id.to_string();
-                                let chosen = id.clone();
-                                view! {
-                                    <option value=id selected=move || station.get().as_deref() == Some(chosen.as_str())>
-                                        {format!("{} ({})", s.name, s.charge_point_id)}
-                                    </option>
-                                }
-                            }).collect_view()}
-                        </select>
-                    </div>
-                }
-            })}}
-        </Transition>
+        <section aria-label="Filter" class="mb-4 rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    let (stations, users, passes) = choices.await.unwrap_or_default();
+                    let billing = BillingFilter::ALL
+                        .into_iter()
+                        .map(|b| (b.as_str().to_owned(), b.label().to_owned()))
+                        .collect();
+                    view! {
+                        <leptos_router::components::Form method="GET" action=move || path.get()>
+                            <div class="grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-4">
+                                {date(FROM, "From")}
+                                {date(TO, "To")}
+                                {select(STATION, "Station", "All stations", stations)}
+                                {select(USER, "User", "All users", users)}
+                                {select(PASS, "Pass", "All passes", passes)}
+                                {select(BILLING, "Billing", "All", billing)}
+                                <div class="flex items-end">
+                                    <label class="inline-flex items-center gap-2 text-sm font-medium text-slate-700">
+                                        <input type="checkbox" name=ACTIVE value="true" checked=active prop:checked=active
+                                            class="h-4 w-4 rounded border-slate-300 text-emerald-700 focus:ring-emerald-600/40"/>
+                                        "Active only"
+                                    </label>
+                                    <FieldError error=error(ACTIVE)/>
+                                </div>
+                                <div class="flex items-end gap-2">
+                                    <button type="submit" class=PRIMARY_BUTTON>"Apply filter"</button>
+                                    <leptos_router::components::A href=move || path.get() attr:class=SECONDARY_BUTTON>"Clear"</leptos_router::components::A>
+                                </div>
+                            </div>
+                        </leptos_router::components::Form>
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }
 
@@ -451,7 +479,9 @@ fn TransactionsTable(
     stop: RwSignal<Option<TransactionSummary>>,
 ) -> impl IntoView {
     view! {
-        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+        // Focusable, so that the keyboard can scroll a table wider than the screen.
+        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm" tabindex="0" role="region"
+            aria-label="Transactions table">
             <table class="min-w-full divide-y divide-slate-200 text-sm">
                 <caption class="sr-only">"Transactions, newest first"</caption>
                 <thead class="bg-slate-50 text-left text-slate-600">
@@ -534,80 +564,39 @@ fn TransactionsTable(
 mod tests {
     use super::*;
     use shared::ids::{StationId, TransactionId};
+    use shared::time::Timestamp;
     use shared::PassId;
 
     #[test]
-    fn csv_text_is_quoted_only_when_needed() {
-        // (value, field)
-        let cases = [
-            ("Laadpaal Zuid", "Laadpaal Zuid"),
-            ("", ""),
-            ("a,b", "\"a,b\""),
-            ("a;b", "\"a;b\""),
-            ("say \"hi\"", "\"say \"\"hi\"\"\""),
-            ("two\nlines", "\"two\nlines\""),
-            ("cr\rhere", "\"cr\rhere\""),
-            (" padded", "\" padded\""),
-            ("padded ", "\"padded \""),
-            ("Zürich", "Zürich"),
-        ];
-        for (value, expected) in cases {
-            assert_eq!(csv_text(value), expected, "{value:?}");
-        }
-    }
-
-    #[test]
-    fn csv_text_never_starts_a_formula() {
-        // (value, field): every value a spreadsheet could run as a formula gets a leading `'`.
-        let cases = [
-            ("=HYPERLINK(\"x\")", "\"'=HYPERLINK(\"\"x\"\")\""),
-            ("+31", "'+31"),
-            ("-1 level", "'-1 level"),
-            ("@SUM(A1)", "'@SUM(A1)"),
-            // A tab or a carriage return at the start, whatever follows.
-            ("\tx", "'\tx"),
-            ("\rx", "\"'\rx\""),
-            // Leading whitespace before a formula character.
-            (" =1+1", "' =1+1"),
-            ("   @SUM(A1)", "'   @SUM(A1)"),
-            ("\t=cmd", "'\t=cmd"),
-            ("\r\n+31", "\"'\r\n+31\""),
-            ("\n-2", "\"'\n-2\""),
-            ("\u{A0}=1", "'\u{A0}=1"),
-            ("\u{2003}\u{3000}+1", "'\u{2003}\u{3000}+1"),
-            ("\u{200B}=1", "'\u{200B}=1"),
-            ("\u{FEFF}@x", "'\u{FEFF}@x"),
-            // Full-width and small forms, and the minus sign.
-            ("\u{FF1D}1+1", "'\u{FF1D}1+1"),
-            ("\u{FF0B}31", "'\u{FF0B}31"),
-            ("\u{FF0D}1", "'\u{FF0D}1"),
-            ("\u{FF20}SUM(A1)", "'\u{FF20}SUM(A1)"),
-            (" \u{FF1D}1", "' \u{FF1D}1"),
-            ("\u{FE66}1", "'\u{FE66}1"),
-            ("\u{2212}1", "'\u{2212}1"),
-            // Plain text stays as it is, also with a formula character further in or leading spaces alone.
-            ("04AAAB11CD2345", "04AAAB11CD2345"),
-            ("a=b", "a=b"),
-            ("Jan - van Dijk", "Jan - van Dijk"),
-            (" padded", "\" padded\""),
-            ("\nsecond line", "\"\nsecond line\""),
-            ("Ｚürich", "Ｚürich"),
-        ];
-        for (value, expected) in cases {
-            assert_eq!(csv_text(value), expected, "{value:?}");
-        }
-    }
-
-    #[test]
-    fn numbers_are_written_as_numbers() {
+    fn the_downloads_carry_the_pages_filter() {
+        let filter = TransactionQuery::from_pairs([("billing", "settled"), ("from", "2026-11-01")])
+            .parse()
+            .unwrap();
         assert_eq!(
-            csv_line(&[
-                Cell::Number("-1.500".into()),
-                Cell::Empty,
-                Cell::Text("x".into())
-            ]),
-            "-1.500,,x\r\n"
+            export_href(OrgId(3), &filter, "xlsx"),
+            "/api/export/transactions.xlsx?org=3&from=2026-11-01&billing=settled"
         );
+        assert_eq!(
+            export_href(OrgId(3), &TransactionFilter::default(), "csv"),
+            "/api/export/transactions.csv?org=3"
+        );
+        assert_eq!(
+            download_note(1234),
+            "The file holds 1,234 sessions (the filter's); your browser shows the download's progress."
+        );
+        assert!(download_note(1).contains("holds 1 session "));
+    }
+
+    #[test]
+    fn a_server_function_refuses_a_wrong_filter_at_its_field() {
+        assert_eq!(checked_filter(None), Ok(TransactionFilter::default()));
+        let wrong = TransactionQuery::from_pairs([("billing", "free"), ("station", "x")]);
+        let e = checked_filter(Some(wrong)).unwrap_err();
+        assert!(e.for_field(STATION).is_some(), "{e:?}");
+    }
+
+    #[test]
+    fn energy_is_written_in_kwh() {
         assert_eq!(kwh(12_345, 2), "12.35");
         assert_eq!(kwh(12_345, 3), "12.345");
         assert_eq!(kwh(-500, 3), "-0.500");
@@ -701,41 +690,5 @@ mod tests {
             price_note: None,
             decision_reason: "pass is whitelisted".into(),
         }
-    }
-
-    #[test]
-    fn the_export_has_a_header_and_one_line_per_session() {
-        let csv = transactions_csv_text(&[session(true), session(false)]);
-        let lines: Vec<&str> = csv.split_terminator("\r\n").collect();
-        assert_eq!(lines.len(), 3, "{csv}");
-        assert!(lines[0].starts_with("Transaction ID,Station,Charge point ID,"));
-        assert_eq!(
-            lines[1],
-            "7,\"Brewery yard, left\",CP-KROON-1,1,Delivery van tag,Fatima El Amrani,04A1B2C3D4E5F6,\
-             2026-11-24 09:05:30,2026-11-24 10:05:30,1000,13345,12.345,Accepted,Whitelisted (free),Local,no,,,,"
-        );
-        assert!(
-            lines[2].ends_with(",1000,,,Accepted,Whitelisted (free),,yes,,,,"),
-            "{}",
-            lines[2]
-        );
-        let header_fields = lines[0].split(',').count();
-        assert_eq!(header_fields, 20);
-        assert!(csv.ends_with("\r\n"));
-        assert_eq!(transactions_csv_text(&[]).lines().count(), 1);
-    }
-
-    #[test]
-    fn file_names_are_safe_and_dated() {
-        let day = Timestamp(1_795_511_130_000);
-        assert_eq!(
-            csv_file_name("Brouwerij De Kroon", day),
-            "transactions-brouwerij-de-kroon-2026-11-24.csv"
-        );
-        assert_eq!(
-            csv_file_name("Hotel Zonneveld / Zürich!", day),
-            "transactions-hotel-zonneveld-z-rich-2026-11-24.csv"
-        );
-        assert_eq!(csv_file_name("***", day), "transactions-2026-11-24.csv");
     }
 }

@@ -949,6 +949,45 @@ impl OrgAdmin {
     }
 }
 
+impl crate::auth::Caller {
+    /// The sessions charged with the caller's own live passes (in any organization), newest start first, at most
+    /// `per_pass` (clamped to 1..=1000) per pass: what a cardholder sees under "My passes". Nothing the browser
+    /// sends chooses the passes: they are those whose holder is the caller, so another person's sessions (also
+    /// in the same organization) are never among them.
+    pub async fn own_transactions(
+        &self,
+        db: &crate::Db,
+        per_pass: i64,
+    ) -> Result<Vec<TransactionSummary>, StorageError> {
+        let mut conn = db.read().await?;
+        let passes: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM passes WHERE user_id = $1 AND deleted_at IS NULL \
+             ORDER BY created_at DESC, id DESC",
+        )
+        .bind(self.user_id().0)
+        .fetch_all(&mut *conn)
+        .await?;
+        let sql = format!(
+            "{} WHERE t.pass_id = $1 AND p.user_id = $2 AND p.deleted_at IS NULL \
+             ORDER BY t.started_at DESC, t.id DESC LIMIT {}",
+            TRANSACTION_SELECT.replacen(" JOIN subtree ON subtree.id = s.org_id", "", 1),
+            per_pass.clamp(1, MAX_TRANSACTION_PAGE)
+        );
+        let mut out = Vec::new();
+        for pass in passes {
+            let rows = sqlx::query_as::<_, TransactionRow>(&sql)
+                .bind(pass)
+                .bind(self.user_id().0)
+                .fetch_all(&mut *conn)
+                .await?;
+            for row in rows {
+                out.push(row.into_summary()?);
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// The subtree of `$1` (see [`subtree_cte`]) and `scope (id)`: its stations, or only the station `$2` when
 /// `one_station`.
 fn scope_cte(one_station: bool) -> String {

@@ -521,3 +521,66 @@ async fn a_filter_never_reaches_another_organizations_sessions() {
     assert_eq!(theirs.len(), 3, "{theirs:?}");
     let _ = (f.whitelisted_pass, f.station_k1);
 }
+
+/// "My passes": a cardholder sees the sessions of their own passes only — not those of another cardholder of the
+/// same organization at the same station, nor anyone's after their pass was deleted — newest first, priced.
+#[tokio::test]
+async fn cardholders_see_only_the_sessions_of_their_own_passes() {
+    let (_dir, db) = fresh_db().await;
+    let f = fixture(&db).await;
+    let ks = f.admin.admin_of(&db, f.k).await.unwrap();
+    let second = member(
+        &ks,
+        "Second",
+        "Driver",
+        "second@kroon.example",
+        Role::Cardholder,
+    )
+    .await;
+    let second_pass = ks
+        .add_pass(
+            second,
+            &hidden("04DDDD44CD2345"),
+            &nick("Second tag"),
+            PassMode::Roaming,
+        )
+        .await
+        .unwrap();
+    sessions(&db).await;
+    let k = connect(&db, "KRN-CP-001").await;
+    session(&k, "04DDDD44CD2345", at(13, 9), Some(3_000)).await;
+
+    let holder = caller_for(&db, "holder@kroon.example").await;
+    let mine = holder.own_transactions(&db, 50).await.unwrap();
+    let passes: Vec<Option<PassId>> = mine.iter().map(|t| t.pass_id).collect();
+    // Three: the whitelisted card's session at k1 (Open) was not matched to the pass (k's passes are no candidates
+    // at a sub-organization's station), so it is nobody's.
+    assert_eq!(mine.len(), 3, "{passes:?}");
+    assert!(mine
+        .iter()
+        .all(|t| t.pass_id == Some(f.roaming_pass) || t.pass_id == Some(f.whitelisted_pass)));
+    // Per pass, newest first; the settled one is priced, the whitelisted ones are free.
+    let roaming: Vec<&_> = mine
+        .iter()
+        .filter(|t| t.pass_id == Some(f.roaming_pass))
+        .collect();
+    assert_eq!(roaming.len(), 2);
+    assert!(roaming[0].started_at > roaming[1].started_at);
+    assert_eq!(roaming[1].billing, Some(Billing::Settled));
+    assert!(roaming[1].price.is_some());
+    assert_eq!(holder.own_transactions(&db, 1).await.unwrap().len(), 2);
+
+    let other = caller_for(&db, "second@kroon.example").await;
+    let theirs = other.own_transactions(&db, 50).await.unwrap();
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0].pass_id, Some(second_pass));
+    let guest = caller_for(&db, "guest@hotel.example").await;
+    let guests = guest.own_transactions(&db, 50).await.unwrap();
+    assert!(guests.iter().all(|t| t.pass_id == Some(f.h_pass)));
+    assert_eq!(guests.len(), 1);
+    // An administrator without passes of their own sees none, whatever they administer.
+    assert!(f.admin.own_transactions(&db, 50).await.unwrap().is_empty());
+    // A deleted pass's sessions are no longer shown under "My passes".
+    ks.delete_pass(second_pass).await.unwrap();
+    assert!(other.own_transactions(&db, 50).await.unwrap().is_empty());
+}
