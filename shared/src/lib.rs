@@ -15,6 +15,7 @@
 //! - [`local_list`]: the plan of a Local Authorization List update (Full or Differential, chunked, within the
 //!   station's limits) from what a station holds to what it should hold.
 //! - [`ids`], [`model`]: typed ids and the records the server sends to the browser.
+//! - [`import`]: bulk import of passes (issue #12): the file's columns and what a spreadsheet may have done to a cell.
 //! - [`paging`]: keyset page requests for long lists, the page size cap and the "1–50 of 1,234" label.
 //! - [`time`], [`period`]: instants as stored, an organization's IANA time zone, and the calendar days and
 //!   months read in it (a session belongs to the month in which it ended).
@@ -29,6 +30,7 @@ pub mod command;
 pub mod decision;
 pub mod export;
 pub mod ids;
+pub mod import;
 pub mod local_list;
 pub mod mode;
 pub mod model;
