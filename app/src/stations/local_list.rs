@@ -81,7 +81,10 @@ pub fn LocalListPanel() -> impl IntoView {
             );
         }
     });
-    let resend_error = move || resend.value().get().and_then(|r| r.err());
+    // Read without panicking: when a browser leaves the page while the server still renders it, the server
+    // disposes the page's reactive values while this closure may still run once (seen in CI as a worker panic).
+    let resend_value = resend.value();
+    let resend_error = move || resend_value.try_get().flatten().and_then(|r| r.err());
     view! {
         <section aria-labelledby="local-list-title" class="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
             <h2 id="local-list-title" class="font-semibold">"Local Authorization List"</h2>
@@ -89,7 +92,7 @@ pub fn LocalListPanel() -> impl IntoView {
                 "The passes this station accepts by itself, so that whitelisted cards also charge while it cannot reach ChargeDesk. ChargeDesk keeps the list equal to the passes it accepts at this station, and clears the station's cache when a pass leaves it."
             </p>
             <div role="status" aria-live="polite" class="mt-3 text-sm">
-                {move || match status.get() {
+                {move || match status.try_get().flatten() {
                     Some(Some(Ok(s))) => {
                         let error = s.last_error.clone().map(|(text, at)| format!("Last error ({at}): {text}"));
                         view! {
