@@ -8,12 +8,21 @@
 //! beyond 11 digits it is shown in scientific notation (`4.12346E+12`), which loses digits for good. Such cells
 //! are refused with what to do ("format the column as Text and type the IDs again") instead of being guessed.
 
+mod rows;
+
+pub use rows::{
+    check_row, in_file_conflicts, read_row, CellError, CheckedRow, Deletions, ImportDone,
+    ImportMode, ImportPreview, ImportTotals, RowInput, RowOutcome, RowPreview, Shown, UserOutcome,
+};
+
 use crate::mode::PassMode;
 use crate::role::Role;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// A column of the import file, in the template's order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Column {
     FirstName,
     LastName,
@@ -116,7 +125,7 @@ pub struct Layout {
 
 impl Layout {
     /// Reads a header row. Empty trailing headers (spreadsheets keep formatted empty columns) are ignored;
-    /// every other header must be a column of the template, once. First name, last name and e-mail are required,
+    /// every other header must be a column of the template, once. First name, last name, e-mail and nickname ("+ Add Pass" requires one) are required,
     /// and at least one of the two pass IDs.
     pub fn parse<S: AsRef<str>>(headers: &[S]) -> Result<Layout, HeaderError> {
         let last_named = headers
@@ -140,7 +149,12 @@ impl Layout {
             }
             positions.push((column, index));
         }
-        for required in [Column::FirstName, Column::LastName, Column::Email] {
+        for required in [
+            Column::FirstName,
+            Column::LastName,
+            Column::Email,
+            Column::Nickname,
+        ] {
             if !positions.iter().any(|(c, _)| *c == required) {
                 return Err(HeaderError::Missing {
                     header: required.header(),
@@ -280,9 +294,23 @@ mod tests {
 
     #[test]
     fn a_layout_needs_names_an_email_and_a_pass_id_each_once() {
-        let layout =
-            Layout::parse(&["E-mail", "First name", "Last name", "Hidden ID", "", ""]).unwrap();
-        let row = ["ilse@example.com", " Ilse ", "Vermeer", "04A1B2C3D4E5F6"];
+        let layout = Layout::parse(&[
+            "E-mail",
+            "First name",
+            "Last name",
+            "Hidden ID",
+            "Nickname",
+            "",
+            "",
+        ])
+        .unwrap();
+        let row = [
+            "ilse@example.com",
+            " Ilse ",
+            "Vermeer",
+            "04A1B2C3D4E5F6",
+            "Tag",
+        ];
         assert_eq!(layout.cell(&row, Column::FirstName), "Ilse");
         assert_eq!(layout.cell(&row, Column::HiddenId), "04A1B2C3D4E5F6");
         assert_eq!(layout.cell(&row, Column::Mode), "");
@@ -290,14 +318,25 @@ mod tests {
         assert_eq!(layout.cell(&row[..2], Column::LastName), "", "a short row");
 
         assert_eq!(
-            Layout::parse(&["First name", "Last name", "Hidden ID"]),
+            Layout::parse(&["First name", "Last name", "Hidden ID", "Nickname"]),
             Err(HeaderError::Missing { header: "E-mail" })
         );
         assert_eq!(
             Layout::parse(&["First name", "Last name", "E-mail"]),
+            Err(HeaderError::Missing { header: "Nickname" })
+        );
+        assert_eq!(
+            Layout::parse(&["First name", "Last name", "E-mail", "Nickname"]),
             Err(HeaderError::NoPassId)
         );
-        let twice = Layout::parse(&["First name", "Last name", "E-mail", "UID", "Hidden ID"]);
+        let twice = Layout::parse(&[
+            "First name",
+            "Last name",
+            "E-mail",
+            "UID",
+            "Hidden ID",
+            "Nickname",
+        ]);
         assert_eq!(
             twice.unwrap_err().to_string(),
             "The column \"Hidden ID\" appears twice (columns 4 and 5); keep one."

@@ -5,6 +5,7 @@
 //! input passed validation; their errors are written for the partner or administrator who typed the input.
 //!
 //! - [`pass_id`]: the Public Card ID (visible contract ID: EMAID / DIN SPEC 91286) and Hidden ID (RFID UID) rules.
+//! - [`pass_form`]: the pass fields of "+ Add Pass" (one of the two IDs, and a nickname), checked as one form.
 //! - [`names`]: e-mail addresses, person names, nicknames, organization names, passwords.
 //! - [`role`], [`mode`]: the user role and the per-organization pass mode ("Whitelist" or roaming).
 //! - [`access`]: the organization-tree rules that decide who may see and change what.
@@ -36,6 +37,7 @@ pub mod mode;
 pub mod model;
 pub mod names;
 pub mod paging;
+pub mod pass_form;
 pub mod pass_id;
 pub mod period;
 pub mod role;

@@ -106,11 +106,13 @@ pub enum AuditAction {
     BillingChanged,
     /// A monthly credit statement was issued.
     StatementIssued,
+    /// Passes were imported from a file (its counts; every pass it added or deleted has an entry of its own).
+    PassesImported,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [AuditAction; 16] = [
+    pub const ALL: [AuditAction; 17] = [
         Self::OrganizationAdded,
         Self::UserAdded,
         Self::UserRemoved,
@@ -127,6 +129,7 @@ impl AuditAction {
         Self::TariffChanged,
         Self::BillingChanged,
         Self::StatementIssued,
+        Self::PassesImported,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -147,6 +150,7 @@ impl AuditAction {
             Self::TariffChanged => "tariff_changed",
             Self::BillingChanged => "billing_changed",
             Self::StatementIssued => "statement_issued",
+            Self::PassesImported => "passes_imported",
         }
     }
 
@@ -172,6 +176,7 @@ impl AuditAction {
             Self::TariffChanged => "Tariff changed",
             Self::BillingChanged => "Billing settings changed",
             Self::StatementIssued => "Credit statement issued",
+            Self::PassesImported => "Passes imported",
         }
     }
 }

@@ -19,17 +19,17 @@ use shared::mode::{initial_for, PassMode};
 use shared::model::{DecisionRecord, PassSummary, TransactionSummary};
 use shared::names::Nickname;
 use shared::paging::{Page, PAGE_FIELD};
-use shared::pass_id::{check_pass_id, PassIdError, PassIdKind, PassIdWarning, PassIdentifier};
+use shared::pass_form::{PassFields, PassFormCheck};
+use shared::pass_id::{PassIdKind, PassIdWarning, PassIdentifier};
 use shared::{MemberId, OrgId, PassId};
 
-/// Form field names, shared by the inputs, the live checks and the server's errors.
+/// Form field names, shared by the inputs, the live checks and the server's errors: the pass's own fields are
+/// `shared::pass_form`'s, which a bulk import checks with the same code.
 pub mod field {
+    pub use shared::pass_form::field::*;
     /// The holder: its value is the [`shared::MemberId`] of a row of "Users" (the name `user_id` is the form's,
     /// kept for the field errors and the end-to-end tests), never an account id.
     pub const USER: &str = "user_id";
-    pub const PUBLIC_CARD_ID: &str = "public_card_id";
-    pub const HIDDEN_ID: &str = "hidden_id";
-    pub const NICKNAME: &str = "nickname";
 }
 
 /// A valid "+ Add Pass" form.
@@ -42,17 +42,9 @@ pub struct NewPass {
     pub warnings: Vec<PassIdWarning>,
 }
 
-/// What the form would save, or every field's message. `confirmed` is the "save anyway" tick for an ID whose
-/// check character does not match.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct PassFormCheck {
-    pub errors: Vec<(&'static str, String)>,
-    pub warnings: Vec<(&'static str, PassIdWarning)>,
-    /// Set while the only thing missing is the confirmation of a warning.
-    pub needs_confirmation: bool,
-}
-
 impl NewPass {
+    /// The holder, then the pass's own fields by [`PassFields::parse`]. `confirmed` is the "save anyway" tick
+    /// for an ID whose check character does not match.
     pub fn parse(
         user: &str,
         public_card_id: &str,
@@ -60,64 +52,25 @@ impl NewPass {
         nickname: &str,
         confirmed: bool,
     ) -> Result<NewPass, PassFormCheck> {
-        let mut check = PassFormCheck::default();
         let user = user.trim().parse::<MemberId>().ok();
-        if user.is_none() {
-            check
-                .errors
-                .push((field::USER, "Select the user who holds this pass.".into()));
-        }
-        let (public, hidden) = (public_card_id.trim(), hidden_id.trim());
-        let (kind, field, input) = match (public.is_empty(), hidden.is_empty()) {
-            (false, false) => {
-                check.errors.push((
-                    field::HIDDEN_ID,
-                    "Fill in either the Public Card ID or the Hidden ID, not both. Use the Hidden ID only when the card has no usable visible ID.".into(),
-                ));
-                (None, field::HIDDEN_ID, "")
+        let fields = PassFields::parse(public_card_id, hidden_id, nickname, confirmed);
+        match (user, fields) {
+            (Some(user), Ok(fields)) => Ok(NewPass {
+                user,
+                id: fields.id,
+                nickname: fields.nickname,
+                warnings: fields.warnings,
+            }),
+            (user, fields) => {
+                let mut check = fields.err().unwrap_or_default();
+                if user.is_none() {
+                    check.errors.insert(
+                        0,
+                        (field::USER, "Select the user who holds this pass.".into()),
+                    );
+                }
+                Err(check)
             }
-            (true, true) => {
-                check.errors.push((
-                    field::PUBLIC_CARD_ID,
-                    "Enter the Public Card ID printed on the card, or the card's Hidden ID (UID)."
-                        .into(),
-                ));
-                (None, field::PUBLIC_CARD_ID, "")
-            }
-            (false, true) => (Some(PassIdKind::Visible), field::PUBLIC_CARD_ID, public),
-            (true, false) => (Some(PassIdKind::Hidden), field::HIDDEN_ID, hidden),
-        };
-        let id = kind.and_then(|kind| match check_pass_id(kind, input, confirmed) {
-            Ok(checked) => {
-                check
-                    .warnings
-                    .extend(checked.warnings.iter().cloned().map(|w| (field, w)));
-                Some((checked.value, checked.warnings))
-            }
-            Err(PassIdError::NeedsConfirmation(warning)) => {
-                check.needs_confirmation = true;
-                check.errors.push((field, warning.to_string()));
-                check.warnings.push((field, warning));
-                None
-            }
-            Err(e) => {
-                check.errors.push((field, e.to_string()));
-                None
-            }
-        });
-        let nickname = Nickname::parse(nickname)
-            .map_err(|e| check.errors.push((field::NICKNAME, e.to_string())))
-            .ok();
-        match (user, id, nickname) {
-            (Some(user), Some((id, warnings)), Some(nickname)) if check.errors.is_empty() => {
-                Ok(NewPass {
-                    user,
-                    id,
-                    nickname,
-                    warnings,
-                })
-            }
-            _ => Err(check),
         }
     }
 }

@@ -57,6 +57,7 @@ mod decisions;
 mod error;
 mod events;
 mod health;
+mod import;
 mod instances;
 #[cfg(feature = "test-support")]
 pub mod list_seed;
@@ -101,6 +102,7 @@ pub use events::{
 pub use health::{
     open_failure_reason, sqlite_dir_problem, sqlite_url_problem, NotReady, READINESS_TIMEOUT,
 };
+pub use import::ImportCommit;
 pub use instances::{CleanedUp, Instance, InstanceId, DEFAULT_INSTANCE_LEASE};
 pub use local_lists::SYNC_NAME;
 pub use mail::{Letter, MailStatus, OutboxMessage, DEFAULT_MAIL_RETENTION_DAYS};

@@ -67,6 +67,25 @@ impl<'a> Statement<'a> {
         self
     }
 
+    /// Runs it on `conn` and reads the rows it returns. Not kept prepared: the text changes with the number of
+    /// values.
+    pub(crate) async fn fetch_all<T>(self, conn: &mut Conn) -> Result<Vec<T>, StorageError>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    {
+        let mut query = sqlx::query_as::<_, T>(&self.sql);
+        for value in self.values {
+            query = match value {
+                Value::Int(v) => query.bind(v),
+                Value::OptInt(v) => query.bind(v),
+                Value::Text(v) => query.bind(v),
+                Value::OptText(v) => query.bind(v),
+                Value::OptString(v) => query.bind(v),
+            };
+        }
+        Ok(query.persistent(false).fetch_all(&mut *conn).await?)
+    }
+
     /// Runs it on `conn`. Not kept prepared: the text changes with the number of rows.
     pub(crate) async fn execute(self, conn: &mut Conn) -> Result<(), StorageError> {
         let mut query = sqlx::query(&self.sql);

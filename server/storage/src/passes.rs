@@ -181,7 +181,11 @@ impl OrgAdmin {
     }
 
     /// One live pass of this organization; `NotFound { what: "pass" }` for any other id.
-    async fn live_pass(&self, conn: &mut Conn, pass: PassId) -> Result<PassSummary, StorageError> {
+    pub(crate) async fn live_pass(
+        &self,
+        conn: &mut Conn,
+        pass: PassId,
+    ) -> Result<PassSummary, StorageError> {
         let sql =
             format!("{PASS_SELECT} WHERE p.id = $1 AND p.org_id = $2 AND p.deleted_at IS NULL");
         sqlx::query_as::<_, PassRow>(&sql)
@@ -377,7 +381,7 @@ impl OrgAdmin {
     /// Marks the live pass `p` of this organization deleted and records it in the audit log, `why` appended
     /// to the entry. `false` (nothing changed, nothing recorded) when another writer deleted it since it was
     /// read (PostgreSQL runs writers concurrently).
-    async fn delete_pass_in(
+    pub(crate) async fn delete_pass_in(
         &self,
         conn: &mut Conn,
         p: &PassSummary,

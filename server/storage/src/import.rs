@@ -1,0 +1,675 @@
+//! Bulk import of passes with their users (issue #12): what a file would do ([`OrgAdmin::preview_pass_import`])
+//! and doing it ([`OrgAdmin::commit_pass_import`]), all or nothing.
+//!
+//! Both run the same plan: each row's organization (the one imported into, or the sub-organization its
+//! Organization cell names), the conflicts between rows, then against the database — is the person already a
+//! member there, is the card already registered there and to whom — in a few queries for the whole file (the
+//! users, memberships and passes it touches, a few hundred values per query). The commit plans again inside its
+//! write transaction, after locking the organization's row, so that it acts on what is there then: a second
+//! import into the same organization (another instance on PostgreSQL) waits and then sees the first one's
+//! passes. It writes each person and pass with the code of "+ Add User" and "+ Add Pass" (`add_user_in`,
+//! `invite_in`, `add_pass_in`, `delete_pass_in`: the same checks, invitations and audit entries), plus one
+//! audit entry for the import with its counts. Anything refused rolls everything back.
+
+use crate::audit;
+use crate::db::{fold_case, now, Backend, Conn};
+use crate::error::StorageError;
+use crate::events::StationEvent;
+use crate::multi_row::{Statement, Value};
+use crate::org::{OrgAdmin, MEMBER_FIRST_NAME, MEMBER_LAST_NAME};
+use crate::stations::subtree_cte;
+use shared::import::{
+    in_file_conflicts, CellError, CheckedRow, Column, Deletions, ImportDone, ImportMode,
+    ImportPreview, RowInput, RowOutcome, RowPreview, UserOutcome,
+};
+use shared::mode::{initial_for, PassMode};
+use shared::model::AuditAction;
+use shared::pass_id::PassIdKind;
+use shared::role::Role;
+use shared::{OrgId, PassId, UserId};
+use std::collections::{HashMap, HashSet};
+
+/// Values per lookup query: well below SQLite's and PostgreSQL's limits on parameters.
+const LOOKUP_CHUNK: usize = 500;
+
+/// What [`OrgAdmin::commit_pass_import`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportCommit {
+    /// Everything was written.
+    Done(ImportDone),
+    /// Nothing was written: why, and the preview as it is now.
+    Refused {
+        /// The sentence for the administrator.
+        reason: String,
+        /// What the file would do now, row by row.
+        preview: ImportPreview,
+    },
+}
+
+/// The organizations of the subtree imported into, and how an Organization cell names one of them.
+struct Tree {
+    root: OrgId,
+    /// Each organization's path below the root ("De Kroon Logistics / Loading"), the root's own name for it.
+    names: HashMap<OrgId, String>,
+    /// Folded path below the root, and folded path from the root → organization.
+    by_path: HashMap<String, OrgId>,
+    /// Folded name → every organization of the subtree with that name.
+    by_name: HashMap<String, Vec<OrgId>>,
+}
+
+fn fold_path(path: &str) -> String {
+    path.split('/')
+        .map(|part| fold_case(part.trim()))
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+impl Tree {
+    async fn read(conn: &mut Conn, root: OrgId) -> Result<Tree, StorageError> {
+        let rows: Vec<(i64, Option<i64>, String)> = sqlx::query_as(&format!(
+            "{} SELECT id, parent_id, name FROM subtree ORDER BY depth, id",
+            subtree_cte("$1")
+        ))
+        .bind(root.0)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut tree = Tree {
+            root,
+            names: HashMap::new(),
+            by_path: HashMap::new(),
+            by_name: HashMap::new(),
+        };
+        // Parents come before their children (ordered by depth).
+        let mut paths: HashMap<i64, String> = HashMap::new();
+        let mut root_name = String::new();
+        for (id, parent, name) in rows {
+            tree.by_name
+                .entry(fold_case(name.trim()))
+                .or_default()
+                .push(OrgId(id));
+            if id == root.0 {
+                root_name = name.clone();
+                tree.names.insert(OrgId(id), name);
+                continue;
+            }
+            let path = match parent.and_then(|p| paths.get(&p)) {
+                Some(parent_path) => format!("{parent_path} / {name}"),
+                None => name,
+            };
+            tree.by_path.insert(fold_path(&path), OrgId(id));
+            tree.by_path
+                .insert(fold_path(&format!("{root_name} / {path}")), OrgId(id));
+            tree.names.insert(OrgId(id), path.clone());
+            paths.insert(id, path);
+        }
+        tree.by_path.insert(fold_path(&root_name), root);
+        Ok(tree)
+    }
+
+    /// The organization an Organization cell names: empty is the root; else a path below the root (with or
+    /// without the root's name in front), or a name only one organization of the subtree has.
+    fn resolve(&self, cell: Option<&str>) -> Result<OrgId, String> {
+        let Some(cell) = cell else {
+            return Ok(self.root);
+        };
+        if let Some(&org) = self.by_path.get(&fold_path(cell)) {
+            return Ok(org);
+        }
+        match self.by_name.get(&fold_case(cell.trim())).map(Vec::as_slice) {
+            Some([org]) => Ok(*org),
+            Some(several) if several.len() > 1 => {
+                let mut paths: Vec<&str> = several.iter().map(|o| self.name(*o)).collect();
+                paths.sort_unstable();
+                Err(format!(
+                    "Several organizations are named \"{cell}\" here; write the path of the one you mean: {}.",
+                    paths.join(" or ")
+                ))
+            }
+            _ => Err(format!(
+                "There is no organization \"{cell}\" in {}. Write the name or the path of one of its \
+                 sub-organizations (e.g. \"{}\"), or leave the cell empty to import into {} itself.",
+                self.name(self.root),
+                self.example(),
+                self.name(self.root),
+            )),
+        }
+    }
+
+    fn name(&self, org: OrgId) -> &str {
+        self.names.get(&org).map_or("", String::as_str)
+    }
+
+    fn example(&self) -> &str {
+        self.names
+            .iter()
+            .filter(|(org, _)| **org != self.root)
+            .map(|(_, path)| path.as_str())
+            .min()
+            .unwrap_or("Sub-organization name")
+    }
+}
+
+/// A person who has an account, as the plan needs them.
+struct Account {
+    id: i64,
+}
+
+/// A live membership in an organization of the subtree.
+struct Member {
+    role: Role,
+    first_name: String,
+    last_name: String,
+}
+
+/// A live pass of an organization the file imports into.
+struct LivePass {
+    id: i64,
+    user_id: i64,
+    mode: PassMode,
+    nickname: String,
+    holder: String,
+}
+
+/// What the commit does with a row.
+enum Action {
+    /// Nothing (already there, or the row is in error).
+    Nothing,
+    /// A new pass in `org`, for the existing member `user` or (None) the person of the row, added first.
+    AddPass {
+        org: OrgId,
+        user: Option<i64>,
+        mode: PassMode,
+    },
+}
+
+/// The plan of an import: the preview, each row's action, the passes a replace deletes.
+struct Plan {
+    preview: ImportPreview,
+    actions: Vec<Action>,
+    deletions: Vec<(OrgId, Vec<i64>)>,
+}
+
+impl OrgAdmin {
+    /// What importing `rows` (read and checked by `shared::import::read_row`) into this organization would do,
+    /// row by row, without writing anything.
+    pub async fn preview_pass_import(
+        &self,
+        rows: &[RowInput],
+        mode: ImportMode,
+    ) -> Result<ImportPreview, StorageError> {
+        let mut conn = self.db.read().await?;
+        Ok(self.plan_import(&mut conn, rows, mode).await?.preview)
+    }
+
+    /// Imports `rows` into this organization, all or nothing: refused (nothing written) while a row has an error,
+    /// while a warning is not `confirmed`, or — replace — when the number of passes it would delete is not
+    /// `expected_deletions`, the number the administrator saw in the preview and confirmed (someone changed the
+    /// organization's passes since). `file_name` goes into the audit entry.
+    pub async fn commit_pass_import(
+        &self,
+        rows: &[RowInput],
+        mode: ImportMode,
+        confirmed: bool,
+        expected_deletions: usize,
+        file_name: &str,
+    ) -> Result<ImportCommit, StorageError> {
+        let mut tx = self.db.begin_write().await?;
+        // One import per organization at a time, across instances: the second waits for the first's commit here,
+        // then plans with its passes in place.
+        sqlx::query("UPDATE organizations SET name = name WHERE id = $1")
+            .bind(self.org.0)
+            .execute(&mut *tx)
+            .await?;
+        let plan = self.plan_import(&mut tx, rows, mode).await?;
+        let totals = &plan.preview.totals;
+        let refusal = if totals.errors > 0 {
+            Some(format!(
+                "Nothing was imported: {} {} an error. Download the rows with their errors, correct them and \
+                 upload the file again.",
+                totals.errors,
+                if totals.errors == 1 { "row has" } else { "rows have" }
+            ))
+        } else if totals.needs_confirmation > 0 && !confirmed {
+            Some(format!(
+                "Nothing was imported: confirm the {} {} first.",
+                totals.needs_confirmation,
+                if totals.needs_confirmation == 1 {
+                    "warning"
+                } else {
+                    "warnings"
+                }
+            ))
+        } else if mode == ImportMode::Replace && totals.deletions != expected_deletions {
+            Some(format!(
+                "Nothing was imported: the passes changed since the preview, and replacing them now deletes {} \
+                 instead of {expected_deletions}. Check the new preview and confirm again.",
+                totals.deletions
+            ))
+        } else {
+            None
+        };
+        if let Some(reason) = refusal {
+            // Dropping the transaction rolls it back; the organization's row is unlocked.
+            return Ok(ImportCommit::Refused {
+                reason,
+                preview: plan.preview,
+            });
+        }
+        let at = now();
+        // The organizations the file imports into lie in this one's subtree ([`Tree`]), which the caller
+        // administers: a handle for each.
+        let mut handles: HashMap<OrgId, OrgAdmin> = HashMap::new();
+        let mut added_people: HashMap<(OrgId, String), UserId> = HashMap::new();
+        let mut done = ImportDone {
+            new_users: 0,
+            new_passes: 0,
+            skipped: plan.preview.totals.already_there,
+            deleted: 0,
+        };
+        for (input, action) in rows.iter().zip(&plan.actions) {
+            let (&Action::AddPass { org, user, mode }, Ok(row)) = (action, &input.checked) else {
+                continue;
+            };
+            let admin = self.handle_below(&mut handles, org);
+            let holder = match user {
+                Some(user) => UserId(user),
+                None => {
+                    let key = (org, row.email.as_str().to_owned());
+                    match added_people.get(&key) {
+                        Some(user) => *user,
+                        None => {
+                            let outcome = admin
+                                .add_user_in(
+                                    &mut tx,
+                                    &row.first_name,
+                                    &row.last_name,
+                                    &row.email,
+                                    row.role,
+                                    at,
+                                )
+                                .await?;
+                            admin
+                                .invite_in(&mut tx, outcome.user_id, row.role, at)
+                                .await?;
+                            done.new_users += 1;
+                            added_people.insert(key, outcome.user_id);
+                            outcome.user_id
+                        }
+                    }
+                }
+            };
+            admin
+                .add_pass_in(&mut tx, holder, &row.pass, &row.nickname, mode, at)
+                .await?;
+            done.new_passes += 1;
+        }
+        for (org, passes) in &plan.deletions {
+            let admin = self.handle_below(&mut handles, *org);
+            for pass in passes {
+                let live = admin.live_pass(&mut tx, PassId(*pass)).await?;
+                if admin
+                    .delete_pass_in(&mut tx, &live, " (not in the imported file)", at)
+                    .await?
+                {
+                    done.deleted += 1;
+                }
+            }
+        }
+        let summary = format!(
+            "Imported passes from \"{}\" ({}): {}",
+            file_name.trim(),
+            match mode {
+                ImportMode::Add => "add",
+                ImportMode::Replace => "replace",
+            },
+            done.summary()
+        );
+        audit::record(
+            &mut tx,
+            self.org,
+            &self.actor,
+            AuditAction::PassesImported,
+            &summary,
+            at,
+        )
+        .await?;
+        self.db
+            .commit_announcing(tx, StationEvent::LocalListsChanged(self.org))
+            .await?;
+        if done.new_users > 0 {
+            self.db.wake_mail_sender();
+        }
+        Ok(ImportCommit::Done(done))
+    }
+
+    /// This handle for `org`, an organization of this one's subtree.
+    fn handle_below<'h>(
+        &self,
+        handles: &'h mut HashMap<OrgId, OrgAdmin>,
+        org: OrgId,
+    ) -> &'h OrgAdmin {
+        handles.entry(org).or_insert_with(|| {
+            OrgAdmin::new(
+                self.db.clone(),
+                self.actor.clone(),
+                self.memberships.clone(),
+                org,
+            )
+        })
+    }
+
+    async fn plan_import(
+        &self,
+        conn: &mut Conn,
+        rows: &[RowInput],
+        mode: ImportMode,
+    ) -> Result<Plan, StorageError> {
+        let tree = Tree::read(conn, self.org).await?;
+        // Each row's organization, then the conflicts within the file.
+        let mut errors: Vec<Vec<CellError>> = rows
+            .iter()
+            .map(|r| r.checked.as_ref().err().cloned().unwrap_or_default())
+            .collect();
+        let mut orgs: Vec<Option<OrgId>> = Vec::with_capacity(rows.len());
+        for (index, input) in rows.iter().enumerate() {
+            let cell = Some(input.shown.organization.as_str()).filter(|c| !c.is_empty());
+            match tree.resolve(cell) {
+                Ok(org) => orgs.push(Some(org)),
+                Err(message) => {
+                    errors[index].push(CellError {
+                        column: Column::Organization,
+                        message,
+                    });
+                    orgs.push(None);
+                }
+            }
+        }
+        let valid: Vec<(usize, OrgId, &CheckedRow)> = rows
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| Some((i, orgs[i]?, r.checked.as_ref().ok()?)))
+            .filter(|(i, _, _)| errors[*i].is_empty())
+            .collect();
+        let keyed: Vec<(OrgId, &CheckedRow)> = valid.iter().map(|(_, o, r)| (*o, *r)).collect();
+        for (k, error) in in_file_conflicts(&keyed) {
+            errors[valid[k].0].push(error);
+        }
+
+        // The database's side, for the rows still valid.
+        let emails: Vec<String> = valid
+            .iter()
+            .map(|(_, _, r)| fold_case(r.email.as_str()))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let backend = self.db.backend;
+        let accounts = accounts_by_email(conn, backend, &emails).await?;
+        let account_ids: Vec<i64> = accounts.values().map(|a| a.id).collect();
+        let members = live_memberships(conn, backend, &account_ids).await?;
+        let mut targets: Vec<OrgId> = orgs.iter().flatten().copied().collect();
+        if rows.is_empty() {
+            targets.push(self.org);
+        }
+        targets.sort_unstable_by_key(|o| o.0);
+        targets.dedup();
+        let passes = live_passes(conn, backend, &targets).await?;
+
+        let mut previews = Vec::with_capacity(rows.len());
+        let mut actions = Vec::with_capacity(rows.len());
+        let mut listed: HashSet<i64> = HashSet::new();
+        for (index, input) in rows.iter().enumerate() {
+            let organization = orgs[index].map_or_else(
+                || input.shown.organization.clone(),
+                |o| tree.name(o).to_owned(),
+            );
+            let mut notes = Vec::new();
+            let (outcome, action) = match (&input.checked, orgs[index]) {
+                (Ok(row), Some(org)) if errors[index].is_empty() => {
+                    let account = accounts.get(&fold_case(row.email.as_str()));
+                    let member = account.and_then(|a| members.get(&(a.id, org.0)));
+                    if let Some(member) = member {
+                        if member.role != row.role {
+                            notes.push(format!(
+                                "Stays {} here: an import does not change a member's role.",
+                                member.role.label()
+                            ));
+                        }
+                        if member.first_name != row.first_name.as_str()
+                            || member.last_name != row.last_name.as_str()
+                        {
+                            notes.push(format!(
+                                "Known here as {} {}; that name stays.",
+                                member.first_name, member.last_name
+                            ));
+                        }
+                    }
+                    let key = (org.0, row.pass.kind(), row.pass.match_key().to_owned());
+                    match passes.get(&key) {
+                        Some(existing) => {
+                            listed.insert(existing.id);
+                            if member.is_some() && account.map(|a| a.id) == Some(existing.user_id) {
+                                if let Some(wanted) = row.mode.filter(|m| *m != existing.mode) {
+                                    notes.push(format!(
+                                        "Stays {}: an import does not change existing passes (the file says {}). \
+                                         Change the mode under Passes.",
+                                        existing.mode.label(),
+                                        wanted.label()
+                                    ));
+                                }
+                                (
+                                    RowOutcome::AlreadyThere {
+                                        mode: existing.mode,
+                                    },
+                                    Action::Nothing,
+                                )
+                            } else {
+                                errors[index].push(CellError {
+                                    column: row.pass_column(),
+                                    message: format!(
+                                        "This {} is already registered in this organization: pass \"{}\" of {}.",
+                                        row.pass.kind().label(),
+                                        existing.nickname,
+                                        existing.holder
+                                    ),
+                                });
+                                (RowOutcome::Error { errors: Vec::new() }, Action::Nothing)
+                            }
+                        }
+                        None => {
+                            let user = if member.is_some() {
+                                UserOutcome::Existing
+                            } else {
+                                UserOutcome::New
+                            };
+                            let mode = row.mode.unwrap_or_else(|| initial_for(&row.pass).0);
+                            let action = Action::AddPass {
+                                org,
+                                user: member.and(account.map(|a| a.id)),
+                                mode,
+                            };
+                            let warning = row
+                                .warnings
+                                .iter()
+                                .find(|w| w.needs_confirmation())
+                                .map(ToString::to_string);
+                            notes.extend(
+                                row.warnings
+                                    .iter()
+                                    .filter(|w| !w.needs_confirmation())
+                                    .map(ToString::to_string),
+                            );
+                            match warning {
+                                Some(warning) => (
+                                    RowOutcome::NeedsConfirmation {
+                                        user,
+                                        mode,
+                                        warning,
+                                    },
+                                    action,
+                                ),
+                                None => (RowOutcome::NewPass { user, mode }, action),
+                            }
+                        }
+                    }
+                }
+                _ => (RowOutcome::Error { errors: Vec::new() }, Action::Nothing),
+            };
+            let outcome = if errors[index].is_empty() {
+                outcome
+            } else {
+                actions.push(Action::Nothing);
+                previews.push(RowPreview {
+                    line: input.line,
+                    organization,
+                    name: input.shown.name.clone(),
+                    email: input.shown.email.clone(),
+                    pass: input.shown.pass.clone(),
+                    outcome: RowOutcome::Error {
+                        errors: std::mem::take(&mut errors[index]),
+                    },
+                    notes,
+                });
+                continue;
+            };
+            actions.push(action);
+            previews.push(RowPreview {
+                line: input.line,
+                organization,
+                name: input.shown.name.clone(),
+                email: input.shown.email.clone(),
+                pass: input.shown.pass.clone(),
+                outcome,
+                notes,
+            });
+        }
+
+        let mut deletions = Vec::new();
+        let mut deleted_per_org = Vec::new();
+        if mode == ImportMode::Replace {
+            for org in &targets {
+                let mut gone: Vec<i64> = passes
+                    .iter()
+                    .filter(|((o, _, _), p)| *o == org.0 && !listed.contains(&p.id))
+                    .map(|(_, p)| p.id)
+                    .collect();
+                gone.sort_unstable();
+                deleted_per_org.push(Deletions {
+                    organization: tree.name(*org).to_owned(),
+                    passes: gone.len(),
+                });
+                deletions.push((*org, gone));
+            }
+        }
+        Ok(Plan {
+            preview: ImportPreview::new(mode, previews, deleted_per_org),
+            actions,
+            deletions,
+        })
+    }
+}
+
+/// The accounts with these (folded) e-mail addresses, by folded address.
+async fn accounts_by_email(
+    conn: &mut Conn,
+    backend: Backend,
+    emails: &[String],
+) -> Result<HashMap<String, Account>, StorageError> {
+    let mut found = HashMap::new();
+    for chunk in emails.chunks(LOOKUP_CHUNK) {
+        let mut statement = Statement::new(
+            backend,
+            "SELECT id, lower(email) AS email FROM users WHERE lower(email) IN ",
+        );
+        statement.tuple(chunk.iter().map(|e| Value::Text(e.as_str())));
+        let rows: Vec<(i64, String)> = statement.fetch_all(conn).await?;
+        for (id, email) in rows {
+            found.insert(fold_case(&email), Account { id });
+        }
+    }
+    Ok(found)
+}
+
+/// The live memberships of these accounts, by (account, organization).
+async fn live_memberships(
+    conn: &mut Conn,
+    backend: Backend,
+    users: &[i64],
+) -> Result<HashMap<(i64, i64), Member>, StorageError> {
+    let mut found = HashMap::new();
+    let sql = format!(
+        "SELECT m.user_id, m.org_id, m.role, {MEMBER_FIRST_NAME} AS first_name, \
+                {MEMBER_LAST_NAME} AS last_name \
+         FROM memberships m JOIN users u ON u.id = m.user_id \
+         WHERE m.removed_at IS NULL AND m.user_id IN "
+    );
+    for chunk in users.chunks(LOOKUP_CHUNK) {
+        let mut statement = Statement::new(backend, &sql);
+        statement.tuple(chunk.iter().map(|u| Value::Int(*u)));
+        let rows: Vec<(i64, i64, String, String, String)> = statement.fetch_all(conn).await?;
+        for (user, org, role, first_name, last_name) in rows {
+            let role = Role::parse(&role).ok_or_else(|| {
+                StorageError::internal(format!("unknown role {role:?} in database"))
+            })?;
+            found.insert(
+                (user, org),
+                Member {
+                    role,
+                    first_name,
+                    last_name,
+                },
+            );
+        }
+    }
+    Ok(found)
+}
+
+/// The live passes of these organizations, by (organization, kind, match key).
+async fn live_passes(
+    conn: &mut Conn,
+    backend: Backend,
+    orgs: &[OrgId],
+) -> Result<HashMap<(i64, PassIdKind, String), LivePass>, StorageError> {
+    let mut found = HashMap::new();
+    let sql = format!(
+        "SELECT p.id, p.org_id, p.user_id, p.id_kind, p.match_key, p.mode, p.nickname, \
+                {MEMBER_FIRST_NAME} AS first_name, {MEMBER_LAST_NAME} AS last_name \
+         FROM passes p JOIN users u ON u.id = p.user_id \
+         JOIN memberships m ON m.user_id = p.user_id AND m.org_id = p.org_id \
+         WHERE p.deleted_at IS NULL AND p.org_id IN "
+    );
+    type Row = (
+        i64,
+        i64,
+        i64,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+    );
+    for chunk in orgs.chunks(LOOKUP_CHUNK) {
+        let mut statement = Statement::new(backend, &sql);
+        statement.tuple(chunk.iter().map(|o| Value::Int(o.0)));
+        let rows: Vec<Row> = statement.fetch_all(conn).await?;
+        for (id, org, user_id, kind, key, mode, nickname, first, last) in rows {
+            let kind = PassIdKind::parse(&kind).ok_or_else(|| {
+                StorageError::internal(format!("unknown pass id kind {kind:?} in database"))
+            })?;
+            let mode = PassMode::parse(&mode).ok_or_else(|| {
+                StorageError::internal(format!("unknown pass mode {mode:?} in database"))
+            })?;
+            found.insert(
+                (org, kind, key),
+                LivePass {
+                    id,
+                    user_id,
+                    mode,
+                    nickname,
+                    holder: format!("{first} {last}"),
+                },
+            );
+        }
+    }
+    Ok(found)
+}
