@@ -91,6 +91,14 @@ impl Column {
     }
 }
 
+/// Whether a header is the "Error" column of an error file ("Error" or "Errors", regardless of case and
+/// spaces): the import's error file is the uploaded rows with what is wrong with each in that column, and people
+/// fix the rows in it and upload it again, so the column is accepted and ignored.
+pub fn is_error_header(header: &str) -> bool {
+    let key = header.trim().trim_start_matches('\u{FEFF}').trim();
+    key.eq_ignore_ascii_case("error") || key.eq_ignore_ascii_case("errors")
+}
+
 /// Why a file's header row cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum HeaderError {
@@ -124,9 +132,10 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// Reads a header row. Empty trailing headers (spreadsheets keep formatted empty columns) are ignored;
-    /// every other header must be a column of the template, once. First name, last name, e-mail and nickname ("+ Add Pass" requires one) are required,
-    /// and at least one of the two pass IDs.
+    /// Reads a header row. Empty trailing headers (spreadsheets keep formatted empty columns) and the error
+    /// file's "Error" column ([`is_error_header`]) are ignored; every other header must be a column of the
+    /// template, once. First name, last name, e-mail and nickname ("+ Add Pass" requires one) are required, and
+    /// at least one of the two pass IDs.
     pub fn parse<S: AsRef<str>>(headers: &[S]) -> Result<Layout, HeaderError> {
         let last_named = headers
             .iter()
@@ -135,6 +144,9 @@ impl Layout {
         let mut positions: Vec<(Column, usize)> = Vec::new();
         for (index, header) in headers[..last_named].iter().enumerate() {
             let header = header.as_ref();
+            if is_error_header(header) {
+                continue;
+            }
             let column = Column::recognize(header).ok_or_else(|| HeaderError::Unknown {
                 position: index + 1,
                 header: header.trim().to_owned(),
@@ -346,6 +358,40 @@ mod tests {
             unknown.unwrap_err().to_string(),
             "Column 4 (\"Card number\") is not a column of the import template. The columns are: First name, \
              Last name, E-mail, Role, Public Card ID, Hidden ID, Nickname, Mode, Organization."
+        );
+    }
+
+    #[test]
+    fn the_error_files_error_column_is_ignored() {
+        for header in ["Error", "errors", " ERROR ", "\u{FEFF}Errors"] {
+            assert!(is_error_header(header), "{header:?}");
+        }
+        assert!(!is_error_header("Error code"));
+        assert!(!is_error_header(""));
+        let layout = Layout::parse(&[
+            "Error",
+            "First name",
+            "Last name",
+            "E-mail",
+            "UID",
+            "Errors",
+            "Nickname",
+        ])
+        .expect("an error file uploaded again");
+        let row = [
+            "Unknown mode",
+            "Ilse",
+            "Vermeer",
+            "ilse@example.com",
+            "04A1B2C3D4E5F6",
+            "",
+        ];
+        assert_eq!(layout.cell(&row, Column::FirstName), "Ilse");
+        assert_eq!(layout.cell(&row, Column::HiddenId), "04A1B2C3D4E5F6");
+        assert_eq!(
+            Layout::parse(&["Error", "First name", "Last name", "Hidden ID"]),
+            Err(HeaderError::Missing { header: "E-mail" }),
+            "the Error column is no other column"
         );
     }
 

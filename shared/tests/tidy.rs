@@ -43,6 +43,7 @@ const PRODUCT_DIRS: &[&str] = &[
     "frontend/src",
     "server/src",
     "server/statement-doc/src",
+    "server/passfile/src",
     "shared/src",
 ];
 
@@ -112,6 +113,7 @@ fn ocpp_json_lives_only_in_the_ocpp_crate() {
             "app/src",
             "server/src",
             "server/statement-doc/src",
+            "server/passfile/src",
             "shared/src",
             "server/storage/src",
         ],
