@@ -20,14 +20,14 @@ cargo fmt --all --check
 # The app crate is compiled for the server (feature ssr) and for the browser (feature hydrate), never both at
 # once: each side is linted and tested on its own.
 step "clippy: server side"
-cargo clippy --locked -p shared -p ocpp -p storage -p app -p server -p sim -p statement-doc --all-targets -- -D warnings
+cargo clippy --locked -p shared -p ocpp -p storage -p app -p server -p sim -p statement-doc -p passfile --all-targets -- -D warnings
 step "clippy: browser side (wasm32)"
 cargo clippy --locked -p frontend -p app -p shared --target wasm32-unknown-unknown -- -D warnings
 
 step "unit and integration tests"
 # The mail tests start the test SMTP server (end2end/mail/smtp_sink.py) with the Python that setup.sh installed.
 export CHARGEDESK_TEST_PYTHON="$CHARGEDESK_CACHE/venv/bin/python"
-cargo test --locked -p shared -p ocpp -p storage -p app -p server -p statement-doc
+cargo test --locked -p shared -p ocpp -p storage -p app -p server -p statement-doc -p passfile
 # The simulator, with its load mode's smoke run (50 seeded stations for 5 s against the real server, no errors).
 cargo test --locked -p sim
 # Every Criterion benchmark case once, unmeasured (test mode), so the benchmarks cannot rot; no time is asserted

@@ -18,6 +18,7 @@ pub mod cli;
 pub mod documents;
 pub mod export;
 pub mod http;
+pub mod import;
 pub mod mail;
 pub mod month_end;
 
@@ -103,6 +104,7 @@ pub fn router_and_hub(
 ) -> (Router, OcppHub) {
     let hub = OcppHub::start(db.clone(), ocpp);
     let export_db = db.clone();
+    let import_db = db.clone();
     let probes = http::probes(db.clone());
     let documents_db = db.clone();
     let routes = generate_route_list(App);
@@ -161,6 +163,8 @@ pub fn router_and_hub(
     let exports = Router::new()
         .route("/api/export/{file}", get(export::transactions))
         .with_state(export_db);
+    // The bulk import and export of passes (files: see import.rs).
+    let imports = import::routes(import_db);
     let timeout = TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, web.request_timeout);
     let router = http::with_request_ids(
         http::compressed(http::secure(
@@ -168,6 +172,7 @@ pub fn router_and_hub(
                 .merge(ocpp)
                 .merge(documents)
                 .merge(exports)
+                .merge(imports)
                 .merge(probes)
                 .layer(timeout),
             web.site,

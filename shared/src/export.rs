@@ -68,6 +68,35 @@ pub fn decimal_kwh(energy_wh: i64) -> String {
     format!("{sign}{}.{:03}", abs / 1_000, abs % 1_000)
 }
 
+/// A download's file name: "transactions-brouwerij-de-kroon-2026-11-30.csv" — `what`, the organization's name in
+/// lower-case ASCII letters and digits with hyphens for the rest, the day (omitted when `None`), the extension.
+pub fn download_name(
+    what: &str,
+    org_name: &str,
+    day: Option<crate::period::Day>,
+    extension: &str,
+) -> String {
+    let mut slug = String::new();
+    for c in org_name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let mut name = what.to_owned();
+    for part in [
+        slug.trim_end_matches('-').to_owned(),
+        day.map(|d| d.to_string()).unwrap_or_default(),
+    ] {
+        if !part.is_empty() {
+            name.push('-');
+            name.push_str(&part);
+        }
+    }
+    format!("{name}.{extension}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

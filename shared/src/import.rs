@@ -12,7 +12,8 @@ mod rows;
 
 pub use rows::{
     check_row, in_file_conflicts, read_row, CellError, CheckedRow, Deletions, ImportDone,
-    ImportMode, ImportPreview, ImportTotals, RowInput, RowOutcome, RowPreview, Shown, UserOutcome,
+    ImportMode, ImportPreview, ImportRefusal, ImportTotals, RowInput, RowOutcome, RowPreview,
+    Shown, UserOutcome,
 };
 
 use crate::mode::PassMode;

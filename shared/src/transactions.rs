@@ -366,20 +366,7 @@ pub struct TransactionsOverview {
 /// A download's file name: `transactions-brouwerij-de-kroon-2026-11-24.xlsx` (the organization's name in lower
 /// case ASCII letters and digits, today's date).
 pub fn export_file_name(org_name: &str, today: Day, extension: &str) -> String {
-    let mut slug = String::new();
-    for c in org_name.chars().flat_map(char::to_lowercase) {
-        if c.is_ascii_alphanumeric() {
-            slug.push(c);
-        } else if !slug.is_empty() && !slug.ends_with('-') {
-            slug.push('-');
-        }
-    }
-    let slug = slug.trim_end_matches('-');
-    if slug.is_empty() {
-        format!("transactions-{today}.{extension}")
-    } else {
-        format!("transactions-{slug}-{today}.{extension}")
-    }
+    crate::export::download_name("transactions", org_name, Some(today), extension)
 }
 
 /// The header of a download: the names of [`export_row`]'s cells; times are local in `zone`.

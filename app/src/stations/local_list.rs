@@ -62,15 +62,19 @@ pub fn LocalListPanel() -> impl IntoView {
     let resend = ServerAction::<ResendLocalList>::new();
     let asking = RwSignal::new(false);
     let tick = RwSignal::new(0usize);
-    let status = LocalResource::new(move || {
-        let (org, station, _, _) = (org.get(), station.get(), tick.get(), resend.version().get());
-        async move {
+    // A resource the server renders and hands over to the browser, not a browser-only one: the page must hydrate
+    // onto exactly the markup the server sent. (A browser-only resource that answered before hydration reached
+    // this section rendered the list's state where the server had rendered "Reading…": a hydration panic, seen
+    // as a page that never came alive.)
+    let status = Resource::new(
+        move || (org.get(), station.get(), tick.get(), resend.version().get()),
+        |(org, station, _, _)| async move {
             match (org, station) {
                 (Some(org), Some(station)) => Some(station_local_list(org, station).await),
                 _ => None,
             }
-        }
-    });
+        },
+    );
     Effect::new(move |_| {
         if status.get().is_some() {
             set_timeout(
@@ -92,20 +96,24 @@ pub fn LocalListPanel() -> impl IntoView {
                 "The passes this station accepts by itself, so that whitelisted cards also charge while it cannot reach ChargeDesk. ChargeDesk keeps the list equal to the passes it accepts at this station, and clears the station's cache when a pass leaves it."
             </p>
             <div role="status" aria-live="polite" class="mt-3 text-sm">
-                {move || match status.try_get().flatten() {
-                    Some(Some(Ok(s))) => {
-                        let error = s.last_error.clone().map(|(text, at)| format!("Last error ({at}): {text}"));
-                        view! {
-                            <p class="font-medium text-slate-900">{s.headline()}</p>
-                            <ul class="mt-1 space-y-1 text-slate-700">
-                                {details(&s).into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
-                            </ul>
-                            {error.map(|e| view! { <p class="mt-1 text-red-700">{e}</p> })}
-                        }.into_any()
-                    }
-                    Some(Some(Err(e))) => view! { <p class="text-red-700">{e.to_string()}</p> }.into_any(),
-                    _ => view! { <p class="text-slate-600">"Reading the list's state…"</p> }.into_any(),
-                }}
+                <Transition fallback=|| view! { <p class="text-slate-600">"Reading the list's state…"</p> }>
+                    {move || Suspend::new(async move {
+                        match status.await {
+                            Some(Ok(s)) => {
+                                let error = s.last_error.clone().map(|(text, at)| format!("Last error ({at}): {text}"));
+                                view! {
+                                    <p class="font-medium text-slate-900">{s.headline()}</p>
+                                    <ul class="mt-1 space-y-1 text-slate-700">
+                                        {details(&s).into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+                                    </ul>
+                                    {error.map(|e| view! { <p class="mt-1 text-red-700">{e}</p> })}
+                                }.into_any()
+                            }
+                            Some(Err(e)) => view! { <p class="text-red-700">{e.to_string()}</p> }.into_any(),
+                            None => ().into_any(),
+                        }
+                    })}
+                </Transition>
             </div>
             <div class="mt-4">
                 <button type="button" class=SECONDARY_BUTTON on:click=move |_| { resend.clear(); asking.set(true); }>

@@ -673,3 +673,128 @@ async fn live_passes(
     }
     Ok(found)
 }
+
+/// A live pass as the export file lists it, in the import's columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportedPass {
+    /// The holder's first name as this organization knows them.
+    pub first_name: String,
+    /// The holder's last name as this organization knows them.
+    pub last_name: String,
+    /// The holder's e-mail address.
+    pub email: String,
+    /// The holder's role in the pass's organization.
+    pub role: Role,
+    /// Public Card ID or Hidden ID.
+    pub kind: PassIdKind,
+    /// The ID as stored (canonical).
+    pub id: String,
+    /// The pass's nickname.
+    pub nickname: String,
+    /// Whitelist or Roaming in the pass's organization.
+    pub mode: PassMode,
+    /// The organization's path below the exported one; empty for the exported organization itself.
+    pub organization: String,
+}
+
+impl OrgAdmin {
+    /// The live passes of this organization and its sub-organizations, with their holders as this organization
+    /// knows them, for the export file: by organization path, then holder, then nickname. Importing the file
+    /// again into this organization finds every row already there.
+    pub async fn export_passes(&self) -> Result<Vec<ExportedPass>, StorageError> {
+        let mut conn = self.db.read().await?;
+        let tree = Tree::read(&mut conn, self.org).await?;
+        type Row = (
+            i64,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+        );
+        let rows: Vec<Row> = sqlx::query_as(&format!(
+            "{} SELECT p.org_id, {MEMBER_FIRST_NAME} AS first_name, {MEMBER_LAST_NAME} AS last_name, u.email, \
+                    m.role, p.id_kind, p.id_value, p.nickname, p.mode \
+             FROM subtree CROSS JOIN passes p \
+             JOIN users u ON u.id = p.user_id \
+             JOIN memberships m ON m.user_id = p.user_id AND m.org_id = p.org_id \
+             WHERE p.org_id = subtree.id AND p.deleted_at IS NULL",
+            subtree_cte("$1")
+        ))
+        .bind(self.org.0)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut passes = rows
+            .into_iter()
+            .map(
+                |(org, first_name, last_name, email, role, kind, id, nickname, mode)| {
+                    Ok(ExportedPass {
+                        organization: if org == self.org.0 {
+                            String::new()
+                        } else {
+                            tree.name(OrgId(org)).to_owned()
+                        },
+                        first_name,
+                        last_name,
+                        email,
+                        role: Role::parse(&role).ok_or_else(|| {
+                            StorageError::internal(format!("unknown role {role:?} in database"))
+                        })?,
+                        kind: PassIdKind::parse(&kind).ok_or_else(|| {
+                            StorageError::internal(format!(
+                                "unknown pass id kind {kind:?} in database"
+                            ))
+                        })?,
+                        id,
+                        nickname,
+                        mode: PassMode::parse(&mode).ok_or_else(|| {
+                            StorageError::internal(format!(
+                                "unknown pass mode {mode:?} in database"
+                            ))
+                        })?,
+                    })
+                },
+            )
+            .collect::<Result<Vec<_>, StorageError>>()?;
+        passes.sort_by(|a, b| {
+            (
+                fold_case(&a.organization),
+                fold_case(&a.last_name),
+                fold_case(&a.first_name),
+                &a.email,
+                &a.nickname,
+            )
+                .cmp(&(
+                    fold_case(&b.organization),
+                    fold_case(&b.last_name),
+                    fold_case(&b.first_name),
+                    &b.email,
+                    &b.nickname,
+                ))
+        });
+        Ok(passes)
+    }
+
+    /// Whether this organization has sub-organizations (the template and export then have the Organization
+    /// column).
+    pub async fn has_sub_organizations(&self) -> Result<bool, StorageError> {
+        let mut conn = self.db.read().await?;
+        let child: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM organizations WHERE parent_id = $1 LIMIT 1")
+                .bind(self.org.0)
+                .fetch_optional(&mut *conn)
+                .await?;
+        Ok(child.is_some())
+    }
+}
+
+impl OrgAdmin {
+    /// The organization's time zone (its own or inherited), for the day in a download's name.
+    pub async fn time_zone(&self) -> Result<shared::time::TimeZoneName, StorageError> {
+        let mut conn = self.db.read().await?;
+        crate::settlement::time_zone_of(&mut conn, self.org).await
+    }
+}

@@ -102,7 +102,7 @@ pub use events::{
 pub use health::{
     open_failure_reason, sqlite_dir_problem, sqlite_url_problem, NotReady, READINESS_TIMEOUT,
 };
-pub use import::ImportCommit;
+pub use import::{ExportedPass, ImportCommit};
 pub use instances::{CleanedUp, Instance, InstanceId, DEFAULT_INSTANCE_LEASE};
 pub use local_lists::SYNC_NAME;
 pub use mail::{Letter, MailStatus, OutboxMessage, DEFAULT_MAIL_RETENTION_DAYS};

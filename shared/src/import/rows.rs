@@ -480,6 +480,13 @@ impl ImportPreview {
     }
 }
 
+/// Why a commit wrote nothing, with what the file would do now (the answer to a refused commit).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportRefusal {
+    pub reason: String,
+    pub preview: ImportPreview,
+}
+
 /// What a committed import did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportDone {
@@ -517,7 +524,7 @@ fn group(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
