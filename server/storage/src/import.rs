@@ -26,6 +26,7 @@ use shared::mode::{initial_for, PassMode};
 use shared::model::AuditAction;
 use shared::pass_id::PassIdKind;
 use shared::role::Role;
+use shared::time::Timestamp;
 use shared::{OrgId, PassId, UserId};
 use std::collections::{HashMap, HashSet};
 
@@ -178,8 +179,17 @@ enum Action {
     AddPass {
         org: OrgId,
         user: Option<i64>,
+        /// Whether the row's address has an account (not a member of `org`).
+        account_exists: bool,
         mode: PassMode,
     },
+}
+
+/// A pass the commit adds: the file's row, its holder's account and its mode.
+struct NewPass<'a> {
+    holder: UserId,
+    row: &'a CheckedRow,
+    mode: PassMode,
 }
 
 /// The plan of an import: the preview, each row's action, the passes a replace deletes.
@@ -259,49 +269,92 @@ impl OrgAdmin {
         // The organizations the file imports into lie in this one's subtree ([`Tree`]), which the caller
         // administers: a handle for each.
         let mut handles: HashMap<OrgId, OrgAdmin> = HashMap::new();
-        let mut added_people: HashMap<(OrgId, String), UserId> = HashMap::new();
         let mut done = ImportDone {
             new_users: 0,
             new_passes: 0,
             skipped: plan.preview.totals.already_there,
             deleted: 0,
         };
+        // The rows to write, organization by organization (in the order the file first names them).
+        let mut by_org: Vec<(OrgId, Vec<(&CheckedRow, Option<i64>, bool, PassMode)>)> = Vec::new();
         for (input, action) in rows.iter().zip(&plan.actions) {
-            let (&Action::AddPass { org, user, mode }, Ok(row)) = (action, &input.checked) else {
+            let (
+                &Action::AddPass {
+                    org,
+                    user,
+                    account_exists,
+                    mode,
+                },
+                Ok(row),
+            ) = (action, &input.checked)
+            else {
                 continue;
             };
-            let admin = self.handle_below(&mut handles, org);
-            let holder = match user {
-                Some(user) => UserId(user),
+            let at_org = match by_org.iter().position(|(o, _)| *o == org) {
+                Some(i) => i,
                 None => {
-                    let key = (org, row.email.as_str().to_owned());
-                    match added_people.get(&key) {
-                        Some(user) => *user,
-                        None => {
-                            let outcome = admin
-                                .add_user_in(
-                                    &mut tx,
-                                    &row.first_name,
-                                    &row.last_name,
-                                    &row.email,
-                                    row.role,
-                                    at,
-                                )
-                                .await?;
-                            admin
-                                .invite_in(&mut tx, outcome.user_id, row.role, at)
-                                .await?;
-                            done.new_users += 1;
-                            added_people.insert(key, outcome.user_id);
-                            outcome.user_id
-                        }
-                    }
+                    by_org.push((org, Vec::new()));
+                    by_org.len() - 1
                 }
             };
-            admin
-                .add_pass_in(&mut tx, holder, &row.pass, &row.nickname, mode, at)
+            by_org[at_org].1.push((row, user, account_exists, mode));
+        }
+        for (org, writes) in &by_org {
+            let admin = self.handle_below(&mut handles, *org);
+            // The people new to the organization, once each: a new account for an address that has none, in
+            // a few statements; an address with an account as "+ Add User" adds it (reused openly inside the
+            // caller's tree, silently outside it).
+            let mut holders: HashMap<String, UserId> = HashMap::new();
+            let mut new_accounts: Vec<&CheckedRow> = Vec::new();
+            let mut existing_accounts: Vec<&CheckedRow> = Vec::new();
+            for (row, user, account_exists, _) in writes {
+                let email = row.email.as_str().to_owned();
+                if let Some(user) = user {
+                    holders.insert(email, UserId(*user));
+                } else if !holders.contains_key(&email)
+                    && !new_accounts
+                        .iter()
+                        .chain(&existing_accounts)
+                        .any(|r| r.email == row.email)
+                {
+                    if *account_exists {
+                        existing_accounts.push(row);
+                    } else {
+                        new_accounts.push(row);
+                    }
+                }
+            }
+            let (created, raced) = admin
+                .add_new_accounts_in(&mut tx, &new_accounts, at)
                 .await?;
-            done.new_passes += 1;
+            done.new_users += created.len();
+            holders.extend(created);
+            for row in existing_accounts.into_iter().chain(raced) {
+                let outcome = admin
+                    .add_user_in(
+                        &mut tx,
+                        &row.first_name,
+                        &row.last_name,
+                        &row.email,
+                        row.role,
+                        at,
+                    )
+                    .await?;
+                admin
+                    .invite_in(&mut tx, outcome.user_id, row.role, at)
+                    .await?;
+                done.new_users += 1;
+                holders.insert(row.email.as_str().to_owned(), outcome.user_id);
+            }
+            let passes: Vec<NewPass> = writes
+                .iter()
+                .map(|(row, _, _, mode)| NewPass {
+                    holder: holders[row.email.as_str()],
+                    row,
+                    mode: *mode,
+                })
+                .collect();
+            done.new_passes += admin.add_passes_in(&mut tx, &passes, at).await?;
         }
         for (org, passes) in &plan.deletions {
             let admin = self.handle_below(&mut handles, *org);
@@ -485,6 +538,7 @@ impl OrgAdmin {
                             let action = Action::AddPass {
                                 org,
                                 user: member.and(account.map(|a| a.id)),
+                                account_exists: account.is_some(),
                                 mode,
                             };
                             let warning = row
@@ -565,6 +619,233 @@ impl OrgAdmin {
             actions,
             deletions,
         })
+    }
+}
+
+/// Rows per multi-row INSERT: a few thousand values, below both databases' limits on parameters.
+const INSERT_CHUNK: usize = 300;
+
+impl OrgAdmin {
+    /// Adds the people of `rows` (one row each, addresses that had no account when planned) to this organization
+    /// as "+ Add User" adds a new person — an account, a membership with a fresh member id, an audit entry, the
+    /// invitation — in a few statements per few hundred people. Returns the accounts made, by address, and the
+    /// rows whose address got an account meanwhile (another writer): those go the way of "+ Add User".
+    async fn add_new_accounts_in<'r>(
+        &self,
+        conn: &mut Conn,
+        rows: &[&'r CheckedRow],
+        at: Timestamp,
+    ) -> Result<(HashMap<String, UserId>, Vec<&'r CheckedRow>), StorageError> {
+        let backend = self.db.backend;
+        let mut created: HashMap<String, UserId> = HashMap::new();
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            let mut users = Statement::new(
+                backend,
+                "INSERT INTO users (email, first_name, last_name, created_at) VALUES ",
+            );
+            for (i, row) in chunk.iter().enumerate() {
+                if i > 0 {
+                    users.sql(", ");
+                }
+                users.tuple([
+                    Value::Text(row.email.as_str()),
+                    Value::Text(row.first_name.as_str()),
+                    Value::Text(row.last_name.as_str()),
+                    Value::Int(at.0),
+                ]);
+            }
+            users.sql(" ON CONFLICT (lower(email)) DO NOTHING RETURNING id, email");
+            let made: Vec<(i64, String)> = users.fetch_all(conn).await?;
+            for (id, email) in made {
+                created.insert(email, UserId(id));
+            }
+        }
+        let (made, raced): (Vec<&'r CheckedRow>, Vec<&'r CheckedRow>) = rows
+            .iter()
+            .copied()
+            .partition(|r| created.contains_key(r.email.as_str()));
+        let member_ids = crate::org::fresh_member_ids(conn, backend, made.len()).await?;
+        for (chunk, ids) in made
+            .chunks(INSERT_CHUNK)
+            .zip(member_ids.chunks(INSERT_CHUNK))
+        {
+            let mut memberships = Statement::new(
+                backend,
+                "INSERT INTO memberships (user_id, org_id, role, created_at, member_id) VALUES ",
+            );
+            for (i, (row, member_id)) in chunk.iter().zip(ids).enumerate() {
+                if i > 0 {
+                    memberships.sql(", ");
+                }
+                memberships.tuple([
+                    Value::Int(created[row.email.as_str()].0),
+                    Value::Int(self.org.0),
+                    Value::Text(row.role.as_str()),
+                    Value::Int(at.0),
+                    Value::Int(*member_id),
+                ]);
+            }
+            memberships.execute(conn).await?;
+            let summaries: Vec<String> = chunk
+                .iter()
+                .map(|row| {
+                    format!(
+                        "Added {} {} ({}) as {}",
+                        row.first_name.as_str(),
+                        row.last_name.as_str(),
+                        row.email.as_str(),
+                        row.role.as_str()
+                    )
+                })
+                .collect();
+            self.audit_many(conn, AuditAction::UserAdded, &summaries, at)
+                .await?;
+            let invites: Vec<(UserId, &str, &str, Role)> = chunk
+                .iter()
+                .map(|row| {
+                    (
+                        created[row.email.as_str()],
+                        row.email.as_str(),
+                        row.first_name.as_str(),
+                        row.role,
+                    )
+                })
+                .collect();
+            self.invite_new_accounts_in(conn, &invites, at).await?;
+        }
+        Ok((created, raced))
+    }
+
+    /// Adds `passes` to this organization as "+ Add Pass" does — each holder's membership locked first (a removal
+    /// at the same moment waits, or is waited for and refuses), each pass with its audit entry — in a few
+    /// statements per few hundred passes. The plan found none of the cards here; one registered meanwhile by
+    /// another writer refuses the whole import. Returns how many were added.
+    async fn add_passes_in(
+        &self,
+        conn: &mut Conn,
+        passes: &[NewPass<'_>],
+        at: Timestamp,
+    ) -> Result<usize, StorageError> {
+        let backend = self.db.backend;
+        let mut holders: Vec<i64> = passes.iter().map(|p| p.holder.0).collect();
+        holders.sort_unstable();
+        holders.dedup();
+        let mut names: HashMap<i64, String> = HashMap::new();
+        for chunk in holders.chunks(LOOKUP_CHUNK) {
+            let mut lock = Statement::new(
+                backend,
+                "UPDATE memberships SET removed_at = removed_at WHERE removed_at IS NULL AND org_id = ",
+            );
+            lock.value(Value::Int(self.org.0)).sql(" AND user_id IN ");
+            lock.tuple(chunk.iter().map(|u| Value::Int(*u)));
+            if lock.execute_counting(conn).await? != chunk.len() as u64 {
+                return Err(StorageError::conflict(
+                    "Someone removed a person of the file from the organization while the import ran; nothing \
+                     was imported. Check the file again.",
+                ));
+            }
+            let mut read = Statement::new(
+                backend,
+                &format!(
+                    "SELECT m.user_id, {MEMBER_FIRST_NAME}, {MEMBER_LAST_NAME} \
+                     FROM memberships m JOIN users u ON u.id = m.user_id \
+                     WHERE m.removed_at IS NULL AND m.org_id = "
+                ),
+            );
+            read.value(Value::Int(self.org.0)).sql(" AND m.user_id IN ");
+            read.tuple(chunk.iter().map(|u| Value::Int(*u)));
+            let found: Vec<(i64, String, String)> = read.fetch_all(conn).await?;
+            names.extend(
+                found
+                    .into_iter()
+                    .map(|(id, first, last)| (id, format!("{first} {last}"))),
+            );
+        }
+        let creator = self.actor.user_id.map(|u| u.0);
+        for chunk in passes.chunks(INSERT_CHUNK) {
+            let mut insert = Statement::new(
+                backend,
+                "INSERT INTO passes (org_id, user_id, id_kind, id_value, match_key, contract_kind, nickname, mode, \
+                 created_at, created_by) VALUES ",
+            );
+            for (i, p) in chunk.iter().enumerate() {
+                if i > 0 {
+                    insert.sql(", ");
+                }
+                insert.tuple([
+                    Value::Int(self.org.0),
+                    Value::Int(p.holder.0),
+                    Value::Text(p.row.pass.kind().as_str()),
+                    Value::Text(p.row.pass.as_str()),
+                    Value::Text(p.row.pass.match_key()),
+                    Value::OptText(p.row.pass.contract_kind().map(|k| k.as_str())),
+                    Value::Text(p.row.nickname.as_str()),
+                    Value::Text(p.mode.as_str()),
+                    Value::Int(at.0),
+                    Value::OptInt(creator),
+                ]);
+            }
+            insert.sql(
+                " ON CONFLICT (org_id, id_kind, match_key) WHERE deleted_at IS NULL DO NOTHING RETURNING id",
+            );
+            let added: Vec<(i64,)> = insert.fetch_all(conn).await?;
+            if added.len() != chunk.len() {
+                return Err(StorageError::conflict(
+                    "A card of the file was registered in the organization while the import ran; nothing was \
+                     imported. Check the file again.",
+                ));
+            }
+            let summaries: Vec<String> = chunk
+                .iter()
+                .map(|p| {
+                    format!(
+                        "Added {} for {} as {}",
+                        crate::passes::describe(
+                            p.row.nickname.as_str(),
+                            p.row.pass.kind(),
+                            p.row.pass.as_str()
+                        ),
+                        names.get(&p.holder.0).map_or("", String::as_str),
+                        p.mode.as_str()
+                    )
+                })
+                .collect();
+            self.audit_many(conn, AuditAction::PassAdded, &summaries, at)
+                .await?;
+        }
+        Ok(passes.len())
+    }
+
+    /// One audit entry of `action` per summary, in one statement.
+    async fn audit_many(
+        &self,
+        conn: &mut Conn,
+        action: AuditAction,
+        summaries: &[String],
+        at: Timestamp,
+    ) -> Result<(), StorageError> {
+        if summaries.is_empty() {
+            return Ok(());
+        }
+        let actor = self.actor.user_id.map(|u| u.0);
+        let mut statement = Statement::new(
+            self.db.backend,
+            "INSERT INTO audit_log (org_id, actor_user_id, actor_name, action, summary, at) VALUES ",
+        );
+        for (i, summary) in summaries.iter().enumerate() {
+            if i > 0 {
+                statement.sql(", ");
+            }
+            statement.tuple([
+                Value::Int(self.org.0),
+                Value::OptInt(actor),
+                Value::Text(&self.actor.name),
+                Value::Text(action.as_str()),
+                Value::Text(summary),
+                Value::Int(at.0),
+            ]);
+        }
+        statement.execute(conn).await
     }
 }
 

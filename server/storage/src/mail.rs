@@ -218,6 +218,40 @@ pub(crate) async fn enqueue(
     Ok(())
 }
 
+/// [`enqueue`] for many letters in one statement.
+pub(crate) async fn enqueue_many(
+    conn: &mut Conn,
+    backend: crate::db::Backend,
+    letters: &[Letter],
+    now: Timestamp,
+) -> Result<(), StorageError> {
+    use crate::multi_row::{Statement, Value};
+    if letters.is_empty() {
+        return Ok(());
+    }
+    let bodies: Vec<(String, String)> = letters.iter().map(|l| (l.text(), l.html())).collect();
+    let mut statement = Statement::new(
+        backend,
+        "INSERT INTO mail_outbox (recipient, subject, body_text, body_html, kind, created_at, next_attempt_at) \
+         VALUES ",
+    );
+    for (i, (letter, (text, html))) in letters.iter().zip(&bodies).enumerate() {
+        if i > 0 {
+            statement.sql(", ");
+        }
+        statement.tuple([
+            Value::Text(&letter.to),
+            Value::Text(&letter.subject),
+            Value::Text(text),
+            Value::Text(html),
+            Value::Text(letter.kind),
+            Value::Int(now.0),
+            Value::Int(now.0),
+        ]);
+    }
+    statement.execute(conn).await
+}
+
 impl Db {
     /// The base URL that links in e-mails start with (`https://csms.example.com`, no trailing slash): the
     /// public URL when one is configured, else the address the server listens on. See [`Db::with_public_url`].

@@ -86,6 +86,25 @@ impl<'a> Statement<'a> {
         Ok(query.persistent(false).fetch_all(&mut *conn).await?)
     }
 
+    /// Runs it on `conn` and says how many rows it changed.
+    pub(crate) async fn execute_counting(self, conn: &mut Conn) -> Result<u64, StorageError> {
+        let mut query = sqlx::query(&self.sql);
+        for value in self.values {
+            query = match value {
+                Value::Int(v) => query.bind(v),
+                Value::OptInt(v) => query.bind(v),
+                Value::Text(v) => query.bind(v),
+                Value::OptText(v) => query.bind(v),
+                Value::OptString(v) => query.bind(v),
+            };
+        }
+        Ok(query
+            .persistent(false)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected())
+    }
+
     /// Runs it on `conn`. Not kept prepared: the text changes with the number of rows.
     pub(crate) async fn execute(self, conn: &mut Conn) -> Result<(), StorageError> {
         let mut query = sqlx::query(&self.sql);

@@ -107,6 +107,44 @@ pub(crate) async fn fresh_member_id(conn: &mut Conn) -> Result<i64, StorageError
     ))
 }
 
+/// [`fresh_member_id`] for `n` memberships inserted together: distinct random ids that no membership has yet,
+/// checked in one query per draw.
+pub(crate) async fn fresh_member_ids(
+    conn: &mut Conn,
+    backend: crate::db::Backend,
+    n: usize,
+) -> Result<Vec<i64>, StorageError> {
+    use crate::multi_row::{Statement, Value};
+    let draw = || (rand::rngs::OsRng.next_u64() % MEMBER_ID_MAX + 1) as i64;
+    let mut ids: Vec<i64> = (0..n).map(|_| draw()).collect();
+    for _ in 0..MEMBER_ID_DRAWS {
+        let mut taken: std::collections::HashSet<i64> = std::collections::HashSet::new();
+        for chunk in ids.chunks(500) {
+            let mut statement = Statement::new(
+                backend,
+                "SELECT member_id FROM memberships WHERE member_id IN ",
+            );
+            statement.tuple(chunk.iter().map(|id| Value::Int(*id)));
+            let found: Vec<(i64,)> = statement.fetch_all(conn).await?;
+            taken.extend(found.into_iter().map(|(id,)| id));
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut redrawn = false;
+        for id in &mut ids {
+            if taken.contains(id) || !seen.insert(*id) {
+                *id = draw();
+                redrawn = true;
+            }
+        }
+        if !redrawn {
+            return Ok(ids);
+        }
+    }
+    Err(StorageError::internal(
+        "no free member ids after several random draws",
+    ))
+}
+
 /// How the caller's tree knows an account it already reaches.
 struct KnownName {
     /// The names stored on that membership (`None`: the account's own), copied to the new membership.

@@ -104,7 +104,7 @@ pub(crate) async fn of_user(
 }
 
 /// "pass "Company car" (Public Card ID NL-TNM-012204-5)", as the audit log names a pass.
-fn describe(nickname: &str, kind: PassIdKind, value: &str) -> String {
+pub(crate) fn describe(nickname: &str, kind: PassIdKind, value: &str) -> String {
     format!("pass \"{nickname}\" ({} {value})", kind.label())
 }
 

@@ -462,6 +462,18 @@ async fn a_commit_adds_people_and_passes_as_the_forms_do_with_one_audit_entry_fo
             "",
             "Werkplaats",
         ],
+        // Ilse again, in Werkplaats: the account made two rows up is added there too, once.
+        [
+            "Ilse",
+            "Vermeer",
+            "ilse@kroon.example",
+            "",
+            "",
+            "04F1B2C3D4E5F6",
+            "Tag Ilse Werkplaats",
+            "",
+            "Werkplaats",
+        ],
     ]);
     let ImportCommit::Done(done) = k
         .commit_pass_import(&rows, ImportMode::Add, true, 0, "passes.xlsx")
@@ -472,7 +484,7 @@ async fn a_commit_adds_people_and_passes_as_the_forms_do_with_one_audit_entry_fo
     };
     assert_eq!(
         (done.new_passes, done.new_users, done.skipped, done.deleted),
-        (4, 3, 1, 0)
+        (5, 4, 1, 0)
     );
     // Modes as the file says, or as "+ Add Pass" starts them.
     let modes: Vec<(String, String)> = sqlx::query_as(
@@ -502,10 +514,19 @@ async fn a_commit_adds_people_and_passes_as_the_forms_do_with_one_audit_entry_fo
     assert_eq!(kim.role, Role::Administrator);
     let k1_users = f.scope(&db, f.k1).await.users().await.unwrap();
     assert!(k1_users.iter().any(|u| u.email == "wim@kroon.example"));
+    assert!(k1_users.iter().any(|u| u.email == "ilse@kroon.example"));
+    assert_eq!(
+        count(
+            &test_db,
+            "SELECT COUNT(*) FROM users WHERE email = 'ilse@kroon.example'"
+        )
+        .await,
+        1
+    );
     // Each person invited, each pass and person in the audit log, and the import once with its counts.
     assert_eq!(
         count(&test_db, "SELECT COUNT(*) FROM mail_outbox").await,
-        mail_before + 3
+        mail_before + 4
     );
     let raw = test_db.raw().await;
     assert_eq!(audit_entries(&raw, "passes_imported").await, 1);
@@ -516,13 +537,23 @@ async fn a_commit_adds_people_and_passes_as_the_forms_do_with_one_audit_entry_fo
             .unwrap();
     assert_eq!(
         summary,
-        "Imported passes from \"passes.xlsx\" (add): 4 new passes, 3 new users, 1 already there (skipped), 0 deleted"
+        "Imported passes from \"passes.xlsx\" (add): 5 new passes, 4 new users, 1 already there (skipped), 0 deleted"
     );
-    // Jan's tag (from the fixture) and the four new ones.
-    assert_eq!(audit_entries(&raw, "pass_added").await, 5);
+    // Jan's tag (from the fixture) and the five new ones, each naming its holder.
+    assert_eq!(audit_entries(&raw, "pass_added").await, 6);
+    let wim: String = sqlx::query_scalar(
+        "SELECT summary FROM audit_log WHERE action = 'pass_added' AND summary LIKE '%Tag Wim%'",
+    )
+    .fetch_one(&raw)
+    .await
+    .unwrap();
+    assert_eq!(
+        wim,
+        "Added pass \"Tag Wim\" (Hidden ID 04D1B2C3D4E5F6) for Wim Werk as whitelist"
+    );
     // Importing the same file again adds nothing.
     let again = k.preview_pass_import(&rows, ImportMode::Add).await.unwrap();
-    assert_eq!(again.totals.already_there, 5);
+    assert_eq!(again.totals.already_there, 6);
     assert_eq!(again.totals.new_passes, 0);
 }
 
