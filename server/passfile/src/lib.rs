@@ -23,6 +23,9 @@ use thiserror::Error;
 
 /// The largest file [`read`] accepts: 10 MB, thousands of passes more than the row limit needs.
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
+/// The most an XLSX upload's parts may unpack to together, as its zip directory declares them: 50,000 rows of a
+/// dozen cells are a few tens of MB of XML.
+pub const MAX_UNPACKED_BYTES: u64 = 200 * 1024 * 1024;
 /// The most data rows (the header row excluded) a file may have, so that an import stays a few minutes' work
 /// with one clear report; larger lists are split into several files.
 pub const MAX_ROWS: usize = 50_000;
@@ -111,6 +114,10 @@ pub enum FileError {
         /// What the XLSX reader said, for the server's log; not shown to people.
         detail: String,
     },
+    /// An XLSX whose parts unpack to more than [`MAX_UNPACKED_BYTES`] (a zip bomb, or a workbook with much more
+    /// than passes in it).
+    #[error("The workbook unpacks to more than {} MB, far more than a list of passes needs. Copy the passes into a new workbook (or save them as \"CSV UTF-8\") and upload that file.", MAX_UNPACKED_BYTES / (1024 * 1024))]
+    Unpacks,
     /// A workbook with no visible worksheet (only charts, or every sheet hidden).
     #[error("The workbook has no worksheet to read. Put the passes on the first worksheet, with the column headers in its first row.")]
     NoWorksheet,

@@ -17,6 +17,19 @@ pub(crate) fn read(bytes: &[u8], max_rows: usize) -> Result<Vec<Row>, FileError>
     let unreadable = |e: calamine::XlsxError| FileError::UnreadableXlsx {
         detail: e.to_string(),
     };
+    // What the zip directory says its parts unpack to, before calamine unpacks any: a few KB of zip can declare
+    // gigabytes. (A directory that lies is caught by the zip reader's checks as the parts are read.)
+    let zip_error = |e: zip::result::ZipError| FileError::UnreadableXlsx {
+        detail: e.to_string(),
+    };
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(zip_error)?;
+    let mut declared = 0_u64;
+    for i in 0..archive.len() {
+        declared = declared.saturating_add(archive.by_index_raw(i).map_err(zip_error)?.size());
+    }
+    if declared > crate::MAX_UNPACKED_BYTES {
+        return Err(FileError::Unpacks);
+    }
     let mut workbook: Xlsx<_> =
         calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(unreadable)?;
     // The first tab the person sees: hidden sheets and chart sheets are skipped.

@@ -588,3 +588,26 @@ fn the_error_file_keeps_the_columns_up_to_the_last_header() {
     );
     layout_of(&errors_sheet.headers);
 }
+
+#[test]
+fn a_workbook_that_unpacks_to_more_than_the_limit_is_refused_before_it_is_read() {
+    use std::io::Write;
+    use zip::write::SimpleFileOptions;
+    // A zip bomb's shape: a small upload whose part declares far more than a list of passes needs. Written
+    // small, then its central directory entry is made to declare 3 GB (what a crafted file would say).
+    let mut bomb = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    bomb.start_file("xl/sharedStrings.xml", SimpleFileOptions::default())
+        .unwrap();
+    bomb.write_all(b"<sst/>").unwrap();
+    let mut bytes = bomb.finish().unwrap().into_inner();
+    let entry = bytes
+        .windows(4)
+        .position(|w| w == [0x50, 0x4B, 0x01, 0x02])
+        .expect("the central directory entry");
+    // Its uncompressed size: 4 bytes, little-endian, 24 bytes into the entry.
+    bytes[entry + 24..entry + 28].copy_from_slice(&3_000_000_000_u32.to_le_bytes());
+    assert!(bytes.len() < MAX_BYTES, "the upload itself is small");
+    let error = read(&bytes).unwrap_err();
+    assert_eq!(error, FileError::Unpacks);
+    assert!(error.to_string().contains("more than 200 MB"));
+}
