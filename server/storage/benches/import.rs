@@ -2,7 +2,8 @@
 //! PostgreSQL): reading the file (CSV and XLSX, `passfile::read`) and checking every row (`read_row`), the
 //! preview (`OrgAdmin::preview_pass_import`: the organization's tree, the accounts, memberships and passes the
 //! file touches), and the commit (`OrgAdmin::commit_pass_import`) of 10,000 rows — 5,000 new people with two
-//! tags each — into a new organization each time.
+//! tags each — into a new organization each time; and the commit of 1,000 rows of 500 people who have accounts
+//! already (members of another organization), which goes the way of "+ Add User" person by person.
 //!
 //! On PostgreSQL when `CHARGEDESK_TEST_PG_URL` is set (`scripts/pg.sh start`), else SQLite in a temporary
 //! directory. Run with `cargo bench -p storage --bench import`; the numbers are in `docs/benchmarks.md`. In test
@@ -31,8 +32,9 @@ fn rows_wanted() -> usize {
     }
 }
 
-/// The import file's header and `rows` rows: people `p0`… with two tags each.
-fn file_rows(rows: usize) -> (Vec<&'static str>, Vec<Vec<String>>) {
+/// The import file's header and `rows` rows: people `p0`… (`{batch}` in their addresses, so that every batch
+/// is new people) with two tags each.
+fn file_rows(rows: usize, batch: usize) -> (Vec<&'static str>, Vec<Vec<String>>) {
     let header = vec![
         "First name",
         "Last name",
@@ -49,7 +51,7 @@ fn file_rows(rows: usize) -> (Vec<&'static str>, Vec<Vec<String>>) {
             vec![
                 format!("Person{person}"),
                 "Bench".to_owned(),
-                format!("p{person}@bench.example"),
+                format!("p{person}.{batch}@bench.example"),
                 String::new(),
                 String::new(),
                 format!("04{:012X}", 0x1_0000_0000_u64 + i as u64),
@@ -98,7 +100,7 @@ fn bench_import(c: &mut Criterion) {
         "sqlite"
     };
     let rows = rows_wanted();
-    let (header, body) = file_rows(rows);
+    let (header, body) = file_rows(rows, 0);
     let csv = passfile::write(passfile::Format::Csv, &header, &body);
     let xlsx = passfile::write(passfile::Format::Xlsx, &header, &body);
     let sheet = passfile::read(&csv).unwrap();
@@ -139,12 +141,21 @@ fn bench_import(c: &mut Criterion) {
                 .unwrap()
         })
     });
+    // The people of the preview's file get their accounts (for the last case).
+    let first = rt
+        .block_on(admin.commit_pass_import(&inputs, ImportMode::Add, false, 0, "bench.csv"))
+        .unwrap();
+    assert!(matches!(first, ImportCommit::Done(ref d) if d.new_passes == rows));
     group.bench_function(format!("commit {rows} new rows"), |b| {
         b.iter_custom(|iterations| {
             let mut spent = Duration::ZERO;
             for _ in 0..iterations {
                 let org = fresh_org();
                 let admin = rt.block_on(caller.admin_of(&db, org)).unwrap();
+                // New people each time: an address with an account already takes "+ Add User"'s path.
+                let (header, body) = file_rows(rows, created.get());
+                let csv = passfile::write(passfile::Format::Csv, &header, &body);
+                let inputs = checked(&passfile::read(&csv).unwrap());
                 let started = Instant::now();
                 let outcome = rt
                     .block_on(admin.commit_pass_import(
@@ -164,6 +175,39 @@ fn bench_import(c: &mut Criterion) {
             spent
         })
     });
+    // People who have accounts already (from the commit before the cases above), into yet another organization.
+    let known = 1_000.min(rows);
+    let (header, body) = file_rows(known, 0);
+    let known_inputs =
+        checked(&passfile::read(&passfile::write(passfile::Format::Csv, &header, &body)).unwrap());
+    group.bench_function(
+        format!("commit {known} rows of people with accounts"),
+        |b| {
+            b.iter_custom(|iterations| {
+                let mut spent = Duration::ZERO;
+                for _ in 0..iterations {
+                    let org = fresh_org();
+                    let admin = rt.block_on(caller.admin_of(&db, org)).unwrap();
+                    let started = Instant::now();
+                    let outcome = rt
+                        .block_on(admin.commit_pass_import(
+                            &known_inputs,
+                            ImportMode::Add,
+                            false,
+                            0,
+                            "bench.csv",
+                        ))
+                        .unwrap();
+                    spent += started.elapsed();
+                    let ImportCommit::Done(done) = outcome else {
+                        panic!("refused: {outcome:?}")
+                    };
+                    assert_eq!(done.new_users, known / 2);
+                }
+                spent
+            })
+        },
+    );
     group.finish();
     drop(test_db);
 }
