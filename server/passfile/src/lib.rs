@@ -313,15 +313,15 @@ fn instruction(column: Column) -> &'static str {
         }
         Column::Role => "Cardholder or Administrator. Empty means Cardholder.",
         Column::PublicCardId => {
-            "The ID printed on the card (e.g. NL-TNM-C00122045-K). Every row needs a Public Card ID or a \
-             Hidden ID, or both."
+            "The ID printed on the card (e.g. NL-TNM-C00122045-K). Fill in either the Public Card ID or the \
+             Hidden ID of each row, not both, as in \"+ Add Pass\"."
         }
         Column::HiddenId => {
-            "The card's chip ID (UID), e.g. 04A1B2C3D4E5F6. Every row needs a Public Card ID or a Hidden ID, or \
-             both. Keep this column formatted as Text: Excel turns IDs made of digits into numbers and loses \
-             their leading zeros and digits."
+            "The card's chip ID (UID), e.g. 04A1B2C3D4E5F6, for a card without a usable Public Card ID. Fill in \
+             either the Public Card ID or the Hidden ID of each row, not both. Keep this column formatted as \
+             Text: Excel turns IDs made of digits into numbers and loses their leading zeros and digits."
         }
-        Column::Nickname => "A name for the pass, e.g. \"Company car\". Optional.",
+        Column::Nickname => "A name for the pass, e.g. \"Company car\". Required, as in \"+ Add Pass\".",
         Column::Mode => {
             "Whitelist or Roaming. Empty means the same default as \"+ Add Pass\"."
         }
