@@ -185,3 +185,61 @@ test('a file that cannot be read is refused at the file field, and the XLSX temp
   await expect(page.getByRole('heading', { level: 2, name: /^0 rows: / })).toHaveText('0 rows: 0 new passes (0 new users).');
   await expect(page.getByText('The file has no passes: add a row per pass below the header row.')).toBeVisible();
 });
+
+test('a warning is imported once confirmed, and a replace deletes the passes missing from the file once the number is ticked', async ({
+  page,
+  baseURL,
+}) => {
+  const ctx = await apiAs(baseURL!, PARTNER);
+  const suffix = unique();
+  const customer = `Import Replace ${suffix}`;
+  const added = await serverFn(ctx, 'add_organization', { org: await homeOrgId(ctx), name: customer });
+  expect(added.ok, JSON.stringify(added.body)).toBe(true);
+  const org = added.body as number;
+  await ctx.dispose();
+
+  const keep = [
+    ['Ilse', 'Vermeer', `ilse-${suffix}@example.com`, '', uniqueHiddenId(), `Tag Ilse ${suffix}`, ''],
+    ['Jan', 'Smit', `jan-${suffix}@example.com`, '', uniqueHiddenId(), `Tag Jan ${suffix}`, ''],
+  ];
+  const odd = `Card Wim ${suffix}`;
+  // A Public Card ID whose check character does not match: a warning to confirm, as in "+ Add Pass".
+  const warned = ['Wim', 'Werk', `wim-${suffix}@example.com`, 'NL-TNM-B12345-6', '', odd, 'Whitelist'];
+
+  await login(page, PARTNER);
+  await open(page, `/orgs/${org}/passes/import`);
+  await chooseFile(page, 'passes.csv', csv([...keep, warned]));
+  await checkFile(page);
+  await expect(page.getByRole('heading', { level: 2, name: /^3 rows: / })).toContainText('1 to confirm');
+  const rows = page.getByRole('table', { name: 'Rows of the file' });
+  await expect(rows.getByRole('row').nth(1).getByRole('cell').nth(5)).toHaveText('Warning: confirm · Whitelist');
+  const importAll = page.getByRole('button', { name: 'Import 3 passes' });
+  await expect(importAll).toBeDisabled();
+  await page.getByRole('checkbox', { name: 'I checked the 1 warning: import these passes anyway' }).check();
+  await expect(importAll).toBeEnabled();
+  await importAll.click();
+  await expect(page.getByRole('status').filter({ hasText: 'Imported: ' })).toContainText('Imported: 3 new passes, 3 new users');
+
+  // Replace with a file without the card: one pass to delete, only once that number is ticked.
+  await page.getByRole('radio', { name: 'Replace: delete the passes that are not in the file' }).check();
+  await chooseFile(page, 'passes.csv', csv(keep));
+  await checkFile(page);
+  await expect(page.getByRole('heading', { level: 2, name: /^2 rows: / })).toHaveText(
+    '2 rows: 0 new passes (0 new users), 2 already there, 1 pass to delete.',
+  );
+  await expect(page.getByText(`Replace deletes 1 pass that is not in the file: 1 in ${customer}.`)).toBeVisible();
+  const remove = page.getByRole('button', { name: 'Delete 1 pass' });
+  await expect(remove).toBeDisabled();
+  await page.getByRole('checkbox', { name: 'Delete 1 pass that is not in the file' }).check();
+  await expect(remove).toBeEnabled();
+  await remove.click();
+  await expect(page.getByRole('status').filter({ hasText: 'Imported: ' })).toHaveText(
+    'Imported: 0 new passes, 0 new users, 2 already there (skipped), 1 deleted.',
+  );
+
+  await page.getByRole('link', { name: 'Back to Passes' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Passes', exact: true })).toBeVisible();
+  await expect(passRow(page, `Tag Ilse ${suffix}`)).toBeVisible();
+  await expect(passRow(page, `Tag Jan ${suffix}`)).toBeVisible();
+  await expect(passRow(page, odd)).toHaveCount(0);
+});
