@@ -243,3 +243,39 @@ test('a warning is imported once confirmed, and a replace deletes the passes mis
   await expect(passRow(page, `Tag Jan ${suffix}`)).toBeVisible();
   await expect(passRow(page, odd)).toHaveCount(0);
 });
+
+test('a replace whose deletions changed since the check is refused with the new preview', async ({ page, baseURL }) => {
+  const ctx = await apiAs(baseURL!, PARTNER);
+  const suffix = unique();
+  const added = await serverFn(ctx, 'add_organization', { org: await homeOrgId(ctx), name: `Import Changed ${suffix}` });
+  expect(added.ok, JSON.stringify(added.body)).toBe(true);
+  const org = added.body as number;
+  const row = (name: string) => [name, 'Tester', `${name.toLowerCase()}-${suffix}@example.com`, '', uniqueHiddenId(), `Tag ${name} ${suffix}`, ''];
+  const keep = [row('Ilse'), row('Jan')];
+  // Setup through the route itself (not the subject here): three passes, then a fourth while the page shows its check.
+  const importByApi = async (rows: string[][]) => {
+    const r = await ctx.post(`/api/passes/import/commit?org=${org}&mode=add&name=setup.csv&confirmed=false&deletions=0`, {
+      data: Buffer.from(csv(rows), 'utf8'),
+    });
+    expect(r.status(), await r.text()).toBe(200);
+  };
+  await importByApi([...keep, row('Wim')]);
+
+  await login(page, PARTNER);
+  await open(page, `/orgs/${org}/passes/import`);
+  await page.getByRole('radio', { name: 'Replace: delete the passes that are not in the file' }).check();
+  await chooseFile(page, 'passes.csv', csv(keep));
+  await checkFile(page);
+  await expect(page.getByRole('heading', { level: 2, name: /^2 rows: / })).toContainText('1 pass to delete');
+  await page.getByRole('checkbox', { name: 'Delete 1 pass that is not in the file' }).check();
+
+  await importByApi([row('Emma')]);
+  await ctx.dispose();
+  await page.getByRole('button', { name: 'Delete 1 pass' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'Nothing was imported' })).toBeVisible();
+  await expect(page.getByRole('heading', { level: 2, name: /^2 rows: / })).toContainText('2 passes to delete');
+  const tick = page.getByRole('checkbox', { name: 'Delete 2 passes that are not in the file' });
+  await expect(tick).not.toBeChecked();
+  await expect(page.getByRole('button', { name: 'Delete 2 passes' })).toBeDisabled();
+  await expect(page.getByRole('status').filter({ hasText: 'Imported: ' })).toHaveCount(0);
+});
