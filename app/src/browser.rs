@@ -1,6 +1,6 @@
-//! The few things only a browser can do: copying to the clipboard and knowing the host the page was loaded
-//! from. Called from event handlers and effects, which run only in the browser; on
-//! the server (and in native tests) they do nothing.
+//! The few things only a browser can do: copying to the clipboard, saving a file the page received and knowing the
+//! host the page was loaded from. Called from event handlers and effects, which run only in the browser; on the
+//! server (and in native tests) they do nothing.
 
 use leptos::prelude::*;
 
@@ -79,5 +79,45 @@ pub fn reload_after_missing_chunk() {
         if storage.set_item(RELOADED_FOR_MISSING_CHUNK, "1").is_ok() {
             let _ = window.location().reload();
         }
+    }
+}
+
+/// Saves `blob` as a download called `name` (a file the page received, e.g. the import's rows with errors):
+/// through a temporary object URL and a link with `download`, clicked; the URL is revoked a little later, when
+/// the browser has taken the file. `false` when the browser did not allow it.
+pub fn save_blob(blob: &web_sys::Blob, name: &str) -> bool {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::JsCast;
+        let Ok(url) = web_sys::Url::create_object_url_with_blob(blob) else {
+            return false;
+        };
+        let link = document()
+            .create_element("a")
+            .ok()
+            .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok());
+        let saved = match (link, document().body()) {
+            (Some(link), Some(body)) => {
+                link.set_href(&url);
+                link.set_download(name);
+                let _ = body.append_child(&link);
+                link.click();
+                link.remove();
+                true
+            }
+            _ => false,
+        };
+        set_timeout(
+            move || {
+                let _ = web_sys::Url::revoke_object_url(&url);
+            },
+            std::time::Duration::from_secs(30),
+        );
+        saved
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = (blob, name);
+        false
     }
 }

@@ -87,6 +87,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("settings") view={Lazy::<StationSettings>::new()}/>
                         </ParentRoute>
                         <Route path=path!("passes") view={Lazy::<Passes>::new()}/>
+                        <Route path=path!("passes/import") view={Lazy::<PassImport>::new()}/>
                         <Route path=path!("transactions") view={Lazy::<Transactions>::new()}/>
                         <Route path=path!("invoices") view={Lazy::<Invoices>::new()}/>
                         <ParentRoute path=path!("settings") view={Lazy::<Settings>::new()}>

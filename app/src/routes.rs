@@ -21,6 +21,7 @@ use crate::auth::LoginPage;
 use crate::invoices::{BillingTab, InvoicesPage};
 use crate::layout::OrgShell;
 use crate::orgs::OrganizationsPage;
+use crate::passes::import::ImportPassesPage;
 use crate::passes::{MyPassesPage, PassesPage};
 use crate::settings::{AccessModeTab, AuditLogTab, PassModesTab, SecurityTab, SettingsPage};
 use crate::stations::{
@@ -107,9 +108,10 @@ page_groups! {
         StationConfiguration => StationConfigurationTab,
         StationSettings => StationSettingsTab,
     }
-    /// `/orgs/:org/passes`
+    /// `/orgs/:org/passes` and "Import passes" `/orgs/:org/passes/import`.
     PassPages, pass_page, __preload_pass_page {
         Passes => PassesPage,
+        PassImport => ImportPassesPage,
     }
     /// `/orgs/:org/transactions`
     TransactionPages, transaction_page, __preload_transaction_page {

@@ -64,6 +64,7 @@ test("every administrator's page meets WCAG 2.1 AA, with data on it", async ({ p
     `/orgs/${kroon}/assets/${station}/configuration`,
     `/orgs/${kroon}/assets/${station}/settings`,
     `/orgs/${kroon}/passes`,
+    `/orgs/${kroon}/passes/import`,
     `/orgs/${kroon}/transactions`,
     `/orgs/${kroon}/settings/passes`,
     `/orgs/${kroon}/settings/access`,
@@ -84,6 +85,21 @@ test("every administrator's page meets WCAG 2.1 AA, with data on it", async ({ p
   await page.getByRole('button', { name: '+ Add Pass' }).click();
   await expect(page.getByRole('form', { name: 'Add pass' })).toBeVisible();
   await expectAccessible(page, 'the "+ Add Pass" form');
+  // "Import passes" with a checked file on it: the preview with an error row and its download.
+  await open(page, `/orgs/${kroon}/passes/import`);
+  const importForm = page.getByRole('form', { name: 'Import passes' });
+  await importForm.getByLabel('File', { exact: true }).setInputFiles({
+    name: 'passes.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from(
+      'First name,Last name,E-mail,Hidden ID,Nickname\r\n' +
+        'Ilse,Vermeer,ilse-axe@example.com,04A1B2C3D4E5F6,Tag Ilse\r\n' +
+        'Jan,Smit,not-an-email,04E1B2C3D4E5F6,Tag Jan\r\n',
+    ),
+  });
+  await importForm.getByRole('button', { name: 'Check file' }).click();
+  await expect(page.getByRole('button', { name: 'Download rows with errors' })).toBeVisible();
+  await expectAccessible(page, '"Import passes" with a preview');
 });
 
 test("a cardholder's pages meet WCAG 2.1 AA", async ({ page }) => {

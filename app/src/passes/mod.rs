@@ -1,10 +1,12 @@
 //! "Passes": the charging passes of an organization, "+ Add Pass" by Public Card ID or Hidden ID (opened with the
 //! Hidden ID filled in by `?hidden_id=`, the "Add as pass" links of a station's log), each pass's recent
-//! authorization decisions with their reasons, and deleting.
+//! authorization decisions with their reasons, and deleting; "Import" (`import.rs`: many passes from a CSV or XLSX
+//! file) and "Export CSV" / "Export XLSX" (plain links to `server::import`'s download of the passes).
 //!
 //! The ID rules are `shared::pass_id`'s: [`NewPass::parse`] is called by the form on every keystroke and by
 //! [`add_pass`] on the server, so both sides accept and refuse exactly the same input.
 
+pub mod import;
 mod scan;
 
 use crate::components::*;
@@ -245,9 +247,15 @@ pub fn PassesPage() -> impl IntoView {
     );
     let (show_form, set_show_form) = signal(prefill.get_untracked().is_some());
     let (pending_delete, set_pending_delete) = signal(None::<PassSummary>);
+    let org = use_org_id();
 
     view! {
         <PageHeader title="Passes">
+            {move || org.get().map(|org| view! {
+                <leptos_router::components::A href=format!("/orgs/{org}/passes/import") attr:class=SECONDARY_BUTTON>"Import"</leptos_router::components::A>
+                <a class=SECONDARY_BUTTON href=format!("/api/passes/export/passes.csv?org={org}") download="">"Export CSV"</a>
+                <a class=SECONDARY_BUTTON href=format!("/api/passes/export/passes.xlsx?org={org}") download="">"Export XLSX"</a>
+            })}
             <button type="button" class=PRIMARY_BUTTON on:click=move |_| set_show_form.update(|v| *v = !*v)
                 aria-expanded=move || show_form.get().to_string()>
                 "+ Add Pass"
