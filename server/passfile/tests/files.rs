@@ -510,7 +510,7 @@ fn the_template_reads_back_as_its_headers() {
         .any(|t| t.contains("Brouwerij De Kroon / De Kroon Logistics")));
     assert!(text
         .iter()
-        .any(|t| t.contains("Public Card ID or a Hidden ID")));
+        .any(|t| t.contains("either the Public Card ID or the Hidden ID")));
 }
 
 #[test]
