@@ -185,6 +185,10 @@ enum Action {
     },
 }
 
+/// A row the commit writes: the row, its holder if a member already, whether its address has an account, and the
+/// new pass's mode.
+type RowWrite<'a> = (&'a CheckedRow, Option<i64>, bool, PassMode);
+
 /// A pass the commit adds: the file's row, its holder's account and its mode.
 struct NewPass<'a> {
     holder: UserId,
@@ -276,7 +280,7 @@ impl OrgAdmin {
             deleted: 0,
         };
         // The rows to write, organization by organization (in the order the file first names them).
-        let mut by_org: Vec<(OrgId, Vec<(&CheckedRow, Option<i64>, bool, PassMode)>)> = Vec::new();
+        let mut by_org: Vec<(OrgId, Vec<RowWrite>)> = Vec::new();
         for (input, action) in rows.iter().zip(&plan.actions) {
             let (
                 &Action::AddPass {
