@@ -84,6 +84,10 @@ pub fn StationPage() -> impl IntoView {
             .map(|o| format!("/orgs/{o}/assets"))
             .unwrap_or_default()
     };
+    // The tabs and the tab's page (the `Outlet`) stand outside the header's `Transition`: a lazily loaded route
+    // rendered inside a `Suspend` hydrated onto markup that did not always match (a page that never came alive,
+    // now and then, on the Overview and Commands tabs). The tabs need only the ids in the address; each tab
+    // shows its own loading and errors.
     view! {
         <a href=assets class="mb-2 inline-block text-sm text-emerald-800 hover:underline">"← Assets"</a>
         <Transition fallback=Loading>
@@ -102,19 +106,19 @@ pub fn StationPage() -> impl IntoView {
                                     <span class="rounded-full bg-violet-100 px-2 py-0.5 text-xs font-medium text-violet-900">{s.org_name.clone()}</span>
                                 })}
                             </p>
-                            <nav aria-label="Station" class="mb-6 flex gap-2 border-b border-slate-200">
-                                <A href=href("") exact=true attr:class=TAB>"Overview"</A>
-                                <A href=href("logs") attr:class=TAB>"Logs"</A>
-                                <A href=href("commands") attr:class=TAB>"Commands"</A>
-                                <A href=href("configuration") attr:class=TAB>"Configuration"</A>
-                                <A href=href("settings") attr:class=TAB>"Settings"</A>
-                            </nav>
-                            <Outlet/>
                         }.into_any()
                     }
                 }
             })}
         </Transition>
+        <nav aria-label="Station" class="mb-6 flex gap-2 border-b border-slate-200">
+            <A href=href("") exact=true attr:class=TAB>"Overview"</A>
+            <A href=href("logs") attr:class=TAB>"Logs"</A>
+            <A href=href("commands") attr:class=TAB>"Commands"</A>
+            <A href=href("configuration") attr:class=TAB>"Configuration"</A>
+            <A href=href("settings") attr:class=TAB>"Settings"</A>
+        </nav>
+        <Outlet/>
     }
     .into_any()
 }
