@@ -127,8 +127,9 @@ pub async fn transactions(
     response
 }
 
-/// An [`AppError`] as this route's answer: its status and its sentence as text.
-fn refusal(error: AppError) -> Response {
+/// An [`AppError`] as this route's answer (and the import routes', `crate::import`): its status and its sentence
+/// as text.
+pub(crate) fn refusal(error: AppError) -> Response {
     let status = match error {
         // An organization the caller does not administer reads as one that does not exist.
         AppError::NoAccess => StatusCode::NOT_FOUND,

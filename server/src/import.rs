@@ -102,14 +102,12 @@ impl Params {
     }
 }
 
-/// An [`AppError`] as these routes' answer: its status and its sentence as text.
+/// An [`AppError`] as these routes' answer: the download's ([`crate::export::refusal`]), with `Retry-After` for
+/// the refusals that pass with time (a turn not found in time).
 fn refusal(error: AppError) -> Response {
-    let status = match error {
-        AppError::NoAccess => StatusCode::NOT_FOUND,
-        ref e => e.status(),
-    };
-    let mut response = (status, error.to_string()).into_response();
-    if let Some(secs) = error.retry_after_secs() {
+    let retry_after = error.retry_after_secs();
+    let mut response = crate::export::refusal(error);
+    if let Some(secs) = retry_after {
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(secs));

@@ -107,18 +107,7 @@ impl<'a> Statement<'a> {
 
     /// Runs it on `conn`. Not kept prepared: the text changes with the number of rows.
     pub(crate) async fn execute(self, conn: &mut Conn) -> Result<(), StorageError> {
-        let mut query = sqlx::query(&self.sql);
-        for value in self.values {
-            query = match value {
-                Value::Int(v) => query.bind(v),
-                Value::OptInt(v) => query.bind(v),
-                Value::Text(v) => query.bind(v),
-                Value::OptText(v) => query.bind(v),
-                Value::OptString(v) => query.bind(v),
-            };
-        }
-        query.persistent(false).execute(&mut *conn).await?;
-        Ok(())
+        self.execute_counting(conn).await.map(|_| ())
     }
 }
 
